@@ -1,0 +1,135 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings list for every target: Swift 6 language mode is the default for tools 6.x;
+/// these upcoming features keep imports and existentials explicit.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .executable(name: "InboundWorker", targets: ["InboundWorker"]),
+        .executable(name: "OutboundWorker", targets: ["OutboundWorker"]),
+        .executable(name: "StatusWorker", targets: ["StatusWorker"]),
+        .library(name: "Shared", targets: ["Shared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
+        // Tests only: reading the compose and Kubernetes files.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "Crdkafka",
+            path: "Sources/Shared/CInterop/Crdkafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/Shared/CInterop/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "Shared",
+            dependencies: [
+                "Crdkafka",
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            exclude: ["CInterop"],
+            swiftSettings: swiftSettings,
+            // `schemas/` at the top level is the contract; the plugin compiles it into every binary.
+            plugins: ["EmbedSchemas"]
+        ),
+        .executableTarget(name: "SchemaEmbedder", path: "Sources/SchemaEmbedder"),
+        .plugin(
+            name: "EmbedSchemas",
+            capability: .buildTool(),
+            dependencies: ["SchemaEmbedder"],
+            path: "Sources/EmbedSchemasPlugin"
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "LocalFleet", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .target(
+            name: "Ingress",
+            dependencies: [
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "InboundWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "OutboundWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "StatusWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "SwitchboardCLI",
+            dependencies: [
+                "Shared",
+                "Sandbox",
+                "LocalFleet",
+                "Ingress",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Shared", "Sandbox", "LocalFleet", "Ingress",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FaultTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BadInputTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngressTests", dependencies: ["Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: ["Shared", "Sandbox", "TestSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,71 @@
+/// Turns a raw record into a validated ``CloudEvent``, or says exactly why it cannot be one.
+///
+/// Checks, in order: size, UTF-8 and JSON syntax, the CloudEvents envelope (`specversion` 1.0, a known `type`
+/// carried on its own topic), then the type's JSON Schema from `schemas/`.
+public struct EventDecoder: Sendable {
+    /// Why a record was rejected; `errorClass` is stable for filtering in the DLQ.
+    public struct Rejection: Error, Sendable, CustomStringConvertible {
+        public var errorClass: String
+        public var reason: String
+        public var description: String { "\(errorClass): \(reason)" }
+    }
+
+    public let registry: SchemaRegistry
+    public let maximumRecordBytes: Int
+
+    public init(registry: SchemaRegistry = .shared, maximumRecordBytes: Int = 256 * 1024) {
+        self.registry = registry
+        self.maximumRecordBytes = maximumRecordBytes
+    }
+
+    /// Decodes `value` read from `sourceTopic` (the original topic, also for retry-tier records).
+    public func decode(_ value: [UInt8], sourceTopic: String) -> Result<CloudEvent, Rejection> {
+        guard value.count <= maximumRecordBytes else {
+            return .failure(Rejection(errorClass: "record.too_large", reason: "record is \(value.count) bytes; the limit is \(maximumRecordBytes)"))
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(value)
+        } catch {
+            return .failure(Rejection(errorClass: "record.invalid_json", reason: error.description))
+        }
+        guard document.objectValue != nil else {
+            return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "the record is JSON but not an object"))
+        }
+        guard let specversion = document["specversion"]?.stringValue else {
+            return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "missing CloudEvents specversion"))
+        }
+        guard specversion == "1.0" else {
+            return .failure(Rejection(
+                errorClass: "event.unsupported_specversion",
+                reason: "specversion \(specversion.prefix(16)) is not supported (expected 1.0)"
+            ))
+        }
+        guard let type = document["type"]?.stringValue else {
+            return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "missing CloudEvents type"))
+        }
+        guard let kind = EventKind(rawValue: type) else {
+            return .failure(Rejection(errorClass: "event.unknown_type", reason: "unknown event type \"\(type.prefix(64))\""))
+        }
+        guard kind.topic == sourceTopic else {
+            return .failure(Rejection(
+                errorClass: "event.wrong_topic",
+                reason: "\(kind.type) belongs on \(kind.topic), not \(sourceTopic)"
+            ))
+        }
+        let issues = registry.schemas[kind]!.validate(document)
+        guard issues.isEmpty else {
+            return .failure(Rejection(
+                errorClass: "event.schema_invalid",
+                reason: "\(kind.type) violates its schema: " + issues.map(\.description).joined(separator: "; ")
+            ))
+        }
+        return .success(CloudEvent(
+            id: document["id"]!.stringValue!,
+            source: document["source"]!.stringValue!,
+            kind: kind,
+            time: document["time"]?.stringValue.flatMap(RFC3339.parse),
+            data: document["data"]!
+        ))
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The runtime's metrics for one consumer group (every series carries `group`).
+///
+/// Per-partition series exist only for partitions this member owns; they are removed on revoke
+/// (stale lag after a rebalance is a classic complaint, anchors.md §4).
+public final class WorkerMetrics: Sendable {
+    public let group: String
+    public let metrics: LabeledMetrics
+    private let inFlight: Gauge
+    /// Per-record series, cached by a cheap key (the generic cache builds a string key per call).
+    private let outcomeSeries = Mutex<[OutcomeKey: (records: Counter, duration: DurationHistogram)]>([:])
+    private let ageSeries = Mutex<[String: DurationHistogram]>([:])
+
+    private struct OutcomeKey: Hashable {
+        var topic: String
+        var outcome: RecordOutcome
+    }
+
+    public init(group: String, metrics: LabeledMetrics) {
+        self.group = group
+        self.metrics = metrics
+        self.inFlight = metrics.gauge(MetricCatalog.inFlight, [("group", group)])
+        metrics.gauge(MetricCatalog.up, [("group", group)]).set(Int64(1))
+    }
+
+    private func labels(_ extra: [(String, String)] = []) -> [(String, String)] {
+        [("group", group)] + extra
+    }
+
+    private func partitionLabels(_ topicPartition: TopicPartition) -> [(String, String)] {
+        labels([("topic", topicPartition.topic), ("partition", String(topicPartition.partition))])
+    }
+
+    /// One record finished with `outcome` after `duration` of handling.
+    public func recordFinished(topic: String, outcome: RecordOutcome, duration: Duration, eventTime: Date?) {
+        let key = OutcomeKey(topic: topic, outcome: outcome)
+        let series = outcomeSeries.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let outcomeLabels = labels([("topic", topic), ("outcome", outcome.rawValue)])
+            let created = (metrics.counter(MetricCatalog.records, outcomeLabels), metrics.histogram(MetricCatalog.handlerDuration, outcomeLabels))
+            cache[key] = created
+            return created
+        }
+        series.records.increment()
+        series.duration.record(duration)
+        if let eventTime, outcome == .processed {
+            let age = max(0, Date().timeIntervalSince(eventTime))
+            let histogram = ageSeries.withLock { cache in
+                if let cached = cache[topic] { return cached }
+                let created = metrics.histogram(MetricCatalog.eventAge, labels([("topic", topic)]))
+                cache[topic] = created
+                return created
+            }
+            histogram.record(.milliseconds(Int64(age * 1000)))
+        }
+    }
+
+    public func inPlaceRetry(topic: String, errorClass: String) {
+        metrics.counter(MetricCatalog.inPlaceRetries, labels([("topic", topic), ("error_class", errorClass)])).increment()
+    }
+
+    public func deadLettered(sourceTopic: String, errorClass: String) {
+        metrics.counter(MetricCatalog.deadLetters, labels([("topic", sourceTopic), ("error_class", errorClass)])).increment()
+    }
+
+    public func setInFlight(_ count: Int) {
+        inFlight.set(Int64(count))
+    }
+
+    public func rebalanced(assignedCount: Int) {
+        metrics.counter(MetricCatalog.rebalances, labels()).increment()
+        metrics.gauge(MetricCatalog.assignedPartitions, labels()).set(Int64(assignedCount))
+    }
+
+    /// The coordinator refused an offset commit made at `stage` (`revoke` or `shutdown`).
+    public func commitRefused(at stage: String) {
+        metrics.counter(MetricCatalog.refusedCommits, labels([("stage", stage)])).increment()
+    }
+
+    public func setBuffered(_ topicPartition: TopicPartition, _ count: Int) {
+        metrics.gauge(MetricCatalog.buffered, partitionLabels(topicPartition)).set(Int64(count))
+    }
+
+    public func setLag(_ topicPartition: TopicPartition, records: Int64, seconds: Double) {
+        metrics.gauge(MetricCatalog.consumerLag, partitionLabels(topicPartition)).set(records)
+        metrics.gauge(MetricCatalog.consumerLagSeconds, partitionLabels(topicPartition)).set(seconds)
+    }
+
+    public func setGroupLag(_ records: Int64) {
+        metrics.gauge(MetricCatalog.groupLag, labels()).set(records)
+    }
+
+    /// Drops every per-partition series of a partition this member gave up.
+    public func removePartition(_ topicPartition: TopicPartition) {
+        for spec in [MetricCatalog.consumerLag, MetricCatalog.consumerLagSeconds, MetricCatalog.buffered] {
+            metrics.removeGauge(spec, partitionLabels(topicPartition))
+        }
+    }
+
+    public func setCircuit(_ dependency: ProcessingFailure.Dependency, open: Bool) {
+        metrics.gauge(MetricCatalog.circuitOpen, labels([("dependency", dependency.rawValue)])).set(Int64(open ? 1 : 0))
+    }
+
+    public func setPollLoopAge(_ age: Duration) {
+        metrics.gauge(MetricCatalog.pollLoopAge, labels()).set(age.seconds)
+    }
+
+    public func setDeadLetterDepth(topic: String, records: Int64) {
+        metrics.gauge(MetricCatalog.dlqDepth, labels([("topic", topic)])).set(records)
+    }
+}

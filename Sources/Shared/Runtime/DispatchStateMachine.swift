@@ -1,0 +1,354 @@
+import DequeModule
+import Foundation
+
+/// Decides when each consumed record runs. Pure state; the caller performs the returned actions.
+///
+/// - Records with the same key run strictly in offset order; different keys run concurrently.
+/// - At most `maxRunning` records run per process; the rest wait in a FIFO ready queue.
+/// - A partition holding `maxBufferedPerPartition` unfinished records is paused (the poll loop keeps polling)
+///   and resumed when it drops to `resumeAtBuffered`.
+/// - The offset to store is the lowest unfinished offset, or one past the highest received when all are done.
+/// - While ``suspend(_:)`` is on (circuit open) nothing new starts, except one probe when nothing is running.
+/// - Records from retry tiers may carry a not-before instant: they hold their key's lane but take no running slot
+///   until due.
+struct DispatchStateMachine {
+    struct Limits: Sendable {
+        var maxRunning: Int
+        var maxBufferedPerPartition: Int
+        var resumeAtBuffered: Int
+
+        init(maxRunning: Int, maxBufferedPerPartition: Int, resumeAtBuffered: Int? = nil) {
+            precondition(maxRunning > 0 && maxBufferedPerPartition > 0)
+            self.maxRunning = maxRunning
+            self.maxBufferedPerPartition = maxBufferedPerPartition
+            self.resumeAtBuffered = resumeAtBuffered ?? maxBufferedPerPartition / 2
+        }
+    }
+
+    /// The ordering lane of a record: its key, or the record alone when it has none.
+    enum LaneKey: Hashable, Sendable {
+        case key([UInt8])
+        case unkeyed(Int64)
+    }
+
+    /// A record handed out to run, tagged with its partition's assignment generation.
+    struct Dispatch: Sendable {
+        var record: KafkaRecord
+        var generation: UInt64
+        var lane: LaneKey
+        var notBefore: ContinuousClock.Instant?
+
+        var topicPartition: TopicPartition { record.topicPartition }
+        var offset: Int64 { record.offset }
+    }
+
+    enum Action: Sendable {
+        case start(Dispatch)
+        /// Call ``due(_:now:)`` for this dispatch at the instant.
+        case delay(Dispatch, until: ContinuousClock.Instant)
+        case pause([TopicPartition])
+        case resume([TopicPartition])
+        case storeOffset(TopicPartition, Int64)
+    }
+
+    private struct Slot {
+        var offset: Int64
+        var finished: Bool
+        var timestamp: Date?
+    }
+
+    private struct Partition {
+        var generation: UInt64
+        var window = Deque<Slot>()
+        var unfinished = 0
+        var nextOffset: Int64?
+        var storedOffset: Int64?
+        var lanes: [LaneKey: Deque<Dispatch>] = [:]
+        /// Lanes whose head waits for its due time (no running slot taken).
+        var delayedLanes: Set<LaneKey> = []
+        var running = 0
+        var paused = false
+        var revoking = false
+    }
+
+    let limits: Limits
+    private var partitions: [TopicPartition: Partition] = [:]
+    private var ready = Deque<Dispatch>()
+    private(set) var running = 0
+    private(set) var suspended = false
+    private(set) var stopped = false
+    private var nextGeneration: UInt64 = 1
+
+    init(limits: Limits) {
+        self.limits = limits
+    }
+
+    // MARK: Assignment
+
+    /// Starts tracking newly assigned partitions (fresh generation, nothing buffered).
+    mutating func assign(_ topicPartitions: [TopicPartition]) -> [Action] {
+        var toPause: [TopicPartition] = []
+        for topicPartition in topicPartitions {
+            var partition = Partition(generation: nextGeneration)
+            nextGeneration += 1
+            if suspended {
+                partition.paused = true
+                toPause.append(topicPartition)
+            }
+            partitions[topicPartition] = partition
+        }
+        return toPause.isEmpty ? [] : [.pause(toPause)]
+    }
+
+    /// Stops accepting records for the partitions; records already fetched keep running so the drain can finish
+    /// them, except lanes waiting for a retry due time, which are dropped (left unfinished, so uncommitted).
+    /// Returns how many lanes still have work (see ``pendingWork(in:)``).
+    mutating func beginRevoke(_ topicPartitions: [TopicPartition]) -> Int {
+        for topicPartition in topicPartitions {
+            guard var partition = partitions[topicPartition] else { continue }
+            partition.revoking = true
+            Self.dropDelayedLanes(&partition)
+            partitions[topicPartition] = partition
+        }
+        return pendingWork(in: topicPartitions)
+    }
+
+    /// Lanes of these partitions with a record running or waiting to run; zero once drained.
+    func pendingWork(in topicPartitions: [TopicPartition]) -> Int {
+        topicPartitions.reduce(0) { $0 + (partitions[$1]?.lanes.count ?? 0) }
+    }
+
+    /// Forgets the partitions; later finishes of their records only free running slots.
+    /// Returns the offsets to store before giving them up (empty when the assignment was lost).
+    mutating func finishRevoke(_ topicPartitions: [TopicPartition], lost: Bool) -> [(TopicPartition, Int64)] {
+        let revoked = Set(topicPartitions)
+        ready.removeAll { revoked.contains($0.topicPartition) }
+        var offsets: [(TopicPartition, Int64)] = []
+        for topicPartition in topicPartitions {
+            guard let partition = partitions.removeValue(forKey: topicPartition) else { continue }
+            if !lost, let committable = Self.committable(partition) {
+                offsets.append((topicPartition, committable))
+            }
+        }
+        return offsets
+    }
+
+    var assigned: [TopicPartition] { Array(partitions.keys) }
+
+    // MARK: Records
+
+    /// Accepts a consumed record. Duplicates of already-received offsets (re-fetch after a resume) are ignored.
+    mutating func receive(_ record: KafkaRecord, notBefore: ContinuousClock.Instant? = nil, now: ContinuousClock.Instant) -> [Action] {
+        let topicPartition = record.topicPartition
+        // Take the partition out while mutating it: a copy left in the dictionary would make every mutation of its
+        // lanes and window copy the whole collection.
+        guard var partition = partitions.removeValue(forKey: topicPartition) else { return [] }
+        defer { partitions[topicPartition] = partition }
+        guard !partition.revoking, !stopped else { return [] }
+        if let next = partition.nextOffset, record.offset < next { return [] }
+        partition.nextOffset = record.offset + 1
+        partition.window.append(Slot(offset: record.offset, finished: false, timestamp: record.timestamp))
+        partition.unfinished += 1
+        let lane: LaneKey = record.key.map { .key($0) } ?? .unkeyed(record.offset)
+        let dispatch = Dispatch(record: record, generation: partition.generation, lane: lane, notBefore: notBefore)
+        var actions: [Action] = []
+        var becameHead = false
+        if partition.lanes[lane] != nil {
+            partition.lanes[lane]!.append(dispatch)  // in place through the dictionary's modify accessor
+        } else {
+            partition.lanes[lane] = [dispatch]
+            becameHead = true
+        }
+        if !partition.paused && partition.unfinished >= limits.maxBufferedPerPartition {
+            partition.paused = true
+            actions.append(.pause([topicPartition]))
+        }
+        if becameHead { actions += makeReady(dispatch, in: &partition, now: now) }
+        return actions
+    }
+
+    /// A delayed record became due.
+    mutating func due(_ dispatch: Dispatch, now: ContinuousClock.Instant) -> [Action] {
+        guard isCurrent(dispatch), var partition = partitions.removeValue(forKey: dispatch.topicPartition) else { return [] }
+        defer { partitions[dispatch.topicPartition] = partition }
+        guard !partition.revoking, !stopped, partition.delayedLanes.remove(dispatch.lane) != nil else { return [] }
+        var undelayed = dispatch
+        undelayed.notBefore = nil
+        return makeReady(undelayed, in: &partition, now: now)
+    }
+
+    /// A started record finished (done, skipped, or handed to a retry/dead-letter topic).
+    mutating func finish(_ dispatch: Dispatch, now: ContinuousClock.Instant) -> [Action] {
+        running -= 1
+        var actions: [Action] = []
+        let topicPartition = dispatch.topicPartition
+        if isCurrent(dispatch), var partition = partitions.removeValue(forKey: topicPartition) {
+            partition.running -= 1
+            Self.markFinished(&partition, offset: dispatch.offset)
+            if let committable = Self.committable(partition), committable != partition.storedOffset {
+                partition.storedOffset = committable
+                actions.append(.storeOffset(topicPartition, committable))
+            }
+            var next: Dispatch?
+            if var lane = partition.lanes.removeValue(forKey: dispatch.lane) {
+                lane.removeFirst()
+                if let head = lane.first {
+                    partition.lanes[dispatch.lane] = lane
+                    next = head
+                }
+            }
+            if partition.paused && !suspended && !stopped && partition.unfinished <= limits.resumeAtBuffered {
+                partition.paused = false
+                actions.append(.resume([topicPartition]))
+            }
+            if let next { actions += makeReady(next, in: &partition, now: now) }
+            partitions[topicPartition] = partition
+        }
+        actions += fillRunningSlots()
+        return actions
+    }
+
+    /// A started record gave up without finishing (cancelled): its slot is freed, its offset stays unfinished
+    /// (so it is never committed) and its lane stays blocked until the partition is revoked or redelivered.
+    mutating func abandon(_ dispatch: Dispatch) -> [Action] {
+        running -= 1
+        if isCurrent(dispatch), var partition = partitions[dispatch.topicPartition] {
+            partition.running -= 1
+            // The lane cannot proceed past an unfinished head: its followers are left for redelivery too.
+            partition.lanes[dispatch.lane] = nil
+            partitions[dispatch.topicPartition] = partition
+        }
+        return fillRunningSlots()
+    }
+
+    /// Shutdown: pauses every partition for good and accepts no more records. Records already fetched keep
+    /// running so they can be finished and committed; lanes waiting for a retry due time are dropped.
+    mutating func stop() -> [Action] {
+        stopped = true
+        suspended = false
+        var toPause: [TopicPartition] = []
+        for (topicPartition, var partition) in partitions {
+            Self.dropDelayedLanes(&partition)
+            if !partition.paused {
+                partition.paused = true
+                toPause.append(topicPartition)
+            }
+            partitions[topicPartition] = partition
+        }
+        var actions: [Action] = toPause.isEmpty ? [] : [.pause(toPause)]
+        actions += fillRunningSlots()
+        return actions
+    }
+
+    /// Lanes with work left in every partition (shutdown drain).
+    var pendingWork: Int { partitions.values.reduce(0) { $0 + $1.lanes.count } }
+
+    // MARK: Suspension (circuit breaker)
+
+    /// Suspends or resumes dispatch of new records and fetching on every partition.
+    mutating func suspend(_ on: Bool) -> [Action] {
+        guard on != suspended, !stopped else { return [] }
+        suspended = on
+        var changed: [TopicPartition] = []
+        for (topicPartition, var partition) in partitions where !partition.revoking {
+            let shouldPause = on || partition.unfinished >= limits.maxBufferedPerPartition
+            if shouldPause != partition.paused {
+                partition.paused = shouldPause
+                partitions[topicPartition] = partition
+                changed.append(topicPartition)
+            }
+        }
+        var actions: [Action] = changed.isEmpty ? [] : [on ? .pause(changed) : .resume(changed)]
+        actions += fillRunningSlots()
+        return actions
+    }
+
+    // MARK: Inspection
+
+    /// Unfinished records per partition and the timestamp of the oldest one (for lag in seconds).
+    func windowSummary() -> [TopicPartition: (unfinished: Int, oldest: Date?)] {
+        partitions.mapValues { partition in
+            (partition.unfinished, partition.window.first { !$0.finished }?.timestamp)
+        }
+    }
+
+    var readyCount: Int { ready.count }
+
+    // MARK: Internals
+
+    private func isCurrent(_ dispatch: Dispatch) -> Bool {
+        partitions[dispatch.topicPartition]?.generation == dispatch.generation
+    }
+
+    private static func dropDelayedLanes(_ partition: inout Partition) {
+        for lane in partition.delayedLanes { partition.lanes[lane] = nil }
+        partition.delayedLanes = []
+    }
+
+    /// Starts, queues or delays the head of a lane. `partition` is the dispatch's partition, taken out of the
+    /// dictionary by the caller.
+    private mutating func makeReady(_ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant) -> [Action] {
+        if let notBefore = dispatch.notBefore, notBefore > now {
+            if stopped || partition.revoking {
+                partition.lanes[dispatch.lane] = nil
+                return []
+            }
+            partition.delayedLanes.insert(dispatch.lane)
+            return [.delay(dispatch, until: notBefore)]
+        }
+        if running < limits.maxRunning && (!suspended || running == 0) {
+            running += 1
+            partition.running += 1
+            return [.start(dispatch)]
+        }
+        ready.append(dispatch)
+        return []
+    }
+
+    private mutating func startNow(_ dispatch: Dispatch) -> Action {
+        running += 1
+        partitions[dispatch.topicPartition]?.running += 1
+        return .start(dispatch)
+    }
+
+    /// Starts ready records while slots are free; while suspended, only one probe when nothing runs.
+    private mutating func fillRunningSlots() -> [Action] {
+        var actions: [Action] = []
+        while running < limits.maxRunning && (!suspended || running == 0), let next = ready.popFirst() {
+            guard isCurrent(next) else { continue }
+            actions.append(startNow(next))
+        }
+        if suspended && !stopped && running == 0 && ready.isEmpty {
+            // Nothing to probe with: let records flow in so the first one can probe the dependency.
+            let paused = partitions.filter { $0.value.paused && !$0.value.revoking && $0.value.unfinished < limits.maxBufferedPerPartition }.map(\.key)
+            for topicPartition in paused { partitions[topicPartition]?.paused = false }
+            if !paused.isEmpty { actions.append(.resume(paused)) }
+        }
+        return actions
+    }
+
+    private static func markFinished(_ partition: inout Partition, offset: Int64) {
+        var low = 0
+        var high = partition.window.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = partition.window[middle].offset
+            if candidate == offset {
+                if !partition.window[middle].finished {
+                    partition.window[middle].finished = true
+                    partition.unfinished -= 1
+                }
+                break
+            } else if candidate < offset {
+                low = middle + 1
+            } else {
+                high = middle - 1
+            }
+        }
+        while let first = partition.window.first, first.finished { partition.window.removeFirst() }
+    }
+
+    private static func committable(_ partition: Partition) -> Int64? {
+        partition.window.first?.offset ?? partition.nextOffset
+    }
+}

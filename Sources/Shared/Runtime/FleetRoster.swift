@@ -1,0 +1,37 @@
+/// The three workers of the fleet in one place, so the workers, the CLI (`lag`, `dlq`, `dev`) and the deployment
+/// files' tests agree on executables, consumer groups, topics and metrics ports.
+public struct FleetMember: Sendable, Hashable {
+    /// The executable (and container command).
+    public var executable: String
+    /// The service name in logs and metrics (`worker` label).
+    public var name: String
+    public var group: String
+    /// Source topics; the runtime adds their retry tiers.
+    public var topics: [String]
+    public var defaultMetricsPort: Int
+}
+
+public enum FleetRoster {
+    public static let inbound = FleetMember(
+        executable: "InboundWorker", name: "inbound-worker", group: "switchboard-inbound",
+        topics: [EventKind.inboundText.topic], defaultMetricsPort: 9401
+    )
+    public static let outbound = FleetMember(
+        executable: "OutboundWorker", name: "outbound-worker", group: "switchboard-outbound",
+        topics: [EventKind.helpdeskMessage.topic], defaultMetricsPort: 9402
+    )
+    public static let status = FleetMember(
+        executable: "StatusWorker", name: "status-worker", group: "switchboard-status",
+        topics: [EventKind.ticketStatus.topic, EventKind.deliveryStatus.topic, EventKind.subscription.topic], defaultMetricsPort: 9403
+    )
+    public static let all = [inbound, outbound, status]
+
+    /// The consumer group that marks dead-lettered records as reviewed (`switchboard dlq redrive|ack` commit it);
+    /// a DLQ's depth is what lies after its committed offset.
+    public static let deadLetterReviewGroup = "switchboard-dlq-review"
+
+    /// The member consuming `sourceTopic`.
+    public static func member(consuming sourceTopic: String) -> FleetMember? {
+        all.first { $0.topics.contains(sourceTopic) }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+
+/// Keeps per-key order across retry tiers. When a record leaves for a retry tier its key is *parked*: later records
+/// with that key (from the source topic or any tier) are sent after it, into the tier where it waits, until it
+/// finishes. Members are handled strictly in the order they were parked.
+///
+/// Shared by every process of a consumer group (the store implements it durably).
+public protocol KeyParking: Sendable {
+    /// The first parked event for `key`, or nil when the key is not parked.
+    func head(group: String, key: String) async throws -> ParkedEvent?
+
+    /// Adds `eventId` behind the key's current members (no-op if already a member) and records where it waits.
+    func park(group: String, key: String, eventId: String, topic: String, dueAt: Date) async throws
+
+    /// Removes `eventId` from the key's members (it finished: processed, ignored or dead-lettered).
+    func release(group: String, key: String, eventId: String) async throws
+}
+
+/// A parked event and the retry topic it waits in.
+public struct ParkedEvent: Sendable, Hashable {
+    public var eventId: String
+    public var topic: String
+    public var dueAt: Date
+
+    public init(eventId: String, topic: String, dueAt: Date) {
+        self.eventId = eventId
+        self.topic = topic
+        self.dueAt = dueAt
+    }
+}
+
+/// Process-local parking for tests and single-process demos.
+public final class InMemoryKeyParking: KeyParking {
+    private let members = Mutex<[String: [ParkedEvent]]>([:])
+
+    public init() {}
+
+    public func head(group: String, key: String) async throws -> ParkedEvent? {
+        members.withLock { $0["\(group)\u{0}\(key)"]?.first }
+    }
+
+    public func park(group: String, key: String, eventId: String, topic: String, dueAt: Date) async throws {
+        members.withLock { members in
+            let slot = "\(group)\u{0}\(key)"
+            var list = members[slot] ?? []
+            if let index = list.firstIndex(where: { $0.eventId == eventId }) {
+                list[index].topic = topic
+                list[index].dueAt = dueAt
+            } else {
+                list.append(ParkedEvent(eventId: eventId, topic: topic, dueAt: dueAt))
+            }
+            members[slot] = list
+        }
+    }
+
+    public func release(group: String, key: String, eventId: String) async throws {
+        members.withLock { members in
+            let slot = "\(group)\u{0}\(key)"
+            members[slot]?.removeAll { $0.eventId == eventId }
+            if members[slot]?.isEmpty == true { members[slot] = nil }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Purges processed-event ledger entries (and finished effect records) past the retention window, hourly.
+/// Every worker runs one; the purge is idempotent, so overlapping runs are harmless.
+struct LedgerJanitor: Service {
+    let store: Store
+    let retention: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await runPeriodically(every: .seconds(3600)) {
+            do {
+                let purged = try await store.purgeLedger(olderThan: Date().addingTimeInterval(-retention.seconds))
+                if purged > 0 { logger.info("purged \(purged) ledger entries past retention") }
+            } catch {
+                logger.warning("ledger purge failed: \(error)")
+            }
+        }
+    }
+}

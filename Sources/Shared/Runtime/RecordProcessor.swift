@@ -1,0 +1,266 @@
+import Foundation
+import Logging
+
+/// Anything records can be produced to (the Kafka producer; a fake in unit tests).
+public protocol RecordProducing: Sendable {
+    @discardableResult
+    func send(_ record: OutgoingRecord) async throws -> DeliveryReport
+}
+
+extension KafkaProducer: RecordProducing {}
+
+/// Retry behaviour of the runtime (architecture §3, Failures).
+public struct RetrySettings: Sendable {
+    /// Tries in place (including the first) before a transient failure moves to a retry tier.
+    public var inPlaceAttempts: Int = 3
+    /// Longest a record retries in place before moving on.
+    public var inPlaceBudget: Duration = .seconds(10)
+    public var backoff = Backoff()
+    /// While the circuit is open, how often an in-flight record probes the dependency again.
+    public var probeInterval: Duration = .seconds(5)
+    /// A parked head whose due time is this far past is treated as lost, so its key cannot stay blocked forever.
+    public var parkedHeadStaleAfter: Duration = .seconds(2 * 3600)
+
+    public init() {}
+}
+
+/// Runs one record through the pipeline: decode and validate, idempotency check, per-key order across retry tiers,
+/// the handler with in-place retries, then hand-off to a retry tier or the DLQ with failure headers.
+///
+/// Returns the outcome, or nil when the record was abandoned (task cancelled by a revoke or a shutdown bound):
+/// an abandoned record is not finished, so its offset is not committed and another delivery will handle it.
+struct RecordProcessor: Sendable {
+    let group: String
+    let topology: RetryTopology
+    let decoder: EventDecoder
+    let handler: any EventHandler
+    let ledger: any IdempotencyLedger
+    let parking: any KeyParking
+    let producer: any RecordProducing
+    let settings: RetrySettings
+    let breaker: BreakerGate
+    let metrics: WorkerMetrics
+    let logger: Logger
+    /// Signalled at shutdown: no more waiting in place; failures hand off at once.
+    let shutdown: AsyncEvent
+    /// Topic → source and role, computed once.
+    let topicRoles: [String: (source: String, role: RetryTopology.Role)]
+
+    func process(_ record: KafkaRecord) async -> RecordOutcome? {
+        var logger = RecordLogger(base: self.logger, record: record)
+        guard let (source, role) = topicRoles[record.topic] else {
+            logger.logger.error("record from a topic this worker does not own; skipped")
+            return .ignored
+        }
+        let previousAttempts = FailureHeaders.previousAttempts(record)
+        let event: CloudEvent
+        switch decoder.decode(record.value, sourceTopic: source) {
+        case .failure(let rejection):
+            let failure = ProcessingFailure.permanent(rejection.errorClass, rejection.reason)
+            return await deadLetter(record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure, logger: logger)
+        case .success(let decoded):
+            event = decoded
+        }
+        logger.eventId = event.id
+        logger.accountId = event.accountId
+
+        let started = ContinuousClock.now
+        // The in-place budget bounds a failing stretch; time spent waiting out throttling before it does not count.
+        var failingSince: ContinuousClock.Instant?
+        var attempt = previousAttempts + 1
+        var inPlaceRetries = 0
+        while true {
+            if Task.isCancelled { return nil }
+            do {
+                return try await attemptOnce(record, event: event, attempt: attempt, logger: logger)
+            } catch {
+                if Task.isCancelled { return nil }
+                let failure = ProcessingFailure.classify(error)
+                switch failure.kind {
+                case .permanent:
+                    return await deadLetter(record, source: source, event: event, attempts: attempt, failure: failure, logger: logger)
+                case .transient:
+                    breaker.failure(failure, account: event.accountId)
+                    inPlaceRetries += 1
+                    let delay = settings.backoff.delay(attempt: inPlaceRetries, floor: failure.retryAfter)
+                    let circuitOpen = breaker.isOpen
+                    let now = ContinuousClock.now
+                    if failingSince == nil { failingSince = now }
+                    let withinBudget = inPlaceRetries < settings.inPlaceAttempts && (now - failingSince!) + delay <= settings.inPlaceBudget
+                    if shutdown.isSignalled && circuitOpen {
+                        return nil  // systemic outage while stopping: leave it uncommitted for the next owner
+                    }
+                    if !shutdown.isSignalled && (withinBudget || circuitOpen) {
+                        logger.logger.debug("transient failure, retrying in place", metadata: [LogKeys.errorClass: "\(failure.errorClass)"])
+                        metrics.inPlaceRetry(topic: record.topic, errorClass: failure.errorClass)
+                        await pause(circuitOpen ? min(delay, settings.probeInterval) : delay)
+                        attempt += 1
+                        continue
+                    }
+                    return await handOff(record, source: source, role: role, event: event, attempts: attempt, failure: failure, logger: logger)
+                case .throttled:
+                    let wait = failure.retryAfter ?? .seconds(1)
+                    if !shutdown.isSignalled && (ContinuousClock.now - started) + wait <= settings.inPlaceBudget {
+                        await pause(wait)
+                        continue
+                    }
+                    return await handOff(
+                        record, source: source, role: role, event: event, attempts: attempt - 1, failure: failure,
+                        minimumDelay: wait, logger: logger
+                    )
+                }
+            }
+        }
+    }
+
+    /// One try: ledger check, ordering check, the handler, the ledger write.
+    private func attemptOnce(_ record: KafkaRecord, event: CloudEvent, attempt: Int, logger: RecordLogger) async throws -> RecordOutcome {
+        if let entry = try await ledger.lookup(group: group, eventId: event.id) {
+            guard entry.fingerprint == event.fingerprint else {
+                throw ProcessingFailure.permanent(
+                    "event.conflicting_duplicate",
+                    "event id was already handled with different content; the earlier version was kept"
+                )
+            }
+            logger.logger.debug("duplicate event skipped")
+            return .duplicate
+        }
+        let key = record.keyString
+        var isParkedHead = false
+        if let key, let head = try await parking.head(group: group, key: key) {
+            if head.eventId == event.id {
+                isParkedHead = true
+            } else if Date().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
+                logger.logger.error("parked event \(head.eventId) is long overdue and presumed lost; releasing its key")
+                try await parking.release(group: group, key: key, eventId: head.eventId)
+                return try await attemptOnce(record, event: event, attempt: attempt, logger: logger)
+            } else {
+                return try await waitBehind(head, record: record, event: event, key: key, logger: logger)
+            }
+        }
+        let context = HandlerContext(
+            recordLogger: logger, group: group, topic: record.topic, partition: record.partition, offset: record.offset,
+            key: key, attempt: attempt
+        )
+        let result = try await handler.handle(event, context: context)
+        breaker.success(account: event.accountId)
+        let outcome: RecordOutcome = result.outcome == .processed ? .processed : .ignored
+        if !result.recordedInLedger {
+            try await ledger.record(context.ledgerEntry(for: event, outcome: outcome))
+        }
+        if isParkedHead, let key {
+            try await parking.release(group: group, key: key, eventId: event.id)
+        }
+        if let reason = result.reason {
+            logger.logger.info("event ignored: \(reason)")
+        }
+        return outcome
+    }
+
+    /// The error class of a record parked behind an earlier event of its key.
+    static let waitingBehind = "ordering.waiting_behind"
+
+    /// An earlier event of the same key waits in a retry tier: send this one after it, into the same tier.
+    private func waitBehind(_ head: ParkedEvent, record: KafkaRecord, event: CloudEvent, key: String, logger: RecordLogger) async throws -> RecordOutcome {
+        let dueAt = max(head.dueAt, Date())
+        try await parking.park(group: group, key: key, eventId: event.id, topic: head.topic, dueAt: dueAt)
+        let headers = FailureHeaders.headers(
+            for: record, group: group, attempts: FailureHeaders.previousAttempts(record),
+            errorClass: Self.waitingBehind, message: "waiting behind event \(head.eventId) of the same key",
+            now: Date(), dueAt: dueAt
+        )
+        try await producer.send(OutgoingRecord(topic: head.topic, key: record.key, value: record.value, headers: headers))
+        logger.logger.debug("parked behind an earlier event of the same key", metadata: ["retry_topic": "\(head.topic)"])
+        return .retried
+    }
+
+    /// Moves a transiently failing (or throttled) record to its next retry tier, or the DLQ after the last one.
+    private func handOff(
+        _ record: KafkaRecord,
+        source: String,
+        role: RetryTopology.Role,
+        event: CloudEvent,
+        attempts: Int,
+        failure: ProcessingFailure,
+        minimumDelay: Duration = .zero,
+        logger: RecordLogger
+    ) async -> RecordOutcome? {
+        // A record that reached this tier only by waiting behind an earlier event of its key has used no tier of
+        // its own yet: its own failures climb from the first tier.
+        let climbed = record.header(FailureHeaders.errorClass) == Self.waitingBehind ? .source : role
+        let next = topology.nextTopic(source: source, after: climbed, minimumDelay: minimumDelay, deferral: failure.kind == .throttled)
+        guard let delay = next.delay else {
+            return await deadLetter(record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
+        }
+        let now = Date()
+        let dueAt = now.addingTimeInterval(delay.seconds)
+        let headers = FailureHeaders.headers(
+            for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
+            now: now, dueAt: dueAt
+        )
+        let delivered = await persistently(logger: logger, what: "move to \(next.topic)") {
+            if let key = record.keyString {
+                try await parking.park(group: group, key: key, eventId: event.id, topic: next.topic, dueAt: dueAt)
+            }
+            try await producer.send(OutgoingRecord(topic: next.topic, key: record.key, value: record.value, headers: headers))
+        }
+        guard delivered else { return nil }
+        logger.logger.warning(
+            "moved to retry tier",
+            metadata: [LogKeys.errorClass: "\(failure.errorClass)", "retry_topic": "\(next.topic)", "attempts": "\(attempts)"]
+        )
+        return .retried
+    }
+
+    /// Sends a record to its source topic's DLQ with the failure headers.
+    private func deadLetter(
+        _ record: KafkaRecord,
+        source: String,
+        event: CloudEvent?,
+        attempts: Int,
+        failure: ProcessingFailure,
+        logger: RecordLogger
+    ) async -> RecordOutcome? {
+        let topic = topology.deadLetterTopic(source)
+        let kind: DeadLetter.Kind = failure.kind == .permanent ? .rejected : .retriesExhausted
+        let headers = FailureHeaders.headers(
+            for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
+            now: Date(), dueAt: nil
+        ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
+        let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
+            try await producer.send(OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
+            if let event, let key = record.keyString, try await parking.head(group: group, key: key)?.eventId == event.id {
+                try await parking.release(group: group, key: key, eventId: event.id)
+            }
+        }
+        guard delivered else { return nil }
+        metrics.deadLettered(sourceTopic: source, errorClass: failure.errorClass)
+        logger.logger.warning(
+            "dead-lettered",
+            metadata: [LogKeys.errorClass: "\(failure.errorClass)", LogKeys.reason: "\(failure.message)", "attempts": "\(attempts)"]
+        )
+        return .deadLettered
+    }
+
+    /// Retries `body` with backoff until it succeeds; false if the task was cancelled first.
+    private func persistently(logger: RecordLogger, what: String, _ body: () async throws -> Void) async -> Bool {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await body()
+                return true
+            } catch {
+                attempt += 1
+                logger.logger.warning("could not \(what), retrying: \(ProcessingFailure.classify(error))")
+                // Not `pause`: this must keep backing off during shutdown too.
+                try? await Task.sleep(for: settings.backoff.delay(attempt: attempt))
+            }
+        }
+        return false
+    }
+
+    /// Sleeps unless shutdown begins or the task is cancelled.
+    private func pause(_ duration: Duration) async {
+        _ = await shutdown.wait(timeout: duration)
+    }
+}

@@ -1,0 +1,70 @@
+/// Everything the runtime reads from the environment, parsed and checked once at start.
+///
+/// | Variable | Default | Meaning |
+/// |---|---|---|
+/// | `KAFKA_BROKERS` | required | bootstrap list; `KAFKA_<PROPERTY>` passes any librdkafka property |
+/// | `WORKER_TOPICS` | all of the worker's topics | comma-separated subset of source topics (scale a topic alone) |
+/// | `CONSUMER_GROUP` | the worker's group | override (benchmarks, blue/green) |
+/// | `METRICS_PORT` | per worker (9401/9402/9403) | `/metrics`, `/healthz`, `/readyz`; 0 picks a free port |
+/// | `MAX_IN_FLIGHT` | 256 | records handled concurrently per process |
+/// | `MAX_BUFFERED_PER_PARTITION` | 512 | unfinished records per partition before it is paused |
+/// | `RETRY_TIERS` | `30s,5m,1h` | retry topic delays |
+/// | `IN_PLACE_RETRIES` | 3 | tries in place before a retry tier |
+/// | `IN_PLACE_RETRY_BUDGET` | 10s | longest a record retries in place |
+/// | `RETRY_BACKOFF_BASE` / `RETRY_BACKOFF_MAX` | 200ms / 5s | jittered exponential backoff |
+/// | `CIRCUIT_BREAKER_THRESHOLD` | 10 | consecutive dependency failures that open the circuit |
+/// | `CIRCUIT_PROBE_INTERVAL` | 5s | probe period while open |
+/// | `SHUTDOWN_TIMEOUT` | 25s | bound on a graceful shutdown |
+/// | `REBALANCE_DRAIN_TIMEOUT` | 10s | wait for in-flight work of revoked partitions |
+/// | `MAX_RECORD_BYTES` | 262144 | larger records are dead-lettered |
+public struct WorkerConfiguration: Sendable {
+    public var kafka: KafkaSettings
+    public var group: String
+    public var sourceTopics: [String]
+    public var metricsPort: Int
+    public var maxInFlight: Int
+    public var maxBufferedPerPartition: Int
+    public var retry: RetrySettings
+    public var topology: RetryTopology
+    public var breakerThreshold: Int
+    public var shutdownTimeout: Duration
+    public var rebalanceDrainTimeout: Duration
+    public var maximumRecordBytes: Int
+
+    public static func from(_ environment: Environment, definition: WorkerDefinition) throws -> WorkerConfiguration {
+        var sourceTopics = definition.topics
+        if let requested = environment.list("WORKER_TOPICS") {
+            let unknown = requested.filter { !definition.topics.contains($0) }
+            guard unknown.isEmpty, !requested.isEmpty else {
+                throw ConfigurationError(
+                    setting: "WORKER_TOPICS",
+                    reason: "\(definition.name) consumes \(definition.topics.joined(separator: ", ")); got \(requested.joined(separator: ", "))"
+                )
+            }
+            sourceTopics = requested
+        }
+        var retry = RetrySettings()
+        retry.inPlaceAttempts = try environment.int("IN_PLACE_RETRIES", default: 3, range: 1...100)
+        retry.inPlaceBudget = try environment.duration("IN_PLACE_RETRY_BUDGET", default: .seconds(10))
+        retry.backoff = Backoff(
+            base: try environment.duration("RETRY_BACKOFF_BASE", default: .milliseconds(200)),
+            maximum: try environment.duration("RETRY_BACKOFF_MAX", default: .seconds(5))
+        )
+        retry.probeInterval = try environment.duration("CIRCUIT_PROBE_INTERVAL", default: .seconds(5))
+        let configuration = WorkerConfiguration(
+            kafka: try KafkaSettings.from(environment),
+            group: environment.string("CONSUMER_GROUP", default: definition.group),
+            sourceTopics: sourceTopics,
+            metricsPort: try environment.int("METRICS_PORT", default: definition.defaultMetricsPort, range: 0...65535),
+            maxInFlight: try environment.int("MAX_IN_FLIGHT", default: 256, range: 1...100_000),
+            maxBufferedPerPartition: try environment.int("MAX_BUFFERED_PER_PARTITION", default: 512, range: 1...1_000_000),
+            retry: retry,
+            topology: try RetryTopology.from(environment),
+            breakerThreshold: try environment.int("CIRCUIT_BREAKER_THRESHOLD", default: 10, range: 1...10_000),
+            shutdownTimeout: try environment.duration("SHUTDOWN_TIMEOUT", default: .seconds(25)),
+            rebalanceDrainTimeout: try environment.duration("REBALANCE_DRAIN_TIMEOUT", default: .seconds(10)),
+            maximumRecordBytes: try environment.int("MAX_RECORD_BYTES", default: 256 * 1024, range: 1024...16 * 1024 * 1024)
+        )
+        return configuration
+    }
+}

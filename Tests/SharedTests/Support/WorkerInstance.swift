@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@testable import Shared
+import TestSupport
+
+/// One in-process worker (consumer + processor) running in its own ServiceGroup.
+final class WorkerInstance: Sendable {
+    let worker: ConsumerWorker
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let configuration: WorkerConfiguration
+
+    static let definition = WorkerDefinition(
+        name: "test-worker", group: "test-group", topics: [EventKind.subscription.topic], defaultMetricsPort: 0
+    ) { _ in ScriptedHandler() }
+
+    init(
+        broker: TestBroker,
+        handler: any EventHandler,
+        ledger: any IdempotencyLedger = InMemoryLedger(),
+        parking: any KeyParking = InMemoryKeyParking(),
+        group groupName: String = "test-group",
+        environment extra: [String: String] = [:]
+    ) throws {
+        var environment = broker.environment(extra)
+        environment.values["CONSUMER_GROUP"] = groupName
+        configuration = try WorkerConfiguration.from(environment, definition: Self.definition)
+        let logger = Logger(label: "worker-\(groupName)")
+        let producer = try KafkaProducer(settings: configuration.kafka, clientId: "test-worker-producer", logger: logger)
+        worker = ConsumerWorker(
+            configuration: configuration, handler: handler, ledger: ledger, parking: parking, producer: producer,
+            metrics: WorkerMetrics(group: groupName, metrics: MetricsBootstrap.shared()), logger: logger
+        )
+        let serviceGroup = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
+        group = serviceGroup
+        task = Task { try await serviceGroup.run() }
+    }
+
+    /// Graceful shutdown (what SIGTERM triggers); returns how long it took.
+    @discardableResult
+    func stop() async throws -> Duration {
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        try await task.value
+        return ContinuousClock.now - started
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import Synchronization
+
+import Shared
+
+/// An embedded broker with Switchboard's topics, a producer, and helpers to read topics back.
+public final class TestBroker: Sendable {
+    // Declared before the broker so it is released first.
+    public let producer: KafkaProducer
+    public let broker: EmbeddedBroker
+    public let settings: KafkaSettings
+    public let topology: RetryTopology
+    let logger = Logger(label: "test-broker")
+
+    public init(partitions: Int = 6, tiers: [Duration] = [.seconds(1), .seconds(2)], brokers: Int = 1) throws {
+        broker = try EmbeddedBroker(brokers: brokers, logger: logger)
+        topology = RetryTopology(tiers: tiers)
+        try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
+        settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
+        producer = try KafkaProducer(settings: settings, clientId: "test-producer", logger: logger)
+    }
+
+    /// Environment for a worker on this broker, with test-friendly timings.
+    public func environment(_ extra: [String: String] = [:]) -> Environment {
+        var values = [
+            "KAFKA_BROKERS": broker.bootstrapServers,
+            "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "KAFKA_STATISTICS_INTERVAL_MS": "1000",
+            "KAFKA_FETCH_WAIT_MAX_MS": "50",
+            "RETRY_TIERS": topology.tiers.map(DurationText.format).joined(separator: ","),
+            "RETRY_BACKOFF_BASE": "20ms",
+            "RETRY_BACKOFF_MAX": "100ms",
+            "METRICS_PORT": "0",
+        ]
+        values.merge(extra) { _, new in new }
+        return Environment(values)
+    }
+
+    /// Produces `records` in order.
+    public func send(_ records: [OutgoingRecord]) async throws {
+        try await producer.sendAll(records)
+    }
+
+    /// Reads every record of `topic` from the beginning, waiting until at least `count` arrived.
+    public func read(_ topic: String, atLeast count: Int, timeout: Duration = .seconds(30)) async throws -> [KafkaRecord] {
+        let received = Mutex<[KafkaRecord]>([])
+        let reader = try KafkaConsumer(
+            settings: KafkaSettings(bootstrapServers: broker.bootstrapServers, properties: [
+                .init(name: "session.timeout.ms", value: "6000", source: "test"),
+            ]),
+            groupId: "reader-\(UUID().uuidString)",
+            clientId: "test-reader",
+            callbacks: .init(record: { record in received.withLock { $0.append(record) } }),
+            logger: logger
+        )
+        try reader.start(topics: [topic])
+        _ = await eventually(timeout: timeout) { received.withLock { $0.count } >= count }
+        _ = await reader.close(timeout: .seconds(5))
+        return received.withLock { $0 }
+    }
+
+    /// Every record currently in `topic` (all partitions), read by assignment without joining a group.
+    public func allRecords(_ topic: String) async throws -> [KafkaRecord] {
+        let settings = self.settings
+        let logger = self.logger
+        return try await BlockingCall.run {
+            let reader = try KafkaOffsetsReader(settings: settings, logger: logger)
+            let partitions = try reader.topics()[topic] ?? 0
+            return try (0..<partitions).flatMap { partition -> [KafkaRecord] in
+                let topicPartition = TopicPartition(topic, Int32(partition))
+                let marks = try reader.watermarks(topicPartition)
+                return try reader.records(topicPartition, from: marks.low, until: marks.high, timeout: .seconds(20))
+            }
+        }
+    }
+
+    /// The committed offsets of `group` on `topic`'s partitions.
+    public func committed(group: String, topic: String, partitions: Int = 6) async throws -> [TopicPartition: Int64] {
+        let settings = self.settings
+        let logger = self.logger
+        return try await BlockingCall.run {
+            let reader = try KafkaOffsetsReader(settings: settings, groupId: group, logger: logger)
+            return try reader.committed(group: group, (0..<partitions).map { TopicPartition(topic, Int32($0)) })
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// One customer's SMS thread with one account: the Gorgias customer and the ticket texts currently go to.
+public struct Conversation: Sendable, Hashable {
+    public var id: String
+    public var accountId: String
+    public var phone: String
+    public var customerId: Int64?
+    public var currentTicketId: Int64?
+    /// How many tickets this conversation has opened (numbers ticket external ids `conv:<id>:<n>`).
+    public var ticketCount: Int
+    public var lastActivityAt: Date
+    public var createdAt: Date
+}
+
+public enum TicketStatus: String, Sendable, Codable, CaseIterable {
+    case open
+    case closed
+}
+
+/// A Gorgias ticket owned by a Switchboard conversation, with its mirrored status.
+public struct TicketRecord: Sendable, Hashable {
+    public var accountId: String
+    public var ticketId: Int64
+    public var conversationId: String
+    public var status: TicketStatus
+    /// Set while snoozed (Gorgias reports snoozed tickets as closed).
+    public var snoozedUntil: Date?
+    /// Gorgias' `updated_datetime` of the status applied last; older updates are ignored.
+    public var statusAt: Date
+    public var openedAt: Date
+    public var closedAt: Date?
+
+    public var isSnoozed: Bool { snoozedUntil.map { $0 > Date() } ?? false }
+}
+
+/// A ticket status update from Gorgias.
+public struct TicketStatusChange: Sendable, Hashable {
+    public var accountId: String
+    public var ticketId: Int64
+    public var status: TicketStatus
+    public var snoozedUntil: Date?
+    public var updatedAt: Date
+
+    public init(accountId: String, ticketId: Int64, status: TicketStatus, snoozedUntil: Date?, updatedAt: Date) {
+        self.accountId = accountId
+        self.ticketId = ticketId
+        self.status = status
+        self.snoozedUntil = snoozedUntil
+        self.updatedAt = updatedAt
+    }
+}
+
+public enum TicketStatusResult: Sendable, Hashable {
+    case applied(previous: TicketRecord)
+    /// An update at least as new is already mirrored.
+    case stale(current: TicketRecord)
+    /// No Switchboard conversation owns this ticket.
+    case unknownTicket
+}
+
+/// Figures for `switchboard conversations stats` and the matching metrics.
+public struct ConversationStats: Sendable, Hashable, Codable {
+    public var ticketsByStatus: [String: Int]
+    public var conversations: Int
+    public var medianTimeToCloseSeconds: Double?
+    /// Opt-outs per UTC day (`YYYY-MM-DD` → count), most recent last.
+    public var optOutsPerDay: [String: Int]
+}

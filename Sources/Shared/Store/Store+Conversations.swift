@@ -1,0 +1,187 @@
+import Foundation
+
+/// Conversations (one per account and phone) and the tickets they own, with mirrored status and its history.
+extension Store {
+    private static let conversationColumns =
+        "id, account_id, phone, customer_id, current_ticket_id, ticket_count, last_activity_at, created_at"
+    private static let ticketColumns =
+        "account_id, ticket_id, conversation_id, status, snoozed_until, status_at, opened_at, closed_at"
+
+    public func conversation(accountId: String, phone: String) async throws -> Conversation? {
+        try await database.query(
+            "SELECT \(Self.conversationColumns) FROM conversations WHERE account_id = ? AND phone = ?", accountId, phone
+        ).first.map(Self.conversation)
+    }
+
+    /// The conversation for `phone`, created if it does not exist yet.
+    public func openConversation(accountId: String, phone: String, at: Date = Date()) async throws -> Conversation {
+        try await database.query(
+            """
+            INSERT INTO conversations (id, account_id, phone, ticket_count, last_activity_at, created_at) VALUES (?, ?, ?, 0, ?, ?)
+            ON CONFLICT (account_id, phone) DO NOTHING
+            """,
+            UUID().uuidString.lowercased(), accountId, phone, at.millis, at.millis
+        )
+        guard let conversation = try await conversation(accountId: accountId, phone: phone) else {
+            throw StoreError(.unavailable, "conversation was not created")
+        }
+        return conversation
+    }
+
+    public func setConversationCustomer(conversationId: String, customerId: Int64) async throws {
+        try await database.query("UPDATE conversations SET customer_id = ? WHERE id = ?", customerId, conversationId)
+    }
+
+    public func touchConversation(conversationId: String, at: Date) async throws {
+        try await database.query(
+            "UPDATE conversations SET last_activity_at = \(database.dialect.greatest("last_activity_at", "?")) WHERE id = ?",
+            at.millis, conversationId
+        )
+    }
+
+    /// Records a ticket opened (or found) for the conversation and makes it the current one.
+    @discardableResult
+    public func attachTicket(conversationId: String, accountId: String, ticketId: Int64, openedAt: Date) async throws -> TicketRecord {
+        try await database.transaction { executor in
+            let inserted = try await executor.query(
+                """
+                INSERT INTO tickets (account_id, ticket_id, conversation_id, status, status_at, opened_at) VALUES (?, ?, ?, 'open', ?, ?)
+                ON CONFLICT (account_id, ticket_id) DO NOTHING RETURNING ticket_id
+                """,
+                accountId, ticketId, conversationId, openedAt.millis, openedAt.millis
+            )
+            if !inserted.isEmpty {
+                try await executor.query(
+                    "UPDATE conversations SET current_ticket_id = ?, ticket_count = ticket_count + 1 WHERE id = ?", ticketId, conversationId
+                )
+                try await Store.recordStatusHistory(accountId: accountId, ticketId: ticketId, status: .open, snoozedUntil: nil, at: openedAt, in: executor)
+            } else {
+                try await executor.query("UPDATE conversations SET current_ticket_id = ? WHERE id = ?", ticketId, conversationId)
+            }
+            guard let ticket = try await executor.query(
+                "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId, ticketId
+            ).first.map(Store.ticket) else { throw StoreError(.unavailable, "ticket was not recorded") }
+            return ticket
+        }
+    }
+
+    public func ticket(accountId: String, ticketId: Int64) async throws -> TicketRecord? {
+        try await database.query(
+            "SELECT \(Self.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId, ticketId
+        ).first.map(Self.ticket)
+    }
+
+    /// The conversation that owns `ticketId`, if any.
+    public func conversation(accountId: String, ticketId: Int64) async throws -> Conversation? {
+        try await database.query(
+            """
+            SELECT \(Self.conversationColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE t.account_id = ? AND t.ticket_id = ?
+            """,
+            accountId, ticketId
+        ).first.map(Self.conversation)
+    }
+
+    /// Mirrors a ticket status unless an update at least as new is already mirrored. With `entry`, the ledger entry
+    /// is written in the same transaction; nil when another worker already recorded that event.
+    public func applyTicketStatus(_ change: TicketStatusChange, recording entry: LedgerEntry? = nil) async throws -> TicketStatusResult? {
+        try await database.transaction { executor in
+            if let entry, !(try await Store.record(entry, in: executor)) { return nil }
+            guard let current = try await executor.query(
+                "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?\(executor.dialect.forUpdate)",
+                change.accountId, change.ticketId
+            ).first.map(Store.ticket) else { return .unknownTicket }
+            guard change.updatedAt > current.statusAt else { return .stale(current: current) }
+            let closedAt: SQLValue =
+                change.status == .closed ? .integer(current.closedAt?.millis ?? change.updatedAt.millis) : .null
+            try await executor.query(
+                "UPDATE tickets SET status = ?, snoozed_until = ?, status_at = ?, closed_at = ? WHERE account_id = ? AND ticket_id = ?",
+                change.status.rawValue, change.snoozedUntil?.millis, change.updatedAt.millis, closedAt, change.accountId, change.ticketId
+            )
+            try await Store.recordStatusHistory(
+                accountId: change.accountId, ticketId: change.ticketId, status: change.status, snoozedUntil: change.snoozedUntil,
+                at: change.updatedAt, in: executor
+            )
+            return .applied(previous: current)
+        }
+    }
+
+    /// The status history of a ticket, oldest first.
+    public func ticketHistory(accountId: String, ticketId: Int64) async throws -> [(status: TicketStatus, snoozedUntil: Date?, at: Date)] {
+        try await database.query(
+            "SELECT status, snoozed_until, status_at FROM ticket_status_history WHERE account_id = ? AND ticket_id = ? ORDER BY status_at, id",
+            accountId, ticketId
+        ).map { row in
+            (TicketStatus(rawValue: row["status"].text ?? "") ?? .open, row["snoozed_until"].int.map(Date.init(millis:)), Date(millis: row["status_at"].int ?? 0))
+        }
+    }
+
+    private static func recordStatusHistory(
+        accountId: String, ticketId: Int64, status: TicketStatus, snoozedUntil: Date?, at: Date, in executor: any SQLExecutor
+    ) async throws {
+        try await executor.query(
+            "INSERT INTO ticket_status_history (account_id, ticket_id, status, snoozed_until, status_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+            accountId, ticketId, status.rawValue, snoozedUntil?.millis, at.millis, Date().millis
+        )
+    }
+
+    /// Counts by status (snoozed counted apart), median time from open to close, and opt-outs per UTC day.
+    public func conversationStats(accountId: String? = nil, days: Int = 14) async throws -> ConversationStats {
+        let filter = accountId == nil ? "" : " WHERE account_id = ?"
+        let binds: [SQLValue] = accountId.map { [.text($0)] } ?? []
+        var byStatus: [String: Int] = ["open": 0, "closed": 0, "snoozed": 0]
+        let now = Date().millis
+        for row in try await database.query("SELECT status, snoozed_until, opened_at, closed_at FROM tickets\(filter)", binds) {
+            let snoozed = (row["snoozed_until"].int ?? 0) > now
+            byStatus[snoozed ? "snoozed" : (row["status"].text ?? "open"), default: 0] += 1
+        }
+        let durations = try await database.query(
+            "SELECT closed_at - opened_at AS seconds FROM tickets WHERE closed_at IS NOT NULL\(accountId == nil ? "" : " AND account_id = ?")",
+            binds
+        ).compactMap { $0["seconds"].int }.map { Double($0) / 1000 }.sorted()
+        let median: Double? =
+            durations.isEmpty ? nil
+            : durations.count % 2 == 1 ? durations[durations.count / 2]
+            : (durations[durations.count / 2 - 1] + durations[durations.count / 2]) / 2
+        let since = now - Int64(days) * 86_400_000
+        var optOuts: [String: Int] = [:]
+        for row in try await database.query(
+            "SELECT at FROM consent_history WHERE state = 'unsubscribed' AND at >= ?\(accountId == nil ? "" : " AND account_id = ?")",
+            [.integer(since)] + binds
+        ) {
+            optOuts[String(RFC3339.format(Date(millis: row["at"].int ?? 0)).prefix(10)), default: 0] += 1
+        }
+        let conversations = try await database.query("SELECT COUNT(*) AS n FROM conversations\(filter)", binds).first?["n"].int ?? 0
+        return ConversationStats(
+            ticketsByStatus: byStatus, conversations: Int(conversations), medianTimeToCloseSeconds: median, optOutsPerDay: optOuts
+        )
+    }
+
+    /// Opt-outs recorded since `since` (all accounts, or one).
+    public func optOuts(since: Date, accountId: String? = nil) async throws -> Int {
+        let rows = try await database.query(
+            "SELECT COUNT(*) AS n FROM consent_history WHERE state = 'unsubscribed' AND at >= ?\(accountId == nil ? "" : " AND account_id = ?")",
+            [.integer(since.millis)] + (accountId.map { [.text($0)] } ?? [])
+        )
+        return Int(rows.first?["n"].int ?? 0)
+    }
+
+    private static func conversation(_ row: SQLRow) -> Conversation {
+        Conversation(
+            id: row["id"].text ?? "", accountId: row["account_id"].text ?? "", phone: row["phone"].text ?? "",
+            customerId: row["customer_id"].int, currentTicketId: row["current_ticket_id"].int,
+            ticketCount: Int(row["ticket_count"].int ?? 0), lastActivityAt: Date(millis: row["last_activity_at"].int ?? 0),
+            createdAt: Date(millis: row["created_at"].int ?? 0)
+        )
+    }
+
+    private static func ticket(_ row: SQLRow) throws -> TicketRecord {
+        TicketRecord(
+            accountId: row["account_id"].text ?? "", ticketId: row["ticket_id"].int ?? 0,
+            conversationId: row["conversation_id"].text ?? "",
+            status: TicketStatus(rawValue: row["status"].text ?? "") ?? .open,
+            snoozedUntil: row["snoozed_until"].int.map(Date.init(millis:)), statusAt: Date(millis: row["status_at"].int ?? 0),
+            openedAt: Date(millis: row["opened_at"].int ?? 0), closedAt: row["closed_at"].int.map(Date.init(millis:))
+        )
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// The processed-event ledger (per consumer group and event id), backing the runtime's idempotency hook.
+extension Store: IdempotencyLedger {
+    public func lookup(group: String, eventId: String) async throws -> LedgerEntry? {
+        try StoreLimits.identifier(group, "consumer group")
+        try StoreLimits.identifier(eventId, "event id")
+        let rows = try await database.query(
+            "SELECT outcome, fingerprint, processed_at FROM processed_events WHERE consumer_group = ? AND event_id = ?",
+            group, eventId
+        )
+        return rows.first.map { row in
+            LedgerEntry(
+                group: group, eventId: eventId,
+                outcome: RecordOutcome(rawValue: row["outcome"].text ?? "") ?? .processed,
+                fingerprint: row["fingerprint"].text ?? "",
+                recordedAt: Date(millis: row["processed_at"].int ?? 0)
+            )
+        }
+    }
+
+    public func record(_ entry: LedgerEntry) async throws -> Bool {
+        try await Self.record(entry, in: database)
+    }
+
+    /// Records `entry` with `executor` (inside a domain transaction); false when another worker recorded it first.
+    static func record(_ entry: LedgerEntry, in executor: any SQLExecutor) async throws -> Bool {
+        try StoreLimits.identifier(entry.group, "consumer group")
+        try StoreLimits.identifier(entry.eventId, "event id")
+        let rows = try await executor.query(
+            """
+            INSERT INTO processed_events (consumer_group, event_id, outcome, fingerprint, processed_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id
+            """,
+            entry.group, entry.eventId, entry.outcome.rawValue, entry.fingerprint, entry.recordedAt.millis
+        )
+        return !rows.isEmpty
+    }
+
+    /// Deletes ledger entries and finished effect records older than `cutoff`, in batches; returns how many.
+    @discardableResult
+    public func purgeLedger(olderThan cutoff: Date, batchSize: Int = 5000) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await database.query(
+                """
+                DELETE FROM processed_events WHERE (consumer_group, event_id) IN
+                (SELECT consumer_group, event_id FROM processed_events WHERE processed_at < ? LIMIT ?) RETURNING event_id
+                """,
+                cutoff.millis, batchSize
+            ).count
+            total += deleted
+            if deleted < batchSize { break }
+        }
+        try await database.query("DELETE FROM effects WHERE state = 'done' AND started_at < ?", cutoff.millis)
+        return total
+    }
+}
+
+/// Ordered-retry parking (see ``KeyParking``), shared by every process of a group.
+extension Store: KeyParking {
+    public func head(group: String, key: String) async throws -> ParkedEvent? {
+        let rows = try await database.query(
+            "SELECT event_id, topic, due_at FROM parked_keys WHERE consumer_group = ? AND record_key = ? ORDER BY seq LIMIT 1",
+            group, key
+        )
+        return rows.first.map {
+            ParkedEvent(eventId: $0["event_id"].text ?? "", topic: $0["topic"].text ?? "", dueAt: Date(millis: $0["due_at"].int ?? 0))
+        }
+    }
+
+    public func park(group: String, key: String, eventId: String, topic: String, dueAt: Date) async throws {
+        try StoreLimits.identifier(key, "record key")
+        try StoreLimits.identifier(eventId, "event id")
+        try await database.query(
+            """
+            INSERT INTO parked_keys (consumer_group, record_key, event_id, topic, due_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (consumer_group, record_key, event_id) DO UPDATE SET topic = excluded.topic, due_at = excluded.due_at
+            """,
+            group, key, eventId, topic, dueAt.millis
+        )
+    }
+
+    public func release(group: String, key: String, eventId: String) async throws {
+        try await database.query(
+            "DELETE FROM parked_keys WHERE consumer_group = ? AND record_key = ? AND event_id = ?", group, key, eventId
+        )
+    }
+}
+
+/// The effect journal: side effects recorded before they are attempted.
+extension Store {
+    /// Starts effect `key`, or returns the existing record when it was started (or done) before.
+    public func beginEffect(accountId: String, key: String, at: Date = Date()) async throws -> EffectRecord? {
+        try StoreLimits.identifier(key, "effect key")
+        let inserted = try await database.query(
+            """
+            INSERT INTO effects (account_id, effect_key, state, started_at) VALUES (?, ?, 'started', ?)
+            ON CONFLICT (account_id, effect_key) DO NOTHING RETURNING effect_key
+            """,
+            accountId, key, at.millis
+        )
+        return inserted.isEmpty ? try await effect(accountId: accountId, key: key) : nil
+    }
+
+    /// Marks effect `key` done, remembering what it produced.
+    public func completeEffect(accountId: String, key: String, reference: String?, at: Date = Date()) async throws {
+        try await database.query(
+            """
+            INSERT INTO effects (account_id, effect_key, state, reference, started_at, completed_at) VALUES (?, ?, 'done', ?, ?, ?)
+            ON CONFLICT (account_id, effect_key) DO UPDATE SET state = 'done', reference = excluded.reference, completed_at = excluded.completed_at
+            """,
+            accountId, key, reference, at.millis, at.millis
+        )
+    }
+
+    public func effect(accountId: String, key: String) async throws -> EffectRecord? {
+        let rows = try await database.query(
+            "SELECT state, reference, started_at FROM effects WHERE account_id = ? AND effect_key = ?", accountId, key
+        )
+        return rows.first.map {
+            EffectRecord(
+                accountId: accountId, key: key, state: EffectRecord.State(rawValue: $0["state"].text ?? "") ?? .started,
+                reference: $0["reference"].text, startedAt: Date(millis: $0["started_at"].int ?? 0)
+            )
+        }
+    }
+}

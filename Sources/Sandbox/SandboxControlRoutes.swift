@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+import Synchronization
+
+/// The sandbox's own routes, outside the simulated APIs: what an agent and a customer do (reply, note, close,
+/// text in), fault settings, and read-only inspection (JSON and a small web page). Credentials are never shown.
+struct SandboxControlRoutes: Sendable {
+    let server: SandboxServer
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in html(SandboxPage.index(server.state.withLock { $0 })) }
+        router.get("view/gorgias/:subdomain") { _, context in
+            let subdomain = context.parameters.get("subdomain") ?? ""
+            guard let account = server.state.withLock({ $0.gorgias[subdomain] }) else { return notFound() }
+            return html(SandboxPage.gorgias(account))
+        }
+        router.get("view/twilio/:sid") { _, context in
+            let sid = context.parameters.get("sid") ?? ""
+            guard let account = server.state.withLock({ $0.twilio[sid] }) else { return notFound() }
+            return html(SandboxPage.twilio(account))
+        }
+        router.get("sandbox/state") { _, _ in json(Self.summary(server.state.withLock { $0 })) }
+        router.get("sandbox/gorgias/:subdomain") { _, context in
+            let subdomain = context.parameters.get("subdomain") ?? ""
+            guard let account = server.state.withLock({ $0.gorgias[subdomain] }) else { return notFound() }
+            return json(Self.gorgiasView(account))
+        }
+        router.get("sandbox/twilio/:sid") { _, context in
+            let sid = context.parameters.get("sid") ?? ""
+            guard let account = server.state.withLock({ $0.twilio[sid] }) else { return notFound() }
+            return json(Self.twilioView(account))
+        }
+        router.get("sandbox/faults") { _, _ in
+            json(try JSONParser.parse(Array(try JSONEncoder().encode(server.state.withLock { $0.faults }))))
+        }
+        router.post("sandbox/faults") { request, _ in
+            let faults = try JSONDecoder().decode(SandboxFaults.self, from: Data(try await Self.body(request)))
+            server.state.withLock { $0.faults = faults }
+            return json(["ok": true])
+        }
+        router.post("sandbox/undeliverable") { request, _ in
+            let body = try JSONParser.parse(try await Self.body(request))
+            guard let phone = body["phone"]?.stringValue else { return badRequest("phone is required") }
+            let code = Int(body["errorCode"]?.intValue ?? 30003)
+            server.state.withLock { $0.undeliverable[phone] = code }
+            return json(["ok": true])
+        }
+        router.post("sandbox/reset") { _, _ in
+            server.state.withLock { state in
+                let faults = state.faults
+                state = SandboxState()
+                state.faults = faults
+            }
+            return json(["ok": true])
+        }
+        router.post("sandbox/gorgias/accounts") { request, _ in
+            let body = try JSONParser.parse(try await Self.body(request))
+            guard let subdomain = body["subdomain"]?.stringValue else { return badRequest("subdomain is required") }
+            server.state.withLock { state in
+                state.gorgias[subdomain] = GorgiasAccount(
+                    subdomain: subdomain, email: body["email"]?.stringValue, apiKey: body["apiKey"]?.stringValue, oauthToken: body["oauthToken"]?.stringValue
+                )
+            }
+            return json(["ok": true])
+        }
+        router.post("sandbox/twilio/accounts") { request, _ in
+            let body = try JSONParser.parse(try await Self.body(request))
+            guard let sid = body["accountSid"]?.stringValue, let token = body["authToken"]?.stringValue else {
+                return badRequest("accountSid and authToken are required")
+            }
+            server.state.withLock { $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token) }
+            return json(["ok": true])
+        }
+        router.post("sandbox/twilio/:sid/inbound") { request, context in
+            try await inbound(request, sid: context.parameters.get("sid") ?? "")
+        }
+        router.post("sandbox/gorgias/:subdomain/tickets/:ticket/:action") { request, context in
+            try await agentAction(
+                request, subdomain: context.parameters.get("subdomain") ?? "",
+                ticket: Int64(context.parameters.get("ticket") ?? "") ?? 0, action: context.parameters.get("action") ?? ""
+            )
+        }
+    }
+
+    /// A customer texting in: the sandbox records it, applies Twilio's keyword engine and posts the signed webhook.
+    private func inbound(_ request: Request, sid: String) async throws -> Response {
+        let body = try JSONParser.parse(try await Self.body(request))
+        guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue, let url = body["url"]?.stringValue else {
+            return badRequest("from, to and url are required")
+        }
+        let media = (body["media"]?.arrayValue ?? []).compactMap { item -> (url: String, contentType: String)? in
+            guard let url = item["url"]?.stringValue else { return nil }
+            return (url, item["contentType"]?.stringValue ?? "image/jpeg")
+        }
+        let result = server.state.withLock { state -> (sid: String, keyword: String?, job: WebhookJob)? in
+            guard var account = state.twilio[sid] else { return nil }
+            defer { state.twilio[sid] = account }
+            return TwilioSimulator.inbound(from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, account: &account)
+        }
+        guard let result else { return notFound() }
+        server.enqueue([.webhook(result.job)])
+        return json(["sid": .string(result.sid), "keyword": result.keyword.map { .string($0) } ?? nil])
+    }
+
+    /// What an agent does in the helpdesk: `reply` (public, via helpdesk; `via: rule` for an auto-reply), `note`,
+    /// or `status` (close, reopen, snooze). Fires the account's HTTP integrations like Gorgias does.
+    private func agentAction(_ request: Request, subdomain: String, ticket: Int64, action: String) async throws -> Response {
+        let body = try JSONParser.parse(try await Self.body(request))
+        let result = server.state.withLock { state -> (SandboxReply, [WebhookJob])? in
+            guard var account = state.gorgias[subdomain] else { return nil }
+            defer { state.gorgias[subdomain] = account }
+            let agent: JSONValue = ["id": 7, "email": .string("agent@\(subdomain).example"), "name": "Alex Agent"]
+            switch action {
+            case "reply", "note":
+                let channel = action == "note" ? "internal-note" : (account.ticketIndex(ticket).flatMap { account.tickets[$0]["channel"]?.stringValue } ?? "sms")
+                var message: [String: JSONValue] = [
+                    "channel": .string(channel), "via": body["via"] ?? "helpdesk", "from_agent": true, "public": .bool(action == "reply"),
+                    "sender": agent, "body_text": body["body_text"] ?? "", "body_html": body["body_html"] ?? nil,
+                    "attachments": body["attachments"] ?? [],
+                ]
+                if let rule = body["rule_id"] { message["rule_id"] = rule }
+                return GorgiasSimulator.createMessage(ticketId: ticket, .object(message), &account, &state)
+            case "status":
+                var update: [String: JSONValue] = ["status": body["status"] ?? "closed"]
+                if let snooze = body["snooze_datetime"] { update["snooze_datetime"] = snooze }
+                return GorgiasSimulator.updateTicket(ticket, .object(update), &account, &state)
+            default:
+                return (.gorgiasError(404, "unknown action \(action)"), [])
+            }
+        }
+        guard let (reply, jobs) = result else { return notFound() }
+        server.enqueue(jobs.map(SandboxServer.ScheduledJob.webhook))
+        return SandboxServer.response(reply)
+    }
+
+    // MARK: Views (credentials left out)
+
+    static func summary(_ state: SandboxState) -> JSONValue {
+        [
+            "gorgias": .object(state.gorgias.mapValues(gorgiasView)),
+            "twilio": .object(state.twilio.mapValues(twilioView)),
+            "apiRequests": .int(Int64(state.apiRequests)),
+        ]
+    }
+
+    static func gorgiasView(_ account: GorgiasAccount) -> JSONValue {
+        [
+            "subdomain": .string(account.subdomain), "auth": account.oauthToken != nil ? "oauth" : "api_key",
+            "customers": .array(account.customers), "tickets": .array(account.tickets),
+            "integrations": .array(account.integrations.map(\.object)), "calls": .int(Int64(account.calls)),
+            "callsByOperation": .object(account.callsByOperation.mapValues { .int(Int64($0)) }),
+        ]
+    }
+
+    static func twilioView(_ account: TwilioAccount) -> JSONValue {
+        [
+            "accountSid": .string(account.accountSid),
+            "messages": .array(account.messages.map { stored in
+                guard case .object(var message) = stored.message else { return stored.message }
+                message["media_urls"] = .array(stored.mediaUrls.map { .string($0) })
+                message["sandbox_created_at"] = .string(RFC3339.format(stored.createdAt, fractional: true))
+                return .object(message)
+            }),
+            "blocklist": .array(account.blocklist.sorted().map { .string($0) }),
+        ]
+    }
+
+    // MARK: Helpers
+
+    static func body(_ request: Request) async throws -> [UInt8] {
+        var buffer = try await request.body.collect(upTo: 1024 * 1024)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}
+
+private func json(_ value: JSONValue, status: Int = 200) -> Response {
+    SandboxServer.response(.json(status, value))
+}
+
+private func html(_ text: String) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "text/html; charset=utf-8"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+private func notFound() -> Response { json(["error": "not found"], status: 404) }
+
+private func badRequest(_ message: String) -> Response { json(["error": .string(message)], status: 400) }

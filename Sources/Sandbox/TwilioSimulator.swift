@@ -1,0 +1,218 @@
+import Foundation
+import Shared
+
+/// The Twilio Messages API for one account (external-apis.md §3), over the sandbox state.
+enum TwilioSimulator {
+    static let apiVersion = "2010-04-01"
+
+    /// Twilio's legacy error body: `{"code", "message", "more_info", "status"}`.
+    static func error(_ status: Int, _ code: Int, _ message: String) -> SandboxReply {
+        .json(status, [
+            "code": .int(Int64(code)), "message": .string(message),
+            "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(Int64(status)),
+        ])
+    }
+
+    static func newSid(_ prefix: String) -> String {
+        prefix + (0..<32).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+    }
+
+    static func handle(
+        _ method: String, _ path: [String], query: [(String, String)], form: [(String, String)],
+        account: inout TwilioAccount, state: inout SandboxState, callbackDelayMs: Int
+    ) -> (SandboxReply, [StatusStep]) {
+        switch (method, path) {
+        case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
+        case ("GET", ["Messages.json"]): return (list(query, account), [])
+        case ("GET", let parts) where parts.count == 2 && parts[0] == "Messages" && parts[1].hasSuffix(".json"):
+            let sid = String(parts[1].dropLast(5))
+            guard let stored = account.messages.first(where: { $0.sid == sid }) else {
+                return (error(404, 20404, "The requested resource was not found"), [])
+            }
+            return (.json(200, stored.message), [])
+        default:
+            return (error(404, 20404, "The requested resource was not found"), [])
+        }
+    }
+
+    /// A status change to apply (and call back) after a delay.
+    struct StatusStep: Sendable {
+        var accountSid: String
+        var messageSid: String
+        var status: String
+        var errorCode: Int?
+        var delayMs: Int
+    }
+
+    static func send(_ form: [(String, String)], _ account: inout TwilioAccount, state: SandboxState, callbackDelayMs: Int) -> (SandboxReply, [StatusStep]) {
+        func field(_ name: String) -> String? { form.last { $0.0 == name }?.1 }
+        let media = form.filter { $0.0 == "MediaUrl" }.map(\.1)
+        guard let to = field("To"), PhoneNumber.isE164(to) else {
+            return (error(400, 21211, "The 'To' number is not a valid phone number."), [])
+        }
+        let from = field("From")
+        let service = field("MessagingServiceSid")
+        guard from != nil || service != nil else {
+            return (error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message"), [])
+        }
+        if let service, service.range(of: "^MG[0-9a-fA-F]{32}$", options: .regularExpression) == nil {
+            return (error(400, 21701, "The Messaging Service Sid is invalid"), [])
+        }
+        let body = field("Body") ?? ""
+        guard !body.isEmpty || !media.isEmpty else { return (error(400, 21602, "Message body is required."), []) }
+        guard body.count <= SMSSegments.maximumBodyCharacters else {
+            return (error(400, 21617, "The concatenated message body exceeds the 1600 character limit."), [])
+        }
+        guard media.count <= 10 else { return (error(400, 21623, "Number of media files exceeds allowed limit."), []) }
+        if Double.random(in: 0..<1) < state.faults.smsConcurrencyRefusalRate {
+            return (error(429, 20429, "Too Many Requests"), [])
+        }
+        let sender = service ?? from!
+        if account.blocklist.contains("\(sender)|\(to)") {
+            return (error(400, 21610, "Attempt to send to unsubscribed recipient"), [])
+        }
+        let now = Date()
+        let sid = newSid(media.isEmpty ? "SM" : "MM")
+        let segments = SMSSegments.count(body).segments
+        let message: JSONValue = [
+            "sid": .string(sid), "account_sid": .string(account.accountSid), "messaging_service_sid": service.map { .string($0) } ?? nil,
+            "from": from.map { .string($0) } ?? nil, "to": .string(to), "body": .string(body),
+            "status": service == nil ? "queued" : "accepted", "direction": "outbound-api",
+            "num_segments": .string(service == nil ? String(segments) : "0"), "num_media": .string(String(media.count)),
+            "error_code": nil, "error_message": nil, "price": nil, "price_unit": nil, "api_version": .string(apiVersion),
+            "date_created": .string(HTTPDate.format(now)), "date_sent": nil, "date_updated": .string(HTTPDate.format(now)),
+            "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid).json"),
+            "subresource_uris": ["media": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media.json")],
+        ]
+        account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media, statusCallback: field("StatusCallback"), createdAt: now))
+        var steps = [StatusStep(accountSid: account.accountSid, messageSid: sid, status: "sending", errorCode: nil, delayMs: callbackDelayMs)]
+        if let code = state.undeliverable[to] {
+            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: code < 30000 ? "failed" : "undelivered", errorCode: code, delayMs: callbackDelayMs * 2))
+        } else {
+            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: "sent", errorCode: nil, delayMs: callbackDelayMs * 2))
+            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: "delivered", errorCode: nil, delayMs: callbackDelayMs * 3))
+        }
+        return (.json(201, message), steps)
+    }
+
+    /// Newest first, filtered by `To`, `From` and the day filters `DateSent`, `DateSent>`/`DateSent>=`, `DateSent<`.
+    static func list(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
+        func field(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
+        var messages = account.messages.filter { $0.message["direction"]?.stringValue != "inbound" }
+        if let to = field("To") { messages = messages.filter { $0.message["to"]?.stringValue == to } }
+        if let from = field("From") { messages = messages.filter { $0.message["from"]?.stringValue == from } }
+        func day(_ stored: TwilioAccount.StoredSMS) -> String { String(RFC3339.format(stored.createdAt).prefix(10)) }
+        if let after = field("DateSent>") ?? field("DateSent>=") { messages = messages.filter { day($0) >= after } }
+        if let before = field("DateSent<") ?? field("DateSent<=") { messages = messages.filter { day($0) <= before } }
+        if let exact = field("DateSent") { messages = messages.filter { day($0) == exact } }
+        messages.reverse()
+        let pageSize = min(max(Int(field("PageSize") ?? "50") ?? 50, 1), 1000)
+        let page = max(Int(field("Page") ?? "0") ?? 0, 0)
+        let slice = Array(messages.dropFirst(page * pageSize).prefix(pageSize))
+        let base = "/\(apiVersion)/Accounts/\(account.accountSid)/Messages.json"
+        let carried = query.filter { !["Page", "PageSize", "PageToken"].contains($0.0) }
+        func pageURI(_ number: Int) -> String { base + "?" + FormEncoding.encode(carried + [("PageSize", String(pageSize)), ("Page", String(number))]) }
+        let hasNext = (page + 1) * pageSize < messages.count
+        return .json(200, [
+            "messages": .array(slice.map(\.message)), "page": .int(Int64(page)), "page_size": .int(Int64(pageSize)),
+            "start": .int(Int64(page * pageSize)), "end": .int(Int64(page * pageSize + max(slice.count - 1, 0))),
+            "uri": .string(pageURI(page)), "first_page_uri": .string(pageURI(0)),
+            "next_page_uri": hasNext ? .string(pageURI(page + 1)) : nil, "previous_page_uri": page > 0 ? .string(pageURI(page - 1)) : nil,
+        ])
+    }
+
+    /// Applies a status step to the stored message and builds its signed status callback, if one was requested.
+    static func apply(_ step: StatusStep, _ account: inout TwilioAccount) -> WebhookJob? {
+        guard let index = account.messages.firstIndex(where: { $0.sid == step.messageSid }), case .object(var message) = account.messages[index].message else {
+            return nil
+        }
+        message["status"] = .string(step.status)
+        message["date_updated"] = .string(HTTPDate.format(Date()))
+        if step.status == "sent" { message["date_sent"] = .string(HTTPDate.format(Date())) }
+        if let code = step.errorCode {
+            message["error_code"] = .int(Int64(code))
+            message["error_message"] = .string(SMSErrorCodes.explain(code))
+        }
+        account.messages[index].message = .object(message)
+        guard let url = account.messages[index].statusCallback else { return nil }
+        var parameters = [
+            ("MessageSid", step.messageSid), ("SmsSid", step.messageSid), ("MessageStatus", step.status), ("SmsStatus", step.status),
+            ("AccountSid", account.accountSid), ("To", message["to"]?.stringValue ?? ""), ("ApiVersion", apiVersion),
+        ]
+        if let from = message["from"]?.stringValue { parameters.append(("From", from)) }
+        if let service = message["messaging_service_sid"]?.stringValue { parameters.append(("MessagingServiceSid", service)) }
+        if let code = step.errorCode { parameters.append(("ErrorCode", String(code))) }
+        if ["delivered", "undelivered"].contains(step.status) {
+            parameters.append(("RawDlrDoneDate", String(RFC3339.format(Date()).filter(\.isNumber).dropFirst(2).prefix(10))))
+        }
+        return signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .statusCallback)
+    }
+
+    /// Twilio's default keywords (external-apis.md §3.6): whole body, case-insensitive.
+    static func keyword(_ body: String) -> String? {
+        let word = body.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        if ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"].contains(word) { return "STOP" }
+        if ["START", "YES", "UNSTOP"].contains(word) { return "START" }
+        if ["HELP", "INFO"].contains(word) { return "HELP" }
+        return nil
+    }
+
+    /// Twilio's default opt-out handling answers STOP and START itself (external-apis.md §3.6); HELP is left to the
+    /// application, as an Advanced Opt-Out messaging service with a brand-specific HELP answer does.
+    static func autoReply(_ keyword: String) -> String? {
+        switch keyword {
+        case "STOP": "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe."
+        case "START": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+        default: nil
+        }
+    }
+
+    /// A customer texting the business: records the inbound message, applies Twilio's keyword engine to the
+    /// blocklist, and builds the signed webhook to the number's incoming URL.
+    static func inbound(
+        from: String, to: String, body: String, media: [(url: String, contentType: String)], url: String, account: inout TwilioAccount
+    ) -> (sid: String, keyword: String?, job: WebhookJob) {
+        let sid = newSid(media.isEmpty ? "SM" : "MM")
+        let keyword = keyword(body)
+        switch keyword {
+        case "STOP": account.blocklist.insert("\(to)|\(from)")
+        case "START": account.blocklist.remove("\(to)|\(from)")
+        default: break
+        }
+        let now = Date()
+        let message: JSONValue = [
+            "sid": .string(sid), "account_sid": .string(account.accountSid), "from": .string(from), "to": .string(to), "body": .string(body),
+            "status": "received", "direction": "inbound", "num_segments": .string(String(SMSSegments.count(body).segments)),
+            "num_media": .string(String(media.count)), "date_created": .string(HTTPDate.format(now)),
+        ]
+        account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media.map(\.url), statusCallback: nil, createdAt: now))
+        if let reply = keyword.flatMap(autoReply) {
+            let replyMessage: JSONValue = [
+                "sid": .string(newSid("SM")), "account_sid": .string(account.accountSid), "from": .string(to), "to": .string(from),
+                "body": .string(reply), "status": "delivered", "direction": "outbound-reply", "num_segments": "1", "num_media": "0",
+                "date_created": .string(HTTPDate.format(now)),
+            ]
+            account.messages.append(TwilioAccount.StoredSMS(message: replyMessage, mediaUrls: [], statusCallback: nil, createdAt: now))
+        }
+        var parameters = [
+            ("MessageSid", sid), ("SmsSid", sid), ("SmsMessageSid", sid), ("AccountSid", account.accountSid), ("From", from), ("To", to),
+            ("Body", body), ("NumMedia", String(media.count)), ("NumSegments", String(SMSSegments.count(body).segments)),
+            ("SmsStatus", "received"), ("ApiVersion", apiVersion),
+        ]
+        for (index, item) in media.enumerated() {
+            parameters.append(("MediaUrl\(index)", item.url))
+            parameters.append(("MediaContentType\(index)", item.contentType))
+        }
+        if let keyword { parameters.append(("OptOutType", keyword)) }
+        return (sid, keyword, signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .inbound))
+    }
+
+    static func signedWebhook(url: String, parameters: [(String, String)], authToken: String, kind: WebhookJob.Kind) -> WebhookJob {
+        let signature = TwilioSignature.compute(url: url, parameters: parameters, authToken: authToken)
+        return WebhookJob(
+            kind: kind, url: url,
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)],
+            body: Array(FormEncoding.encode(parameters).utf8)
+        )
+    }
+}

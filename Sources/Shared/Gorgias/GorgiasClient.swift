@@ -1,0 +1,249 @@
+import Foundation
+
+/// The Gorgias REST API for one account (external-apis.md §1), on ``HTTPClient``.
+///
+/// Every call first takes a token from the account's shared budget (all workers, all processes), reads
+/// `X-Gorgias-Account-Api-Call-Limit` to slow down before Gorgias refuses, and turns a 429's `Retry-After` into a
+/// blocked budget plus a `throttled` failure the runtime waits out or defers.
+public struct GorgiasClient: Sendable {
+    public let baseURL: String
+    let authorization: String
+    let http: HTTPClient
+    let budget: RateBudget
+    let limiter: any RateLimiter
+    /// Longest an event waits in place for a rate-limit token before it is deferred.
+    let maximumRateWait: Duration
+
+    public init(
+        baseURL: String,
+        credentials: GorgiasCredentials,
+        accountId: String,
+        http: HTTPClient,
+        limiter: any RateLimiter,
+        maximumRateWait: Duration = .seconds(5)
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.authorization = credentials.authorization
+        self.http = http
+        self.budget = RateBudget.gorgias(accountId: accountId, oauth: credentials.isOAuth)
+        self.limiter = limiter
+        self.maximumRateWait = maximumRateWait
+    }
+
+    // MARK: Customers
+
+    /// The customer whose `external_id` is `externalId` (e.g. `sms:+15551234567`).
+    public func customer(externalId: String) async throws -> GorgiasCustomer? {
+        try await list("/api/customers", [("external_id", externalId), ("limit", "1")], GorgiasCustomer.self, operation: "find customer").first
+    }
+
+    /// The customer with a phone channel at `phone`.
+    public func customer(phone: String) async throws -> GorgiasCustomer? {
+        try await list(
+            "/api/customers", [("channel_type", "phone"), ("channel_address", phone), ("limit", "1")], GorgiasCustomer.self,
+            operation: "find customer by phone"
+        ).first
+    }
+
+    /// The customer with this email, if any.
+    public func customer(email: String) async throws -> GorgiasCustomer? {
+        try await list("/api/customers", [("email", email), ("limit", "1")], GorgiasCustomer.self, operation: "find customer by email").first
+    }
+
+    /// Replaces a customer's channels (Gorgias replaces the whole list: send every channel to keep).
+    public func setCustomerChannels(id: Int64, channels: [GorgiasCustomerChannel]) async throws -> GorgiasCustomer {
+        let list: [JSONValue] = channels.map { ["type": .string($0.type), "address": .string($0.address), "preferred": .bool($0.preferred ?? false)] }
+        return try await send("PUT", "/api/customers/\(id)", json: ["channels": .array(list)], operation: "set customer channels")
+    }
+
+    public func customer(id: Int64) async throws -> GorgiasCustomer {
+        try await send("GET", "/api/customers/\(id)", operation: "get customer")
+    }
+
+    /// Creates a customer with a phone channel and our `external_id`.
+    public func createCustomer(phone: String, name: String?, email: String?, externalId: String) async throws -> GorgiasCustomer {
+        var body: JSONValue = [
+            "external_id": .string(externalId),
+            "channels": [["type": "phone", "address": .string(phone), "preferred": true]],
+        ]
+        if let name { body = body.setting("name", .string(name)) }
+        if let email { body = body.setting("email", .string(email)) }
+        return try await send("POST", "/api/customers", json: body, operation: "create customer")
+    }
+
+    /// Sets a customer's name (a partial update: channels are left alone).
+    public func setCustomerName(id: Int64, name: String) async throws -> GorgiasCustomer {
+        try await send("PUT", "/api/customers/\(id)", json: ["name": .string(name)], operation: "set customer name")
+    }
+
+    // MARK: Tickets
+
+    public func createTicket(_ ticket: GorgiasNewTicket) async throws -> GorgiasTicket {
+        try await send("POST", "/api/tickets", body: try JSONEncoder().encode(ticket), operation: "create ticket")
+    }
+
+    public func ticket(id: Int64) async throws -> GorgiasTicket {
+        try await send("GET", "/api/tickets/\(id)", operation: "get ticket")
+    }
+
+    /// The ticket whose `external_id` is `externalId`, if any.
+    public func ticket(externalId: String) async throws -> GorgiasTicket? {
+        try await list("/api/tickets", [("external_id", externalId), ("limit", "1")], GorgiasTicket.self, operation: "find ticket").first
+    }
+
+    /// A customer's tickets, most recently updated first (lists omit messages; no status filter exists).
+    public func tickets(customerId: Int64, limit: Int = 30) async throws -> [GorgiasTicket] {
+        try await list(
+            "/api/tickets", [("customer_id", String(customerId)), ("order_by", "updated_datetime:desc"), ("limit", String(limit))],
+            GorgiasTicket.self, operation: "list tickets", maximumPages: 1
+        )
+    }
+
+    /// Sets a ticket's status (`open`/`closed`).
+    @discardableResult
+    public func setTicketStatus(id: Int64, _ status: TicketStatus) async throws -> GorgiasTicket {
+        try await send("PUT", "/api/tickets/\(id)", json: ["status": .string(status.rawValue)], operation: "update ticket status")
+    }
+
+    // MARK: Messages
+
+    /// Adds a message to a ticket. With `sent_datetime` set it is imported as already sent; an `internal-note`
+    /// channel makes it a note agents see and customers never receive.
+    public func createMessage(ticketId: Int64, _ message: GorgiasNewMessage) async throws -> GorgiasMessage {
+        try await send("POST", "/api/tickets/\(ticketId)/messages", body: try JSONEncoder().encode(message), operation: "create message")
+    }
+
+    public func message(ticketId: Int64, id: Int64) async throws -> GorgiasMessage {
+        try await send("GET", "/api/tickets/\(ticketId)/messages/\(id)", operation: "get message")
+    }
+
+    /// Every message of a ticket (cursor-paginated `GET /api/messages?ticket_id=`).
+    public func messages(ticketId: Int64) async throws -> [GorgiasMessage] {
+        try await list("/api/messages", [("ticket_id", String(ticketId)), ("limit", "100")], GorgiasMessage.self, operation: "list messages")
+    }
+
+    // MARK: HTTP integrations
+
+    /// Registers the HTTP integration that sends ticket and message events to `url` (the Switchboard ingress).
+    public func createIntegration(name: String, url: String, secretHeader: (String, String)) async throws -> GorgiasIntegration {
+        let form: JSONValue = [
+            "event_type": "{{event.type}}", "event_id": "{{event.id}}", "ticket_id": "{{ticket.id}}",
+            "ticket_status": "{{ticket.status}}", "ticket_channel": "{{ticket.channel}}", "ticket_external_id": "{{ticket.external_id}}",
+            "customer_id": "{{ticket.customer.id}}", "message_id": "{{message.id}}", "message_channel": "{{message.channel}}",
+            "message_via": "{{message.via}}", "message_public": "{{message.public}}", "from_agent": "{{message.from_agent}}",
+            "message_external_id": "{{message.external_id}}", "sender_id": "{{message.sender.id}}",
+            "message_created": "{{message.created_datetime}}", "updated": "{{ticket.updated_datetime}}",
+            "snooze": "{{ticket.snooze_datetime}}",
+        ]
+        let body: JSONValue = [
+            "name": .string(name), "type": "http",
+            "http": [
+                "url": .string(url), "method": "POST", "request_content_type": "application/json",
+                "response_content_type": "application/json", "headers": .object([secretHeader.0: .string(secretHeader.1)]),
+                "form": form,
+                "triggers": ["ticket_created": false, "ticket_updated": true, "ticket_message_created": true],
+            ],
+        ]
+        return try await send("POST", "/api/integrations", json: body, operation: "create integration")
+    }
+
+    /// Removes an integration; one that is already gone counts as removed.
+    public func deleteIntegration(id: Int64) async throws {
+        do {
+            _ = try await raw("DELETE", "/api/integrations/\(id)", query: [], body: nil, operation: "delete integration")
+        } catch let error as GorgiasError where error.isNotFound {
+            return
+        }
+    }
+
+    // MARK: Transport
+
+    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], json: JSONValue, operation: String) async throws -> T {
+        try await send(method, path, query: query, body: json.canonicalBytes(), operation: operation)
+    }
+
+    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil, operation: String) async throws -> T {
+        try await send(method, path, query: query, body: body.map { Array($0) }, operation: operation)
+    }
+
+    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]?, operation: String) async throws -> T {
+        let response = try await raw(method, path, query: query, body: body, operation: operation)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(response.body))
+        } catch {
+            throw ProcessingFailure(.permanent, "gorgias.unexpected_response", "Gorgias \(operation) returned an unreadable body")
+        }
+    }
+
+    /// Follows `meta.next_cursor` until the end (or `maximumPages`).
+    private func list<T: Codable & Sendable>(
+        _ path: String, _ query: [(String, String)], _ type: T.Type, operation: String, maximumPages: Int = 50
+    ) async throws -> [T] {
+        var items: [T] = []
+        var cursor: String?
+        for _ in 0..<maximumPages {
+            let page: GorgiasList<T> = try await send("GET", path, query: query + (cursor.map { [("cursor", $0)] } ?? []), operation: operation)
+            items += page.data
+            guard let next = page.meta?.nextCursor, !next.isEmpty else { break }
+            cursor = next
+        }
+        return items
+    }
+
+    private func raw(_ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, operation: String) async throws -> HTTPResponse {
+        try await limiter.acquire(budget, maximumWait: maximumRateWait)
+        var url = baseURL + path
+        if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
+        var headers = [("Authorization", authorization), ("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let response = try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
+        try await observeCallLimit(response)
+        if response.status == 429 {
+            let retryAfter = response.retryAfter ?? .seconds(1)
+            try await limiter.block(budget, until: Date().addingTimeInterval(retryAfter.seconds))
+        }
+        guard (200..<300).contains(response.status) else { throw GorgiasError.from(response, operation: operation) }
+        return response
+    }
+
+    /// `X-Gorgias-Account-Api-Call-Limit: used/limit`: when Gorgias reports the bucket (nearly) full — other apps
+    /// share it — stop taking tokens until it has drained enough.
+    private func observeCallLimit(_ response: HTTPResponse) async throws {
+        guard let header = response.header("X-Gorgias-Account-Api-Call-Limit") else { return }
+        let parts = header.split(separator: "/").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, parts[1] > 0 else { return }
+        let excess = parts[0] - (parts[1] - 2)
+        if excess > 0 {
+            try await limiter.block(budget, until: Date().addingTimeInterval(excess / budget.perSecond))
+        }
+    }
+}
+
+/// How Switchboard authenticates to one Gorgias account.
+public enum GorgiasCredentials: Sendable {
+    /// HTTP Basic: the user's email and API key.
+    case apiKey(email: String, key: String)
+    /// An OAuth2 access token (public apps; twice the budget).
+    case oauth(token: String)
+
+    var authorization: String {
+        switch self {
+        case .apiKey(let email, let key): "Basic " + Data("\(email):\(key)".utf8).base64EncodedString()
+        case .oauth(let token): "Bearer \(token)"
+        }
+    }
+
+    var isOAuth: Bool {
+        if case .oauth = self { return true }
+        return false
+    }
+}
+
+extension JSONValue {
+    /// A copy of this object with `key` set.
+    func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        members[key] = value
+        return .object(members)
+    }
+}

@@ -1,0 +1,9 @@
+/// A transport failure is transient; the service decides which dependency's circuit it counts toward.
+extension HTTPError: ClassifiedError {
+    public var processingFailure: ProcessingFailure {
+        let dependency = ProcessingFailure.Dependency(rawValue: service)
+        return ProcessingFailure(
+            isTransient ? .transient : .permanent, "\(service).\(kind.rawValue)", reason, dependency: isTransient ? dependency : nil
+        )
+    }
+}

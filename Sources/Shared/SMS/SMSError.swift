@@ -1,0 +1,40 @@
+/// A refusal from the SMS API (`{"code", "message", "more_info", "status"}`, or RFC 9457's `detail`), classified.
+public struct SMSError: Error, CustomStringConvertible, Sendable, ClassifiedError {
+    public var status: Int
+    /// The provider's error code (21610, 21211…), when given.
+    public var code: Int?
+    public var message: String
+    public var retryAfter: Duration?
+
+    public init(status: Int, code: Int?, message: String, retryAfter: Duration? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "SMS provider refused: HTTP \(status)\(code.map { " code \($0)" } ?? "") \(message)" }
+
+    /// The recipient opted out at the provider (21610): never retried; the subscriber becomes unsubscribed.
+    public var isOptOut: Bool { code.map(SMSErrorCodes.optOutCodes.contains) ?? false }
+
+    public var processingFailure: ProcessingFailure {
+        if status == 429 || code == 20429 {
+            return ProcessingFailure(.throttled, "sms.rate_limited", description, retryAfter: retryAfter ?? .seconds(1))
+        }
+        if status >= 500 {
+            return ProcessingFailure(.transient, "sms.http_\(status)", description, retryAfter: retryAfter, dependency: .sms)
+        }
+        if status == 401 || code == 20003 {
+            return ProcessingFailure(.transient, "sms.unauthorized", description)
+        }
+        return ProcessingFailure(.permanent, "sms.rejected_\(code ?? status)", description)
+    }
+
+    static func from(_ response: HTTPResponse) -> SMSError {
+        let body = try? JSONParser.parse(response.body)
+        let code = body?["code"]?.intValue.map(Int.init)
+        let message = body?["message"]?.stringValue ?? body?["detail"]?.stringValue ?? "HTTP \(response.status)"
+        return SMSError(status: response.status, code: code, message: String(message.prefix(300)), retryAfter: response.retryAfter)
+    }
+}

@@ -1,0 +1,59 @@
+import Shared
+
+/// Handles `helpdesk.message.created`.
+///
+/// The event's hints are trusted only to skip cheaply (customer messages and notes, Switchboard's own included,
+/// come back through the same webhook); anything that may be sent is re-read through the Gorgias API and decided
+/// on the message itself.
+struct AgentReplyHandler: EventHandler {
+    let accounts: AccountDirectory
+    let store: Store
+    let sender: ReplySender
+    let optOut: AgentOptOut
+
+    init(accounts: AccountDirectory, store: Store) {
+        self.accounts = accounts
+        self.store = store
+        self.sender = ReplySender(store: store)
+        self.optOut = AgentOptOut(store: store)
+    }
+
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        let reply = try HelpdeskMessage(event)
+        guard let entry = try await accounts.entry(reply.accountId) else { return .ignored("unknown account \(reply.accountId)") }
+        guard entry.account.status == .connected else { return .ignored("account \(reply.accountId) is disconnected") }
+        if reply.fromAgent == false { return .ignored("a customer message, not an agent reply") }
+        if reply.channel == "internal-note" || reply.isPublic == false { return .ignored("an internal note") }
+        guard let conversation = try await store.conversation(accountId: reply.accountId, ticketId: reply.ticketId) else {
+            return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
+        }
+        let message = try await entry.gorgias.message(ticketId: reply.ticketId, id: reply.messageId)
+        if case .ignore(let reason) = ReplyClassifier.classify(message, settings: entry.account.settings) {
+            return .ignored(reason)
+        }
+        let content = ReplyContent(message)
+        let job = ReplyJob(eventId: event.id, ticketId: reply.ticketId, message: message, content: content, conversation: conversation, entry: entry)
+        if content.hasOptOutCommand {
+            try await optOut.run(job)
+        } else {
+            try await sender.deliver(job)
+        }
+        return .processed
+    }
+}
+
+/// One agent reply being handled.
+struct ReplyJob: Sendable {
+    var eventId: String
+    var ticketId: Int64
+    var message: GorgiasMessage
+    var content: ReplyContent
+    var conversation: Conversation
+    var entry: AccountDirectory.Entry
+
+    var account: Account { entry.account }
+    var phone: String { conversation.phone }
+
+    /// The note key for this reply and a kind of note.
+    func noteKey(_ kind: String) -> String { "note:\(eventId):\(kind)" }
+}

@@ -1,0 +1,49 @@
+import Shared
+
+/// Advances an outbound SMS's state monotonically (out-of-order callbacks never move it back). A failed or
+/// undelivered reply gets one internal note on its ticket with the reason in words; opt-out codes (21610, 30004…)
+/// unsubscribe the customer.
+///
+/// Each step is idempotent (monotonic state, consent by time, the note journaled per message), so the ledger entry is
+/// written by the runtime only after the note is posted: a retry finishes what a failure left undone.
+struct DeliveryStatusHandler: Sendable {
+    let accounts: AccountDirectory
+    let store: Store
+    let notes: NotePoster
+
+    init(accounts: AccountDirectory, store: Store) {
+        self.accounts = accounts
+        self.store = store
+        self.notes = NotePoster(store: store)
+    }
+
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        let update = try DeliveryUpdate(event)
+        guard let entry = try await accounts.entry(update.accountId) else { return .ignored("unknown account \(update.accountId)") }
+        guard let state = OutboundState.fromProvider(update.status) else { return .ignored("status \(update.status) is not tracked") }
+        let message: OutboundMessage
+        switch try await store.applyDeliveryStatus(accountId: update.accountId, providerSid: update.messageSid, state: state, errorCode: update.errorCode, at: update.at) {
+        case .unknownMessage?, nil: return .ignored("not a reply Switchboard sent")
+        case .stale(let current)?: message = current
+        case .advanced(_, let advanced)?: message = advanced
+        }
+        guard message.state == .failed || message.state == .undelivered else { return .processed }
+        let code = message.errorCode ?? update.errorCode
+        if let code, SMSErrorCodes.optOutCodes.contains(code) {
+            _ = try await store.applyConsent(ConsentChange(
+                accountId: update.accountId, phone: message.toPhone, state: .unsubscribed, at: update.at, source: "provider:\(code)"
+            ))
+        }
+        guard entry.account.status == .connected else { return .ignored("account disconnected: no note posted") }
+        try await notes.post(entry, ticketId: message.ticketId, key: "note:delivery:\(update.messageSid)", text: DeliveryNotes.failed(code: code))
+        return .processed
+    }
+}
+
+enum DeliveryNotes {
+    static func failed(code: Int?) -> String {
+        guard let code else { return "This SMS reply was not delivered; the provider gave no reason." }
+        let unsubscribed = SMSErrorCodes.optOutCodes.contains(code) ? " Switchboard marked the customer unsubscribed." : ""
+        return "This SMS reply was not delivered: \(SMSErrorCodes.explain(code)).\(unsubscribed)"
+    }
+}

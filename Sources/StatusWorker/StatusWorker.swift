@@ -1,0 +1,33 @@
+import Shared
+
+/// Keeps ticket status, delivery status and consent in sync, and reports conversation analytics.
+enum StatusWorker {
+    static let definition = WorkerDefinition(
+        FleetRoster.status,
+        makeServices: { context in [ConversationMetricsReporter(store: context.store, metrics: context.metrics, logger: context.logger)] }
+    ) { context in
+        StatusEventHandler(accounts: context.accounts, store: context.store)
+    }
+}
+
+/// Routes each event type to its handler.
+struct StatusEventHandler: EventHandler {
+    let tickets: TicketStatusHandler
+    let deliveries: DeliveryStatusHandler
+    let subscriptions: SubscriptionHandler
+
+    init(accounts: AccountDirectory, store: Store) {
+        tickets = TicketStatusHandler(store: store)
+        deliveries = DeliveryStatusHandler(accounts: accounts, store: store)
+        subscriptions = SubscriptionHandler(accounts: accounts, store: store)
+    }
+
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        switch event.kind {
+        case .ticketStatus: try await tickets.handle(event, context: context)
+        case .deliveryStatus: try await deliveries.handle(event, context: context)
+        case .subscription: try await subscriptions.handle(event, context: context)
+        default: .ignored("\(event.type) is not a status event")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Shared
+
+/// Applies consent changes from upstream sources (a confirmed sign-up subscribes, a pending one stays pending, an
+/// upstream unsubscribe unsubscribes), in event-time order, never over a newer change. Consent and the ledger entry
+/// commit together. A change for an account Switchboard does not know is ignored, so no one can pre-subscribe
+/// numbers for an account id before it exists.
+struct SubscriptionHandler: Sendable {
+    let accounts: AccountDirectory
+    let store: Store
+
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        let update = try SubscriptionUpdate(event)
+        guard try await accounts.entry(update.accountId) != nil else { return .ignored("unknown account \(update.accountId)") }
+        let change = ConsentChange(
+            accountId: update.accountId, phone: update.phone, state: update.state, at: update.at, source: update.source,
+            name: update.customer.name, email: update.customer.email
+        )
+        switch try await store.applyConsent(change, recording: context.ledgerEntry(for: event, outcome: .processed)) {
+        case .applied?: return HandlerResult(.processed, recordedInLedger: true)
+        case .stale?: return .ignored("a newer consent change stands", recordedInLedger: true)
+        case nil: return .ignored("already handled by another worker", recordedInLedger: true)
+        }
+    }
+}

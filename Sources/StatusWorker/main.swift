@@ -1,0 +1,3 @@
+import Shared
+
+await WorkerRuntime.main(StatusWorker.definition)

@@ -1,0 +1,69 @@
+import Foundation
+import Shared
+
+/// Connects an account's providers to the ingress (external-apis.md §2.1: the bridge registers the webhooks Gorgias
+/// needs at connect time): a fresh per-account secret, Gorgias' HTTP integration pointed at the ingress with that
+/// secret in a header and the query, and the SMS status callback pointed at the ingress.
+public enum IngressRegistration {
+    /// The ingress URLs of one account.
+    public struct Endpoints: Sendable, Hashable {
+        /// Where the SMS number's incoming-message webhook should point (set in the provider's console).
+        public var inbound: String
+        /// Passed as `StatusCallback` on every send.
+        public var status: String
+        /// Registered as the Gorgias HTTP integration's URL (without the secret).
+        public var gorgias: String
+    }
+
+    public static let secretHeader = "X-Switchboard-Secret"
+
+    public static func endpoints(ingressURL: String, accountId: String) -> Endpoints {
+        let base = ingressURL.hasSuffix("/") ? String(ingressURL.dropLast()) : ingressURL
+        return Endpoints(
+            inbound: "\(base)/twilio/inbound/\(accountId)", status: "\(base)/twilio/status/\(accountId)",
+            gorgias: "\(base)/gorgias/events/\(accountId)"
+        )
+    }
+
+    /// Registers the account with the ingress at `ingressURL` and stores the integration id, the new secret and the
+    /// status-callback URL. An integration registered earlier is removed first, so reconnecting never leaves two.
+    @discardableResult
+    public static func connect(accountId: String, ingressURL: String, store: Store, box: SecretBox, http: HTTPClient) async throws -> Endpoints {
+        guard var account = try await store.account(id: accountId) else { throw RegistrationError("no account \(accountId)") }
+        try await removeIntegration(of: account, box: box, http: http)
+        var credentials = try account.credentials(box)
+        credentials.integrationSecret = AccountCredentials.newSecret()
+        account.sealedCredentials = try credentials.sealed(box)
+        let endpoints = endpoints(ingressURL: ingressURL, accountId: accountId)
+        let entry = try AccountDirectory.entry(for: account, box: box, http: http)
+        let secret = credentials.integrationSecret ?? ""
+        let integration = try await entry.gorgias.createIntegration(
+            name: "Switchboard SMS (\(accountId))", url: endpoints.gorgias + "?k=" + secret, secretHeader: (secretHeader, secret)
+        )
+        account.gorgiasIntegrationId = integration.id
+        account.settings.statusCallbackURL = endpoints.status
+        account.updatedAt = Date()
+        try await store.updateAccount(account)
+        return endpoints
+    }
+
+    /// Removes the account's Gorgias integration, if one is registered, and forgets it.
+    public static func disconnect(accountId: String, store: Store, box: SecretBox, http: HTTPClient) async throws {
+        guard var account = try await store.account(id: accountId), account.gorgiasIntegrationId != nil else { return }
+        try await removeIntegration(of: account, box: box, http: http)
+        account.gorgiasIntegrationId = nil
+        account.updatedAt = Date()
+        try await store.updateAccount(account)
+    }
+
+    private static func removeIntegration(of account: Account, box: SecretBox, http: HTTPClient) async throws {
+        guard let id = account.gorgiasIntegrationId else { return }
+        try await AccountDirectory.entry(for: account, box: box, http: http).gorgias.deleteIntegration(id: id)
+    }
+}
+
+/// An account that cannot be registered with the ingress.
+public struct RegistrationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

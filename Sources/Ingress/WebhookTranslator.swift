@@ -1,0 +1,99 @@
+import Foundation
+import Shared
+
+/// Turns provider webhooks into Switchboard events (architecture §1: the upstream systems feeding the topics).
+/// Event ids are derived from the provider's ids, so a webhook delivered twice becomes the same event twice, which
+/// the workers' ledger skips.
+public enum WebhookTranslator {
+    /// A Twilio inbound-message webhook → `sms.message.received`.
+    public static func inboundText(accountId: String, form: [(String, String)], receivedAt: Date = Date()) throws -> OutgoingRecord {
+        let fields = Fields(form)
+        let sid = try fields.required("MessageSid")
+        let count = Int(fields["NumMedia"] ?? "0") ?? 0
+        let media = (0..<min(count, 10)).compactMap { index -> InboundText.Media? in
+            guard let url = fields["MediaUrl\(index)"] else { return nil }
+            return InboundText.Media(url: url, contentType: fields["MediaContentType\(index)"] ?? "application/octet-stream")
+        }
+        let text = InboundText(
+            accountId: accountId, messageSid: sid, from: try fields.required("From"), to: try fields.required("To"),
+            body: fields["Body"] ?? "", receivedAt: receivedAt, media: media
+        )
+        return text.record(id: sid, source: "twilio:inbound/\(accountId)", time: receivedAt)
+    }
+
+    /// A Twilio status callback → `sms.message.status`.
+    public static func deliveryStatus(accountId: String, form: [(String, String)], at: Date = Date()) throws -> OutgoingRecord {
+        let fields = Fields(form)
+        let sid = try fields.required("MessageSid")
+        let status = try fields.required("MessageStatus")
+        let update = DeliveryUpdate(
+            accountId: accountId, messageSid: sid, status: status, at: at, errorCode: fields["ErrorCode"].flatMap(Int.init),
+            to: fields["To"], from: fields["From"]
+        )
+        return update.record(id: "twilio:\(sid):\(status)", source: "twilio:status/\(accountId)", time: at)
+    }
+
+    /// A Gorgias HTTP-integration call (the rendered form Switchboard registers) → `helpdesk.message.created` or
+    /// `helpdesk.ticket.updated`; nil for events Switchboard does not use. Values arrive as strings rendered by Jinja
+    /// (`True`, `None`…).
+    public static func gorgiasEvent(accountId: String, body: JSONValue, receivedAt: Date = Date()) throws -> OutgoingRecord? {
+        guard let ticketId = Int64(text(body["ticket_id"]) ?? "") else { throw WebhookError("ticket_id is missing") }
+        switch text(body["event_type"]) {
+        case "ticket-message-created", "ticket_message_created":
+            guard let messageId = Int64(text(body["message_id"]) ?? "") else { throw WebhookError("message_id is missing") }
+            let message = HelpdeskMessage(
+                accountId: accountId, ticketId: ticketId, messageId: messageId,
+                createdAt: text(body["message_created"]).flatMap(GorgiasDate.parse) ?? receivedAt,
+                fromAgent: flag(body["from_agent"]), channel: text(body["message_channel"]), isPublic: flag(body["message_public"]),
+                via: text(body["message_via"]), senderId: text(body["sender_id"]).flatMap { Int64($0) }
+            )
+            return message.record(id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)", time: receivedAt)
+        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created":
+            guard let status = text(body["ticket_status"]).flatMap(TicketStatus.init(rawValue:)) else { return nil }
+            let updatedAt = text(body["updated"]).flatMap(GorgiasDate.parse) ?? receivedAt
+            let update = TicketUpdate(
+                accountId: accountId, ticketId: ticketId, status: status, updatedAt: updatedAt,
+                snoozedUntil: text(body["snooze"]).flatMap(GorgiasDate.parse)
+            )
+            return update.record(id: "gorgias:\(accountId):ticket:\(ticketId):\(RFC3339.format(updatedAt, fractional: true))", source: "gorgias:integration/\(accountId)", time: receivedAt)
+        default:
+            return nil
+        }
+    }
+
+    /// A templated value as text; Jinja renders missing values as `None`.
+    static func text(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let text)? where !text.isEmpty && text != "None" && text != "null": text
+        case .int(let number)?: String(number)
+        case .bool(let flag)?: flag ? "true" : "false"
+        default: nil
+        }
+    }
+
+    /// `true`, `"true"` and `"True"` are true (external-apis.md §2.2: stringly booleans).
+    static func flag(_ value: JSONValue?) -> Bool? {
+        if case .bool(let flag)? = value { return flag }
+        switch text(value)?.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: return nil
+        }
+    }
+
+    struct Fields {
+        let values: [String: String]
+        init(_ form: [(String, String)]) { values = Dictionary(form, uniquingKeysWith: { _, last in last }) }
+        subscript(_ name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func required(_ name: String) throws -> String {
+            guard let value = self[name] else { throw WebhookError("\(name) is missing") }
+            return value
+        }
+    }
+}
+
+/// A webhook the ingress cannot turn into an event (answered 400).
+public struct WebhookError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+
+/// A real worker executable (`InboundWorker`, `OutboundWorker`, `StatusWorker`) started as a child process, as in
+/// production (`switchboard dev` and the end-to-end tests). Its stderr goes to a log file.
+public final class WorkerProcess: @unchecked Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
+        case inbound = "InboundWorker"
+        case outbound = "OutboundWorker"
+        case status = "StatusWorker"
+    }
+
+    public let kind: Kind
+    public let metricsPort: Int
+    public let logPath: String
+    private let process = Process()
+
+    /// The directory holding the built executables (next to the running one: the CLI or the test bundle).
+    public static var binaries: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+
+    /// Starts the executable with `environment` on top of this process's (minus its `KAFKA_*`), a free metrics port
+    /// and JSON logs written to a file in `logDirectory`.
+    public init(_ kind: Kind, environment: [String: String], logDirectory: String = NSTemporaryDirectory()) throws {
+        self.kind = kind
+        self.metricsPort = freeLoopbackPort()
+        self.logPath = (logDirectory.hasSuffix("/") ? logDirectory : logDirectory + "/") + "\(kind.rawValue)-\(UUID().uuidString.prefix(8)).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/\(kind.rawValue)")
+        var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
+        values.merge(environment) { _, new in new }
+        values["METRICS_PORT"] = String(metricsPort)
+        values["LOG_FORMAT"] = "json"
+        process.environment = values
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) }
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var processIdentifier: Int32 { process.processIdentifier }
+    public var exitCode: Int32 { process.terminationStatus }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and waits up to `timeout`; returns the exit code, or nil if it did not exit.
+    @discardableResult
+    public func terminate(timeout: Duration = .seconds(40)) async -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        return await waitForExit(timeout: timeout)
+    }
+
+    /// SIGKILL: a crash, nothing committed beyond what already was.
+    public func kill9() async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        _ = await waitForExit(timeout: .seconds(10))
+    }
+
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// The worker's `/metrics` text.
+    public func metrics() async -> String {
+        (try? await httpGet("http://127.0.0.1:\(metricsPort)/metrics").body) ?? ""
+    }
+
+    /// Waits until `/readyz` answers 200 (in a stable consumer group).
+    public func waitUntilReady(timeout: Duration = .seconds(60)) async -> Bool {
+        await eventually(timeout: timeout, every: .milliseconds(200)) {
+            (try? await httpGet("http://127.0.0.1:\(self.metricsPort)/readyz").status) == 200
+        }
+    }
+}

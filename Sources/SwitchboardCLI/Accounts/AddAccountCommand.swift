@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `switchboard accounts add`: stores a new account with its credentials sealed by `SWITCHBOARD_SECRET_KEY`.
+struct AddAccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add an account.",
+        discussion: """
+            Secrets may also come from the environment (GORGIAS_API_KEY, GORGIAS_OAUTH_TOKEN, SMS_AUTH_TOKEN) to keep \
+            them out of shell history. Requires SWITCHBOARD_SECRET_KEY (openssl rand -base64 32).
+            """
+    )
+
+    @Option(help: "Account id (letters, digits, _ . -; up to 64).") var id: String
+    @Option(help: "Gorgias base URL, e.g. https://acme.gorgias.com.") var gorgiasBaseUrl: String?
+    @Option(help: "Gorgias subdomain (acme → https://acme.gorgias.com).") var gorgiasSubdomain: String?
+    @Option(help: "Gorgias user email for API-key auth.") var gorgiasEmail: String?
+    @Option(help: "Gorgias API key (or $GORGIAS_API_KEY).") var gorgiasApiKey: String?
+    @Option(help: "Gorgias OAuth access token (or $GORGIAS_OAUTH_TOKEN).") var gorgiasOauthToken: String?
+    @Option(help: "SMS API base URL.") var smsBaseUrl = "https://api.twilio.com"
+    @Option(help: "SMS account SID (AC…).") var smsAccountSid: String
+    @Option(help: "SMS auth token (or $SMS_AUTH_TOKEN).") var smsAuthToken: String?
+    @Option(help: "Sender number (E.164).") var smsFrom: String?
+    @Option(help: "Messaging service SID (MG…) instead of a number.") var smsMessagingServiceSid: String?
+    @Option(help: "Close the open ticket when a customer opts out.") var stopClosesTicket = true
+    @Option(help: "A text on a closed ticket: new (open a new ticket) or reopen (within the reopen window).")
+    var closedTicketPolicy: AccountSettings.ClosedTicketPolicy = .new
+    @Option(help: "Hours after closing during which a text reopens the ticket (policy reopen).") var reopenWindowHours = 72
+    @Option(help: "Brand name used in HELP and confirmation texts.") var brand: String?
+    @Option(help: "HELP/INFO reply (default: brand, contact, rates and opt-out instructions).") var helpText: String?
+    @Option(help: "Help contact for the default HELP reply (URL, email or toll-free number).") var helpContact: String?
+    @Flag(help: "The SMS provider sends STOP/START confirmations itself; Switchboard sends none.") var providerSendsConsentReplies = false
+    @Option(help: "URL the SMS provider posts delivery statuses to (feeds sms.delivery-status).") var statusCallbackUrl: String?
+    @Flag(help: "Send Gorgias rule auto-replies (via: rule) as SMS too.") var forwardRuleReplies = false
+    @Option(help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
+    var ingressUrl: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let environment = try CLIEnvironment.load()
+        let box = try SecretBox.from(environment)
+        let account = try makeAccount(environment: environment, box: box)
+        if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true { throw ValidationError("--ingress-url must be an http(s) URL") }
+        try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
+            try await store.createAccount(account)
+            StandardOutput.line("added account \(account.id) (\(account.gorgiasBaseURL), sender \(AccountSummary(account).sender))")
+            if let ingressUrl { try await IngressConnection.connect(accountId: account.id, ingressURL: ingressUrl, store: store, box: box) }
+        }
+    }
+
+    func makeAccount(environment: Environment, box: SecretBox) throws -> Account {
+        guard Account.isValidId(id) else { throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit") }
+        let baseURL: String
+        switch (gorgiasBaseUrl, gorgiasSubdomain) {
+        case (let url?, nil): baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        case (nil, let subdomain?):
+            guard subdomain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw ValidationError("--gorgias-subdomain is not a valid subdomain") }
+            baseURL = "https://\(subdomain).gorgias.com"
+        default: throw ValidationError("give exactly one of --gorgias-base-url or --gorgias-subdomain")
+        }
+        guard URL(string: baseURL)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--gorgias-base-url must be an http(s) URL") }
+        guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--sms-base-url must be an http(s) URL") }
+        let apiKey = gorgiasApiKey ?? environment["GORGIAS_API_KEY"]
+        let oauthToken = gorgiasOauthToken ?? environment["GORGIAS_OAUTH_TOKEN"]
+        let authKind: Account.GorgiasAuthKind
+        switch (apiKey, oauthToken) {
+        case (_?, nil):
+            guard gorgiasEmail != nil else { throw ValidationError("--gorgias-api-key needs --gorgias-email (Basic auth is email:key)") }
+            authKind = .apiKey
+        case (nil, _?): authKind = .oauth
+        default: throw ValidationError("give exactly one of --gorgias-api-key (with --gorgias-email) or --gorgias-oauth-token")
+        }
+        guard let authToken = smsAuthToken ?? environment["SMS_AUTH_TOKEN"] else { throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required") }
+        let sender: Account.SMSSender
+        switch (smsFrom, smsMessagingServiceSid) {
+        case (let from?, nil):
+            guard PhoneNumber.isE164(from) else { throw ValidationError("--sms-from must be an E.164 number like +15557654321") }
+            sender = .number(from)
+        case (nil, let service?): sender = .messagingService(service)
+        default: throw ValidationError("give exactly one of --sms-from or --sms-messaging-service-sid")
+        }
+        var settings = AccountSettings(brand: brand ?? id)
+        settings.stopClosesTicket = stopClosesTicket
+        settings.closedTicketPolicy = closedTicketPolicy
+        settings.reopenWindowHours = reopenWindowHours
+        settings.helpText = helpText
+        settings.helpContact = helpContact
+        settings.providerSendsConsentReplies = providerSendsConsentReplies
+        settings.statusCallbackURL = statusCallbackUrl
+        settings.forwardRuleReplies = forwardRuleReplies
+        let credentials = AccountCredentials(gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
+        return Account(
+            id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail, smsBaseURL: smsBaseUrl,
+            smsAccountSid: smsAccountSid, smsSender: sender, settings: settings, sealedCredentials: try credentials.sealed(box)
+        )
+    }
+}
+
+extension AccountSettings.ClosedTicketPolicy: ExpressibleByArgument {}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Shared
+
+/// `switchboard accounts list`.
+struct ListAccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List accounts (no secrets).")
+
+    @Flag(help: "Print JSON for scripts.") var json = false
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let environment = try CLIEnvironment.load()
+        let accounts = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { try await $0.accounts() }
+        let summaries = accounts.map(AccountSummary.init)
+        if json { return try JSONOutput.print(summaries) }
+        StandardOutput.line(TextTable.render(
+            ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "BRAND"],
+            summaries.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.settings.brand] }
+        ))
+    }
+}
+
+/// `switchboard accounts show <id>`.
+struct ShowAccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one account and its settings (no secrets).")
+
+    @Argument(help: "Account id.") var id: String
+    @Flag(help: "Print JSON for scripts.") var json = false
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let environment = try CLIEnvironment.load()
+        let found = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { try await $0.account(id: id) }
+        guard let account = found else { throw CLIError.notFound("no account \(id)") }
+        let summary = AccountSummary(account)
+        if json { return try JSONOutput.print(summary) }
+        StandardOutput.line(TextTable.render(["FIELD", "VALUE"], [
+            ["id", summary.id], ["status", summary.status], ["gorgias", summary.gorgiasBaseURL], ["gorgias auth", summary.gorgiasAuth],
+            ["gorgias email", summary.gorgiasEmail ?? "-"], ["sms api", summary.smsBaseURL], ["sms account", summary.smsAccountSid],
+            ["sms sender", summary.sender], ["brand", summary.settings.brand],
+            ["stop closes ticket", "\(summary.settings.stopClosesTicket)"],
+            ["closed-ticket policy", "\(summary.settings.closedTicketPolicy.rawValue) (reopen window \(summary.settings.reopenWindowHours) h)"],
+            ["help text", summary.settings.effectiveHelpText], ["provider sends consent replies", "\(summary.settings.providerSendsConsentReplies)"],
+            ["gorgias integration", summary.gorgiasIntegrationId.map(String.init) ?? "-"], ["credentials", "encrypted (never shown)"],
+        ]))
+    }
+}
+
+/// Errors the CLI reports with a distinct exit code.
+enum CLIError: Error, CustomStringConvertible {
+    case notFound(String)
+    case failed(String)
+
+    var description: String {
+        switch self {
+        case .notFound(let message), .failed(let message): message
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `switchboard bench …`: benchmarks (never timed tests). Build with `-c release` for meaningful figures.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: run with `swift run -c release switchboard bench <name>`.",
+        subcommands: [RuntimeBenchCommand.self, HTTPBenchCommand.self, StoreBenchCommand.self, E2EBenchCommand.self]
+    )
+}

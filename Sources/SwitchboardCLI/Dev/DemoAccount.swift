@@ -1,0 +1,19 @@
+import Foundation
+import Shared
+
+/// The demo merchant of `switchboard dev`.
+enum DemoAccount {
+    static let id = "demo"
+    static let number = "+15550100000"
+    static let brand = "Demo Outfitters"
+
+    static var account: LocalAccount {
+        var settings = AccountSettings(brand: brand)
+        settings.helpContact = "help@demo.example"
+        settings.providerSendsConsentReplies = true  // the sandbox answers STOP/START itself, as Twilio does
+        return LocalAccount(id: id, number: number, settings: settings)
+    }
+
+    /// Short retry tiers, so a retried event shows up while you watch.
+    static let topology = RetryTopology(tiers: [.seconds(5), .seconds(30)])
+}

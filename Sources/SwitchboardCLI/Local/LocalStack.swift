@@ -1,0 +1,158 @@
+import Foundation
+import Ingress
+import LocalFleet
+import Logging
+import Sandbox
+import ServiceLifecycle
+import Shared
+
+/// Everything the local commands (`dev`, `bench e2e`) run: the embedded broker, the API sandbox and the ingress in
+/// this process, a store (SQLite in a fresh directory unless told otherwise), accounts, and the worker executables
+/// as child processes, exactly as in production.
+final class LocalStack: @unchecked Sendable {
+    let directory: String
+    let broker: EmbeddedBroker
+    let sandbox: SandboxServer
+    let producer: KafkaProducer
+    let topology: RetryTopology
+    let http = HTTPClient()
+    let secretKey = RandomSecret.base64()
+    let databaseURL: String
+    /// Extra variables for every worker.
+    let workerEnvironment: [String: String]
+    private(set) var workers: [WorkerProcess] = []
+    private var servers: (group: ServiceGroup, task: Task<Void, any Error>)?
+    private(set) var ingressURL = ""
+    private(set) var sandboxURL = ""
+
+    var control: SandboxControlClient { SandboxControlClient(url: sandboxURL, http: http) }
+
+    init(
+        name: String, databaseURL: String? = nil, partitions: Int, topology: RetryTopology, sandbox configuration: SandboxConfiguration,
+        workerEnvironment: [String: String] = [:], logger: Logger
+    ) throws {
+        directory = NSTemporaryDirectory() + "switchboard-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.databaseURL = databaseURL ?? "sqlite:\(directory)/switchboard.sqlite"
+        self.topology = topology
+        self.workerEnvironment = workerEnvironment
+        broker = try EmbeddedBroker(brokers: 1, logger: logger)
+        try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
+        sandbox = try SandboxServer(configuration: configuration, logger: logger)
+        producer = try KafkaProducer(settings: KafkaSettings(bootstrapServers: broker.bootstrapServers), clientId: "switchboard-\(name)", logger: logger)
+    }
+
+    /// The environment every worker gets (and what the `env` file holds for poking with the CLI).
+    var environment: [String: String] {
+        [
+            "KAFKA_BROKERS": broker.bootstrapServers,
+            "DATABASE_URL": databaseURL,
+            "SWITCHBOARD_SECRET_KEY": secretKey,
+            "RETRY_TIERS": topology.tiers.map(DurationText.format).joined(separator: ","),
+            "ACCOUNT_CACHE_TTL": "1s",
+            "KAFKA_STATISTICS_INTERVAL_MS": "1000",
+            "DLQ_DEPTH_INTERVAL": "5s",
+            "LOG_LEVEL": "info",
+        ].merging(workerEnvironment) { _, extra in extra }
+    }
+
+    /// Starts the sandbox and the ingress (the ingress reads accounts from `store`).
+    func startServers(store: Store, logger: Logger) async throws {
+        let accounts = AccountDirectory(store: store, box: try SecretBox(base64Key: secretKey), http: http, limiter: UnlimitedRateLimiter(), ttl: .seconds(1))
+        let ingress = IngressServer(configuration: .init(), accounts: accounts, producer: producer, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: sandbox), .init(service: ingress)], logger: logger))
+        servers = (group, Task { try await group.run() })
+        sandboxURL = await sandbox.url()
+        ingressURL = await ingress.url()
+    }
+
+    /// An account on the sandbox's Gorgias and Twilio, stored with fresh random credentials and connected to the
+    /// ingress like `switchboard accounts add --ingress-url` does.
+    func addAccount(_ account: LocalAccount, store: Store) async throws {
+        let key = RandomSecret.base64()
+        let token = RandomSecret.base64()
+        var gorgias: [String: JSONValue] = ["subdomain": .string(account.id)]
+        if account.oauth { gorgias["oauthToken"] = .string(key) } else { gorgias["email"] = .string(account.email); gorgias["apiKey"] = .string(key) }
+        try await control.post("/sandbox/gorgias/accounts", .object(gorgias))
+        try await control.post("/sandbox/twilio/accounts", ["accountSid": .string(account.twilioSid), "authToken": .string(token)])
+        let box = try SecretBox(base64Key: secretKey)
+        let credentials = account.oauth ? AccountCredentials(gorgiasOAuthToken: key, smsAuthToken: token) : AccountCredentials(gorgiasAPIKey: key, smsAuthToken: token)
+        try await store.createAccount(Account(
+            id: account.id, gorgiasBaseURL: "\(sandboxURL)/gorgias/\(account.id)", gorgiasAuthKind: account.oauth ? .oauth : .apiKey,
+            gorgiasEmail: account.oauth ? nil : account.email, smsBaseURL: "\(sandboxURL)/twilio", smsAccountSid: account.twilioSid,
+            smsSender: .number(account.number), settings: account.settings, sealedCredentials: try credentials.sealed(box)
+        ))
+        try await IngressRegistration.connect(accountId: account.id, ingressURL: ingressURL, store: store, box: box, http: http)
+    }
+
+    /// Where a customer's texts to `account` are posted (the number's incoming-message webhook).
+    func inboundURL(_ account: String) -> String {
+        IngressRegistration.endpoints(ingressURL: ingressURL, accountId: account).inbound
+    }
+
+    /// Starts `count` processes of each worker type in `kinds`.
+    func startWorkers(_ kinds: [WorkerProcess.Kind] = WorkerProcess.Kind.allCases, count: Int = 1, environment extra: [String: String] = [:]) throws {
+        for kind in kinds {
+            for _ in 0..<count {
+                workers.append(try WorkerProcess(kind, environment: environment.merging(extra) { _, new in new }, logDirectory: directory))
+            }
+        }
+    }
+
+    /// Waits until every worker is in a stable consumer group; names the first that is not.
+    func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
+        for worker in workers {
+            guard await worker.waitUntilReady(timeout: timeout) else {
+                throw CLIError.failed("\(worker.kind.rawValue) did not become ready; its log: \(worker.logPath)")
+            }
+        }
+    }
+
+    /// `<directory>/env`, readable only by this user: the variables that point the CLI, kcat or a worker here.
+    @discardableResult
+    func writeEnvironmentFile() throws -> String {
+        let lines = environment.keys.sorted().map { "export \($0)=\(environment[$0]!)" }.joined(separator: "\n") + "\n"
+        let path = directory + "/env"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        return path
+    }
+
+    /// Stops the workers (SIGTERM, each within its shutdown bound), then the ingress and the sandbox.
+    func stop() async -> [WorkerProcess.Kind: Int32?] {
+        var exits: [WorkerProcess.Kind: Int32?] = [:]
+        await withTaskGroup(of: (WorkerProcess.Kind, Int32?).self) { group in
+            for worker in workers { group.addTask { (worker.kind, await worker.terminate(timeout: .seconds(30))) } }
+            for await (kind, code) in group where exits[kind] == nil || code != 0 { exits[kind] = code }
+        }
+        if let servers {
+            await servers.group.triggerGracefulShutdown()
+            _ = try? await servers.task.value
+        }
+        await producer.shutdown()
+        await http.shutdown()
+        return exits
+    }
+}
+
+/// An account of a local stack: its id is also its Gorgias subdomain.
+struct LocalAccount: Sendable {
+    var id: String
+    var number: String
+    var oauth = false
+    var settings: AccountSettings
+
+    var email: String { "ops@\(id).example" }
+    /// `AC` and 32 hex-like characters derived from the id.
+    var twilioSid: String {
+        let hex = id.utf8.map { String(format: "%02x", $0) }.joined()
+        return "AC" + String((hex + String(repeating: "0", count: 32)).prefix(32))
+    }
+}
+
+/// Random base64 keys for local secrets and credentials (never printed; the env file is 0600).
+enum RandomSecret {
+    static func base64() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+    }
+}

@@ -24,10 +24,15 @@ public struct RateBudget: Sendable, Hashable {
         self.perSecond = perSecond
     }
 
-    /// Gorgias: 40 requests per 20 s with an API key, 80 with OAuth (external-apis.md §1.2).
+    /// Gorgias: 40 requests per 20 s with an API key, 80 with OAuth (external-apis.md §1.2), less
+    /// ``gorgiasReserve``.
     public static func gorgias(accountId: String, oauth: Bool) -> RateBudget {
-        RateBudget(bucket: "gorgias:\(accountId)", capacity: oauth ? 80 : 40, perSecond: oauth ? 4 : 2)
+        RateBudget(bucket: "gorgias:\(accountId)", capacity: (oauth ? 80 : 40) - gorgiasReserve, perSecond: oauth ? 4 : 2)
     }
+
+    /// Burst tokens kept below Gorgias' documented limit. Our bucket counts when a request leaves, Gorgias' when it
+    /// arrives; a second of network jitter at the refill rate would otherwise turn a full burst into a 429.
+    public static let gorgiasReserve: Double = 2
 }
 
 /// The store-backed limiter: one budget per account shared by every process of every worker type.

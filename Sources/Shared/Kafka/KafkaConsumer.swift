@@ -14,7 +14,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Hooks called on the poll thread. They must return quickly, except `revoking`, which may block
     /// (bounded) while in-flight work for the revoked partitions finishes and its offsets are stored.
     public struct Callbacks: Sendable {
-        public var record: @Sendable (KafkaRecord) -> Void
+        /// Records in the order consumed, in batches of up to ``KafkaConsumer/maximumBatch`` (what one poll had
+        /// ready); a batch never spans a rebalance.
+        public var records: @Sendable ([KafkaRecord]) -> Void
         public var assigned: @Sendable ([TopicPartition]) -> Void
         public var revoking: @Sendable (_ partitions: [TopicPartition], _ lost: Bool) -> Void
         public var statistics: @Sendable (KafkaStatistics) -> Void
@@ -22,19 +24,27 @@ public final class KafkaConsumer: @unchecked Sendable {
         public var commitRefused: @Sendable (_ stage: String, _ reason: String) -> Void
 
         public init(
-            record: @escaping @Sendable (KafkaRecord) -> Void,
+            records: @escaping @Sendable ([KafkaRecord]) -> Void,
             assigned: @escaping @Sendable ([TopicPartition]) -> Void = { _ in },
             revoking: @escaping @Sendable ([TopicPartition], Bool) -> Void = { _, _ in },
             statistics: @escaping @Sendable (KafkaStatistics) -> Void = { _ in },
             commitRefused: @escaping @Sendable (String, String) -> Void = { _, _ in }
         ) {
-            self.record = record
+            self.records = records
             self.assigned = assigned
             self.revoking = revoking
             self.statistics = statistics
             self.commitRefused = commitRefused
         }
+
+        /// One record at a time, for callers that do not batch.
+        public init(record: @escaping @Sendable (KafkaRecord) -> Void) {
+            self.init(records: { $0.forEach(record) })
+        }
     }
+
+    /// Most records handed to ``Callbacks/records`` at once.
+    public static let maximumBatch = 32
 
     /// Consumer defaults; `KAFKA_*` passthrough overrides them.
     static let defaults: [String: String] = [
@@ -45,9 +55,11 @@ public final class KafkaConsumer: @unchecked Sendable {
         "statistics.interval.ms": "5000",
         "enable.partition.eof": "false",
         "queued.max.messages.kbytes": "16384",
-        // Prefetch little per partition: the runtime buffers records itself and pauses a full partition, and a
-        // pause purges what librdkafka prefetched (refetched on resume). 1,000 measured best in `bench runtime`.
-        "queued.min.messages": "1000",
+        // librdkafka 2.0.2 postpones a partition's next fetch by a fixed second once its prefetch queue reaches
+        // queued.min.messages (2.1 made that `fetch.queue.backoff.ms`): unless the threshold exceeds what the
+        // runtime drains from one partition in a second, a backlog drains in one-second steps. This is
+        // librdkafka's default, made explicit; memory stays bounded by the kbytes cap above.
+        "queued.min.messages": "100000",
     ]
 
     public let groupId: String
@@ -58,6 +70,20 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let closed = AsyncEvent()
     private let lastPollNanos = Atomic<Int64>(0)
     private let monitor = Monitor()
+    private let batch = PendingBatch()
+
+    /// Records polled but not yet delivered. Touched only on the poll thread (the loop and the rebalance callback,
+    /// which librdkafka calls from inside a poll), hence `@unchecked Sendable`.
+    private final class PendingBatch: @unchecked Sendable {
+        var records: [KafkaRecord] = []
+
+        func deliver(to callbacks: Callbacks) {
+            guard !records.isEmpty else { return }
+            let delivered = records
+            records.removeAll(keepingCapacity: true)
+            callbacks.records(delivered)
+        }
+    }
 
     /// State written from librdkafka callbacks and read by health checks.
     private final class Monitor: Sendable {
@@ -69,6 +95,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.groupId = groupId
         self.logger = logger
         let monitor = self.monitor
+        let batch = self.batch
         self.context = RdKafkaHandleContext(
             logger: logger,
             onError: { error, fatal in
@@ -81,6 +108,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             },
             onRebalance: { handle, code, partitions in
                 monitor.rebalances.add(1, ordering: .relaxed)
+                batch.deliver(to: callbacks)  // records polled before the rebalance reach the runtime before it
                 KafkaConsumer.rebalance(handle: handle, code: code, partitions: partitions, callbacks: callbacks, logger: logger)
             }
         )
@@ -125,14 +153,19 @@ public final class KafkaConsumer: @unchecked Sendable {
     private func pollLoop() {
         while running.load(ordering: .relaxed) {
             lastPollNanos.store(Int64(DispatchTime.now().uptimeNanoseconds), ordering: .relaxed)
-            guard let message = rd_kafka_consumer_poll(handle, 100) else { continue }
-            defer { rd_kafka_message_destroy(message) }
-            let err = message.pointee.err
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                callbacks.record(KafkaRecord(copying: message))
-            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                logger.warning("consume error \(err.rawValue): \(RdKafkaConfiguration.describe(err))")
+            // Wait for one message, then take what else is ready without waiting.
+            var next = rd_kafka_consumer_poll(handle, 100)
+            while let message = next {
+                let err = message.pointee.err
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    batch.records.append(KafkaRecord(copying: message))
+                } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    logger.warning("consume error \(err.rawValue): \(RdKafkaConfiguration.describe(err))")
+                }
+                rd_kafka_message_destroy(message)
+                next = batch.records.count < Self.maximumBatch ? rd_kafka_consumer_poll(handle, 0) : nil
             }
+            batch.deliver(to: callbacks)
         }
         // Leaving the group triggers the final revoke (drain, store, synchronous commit) on this thread.
         let result = rd_kafka_consumer_close(handle)

@@ -89,7 +89,7 @@ public final class ConsumerWorker: Service, Sendable {
             groupId: configuration.group,
             clientId: "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(getpid())",
             callbacks: .init(
-                record: { [weak self] record in self?.received(record) },
+                records: { [weak self] records in self?.received(records) },
                 assigned: { [weak self] partitions in self?.assigned(partitions) },
                 revoking: { [weak self] partitions, lost in self?.revoking(partitions, lost: lost) },
                 statistics: { [weak self] statistics in self?.statisticsArrived(statistics) },
@@ -162,14 +162,20 @@ public final class ConsumerWorker: Service, Sendable {
 
     // MARK: Poll-thread callbacks
 
-    private func received(_ record: KafkaRecord) {
-        var notBefore: ContinuousClock.Instant?
-        if case .retry? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record) {
-            let wait = due.timeIntervalSinceNow
-            if wait > 0 { notBefore = .now.advanced(by: .milliseconds(Int64(wait * 1000))) }
-        }
+    /// One lock for the whole batch: the poll thread and finishing records contend for the machine.
+    private func received(_ records: [KafkaRecord]) {
         let now = ContinuousClock.now
-        withMachine { $0.receive(record, notBefore: notBefore, now: now) }
+        let arrivals = records.map { record in (record, notBefore(record, now: now)) }
+        withMachine { machine in
+            arrivals.flatMap { record, notBefore in machine.receive(record, notBefore: notBefore, now: now) }
+        }
+    }
+
+    /// When a retry-tier record becomes due (nil: now).
+    private func notBefore(_ record: KafkaRecord, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard case .retry? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record) else { return nil }
+        let wait = due.timeIntervalSinceNow
+        return wait > 0 ? now.advanced(by: .milliseconds(Int64(wait * 1000))) : nil
     }
 
     private func assigned(_ partitions: [TopicPartition]) {

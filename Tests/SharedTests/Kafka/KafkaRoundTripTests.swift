@@ -87,4 +87,40 @@ struct KafkaRoundTripTests {
         #expect(await consumer.close(timeout: .seconds(10)))
         await producer.shutdown()
     }
+
+    /// librdkafka 2.0.2 postpones a partition's next fetch by a fixed second whenever its prefetch queue holds
+    /// `queued.min.messages`; with a small threshold a backlog drains in one-second steps. A fast consumer of a
+    /// backlog must see no such gap, and gets what each poll had ready as one batch.
+    @Test("a backlog drains without one-second fetch gaps, in batches")
+    func backlogDrainsWithoutGaps() async throws {
+        let logger = Logger(label: "test")
+        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
+        try broker.createTopic("backlog", partitions: 1)
+        let settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
+        let producer = try KafkaProducer(settings: settings, clientId: "test", logger: logger)
+        let count = 30_000
+        let padding = String(repeating: "x", count: 100)
+        _ = try await producer.sendAll((0..<count).map { OutgoingRecord(topic: "backlog", key: nil, value: "\($0)-\(padding)") })
+        let arrivals = Mutex<(instants: [ContinuousClock.Instant], largestBatch: Int)>(([], 0))
+        let consumer = try KafkaConsumer(
+            settings: settings, groupId: "backlog-group", clientId: "test",
+            callbacks: .init(records: { records in
+                let now = ContinuousClock.now
+                arrivals.withLock { state in
+                    state.instants.append(contentsOf: repeatElement(now, count: records.count))
+                    state.largestBatch = max(state.largestBatch, records.count)
+                }
+            }),
+            logger: logger
+        )
+        try consumer.start(topics: ["backlog"])
+        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(20)) { arrivals.withLock { $0.instants.count } >= count })
+        let (instants, largestBatch) = arrivals.withLock { ($0.instants, $0.largestBatch) }
+        let gaps = zip(instants.dropFirst(), instants).map { $0 - $1 }
+        let longest = gaps.max() ?? .zero
+        #expect(longest < .milliseconds(600), "longest pause between deliveries: \(longest)")
+        #expect(largestBatch > 1 && largestBatch <= KafkaConsumer.maximumBatch, "largest batch: \(largestBatch)")
+        #expect(await consumer.close(timeout: .seconds(10)))
+        await producer.shutdown()
+    }
 }

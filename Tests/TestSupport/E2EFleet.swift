@@ -19,8 +19,12 @@ public final class E2EFleet: @unchecked Sendable {
         public var number: String
         /// OAuth accounts get Gorgias' larger budget (80 per 20 s instead of 40).
         public var oauth: Bool
-        /// `AC` and 32 characters, derived from the id.
-        public var twilioSid: String { "AC" + String((id + String(repeating: "0", count: 32)).prefix(32)) }
+        /// `AC` and 32 hex digits: the id's UTF-8 bytes in hex, zero-padded, so distinct ids (up to 16 bytes) never
+        /// share a sid (padding the id itself made `shop1` and `shop10` one Twilio account).
+        public var twilioSid: String {
+            let hex = id.utf8.map { String($0, radix: 16) }.joined()
+            return "AC" + String((hex + String(repeating: "0", count: 32)).prefix(32))
+        }
         public var gorgiasKey: String { "gorgias-key-\(id)" }
         public var twilioToken: String { "twilio-token-\(id)" }
 

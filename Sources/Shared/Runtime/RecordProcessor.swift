@@ -128,7 +128,12 @@ struct RecordProcessor: Sendable {
         let key = record.keyString
         var isParkedHead = false
         if let key, let head = try await parking.head(group: group, key: key) {
-            if head.eventId == event.id {
+            if head.eventId == event.id && head.topic != record.topic {
+                // This event was handed off to `head.topic` and this copy came back anyway (a crash before its offset
+                // was committed): join the hand-off copy there, where the key's lane takes the two one after the
+                // other, instead of running beside it (the ledger alone cannot stop two copies in flight at once).
+                return try await waitBehind(head, record: record, event: event, key: key, logger: logger)
+            } else if head.eventId == event.id {
                 isParkedHead = true
             } else if Date().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
                 logger.logger.error("parked event \(head.eventId) is long overdue and presumed lost; releasing its key")

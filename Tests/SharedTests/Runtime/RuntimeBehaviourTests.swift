@@ -55,6 +55,33 @@ struct RuntimeBehaviourTests {
         #expect(try await broker.allRecords(broker.topology.deadLetterTopic(topic)).isEmpty)
     }
 
+    /// A worker hands "twice" off to the first tier (parks its key there, produces the copy) and is killed before
+    /// its offset is committed: the source record comes back while the copy is due. Both copies must not run at
+    /// once (each would pass the ledger check before the other records it); the handler runs once.
+    @Test("a record redelivered after its hand-off joins the hand-off copy instead of running beside it")
+    func redeliveryAfterHandOffRunsOnce() async throws {
+        let broker = try TestBroker()
+        let parking = InMemoryKeyParking()
+        let handler = ScriptedHandler(delay: { .milliseconds(1500) })
+        let phone = "+15557000004"
+        let original = TestEvents.subscription(id: "twice", phone: phone, sequence: 1)
+        let tier = broker.topology.retryTopic(topic, tier: 0)
+        try await parking.park(group: "test-group", key: "acme:\(phone)", eventId: "twice", topic: tier, dueAt: Date())
+        var copy = original
+        copy.topic = tier
+        copy.headers = FailureHeaders.headers(
+            for: KafkaRecord(topic: topic, partition: 0, offset: 0, key: original.key, value: original.value), group: "test-group",
+            attempts: 1, errorClass: "test.flaky", message: "handed off", now: Date(), dueAt: Date()
+        )
+        try await broker.send([copy, original])
+        let worker = try WorkerInstance(broker: broker, handler: handler, parking: parking)
+        #expect(await eventually(timeout: .seconds(30)) { handler.handledCount >= 1 })
+        try await Task.sleep(for: .seconds(4))  // a copy running beside the first would have finished by now
+        try await worker.stop()
+        #expect(handler.handled.map(\.eventId) == ["twice"])
+        #expect(handler.handled.first?.topic == tier)
+    }
+
     @Test("when a dependency fails for every account the worker pauses and probes instead of draining into retry tiers")
     func circuitBreaker() async throws {
         let broker = try TestBroker()

@@ -14,6 +14,8 @@ public enum FailureHeaders {
     public static let errorClass = "switchboard-error-class"
     public static let errorMessage = "switchboard-error-message"
     public static let dueAt = "switchboard-due-at"
+    /// `true` on a record deferred to its tier by throttling rather than moved there by a failure of its own.
+    public static let deferred = "switchboard-deferred"
     /// On a dead letter: `retries-exhausted` (a transient failure outlasted every tier; the last attempt's effect may
     /// have happened, and a redrive is safe because effects are idempotent) or `rejected` (retrying cannot help).
     public static let deadLetterKind = "switchboard-dead-letter-kind"
@@ -23,7 +25,7 @@ public enum FailureHeaders {
     /// Every failure header (set by the runtime, replaced when a record moves on).
     public static let all: [String] = [
         originalTopic, originalPartition, originalOffset, originalTimestamp, consumerGroup, attempts,
-        firstFailureAt, lastFailureAt, errorClass, errorMessage, dueAt, deadLetterKind,
+        firstFailureAt, lastFailureAt, errorClass, errorMessage, dueAt, deferred, deadLetterKind,
     ]
 
     /// Longest error message kept in a header.

@@ -190,19 +190,21 @@ struct RecordProcessor: Sendable {
         minimumDelay: Duration = .zero,
         logger: RecordLogger
     ) async -> RecordOutcome? {
-        // A record that reached this tier only by waiting behind an earlier event of its key has used no tier of
-        // its own yet: its own failures climb from the first tier.
-        let climbed = record.header(FailureHeaders.errorClass) == Self.waitingBehind ? .source : role
+        // A record that reached this tier only by waiting behind an earlier event of its key, or by being deferred
+        // while throttled, has used no tier for failures of its own: those climb from the first tier.
+        let arrivedWithoutFailing = record.header(FailureHeaders.errorClass) == Self.waitingBehind || record.header(FailureHeaders.deferred) == "true"
+        let climbed = arrivedWithoutFailing ? .source : role
         let next = topology.nextTopic(source: source, after: climbed, minimumDelay: minimumDelay, deferral: failure.kind == .throttled)
         guard let delay = next.delay else {
             return await deadLetter(record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
         }
         let now = Date()
         let dueAt = now.addingTimeInterval(delay.seconds)
-        let headers = FailureHeaders.headers(
+        var headers = FailureHeaders.headers(
             for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
             now: now, dueAt: dueAt
         )
+        if failure.kind == .throttled { headers.append(KafkaHeader(key: FailureHeaders.deferred, string: "true")) }
         let delivered = await persistently(logger: logger, what: "move to \(next.topic)") {
             if let key = record.keyString {
                 try await parking.park(group: group, key: key, eventId: event.id, topic: next.topic, dueAt: dueAt)

@@ -99,7 +99,7 @@ struct RuntimeIntegrationTests {
         #expect(await eventually { handler.handledCount >= 1 })
         try await worker.stop()
         let letter = try #require(dead.first)
-        for header in FailureHeaders.all where header != FailureHeaders.dueAt {
+        for header in FailureHeaders.all where header != FailureHeaders.dueAt && header != FailureHeaders.deferred {
             #expect(letter.header(header) != nil, "missing \(header)")
         }
         #expect(letter.header(FailureHeaders.originalTopic) == topic)

@@ -11,6 +11,8 @@ final class ScriptedHandler: EventHandler {
         /// Fails transiently this many times, then succeeds.
         case failTransiently(times: Int)
         case failPermanently
+        /// Throttled this many times (retry after 1 s), then fails transiently `failures` times, then succeeds.
+        case throttleThenFail(throttles: Int, failures: Int)
     }
 
     struct Invocation: Sendable {
@@ -53,6 +55,17 @@ final class ScriptedHandler: EventHandler {
             }
         case .failPermanently:
             throw ProcessingFailure.permanent("test.rejected", "scripted permanent failure")
+        case .throttleThenFail(let throttles, let failures):
+            let tries = self.failures.withLock { counts -> Int in
+                counts[event.id, default: 0] += 1
+                return counts[event.id]!
+            }
+            if tries <= throttles {
+                throw ProcessingFailure(.throttled, "test.rate_limited", "scripted throttling \(tries)/\(throttles)", retryAfter: .seconds(1))
+            }
+            if tries <= throttles + failures {
+                throw ProcessingFailure.transient("test.flaky", "scripted transient failure \(tries - throttles)/\(failures)", dependency: nil)
+            }
         }
         invocations.withLock {
             $0.append(Invocation(

@@ -46,20 +46,14 @@ final class ScriptedHandler: EventHandler {
         case .succeed:
             break
         case .failTransiently(let times):
-            let failed = failures.withLock { counts -> Int in
-                counts[event.id, default: 0] += 1
-                return counts[event.id]!
-            }
+            let failed = nextTry(event.id)
             if failed <= times {
                 throw ProcessingFailure.transient("test.flaky", "scripted transient failure \(failed)/\(times)", dependency: nil)
             }
         case .failPermanently:
             throw ProcessingFailure.permanent("test.rejected", "scripted permanent failure")
         case .throttleThenFail(let throttles, let failures):
-            let tries = self.failures.withLock { counts -> Int in
-                counts[event.id, default: 0] += 1
-                return counts[event.id]!
-            }
+            let tries = nextTry(event.id)
             if tries <= throttles {
                 throw ProcessingFailure(.throttled, "test.rate_limited", "scripted throttling \(tries)/\(throttles)", retryAfter: .seconds(1))
             }
@@ -74,6 +68,14 @@ final class ScriptedHandler: EventHandler {
             ))
         }
         return .processed
+    }
+
+    /// Counts one more try of `eventId` that reached a scripted failure; returns the count.
+    private func nextTry(_ eventId: String) -> Int {
+        failures.withLock { counts in
+            counts[eventId, default: 0] += 1
+            return counts[eventId]!
+        }
     }
 
     var handled: [Invocation] { invocations.withLock { $0 } }

@@ -3,20 +3,23 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The consuming half of a worker process: one librdkafka consumer, the dispatch state machine, and one task per
-/// running record.
+/// The consuming half of a worker process: one librdkafka consumer, the dispatch state machine, and the record tasks.
 ///
-/// Record tasks are unstructured but tracked: a revoke must cancel exactly the tasks of the revoked partitions,
-/// which a task group cannot do for individual children. Every tracked task is awaited before ``run()`` returns.
+/// A record task runs one record, then goes on with the next record the machine starts in the same partition (its
+/// key's follower, usually) instead of ending and starting a new task for it: per-record task creation was a large
+/// share of the no-op runtime's CPU. Record tasks are unstructured but tracked per partition: a revoke must cancel
+/// exactly the tasks of the revoked partitions, which a task group cannot do for individual children. Every tracked
+/// task is awaited before ``run()`` returns.
 ///
 /// Shutdown (SIGTERM): stop fetching and dispatching, let running records finish (failures hand off to retry tiers
 /// at once) up to half the bound, cancel the rest (left uncommitted), leave the group committing finished work,
 /// flush the producer.
 public final class ConsumerWorker: Service, Sendable {
+    /// A tracked task: the partition (and assignment generation) whose records it runs, and a unique number.
     private struct TaskKey: Hashable {
         var topicPartition: TopicPartition
-        var offset: Int64
         var generation: UInt64
+        var number: UInt64
         var delayed: Bool
     }
 
@@ -37,6 +40,7 @@ public final class ConsumerWorker: Service, Sendable {
     /// A crash loses at most this much finished-but-unstored progress (redelivered, then skipped by the ledger).
     static let offsetFlushInterval: Duration = .milliseconds(100)
     private let tasks = Mutex<[TaskKey: Task<Void, Never>]>([:])
+    private let taskNumbers = Atomic<UInt64>(0)
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let shutdownSignal: AsyncEvent
     private let lagState = Mutex<[TopicPartition: Date]>([:])
@@ -264,13 +268,30 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     private func withMachineCount(_ transition: (inout DispatchStateMachine) -> ([DispatchStateMachine.Action], Int)) -> Int {
+        apply(transition, continuing: nil).count
+    }
+
+    /// ``withMachine(_:)`` for a finishing record task: the first record the transition starts in the task's own
+    /// partition and generation is returned for the task to run next instead of getting a task of its own.
+    private func withMachine(
+        continuing task: TaskKey,
+        _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
+    ) -> DispatchStateMachine.Dispatch? {
+        apply({ machine in (transition(&machine), 0) }, continuing: task).next
+    }
+
+    private func apply(
+        _ transition: (inout DispatchStateMachine) -> ([DispatchStateMachine.Action], Int),
+        continuing task: TaskKey?
+    ) -> (count: Int, next: DispatchStateMachine.Dispatch?) {
+        let consumer = consumerBox.withLock { $0 }
         let (deferred, count, running) = machine.withLock { state -> ([DispatchStateMachine.Action], Int, Int) in
             let (actions, count) = transition(&state.machine)
             var deferred: [DispatchStateMachine.Action] = []
             for action in actions {
                 switch action {
-                case .pause(let partitions): consumerBox.withLock { $0 }?.pause(partitions)
-                case .resume(let partitions): consumerBox.withLock { $0 }?.resume(partitions)
+                case .pause(let partitions): consumer?.pause(partitions)
+                case .resume(let partitions): consumer?.resume(partitions)
                 case .storeOffset(let partition, let offset): state.pendingOffsets[partition] = offset
                 case .start, .delay: deferred.append(action)
                 }
@@ -278,39 +299,57 @@ public final class ConsumerWorker: Service, Sendable {
             return (deferred, count, state.machine.running)
         }
         metrics.setInFlight(running)
+        var next: DispatchStateMachine.Dispatch?
         for action in deferred {
             switch action {
-            case .start(let dispatch): start(dispatch)
+            case .start(let dispatch):
+                if next == nil, let task, task.topicPartition == dispatch.topicPartition, task.generation == dispatch.generation {
+                    next = dispatch
+                } else {
+                    start(dispatch)
+                }
             case .delay(let dispatch, let until): delay(dispatch, until: until)
             default: break
             }
         }
-        return count
+        return (count, next)
     }
 
+    private func taskKey(for dispatch: DispatchStateMachine.Dispatch, delayed: Bool) -> TaskKey {
+        TaskKey(
+            topicPartition: dispatch.topicPartition, generation: dispatch.generation,
+            number: taskNumbers.add(1, ordering: .relaxed).newValue, delayed: delayed
+        )
+    }
+
+    /// Starts a record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
     private func start(_ dispatch: DispatchStateMachine.Dispatch) {
-        let key = TaskKey(topicPartition: dispatch.topicPartition, offset: dispatch.offset, generation: dispatch.generation, delayed: false)
+        let key = taskKey(for: dispatch, delayed: false)
         tasks.withLock { registry in
             registry[key] = Task { [self] in
-                let started = ContinuousClock.now
-                let outcome = await processor.process(dispatch.record)
-                tasks.withLock { _ = $0.removeValue(forKey: key) }
-                let now = ContinuousClock.now
-                if let outcome {
-                    metrics.recordFinished(
-                        topic: dispatch.record.topic, outcome: outcome, duration: now - started,
-                        eventTime: dispatch.record.timestamp
-                    )
-                    withMachine { $0.finish(dispatch, now: now) }
-                } else {
-                    withMachine { $0.abandon(dispatch) }
+                var current: DispatchStateMachine.Dispatch? = dispatch
+                while let dispatch = current {
+                    let started = ContinuousClock.now
+                    let outcome = await processor.process(dispatch.record)
+                    let now = ContinuousClock.now
+                    if let outcome {
+                        metrics.recordFinished(
+                            topic: dispatch.record.topic, outcome: outcome, duration: now - started,
+                            eventTime: dispatch.record.timestamp
+                        )
+                        current = withMachine(continuing: key) { $0.finish(dispatch, now: now) }
+                    } else {
+                        withMachine { $0.abandon(dispatch) }
+                        current = nil
+                    }
                 }
+                tasks.withLock { _ = $0.removeValue(forKey: key) }
             }
         }
     }
 
     private func delay(_ dispatch: DispatchStateMachine.Dispatch, until: ContinuousClock.Instant) {
-        let key = TaskKey(topicPartition: dispatch.topicPartition, offset: dispatch.offset, generation: dispatch.generation, delayed: true)
+        let key = taskKey(for: dispatch, delayed: true)
         tasks.withLock { registry in
             registry[key] = Task { [self] in
                 try? await Task.sleep(until: until, clock: .continuous)

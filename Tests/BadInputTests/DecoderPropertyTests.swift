@@ -81,4 +81,37 @@ struct DecoderPropertyTests {
             #expect(parsed.canonicalBytes() == bytes, "seed \(seed): \(value.serialized())")
         }
     }
+
+    @Test("the fingerprint taken from a record's own bytes equals the fingerprint of its re-serialized data")
+    func fingerprintShortcut() throws {
+        var random = FuzzGenerator(seed: seed)
+        var shortcuts = 0
+        for iteration in 0..<FuzzGenerator.iterations {
+            let data = iteration.isMultiple(of: 2) ? random.json() : random.plainJSON()
+            let texts = [
+                JSONValue.object(["data": data, "id": "e"]).serialized(),
+                Self.loosely(.object(["id": "e", "data": data]), space: ""), Self.loosely(.object(["id": "e", "data": data]), space: " "),
+            ]
+            for text in texts {
+                let (document, canonicalData) = try JSONParser.parse(Array(text.utf8), canonicalMember: "data")
+                let parsedData = try #require(document["data"])
+                if canonicalData != nil { shortcuts += 1 }
+                let event = CloudEvent(id: "e", source: "s", kind: .subscription, time: nil, data: parsedData, canonicalData: canonicalData)
+                #expect(event.fingerprint == CloudEvent.fingerprint(of: data), "seed \(seed): \(text)")
+            }
+        }
+        #expect(shortcuts > FuzzGenerator.iterations / 10, "the shortcut was hardly ever taken (\(shortcuts))")
+    }
+
+    /// JSON that is valid but not canonical: keys in reverse order, `space` after every separator.
+    static func loosely(_ value: JSONValue, space: String) -> String {
+        switch value {
+        case .array(let values): "[" + space + values.map { loosely($0, space: space) }.joined(separator: "," + space) + "]"
+        case .object(let members):
+            "{" + space + members.keys.sorted(by: >).map {
+                JSONValue.string($0).serialized() + ":" + space + loosely(members[$0]!, space: space)
+            }.joined(separator: "," + space) + "}"
+        default: value.serialized()
+        }
+    }
 }

@@ -55,4 +55,20 @@ struct FuzzGenerator: RandomNumberGenerator {
             return .object(members)
         }
     }
+
+    /// JSON shaped like real event data: short ASCII keys, whole numbers, strings that need no escaping (some of
+    /// them non-ASCII), nesting at most `depth` levels.
+    mutating func plainJSON(depth: Int = 3) -> JSONValue {
+        let words = ["a", "b", "ab", "accountId", "phone", "state", "Body", "é", "📦 box", "-1", ""]
+        switch Int.random(in: 0...(depth > 0 ? 6 : 3), using: &self) {
+        case 0: return Bool.random(using: &self) ? .null : .bool(Bool.random(using: &self))
+        case 1: return .int(Int64.random(in: -1_000_000...1_000_000, using: &self))
+        case 2, 3: return .string(words.randomElement(using: &self)!)
+        case 4: return .array((0..<Int.random(in: 0...4, using: &self)).map { _ in plainJSON(depth: depth - 1) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...5, using: &self) { members[words.randomElement(using: &self)!] = plainJSON(depth: depth - 1) }
+            return .object(members)
+        }
+    }
 }

@@ -15,16 +15,25 @@ public struct CloudEvent: Sendable {
     public var type: String { kind.type }
 
     public init(id: String, source: String, kind: EventKind, time: Date?, data: JSONValue) {
+        self.init(id: id, source: source, kind: kind, time: time, data: data, canonicalData: nil)
+    }
+
+    /// `canonicalData`: `data` as ``JSONValue/canonicalBytes()`` writes it, when the caller already has those bytes.
+    init(id: String, source: String, kind: EventKind, time: Date?, data: JSONValue, canonicalData: ArraySlice<UInt8>?) {
         self.id = id
         self.source = source
         self.kind = kind
         self.time = time
         self.data = data
-        self.fingerprint = Self.fingerprint(of: data)
+        self.fingerprint = canonicalData.map(Self.fingerprint(ofCanonical:)) ?? Self.fingerprint(of: data)
     }
 
     public static func fingerprint(of data: JSONValue) -> String {
-        let digest = SHA256.hash(data: data.canonicalBytes())
+        fingerprint(ofCanonical: data.canonicalBytes()[...])
+    }
+
+    private static func fingerprint(ofCanonical bytes: ArraySlice<UInt8>) -> String {
+        let digest = SHA256.hash(data: bytes)
         let hexDigits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(32)

@@ -24,8 +24,9 @@ public struct EventDecoder: Sendable {
             return .failure(Rejection(errorClass: "record.too_large", reason: "record is \(value.count) bytes; the limit is \(maximumRecordBytes)"))
         }
         let document: JSONValue
+        let canonicalData: ArraySlice<UInt8>?
         do {
-            document = try JSONParser.parse(value)
+            (document, canonicalData) = try JSONParser.parse(value, canonicalMember: "data")
         } catch {
             return .failure(Rejection(errorClass: "record.invalid_json", reason: error.description))
         }
@@ -65,7 +66,8 @@ public struct EventDecoder: Sendable {
             source: document["source"]!.stringValue!,
             kind: kind,
             time: document["time"]?.stringValue.flatMap(RFC3339.parse),
-            data: document["data"]!
+            data: document["data"]!,
+            canonicalData: canonicalData
         ))
     }
 }

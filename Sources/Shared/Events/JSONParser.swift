@@ -11,13 +11,23 @@ public struct JSONParser {
     public static let maximumDepth = 64
 
     public static func parse(_ bytes: [UInt8]) throws(Error) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(Error) -> JSONValue in
-            var parser = JSONParser(buffer: buffer)
+        try parse(bytes, canonicalMember: nil).value
+    }
+
+    /// Parses a document and, when the value of its top-level member `member` is already written exactly as
+    /// ``JSONValue/canonicalBytes()`` would write it, returns those bytes too: hashing them is the same as hashing the
+    /// re-serialized value, without re-serializing (the event fingerprint's hot path).
+    ///
+    /// Canonical here is conservative: no whitespace, ASCII keys in strictly ascending order, strings without
+    /// escapes (or the byte 0xE2, which leads U+2028/U+2029), integers as `String(Int64)` writes them, no fractions.
+    public static func parse(_ bytes: [UInt8], canonicalMember member: String?) throws(Error) -> (value: JSONValue, canonicalMember: ArraySlice<UInt8>?) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(Error) -> (value: JSONValue, canonicalMember: ArraySlice<UInt8>?) in
+            var parser = JSONParser(buffer: buffer, canonicalMember: member)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
             guard parser.index == buffer.count else { throw parser.error("unexpected data after the document") }
-            return value
+            return (value, parser.canonicalMemberRange.map { bytes[$0] })
         }
     }
 
@@ -27,9 +37,17 @@ public struct JSONParser {
 
     private let buffer: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// The top-level member whose canonical bytes are wanted, and where they are once found.
+    private let canonicalMember: String?
+    private var canonicalMemberRange: Range<Int>?
+    /// Whether the value being parsed is canonical so far (see ``parse(_:canonicalMember:)``).
+    private var canonical = true
+    /// Whether the last string parsed was ASCII only.
+    private var lastStringWasASCII = true
 
-    private init(buffer: UnsafeBufferPointer<UInt8>) {
+    private init(buffer: UnsafeBufferPointer<UInt8>, canonicalMember: String?) {
         self.buffer = buffer
+        self.canonicalMember = canonicalMember
     }
 
     private func error(_ reason: String) -> Error { Error(reason: reason, offset: index) }
@@ -37,7 +55,9 @@ public struct JSONParser {
     private var current: UInt8? { index < buffer.count ? buffer[index] : nil }
 
     private mutating func skipWhitespace() {
+        let start = index
         while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        if index != start { canonical = false }
     }
 
     private mutating func expect(_ literal: StaticString) throws(Error) {
@@ -67,6 +87,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Error) -> JSONValue {
         index += 1
         var members: [String: JSONValue] = [:]
+        var previousKey: Range<Int>?
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -77,11 +98,21 @@ public struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let keyOffset = index
             let key = try parseString()
+            let keyRange = keyOffset + 1..<index - 1
+            if !lastStringWasASCII || previousKey.map({ !buffer[$0].lexicographicallyPrecedes(buffer[keyRange]) }) == true {
+                canonical = false  // the canonical writer sorts keys
+            }
+            previousKey = keyRange
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
+            let valueStart = index
+            let enclosingCanonical = canonical
+            canonical = true
             let value = try parseValue(depth: depth + 1)
+            if depth == 0, canonical, let canonicalMember, key == canonicalMember { canonicalMemberRange = valueStart..<index }
+            canonical = canonical && enclosingCanonical
             guard members.updateValue(value, forKey: key) == nil else {
                 throw Error(reason: "duplicate key \"\(key.prefix(64))\"", offset: keyOffset)
             }
@@ -121,20 +152,27 @@ public struct JSONParser {
     private mutating func parseString() throws(Error) -> String {
         index += 1
         let start = index
+        var highBits: UInt8 = 0
         // Fast path: no escapes.
         while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { throw error("unescaped control character in string") }
+            if byte == 0xE2 { canonical = false }  // may lead U+2028/U+2029, which the canonical writer escapes
+            highBits |= byte
             index += 1
         }
+        lastStringWasASCII = highBits < 0x80
         guard let terminator = current else { throw error("unterminated string") }
         if terminator == UInt8(ascii: "\"") {
             let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
+            index += 1
+            // ASCII is valid UTF-8 as it stands; anything else is validated.
+            if lastStringWasASCII { return String(decoding: slice, as: UTF8.self) }
             guard let text = String(validating: slice, as: UTF8.self) else {
                 throw Error(reason: "invalid UTF-8 in string", offset: start)
             }
-            index += 1
             return text
         }
+        canonical = false  // escapes are written back in the canonical writer's own way
         var bytes = Array(buffer[start..<index])
         while true {
             guard let byte = current else { throw error("unterminated string") }
@@ -231,7 +269,11 @@ public struct JSONParser {
             while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { index += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
-        if isInteger, let value = Int64(text) { return .int(value) }
+        if isInteger, let value = Int64(text) {
+            if text == "-0" { canonical = false }
+            return .int(value)
+        }
+        canonical = false  // fractions and exponents are written back as the writer formats a Double
         guard let value = Double(text), value.isFinite else { throw Error(reason: "number out of range", offset: start) }
         return .double(value)
     }

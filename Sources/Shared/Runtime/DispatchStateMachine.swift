@@ -31,15 +31,27 @@ struct DispatchStateMachine {
         case unkeyed(Int64)
     }
 
-    /// A record handed out to run, tagged with its partition's assignment generation.
-    struct Dispatch: Sendable {
-        var record: KafkaRecord
-        var generation: UInt64
-        var lane: LaneKey
-        var notBefore: ContinuousClock.Instant?
+    /// A record handed out to run, tagged with its partition's assignment generation. A class: a dispatch moves
+    /// through lanes, the ready queue, actions and tasks, and each copy of a reference is one retain where a copy
+    /// of the record's fields was five.
+    final class Dispatch: Sendable {
+        let record: KafkaRecord
+        let generation: UInt64
+        let lane: LaneKey
+        let notBefore: ContinuousClock.Instant?
+
+        init(record: KafkaRecord, generation: UInt64, lane: LaneKey, notBefore: ContinuousClock.Instant?) {
+            self.record = record
+            self.generation = generation
+            self.lane = lane
+            self.notBefore = notBefore
+        }
 
         var topicPartition: TopicPartition { record.topicPartition }
         var offset: Int64 { record.offset }
+
+        /// The same dispatch, due now.
+        var undelayed: Dispatch { Dispatch(record: record, generation: generation, lane: lane, notBefore: nil) }
     }
 
     enum Action: Sendable {
@@ -67,6 +79,8 @@ struct DispatchStateMachine {
         /// Lanes whose head waits for its due time (no running slot taken).
         var delayedLanes: Set<LaneKey> = []
         var running = 0
+        /// The highest offset started in this generation (-1: none).
+        var highestStarted: Int64 = -1
         var paused = false
         var revoking = false
     }
@@ -100,16 +114,12 @@ struct DispatchStateMachine {
         return toPause.isEmpty ? [] : [.pause(toPause)]
     }
 
-    /// Stops accepting records for the partitions; records already fetched keep running so the drain can finish
-    /// them, except lanes waiting for a retry due time, which are dropped (left unfinished, so uncommitted).
+    /// Stops accepting records of the partitions and dispatching beyond what started (see ``dropUnstarted(_:)``):
+    /// running records and the unstarted ones below them go on so the drain can finish them.
     /// Returns how many lanes still have work (see ``pendingWork(in:)``).
     mutating func beginRevoke(_ topicPartitions: [TopicPartition]) -> Int {
-        for topicPartition in topicPartitions {
-            guard var partition = partitions[topicPartition] else { continue }
-            partition.revoking = true
-            Self.dropDelayedLanes(&partition)
-            partitions[topicPartition] = partition
-        }
+        for topicPartition in topicPartitions { partitions[topicPartition]?.revoking = true }
+        dropUnstarted(Set(topicPartitions))
         return pendingWork(in: topicPartitions)
     }
 
@@ -163,7 +173,7 @@ struct DispatchStateMachine {
             partition.paused = true
             actions.append(.pause([topicPartition]))
         }
-        if becameHead { actions += makeReady(dispatch, in: &partition, now: now) }
+        if becameHead { makeReady(dispatch, in: &partition, now: now, into: &actions) }
         return actions
     }
 
@@ -172,9 +182,9 @@ struct DispatchStateMachine {
         guard isCurrent(dispatch), var partition = partitions.removeValue(forKey: dispatch.topicPartition) else { return [] }
         defer { partitions[dispatch.topicPartition] = partition }
         guard !partition.revoking, !stopped, partition.delayedLanes.remove(dispatch.lane) != nil else { return [] }
-        var undelayed = dispatch
-        undelayed.notBefore = nil
-        return makeReady(undelayed, in: &partition, now: now)
+        var actions: [Action] = []
+        makeReady(dispatch.undelayed, in: &partition, now: now, into: &actions)
+        return actions
     }
 
     /// A started record finished (done, skipped, or handed to a retry/dead-letter topic).
@@ -201,10 +211,10 @@ struct DispatchStateMachine {
                 partition.paused = false
                 actions.append(.resume([topicPartition]))
             }
-            if let next { actions += makeReady(next, in: &partition, now: now) }
+            if let next { makeReady(next, in: &partition, now: now, into: &actions) }
             partitions[topicPartition] = partition
         }
-        actions += fillRunningSlots()
+        fillRunningSlots(into: &actions)
         return actions
     }
 
@@ -218,25 +228,25 @@ struct DispatchStateMachine {
             partition.lanes[dispatch.lane] = nil
             partitions[dispatch.topicPartition] = partition
         }
-        return fillRunningSlots()
+        var actions: [Action] = []
+        fillRunningSlots(into: &actions)
+        return actions
     }
 
-    /// Shutdown: pauses every partition for good and accepts no more records. Records already fetched keep
-    /// running so they can be finished and committed; lanes waiting for a retry due time are dropped.
+    /// Shutdown: pauses every partition for good and accepts no more records. Running records, and unstarted ones
+    /// below them, go on so they can be finished and committed; later ones are dropped, uncommitted, for the next
+    /// owner (see ``dropUnstarted(_:)``).
     mutating func stop() -> [Action] {
         stopped = true
         suspended = false
+        dropUnstarted(Set(partitions.keys))
         var toPause: [TopicPartition] = []
-        for (topicPartition, var partition) in partitions {
-            Self.dropDelayedLanes(&partition)
-            if !partition.paused {
-                partition.paused = true
-                toPause.append(topicPartition)
-            }
-            partitions[topicPartition] = partition
+        for (topicPartition, partition) in partitions where !partition.paused {
+            partitions[topicPartition]?.paused = true
+            toPause.append(topicPartition)
         }
         var actions: [Action] = toPause.isEmpty ? [] : [.pause(toPause)]
-        actions += fillRunningSlots()
+        fillRunningSlots(into: &actions)  // the circuit may have held stragglers back
         return actions
     }
 
@@ -259,7 +269,7 @@ struct DispatchStateMachine {
             }
         }
         var actions: [Action] = changed.isEmpty ? [] : [on ? .pause(changed) : .resume(changed)]
-        actions += fillRunningSlots()
+        fillRunningSlots(into: &actions)
         return actions
     }
 
@@ -280,40 +290,67 @@ struct DispatchStateMachine {
         partitions[dispatch.topicPartition]?.generation == dispatch.generation
     }
 
-    private static func dropDelayedLanes(_ partition: inout Partition) {
-        for lane in partition.delayedLanes { partition.lanes[lane] = nil }
-        partition.delayedLanes = []
+    /// Stops dispatching the partitions beyond what already started: a record above the partition's highest started
+    /// offset is dropped (left unfinished, so the committable offset stops at it and the next owner gets it), as are
+    /// lanes waiting for a due time. Unstarted records below that offset still run: a finished record above them would
+    /// otherwise be redelivered. So a revoke or a shutdown drains what is running and the stragglers behind it, never
+    /// the whole buffer.
+    private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
+        var dropped: [TopicPartition: Set<LaneKey>] = [:]
+        ready.removeAll { dispatch in
+            guard topicPartitions.contains(dispatch.topicPartition), let partition = partitions[dispatch.topicPartition],
+                partition.generation == dispatch.generation, dispatch.offset > partition.highestStarted
+            else { return false }
+            dropped[dispatch.topicPartition, default: []].insert(dispatch.lane)
+            return true
+        }
+        for topicPartition in topicPartitions {
+            guard var partition = partitions.removeValue(forKey: topicPartition) else { continue }
+            let droppedLanes = partition.delayedLanes.union(dropped[topicPartition] ?? [])
+            var kept: [LaneKey: Deque<Dispatch>] = [:]
+            for (lane, var queue) in partition.lanes where !droppedLanes.contains(lane) {
+                // The head is running or waits for a slot below the cutoff; followers beyond the cutoff go.
+                while queue.count > 1, let last = queue.last, last.offset > partition.highestStarted { queue.removeLast() }
+                kept[lane] = queue
+            }
+            partition.lanes = kept
+            partition.delayedLanes = []
+            partitions[topicPartition] = partition
+        }
     }
 
     /// Starts, queues or delays the head of a lane. `partition` is the dispatch's partition, taken out of the
     /// dictionary by the caller.
-    private mutating func makeReady(_ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant) -> [Action] {
+    private mutating func makeReady(_ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant, into actions: inout [Action]) {
         if let notBefore = dispatch.notBefore, notBefore > now {
             if stopped || partition.revoking {
                 partition.lanes[dispatch.lane] = nil
-                return []
+                return
             }
             partition.delayedLanes.insert(dispatch.lane)
-            return [.delay(dispatch, until: notBefore)]
-        }
-        if running < limits.maxRunning && (!suspended || running == 0) {
+            actions.append(.delay(dispatch, until: notBefore))
+        } else if running < limits.maxRunning && (!suspended || running == 0) {
             running += 1
             partition.running += 1
-            return [.start(dispatch)]
+            partition.highestStarted = max(partition.highestStarted, dispatch.offset)
+            actions.append(.start(dispatch))
+        } else {
+            ready.append(dispatch)
         }
-        ready.append(dispatch)
-        return []
     }
 
     private mutating func startNow(_ dispatch: Dispatch) -> Action {
         running += 1
-        partitions[dispatch.topicPartition]?.running += 1
+        if var partition = partitions.removeValue(forKey: dispatch.topicPartition) {
+            partition.running += 1
+            partition.highestStarted = max(partition.highestStarted, dispatch.offset)
+            partitions[dispatch.topicPartition] = partition
+        }
         return .start(dispatch)
     }
 
     /// Starts ready records while slots are free; while suspended, only one probe when nothing runs.
-    private mutating func fillRunningSlots() -> [Action] {
-        var actions: [Action] = []
+    private mutating func fillRunningSlots(into actions: inout [Action]) {
         while running < limits.maxRunning && (!suspended || running == 0), let next = ready.popFirst() {
             guard isCurrent(next) else { continue }
             actions.append(startNow(next))
@@ -324,7 +361,6 @@ struct DispatchStateMachine {
             for topicPartition in paused { partitions[topicPartition]?.paused = false }
             if !paused.isEmpty { actions.append(.resume(paused)) }
         }
-        return actions
     }
 
     private static func markFinished(_ partition: inout Partition, offset: Int64) {

@@ -19,7 +19,7 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     @Option(help: "Distinct keys.") var keys = 1000
     @Option(help: "Partitions.") var partitions = 6
     @Option(help: "Records in flight per process (MAX_IN_FLIGHT).") var inFlight = 256
-    @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).") var bufferedPerPartition = 512
+    @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).") var bufferedPerPartition = WorkerConfiguration.defaultMaxBufferedPerPartition
     @Option(help: "Write the results as JSON to this file.") var output: String?
 
     struct Result: Codable {

@@ -85,20 +85,21 @@ struct DispatchStateMachineTests {
         #expect(machine.receive(record(3, key: "a"), now: now).isEmpty)
     }
 
-    @Test("revoke stops intake but drains fetched records, then stores the committable offset")
+    @Test("revoke stops intake; running records and unstarted ones below them drain; later ones stay uncommitted")
     func revoke() {
-        var machine = DispatchStateMachine(limits: .init(maxRunning: 10, maxBufferedPerPartition: 100))
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 2, maxBufferedPerPartition: 100))
         _ = machine.assign([tp])
         let zero = dispatch(machine.receive(record(0, key: "a"), now: now))!
-        _ = machine.receive(record(1, key: "a"), now: now)  // queued behind 0
+        _ = machine.receive(record(1, key: "a"), now: now)  // queued behind 0, below the running 2: must still run
         let two = dispatch(machine.receive(record(2, key: "b"), now: now))!
+        #expect(started(machine.receive(record(3, key: "c"), now: now)).isEmpty)  // waits for a slot, above 2
+        _ = machine.receive(record(4, key: "a"), now: now)  // queued behind 1, above 2
         #expect(machine.beginRevoke([tp]) == 2)
-        #expect(machine.receive(record(3, key: "c"), now: now).isEmpty)  // no new intake
-        let one = dispatch(machine.finish(zero, now: now))!  // the queued record still runs
+        #expect(machine.receive(record(5, key: "d"), now: now).isEmpty)  // no new intake
+        let one = dispatch(machine.finish(zero, now: now))!
         #expect(one.offset == 1)
-        _ = machine.finish(two, now: now)
-        #expect(machine.pendingWork(in: [tp]) == 1)
-        _ = machine.finish(one, now: now)
+        #expect(started(machine.finish(two, now: now)).isEmpty)  // 3 was dropped
+        #expect(started(machine.finish(one, now: now)).isEmpty)  // and so was 4
         #expect(machine.pendingWork(in: [tp]) == 0)
         #expect(machine.finishRevoke([tp], lost: false).map(\.1) == [3])
         #expect(machine.assigned.isEmpty)
@@ -128,16 +129,19 @@ struct DispatchStateMachineTests {
         #expect(stored(machine.finish(dispatch(actions)!, now: now)) == 0)
     }
 
-    @Test("stop pauses everything, accepts nothing new, and drains what was fetched")
+    @Test("stop pauses everything, accepts nothing new, starts nothing more, and lets running records finish")
     func stop() {
         var machine = DispatchStateMachine(limits: .init(maxRunning: 1, maxBufferedPerPartition: 100))
         _ = machine.assign([tp])
         let zero = dispatch(machine.receive(record(0, key: "a"), now: now))!
         _ = machine.receive(record(1, key: "b"), now: now)
         #expect(machine.stop().contains { if case .pause = $0 { return true } else { return false } })
-        #expect(machine.receive(record(2, key: "c"), now: now).isEmpty)
-        #expect(started(machine.finish(zero, now: now)) == [1])
         #expect(machine.pendingWork == 1)
+        #expect(machine.receive(record(2, key: "c"), now: now).isEmpty)
+        let finished = machine.finish(zero, now: now)
+        #expect(started(finished).isEmpty)
+        #expect(stored(finished) == 1)
+        #expect(machine.pendingWork == 0)
     }
 
     @Test("a lost assignment stores nothing")

@@ -11,6 +11,8 @@ import Foundation
 /// - While ``suspend(_:)`` is on (circuit open) nothing new starts, except one probe when nothing is running.
 /// - Records from retry tiers may carry a not-before instant: they hold their key's lane but take no running slot
 ///   until due.
+/// - A revoke (for its partitions) or a stop (for all) lets what started finish, with the unstarted records below
+///   it, and drops the rest uncommitted for the next owner.
 struct DispatchStateMachine {
     struct Limits: Sendable {
         var maxRunning: Int

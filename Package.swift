@@ -120,7 +120,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FaultTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,84 +1,103 @@
 import Foundation
+import Logging
 import Shared
 
-/// STOP, START and HELP texted by a customer (architecture §5, external-apis.md §3.6, §5). The text itself never
-/// becomes a ticket message; an internal note tells the agent what happened.
+/// STOP, START and HELP texted by a customer (architecture §5, external-apis.md §3.6, §5): consent first and on its
+/// own, with no Gorgias call in front of it.
 ///
-/// Every step is idempotent on its own (consent by event time, notes and SMS journaled per event), so a redelivered
-/// or retried event completes what is missing and repeats nothing.
+/// 1. The consent change (the subscriber's state and its history, with the event id and the keyword as received)
+///    commits in one transaction with its helpdesk follow-up — for every account Switchboard knows, connected or not
+///    (a disconnected one gets no follow-up and no SMS).
+/// 2. Where the account answers keywords itself (not the provider), the one confirmation or HELP answer is sent.
+/// 3. The internal note and the ticket close are the follow-up's, performed by ``HelpdeskFollowUps`` on its own
+///    schedule; Gorgias being down, throttled or refusing the key never holds 1 and 2 back or dead-letters them.
+///
+/// The keyword itself never becomes a ticket message. Each step is idempotent (consent by event time, the follow-up
+/// and the SMS journaled by event), so a redelivered or retried event completes what is missing and repeats nothing.
 struct ConsentKeywordHandler: Sendable {
     let store: Store
-    let notes: NotePoster
     let sms: OneOffSMS
 
     init(store: Store) {
         self.store = store
-        self.notes = NotePoster(store: store)
         self.sms = OneOffSMS(store: store)
     }
 
-    func handle(_ keyword: ConsentKeyword, text: InboundText, eventId: String, entry: AccountDirectory.Entry) async throws {
+    /// Handles `keyword` texted in `text`; `entry` is nil for an account Switchboard does not know.
+    func handle(_ keyword: ConsentKeyword, text: InboundText, eventId: String, entry: AccountDirectory.Entry?, logger: Logger) async throws -> HandlerResult {
+        guard let entry else {
+            guard keyword == .optOut else { return .ignored("\(keyword.providerType) for unknown account \(text.accountId)") }
+            // Never skipped: the DLQ keeps the opt-out, to redrive once the account is added.
+            throw ProcessingFailure.permanent(
+                "account.unknown_opt_out",
+                "a STOP for account \(text.accountId), which Switchboard does not know; redrive it once the account is added"
+            )
+        }
         switch keyword {
-        case .optOut: try await optOut(text, eventId: eventId, entry: entry)
-        case .optIn: try await optIn(text, eventId: eventId, entry: entry)
-        case .help: _ = try await sms.send(entry, key: "sms:\(eventId):help", to: text.from, body: entry.account.settings.effectiveHelpText)
+        case .help: return try await help(text, eventId: eventId, entry: entry, logger: logger)
+        case .optOut, .optIn: return try await change(keyword, text, eventId: eventId, entry: entry, logger: logger)
         }
     }
 
-    /// Unsubscribes at once, notes and (by setting) closes the open ticket, and sends one confirmation unless the
-    /// provider sends its own.
-    private func optOut(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry) async throws {
+    /// Records the opt-out or opt-in (with its follow-up), then sends the one confirmation where the account does.
+    private func change(_ keyword: ConsentKeyword, _ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws -> HandlerResult {
         let account = entry.account
-        let word = text.body.trimmingCharacters(in: .whitespacesAndNewlines)
-        _ = try await store.applyConsent(ConsentChange(
-            accountId: account.id, phone: text.from, state: .unsubscribed, at: text.receivedAt,
-            source: "keyword:\(word.uppercased())", name: text.customer.name, email: text.customer.email
-        ))
-        if let ticket = try await openTicket(account: account, phone: text.from) {
+        let word = String(text.body.trimmingCharacters(in: .whitespacesAndNewlines).prefix(160))
+        let optOut = keyword == .optOut
+        let change = ConsentChange(
+            accountId: account.id, phone: text.from, state: optOut ? .unsubscribed : .subscribed, at: text.receivedAt,
+            source: text.optOutType.map(ConsentSource.providerKeyword) ?? ConsentSource.keyword(keyword),
+            name: text.customer.name, email: text.customer.email, eventId: eventId, keyword: word
+        )
+        // A disconnected account gets no Gorgias call, now or later; the opt-out itself stands.
+        let followUp = account.status == .connected ? followUp(keyword, word: word, text: text, eventId: eventId, account: account) : nil
+        guard case .applied(let previous)? = try await store.applyConsent(change, followUp: followUp) else {
+            logger.info("consent keyword older than the consent on record; nothing changed", metadata: ["keyword": "\(keyword.providerType)"])
+            return .ignored("a newer consent change stands")
+        }
+        logger.info(
+            "consent recorded",
+            metadata: ["keyword": "\(keyword.providerType)", "state": "\(change.state.rawValue)", "followup": "\(followUp != nil)"]
+        )
+        guard account.status == .connected else { return .processed }
+        // A START from someone already subscribed (an extra "YES") is not confirmed again.
+        guard account.settings.consentReplies == .switchboard, optOut || previous != .subscribed else { return .processed }
+        let body = optOut ? ConsentNotes.optOutConfirmation(brand: account.settings.brand) : ConsentNotes.optInConfirmation(brand: account.settings.brand)
+        let outcome = try await sms.send(entry, key: "sms:\(eventId):\(optOut ? "opt-out" : "opt-in")", to: text.from, body: body)
+        logger.info("consent confirmation", metadata: ["outcome": "\(outcome)"])
+        return .processed
+    }
+
+    /// The note (and close) for the conversation's active ticket: the store finds it in the consent transaction, or
+    /// attaches the follow-up to the ticket the customer's next text opens (a STOP may overtake their earlier text).
+    private func followUp(_ keyword: ConsentKeyword, word: String, text: InboundText, eventId: String, account: Account) -> HelpdeskFollowUp? {
+        switch keyword {
+        case .optOut:
             let closes = account.settings.stopClosesTicket
-            try await notes.post(
-                entry, ticketId: ticket.ticketId, key: "note:\(eventId):opt-out",
-                text: ConsentNotes.optedOutByText(word: word, at: text.receivedAt, ticketClosed: closes)
+            return HelpdeskFollowUp(
+                accountId: account.id, key: "note:\(eventId):opt-out", ticketId: nil, phone: text.from,
+                note: ConsentNotes.optedOutByText(word: word, at: text.receivedAt, ticketClosed: closes), closeTicket: closes
             )
-            if closes {
-                try await entry.gorgias.setTicketStatus(id: ticket.ticketId, .closed)
-                _ = try await store.applyTicketStatus(TicketStatusChange(
-                    accountId: account.id, ticketId: ticket.ticketId, status: .closed, snoozedUntil: nil, updatedAt: Date()
-                ))
-            }
-        }
-        if !account.settings.providerSendsConsentReplies {
-            _ = try await sms.send(entry, key: "sms:\(eventId):opt-out", to: text.from, body: ConsentNotes.optOutConfirmation(brand: account.settings.brand))
+        case .optIn:
+            return HelpdeskFollowUp(
+                accountId: account.id, key: "note:\(eventId):opt-in", ticketId: nil, phone: text.from,
+                note: ConsentNotes.optedInByText(word: word, at: text.receivedAt), closeTicket: false
+            )
+        case .help:
+            return nil
         }
     }
 
-    /// Resubscribes; confirms only when the customer was not already subscribed (an extra "YES" is not re-confirmed).
-    private func optIn(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry) async throws {
-        let account = entry.account
-        let word = text.body.trimmingCharacters(in: .whitespacesAndNewlines)
-        let previous = try await store.subscriber(accountId: account.id, phone: text.from)?.state
-        _ = try await store.applyConsent(ConsentChange(
-            accountId: account.id, phone: text.from, state: .subscribed, at: text.receivedAt,
-            source: "keyword:\(word.uppercased())", name: text.customer.name, email: text.customer.email
-        ))
-        if let ticket = try await openTicket(account: account, phone: text.from) {
-            try await notes.post(
-                entry, ticketId: ticket.ticketId, key: "note:\(eventId):opt-in",
-                text: ConsentNotes.optedInByText(word: word, at: text.receivedAt)
-            )
+    /// Answers HELP where the account does; the provider's own handling answers it otherwise.
+    private func help(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws -> HandlerResult {
+        guard entry.account.status == .connected else { return .ignored("HELP for a disconnected account: nothing sent") }
+        guard entry.account.settings.consentReplies == .switchboard else {
+            logger.info("HELP left to the SMS provider, which answers it for this account")
+            return .processed
         }
-        if previous != .subscribed && !account.settings.providerSendsConsentReplies {
-            _ = try await sms.send(entry, key: "sms:\(eventId):opt-in", to: text.from, body: ConsentNotes.optInConfirmation(brand: account.settings.brand))
-        }
-    }
-
-    /// The conversation's current ticket, when it is open (snoozed counts: the agent is still on it).
-    private func openTicket(account: Account, phone: String) async throws -> TicketRecord? {
-        guard let ticketId = try await store.conversation(accountId: account.id, phone: phone)?.currentTicketId,
-            let ticket = try await store.ticket(accountId: account.id, ticketId: ticketId),
-            ticket.status == .open || ticket.isSnoozed
-        else { return nil }
-        return ticket
+        let outcome = try await sms.send(entry, key: "sms:\(eventId):help", to: text.from, body: entry.account.settings.effectiveHelpText)
+        logger.info("HELP answered", metadata: ["outcome": "\(outcome)"])
+        return .processed
     }
 }
 

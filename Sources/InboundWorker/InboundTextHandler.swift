@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import Shared
 
-/// Handles `sms.message.received`: skips unknown and disconnected accounts, routes consent keywords to
-/// ``ConsentKeywordHandler`` and everything else to ``TextImporter``.
+/// Handles `sms.message.received` from `sms.inbound` and `sms.consent`: consent keywords (by the provider's
+/// `OptOutType` or the account's vocabulary) go to ``ConsentKeywordHandler`` whatever the account's state, so no
+/// opt-out is lost; other texts of unknown or disconnected accounts are skipped, the rest imported by ``TextImporter``.
 struct InboundTextHandler: EventHandler {
     let accounts: AccountDirectory
     let consent: ConsentKeywordHandler
@@ -16,20 +18,21 @@ struct InboundTextHandler: EventHandler {
 
     func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
         let text = try InboundText(event)
-        guard let entry = try await accounts.entry(text.accountId) else {
+        let entry = try await accounts.entry(text.accountId)
+        if let keyword = text.consentKeyword(extra: entry?.account.settings.extraKeywords ?? .none) {
+            return try await consent.handle(keyword, text: text, eventId: event.id, entry: entry, logger: context.logger)
+        }
+        guard let entry else {
             return .ignored("unknown account \(text.accountId)")
         }
         guard entry.account.status == .connected else {
             return .ignored("account \(text.accountId) is disconnected")
         }
-        if let keyword = ConsentKeyword.match(text.body) {
-            try await consent.handle(keyword, text: text, eventId: event.id, entry: entry)
-            return .processed
-        }
         guard !text.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !text.media.isEmpty else {
             return .ignored("empty text without media")
         }
-        try await importer.importText(text, entry: entry)
+        let target = try await importer.importText(text, entry: entry)
+        context.logger.info("text imported", metadata: ["target": "\(target)"])
         return .processed
     }
 }

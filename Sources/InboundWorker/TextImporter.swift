@@ -23,12 +23,14 @@ struct TextImporter: Sendable {
         case newTicket
     }
 
-    func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws {
+    /// Imports `text`; returns where it went, in words (for the handler's log line).
+    @discardableResult
+    func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
         let account = entry.account
         let conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
         let effect = "import:\(text.messageSid)"
         let previous = try await store.beginEffect(accountId: account.id, key: effect)
-        if previous?.state == .done { return }
+        if previous?.state == .done { return "already imported" }
         let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
         let message = Self.message(text, customerId: customerId)
         var target = try await chooseTarget(conversation, account: account)
@@ -36,16 +38,17 @@ struct TextImporter: Sendable {
             let ticketId = Self.ticketId(target)
             if previous != nil, let found = try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == text.messageSid }) {
                 try await finish(effect, reference: found.id, conversation: conversation, at: text.receivedAt)
-                return
+                return "found on ticket \(ticketId) after a retry"
             }
             do {
                 if case .reopen = target {
-                    try await entry.gorgias.setTicketStatus(id: ticketId, .open)
-                    _ = try await store.applyTicketStatus(TicketStatusChange(accountId: account.id, ticketId: ticketId, status: .open, snoozedUntil: nil, updatedAt: Date()))
+                    let reopened = try await entry.gorgias.setTicketStatus(id: ticketId, .open)
+                    if let change = reopened.statusChange(accountId: account.id) { _ = try await store.applyTicketStatus(change) }
+                    try await store.attachWaitingFollowUps(accountId: account.id, phone: text.from, ticketId: ticketId)
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
                 try await finish(effect, reference: created.id, conversation: conversation, at: text.receivedAt)
-                return
+                return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
             } catch let error as GorgiasError where error.isNotFound {
                 // The ticket was deleted in Gorgias: forget it and open a new one.
                 _ = try await store.applyTicketStatus(TicketStatusChange(accountId: account.id, ticketId: ticketId, status: .closed, snoozedUntil: nil, updatedAt: Date()))
@@ -67,6 +70,7 @@ struct TextImporter: Sendable {
         }
         try await store.attachTicket(conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: text.receivedAt)
         try await finish(effect, reference: ticket.id, conversation: conversation, at: text.receivedAt)
+        return "new ticket \(ticket.id)"
     }
 
     private static func ticketId(_ target: Target) -> Int64 {

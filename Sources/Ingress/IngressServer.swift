@@ -48,10 +48,12 @@ public final class IngressServer: Service, Sendable {
     public func run() async throws {
         let router = Router()
         router.post("twilio/inbound/:account") { request, context in
-            try await self.twilio(request, context) { account, form in try WebhookTranslator.inboundText(accountId: account, form: form) }
+            try await self.twilio(request, context) { entry, form in
+                try WebhookTranslator.inboundText(accountId: entry.account.id, form: form, extraKeywords: entry.account.settings.extraKeywords)
+            }
         }
         router.post("twilio/status/:account") { request, context in
-            try await self.twilio(request, context) { account, form in try WebhookTranslator.deliveryStatus(accountId: account, form: form) }
+            try await self.twilio(request, context) { entry, form in try WebhookTranslator.deliveryStatus(accountId: entry.account.id, form: form) }
         }
         router.post("gorgias/events/:account") { request, context in try await self.gorgias(request, context) }
         router.get("healthz") { _, _ in Response(status: .ok) }
@@ -67,7 +69,9 @@ public final class IngressServer: Service, Sendable {
         try await application.run()
     }
 
-    private func twilio(_ request: Request, _ context: BasicRequestContext, translate: (String, [(String, String)]) throws -> OutgoingRecord) async throws -> Response {
+    private func twilio(
+        _ request: Request, _ context: BasicRequestContext, translate: (AccountDirectory.Entry, [(String, String)]) throws -> OutgoingRecord
+    ) async throws -> Response {
         let accountId = context.parameters.get("account") ?? ""
         let body = try await Self.body(request)
         let form = FormEncoding.decode(String(decoding: body, as: UTF8.self))
@@ -78,7 +82,7 @@ public final class IngressServer: Service, Sendable {
             return Self.status(403)
         }
         do {
-            try await producer.send(try translate(accountId, form))
+            try await producer.send(try translate(entry, form))
         } catch let error as WebhookError {
             return Self.status(400, error.description)
         } catch {

@@ -5,8 +5,11 @@ import Shared
 /// Event ids are derived from the provider's ids, so a webhook delivered twice becomes the same event twice, which
 /// the workers' ledger skips.
 public enum WebhookTranslator {
-    /// A Twilio inbound-message webhook → `sms.message.received`.
-    public static func inboundText(accountId: String, form: [(String, String)], receivedAt: Date = Date()) throws -> OutgoingRecord {
+    /// A Twilio inbound-message webhook → `sms.message.received`, on `sms.consent` when it is a consent keyword by
+    /// the provider's `OptOutType` or the account's vocabulary (`extraKeywords`), else on `sms.inbound`.
+    public static func inboundText(
+        accountId: String, form: [(String, String)], receivedAt: Date = Date(), extraKeywords: ConsentKeyword.Vocabulary = .none
+    ) throws -> OutgoingRecord {
         let fields = Fields(form)
         let sid = try fields.required("MessageSid")
         let count = Int(fields["NumMedia"] ?? "0") ?? 0
@@ -16,9 +19,11 @@ public enum WebhookTranslator {
         }
         let text = InboundText(
             accountId: accountId, messageSid: sid, from: try fields.required("From"), to: try fields.required("To"),
-            body: fields["Body"] ?? "", receivedAt: receivedAt, media: media
+            body: fields["Body"] ?? "", receivedAt: receivedAt, media: media,
+            // Only the values Twilio documents; anything else is left to Switchboard's own matching.
+            optOutType: fields["OptOutType"].flatMap(ConsentKeyword.init(providerType:))?.providerType
         )
-        return text.record(id: sid, source: "twilio:inbound/\(accountId)", time: receivedAt)
+        return text.record(id: sid, source: "twilio:inbound/\(accountId)", time: receivedAt, topic: text.topic(extra: extraKeywords))
     }
 
     /// A Twilio status callback → `sms.message.status`.

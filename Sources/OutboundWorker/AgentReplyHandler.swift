@@ -1,3 +1,4 @@
+import Logging
 import Shared
 
 /// Handles `helpdesk.message.created`.
@@ -35,8 +36,10 @@ struct AgentReplyHandler: EventHandler {
         let job = ReplyJob(eventId: event.id, ticketId: reply.ticketId, message: message, content: content, conversation: conversation, entry: entry)
         if content.hasOptOutCommand {
             try await optOut.run(job)
+            context.logger.info("#optout handled; the reply was not sent")
         } else {
-            try await sender.deliver(job)
+            let outcome = try await sender.deliver(job)
+            context.logger.info("agent reply handled", metadata: ["outcome": "\(outcome)"])
         }
         return .processed
     }

@@ -3,16 +3,25 @@ import Shared
 
 /// What the agent reads when a reply was not sent, in plain words with what to do next.
 enum ReplyNotes {
+    /// Why consent blocked a reply, with what could change that: an opt-out stands until the customer texts START;
+    /// missing consent may be covered by the account's conversational-replies option.
+    static func consentBlocked(_ phone: String, subscriber: Subscriber?, conversationalReplyHours: Int?) -> String {
+        let conversational =
+            conversationalReplyHours.map { " The customer's last text was more than \($0) hours ago, beyond the conversational-reply window." }
+            ?? " (The account's conversational-replies option, `accounts set --conversational-reply-hours`, would allow replies for a while after the customer's last text.)"
+        switch subscriber?.state {
+        case .unsubscribed?:
+            return unsubscribed(phone, since: subscriber!.changedAt, source: subscriber!.source)
+        case .pending?:
+            return "This reply was not sent by SMS: \(phone) has not confirmed SMS consent (pending since \(readable(subscriber!.changedAt))). Reach the customer another way."
+                + conversational
+        case .subscribed?, nil:
+            return "This reply was not sent by SMS: there is no SMS consent on record for \(phone). Reach the customer another way." + conversational
+        }
+    }
+
     static func unsubscribed(_ phone: String, since: Date, source: String) -> String {
-        "This reply was not sent by SMS: \(phone) unsubscribed on \(readable(since)) (\(describe(source: source))). Reach the customer another way."
-    }
-
-    static func pending(_ phone: String, since: Date) -> String {
-        "This reply was not sent by SMS: \(phone) has not confirmed SMS consent (pending since \(readable(since))). Reach the customer another way."
-    }
-
-    static func noConsent(_ phone: String) -> String {
-        "This reply was not sent by SMS: there is no SMS consent on record for \(phone). Reach the customer another way."
+        "This reply was not sent by SMS: \(phone) unsubscribed on \(readable(since)) (\(ConsentSource.describe(source))). Reach the customer another way."
     }
 
     static func tooLong(characters: Int) -> String {
@@ -41,14 +50,6 @@ enum ReplyNotes {
     static func optedOutByAgent(_ phone: String, agent: String?, ticketClosed: Bool) -> String {
         "\(phone) was opted out of SMS by \(agent ?? "an agent") with #optout; the reply was not sent."
             + (ticketClosed ? " Switchboard closed this ticket." : "")
-    }
-
-    /// How a consent change came about, for people.
-    static func describe(source: String) -> String {
-        if source.hasPrefix("keyword:") { return "texted \(source.dropFirst("keyword:".count))" }
-        if source == "agent:#optout" { return "an agent used #optout" }
-        if source.hasPrefix("provider:") { return "the carrier or SMS provider reported an opt-out" }
-        return "reported by \(source)"
     }
 
     static func readable(_ date: Date) -> String {

@@ -4,34 +4,35 @@ import Shared
 
 /// Sends an agent reply as SMS, exactly once, or explains in a note why it was not sent.
 ///
-/// The send is recorded (`sending`, with the attempt time) before the provider call. A retry — after a crash, a
-/// timeout or a dropped connection — first looks for the message in the provider's list and records it instead of
-/// sending it again; only a message the provider never got is sent again.
+/// The send is recorded (`sending`) before anything else. Consent is decided at the moment the send starts, in
+/// one step with stamping the attempt (``Store/beginSend(id:accountId:phone:conversationalWindow:at:)``), so an
+/// opt-out committed before that moment always blocks it. A retry — after a crash, a timeout or a dropped connection —
+/// first looks for the message in the provider's list and records it instead of sending it again; only a message the
+/// provider never got is sent again.
 struct ReplySender: Sendable {
     let store: Store
     let notes: NotePoster
+    /// Runs after the reply is claimed and before consent is decided for the send (a seam for the race test).
+    let beforeSend: (@Sendable () async throws -> Void)?
 
-    init(store: Store) {
+    init(store: Store, beforeSend: (@Sendable () async throws -> Void)? = nil) {
         self.store = store
         self.notes = NotePoster(store: store)
+        self.beforeSend = beforeSend
     }
 
-    func deliver(_ job: ReplyJob) async throws {
+    /// What became of a reply.
+    enum Outcome: String, Sendable {
+        case sent
+        case alreadySent = "already sent"
+        case blocked
+        case refused
+        case nothingToSend = "nothing to send"
+    }
+
+    @discardableResult
+    func deliver(_ job: ReplyJob) async throws -> Outcome {
         let account = job.account
-        if let reason = try await consentBlock(job) {
-            try await block(job, note: reason)
-            return
-        }
-        if job.content.isTooLong {
-            try await block(job, note: ReplyNotes.tooLong(characters: job.content.text.count))
-            return
-        }
-        if job.content.isEmpty {
-            if !job.content.unsupportedAttachments.isEmpty {
-                try await block(job, note: ReplyNotes.unsupportedAttachments(job.content.unsupportedAttachments, nothingSent: true))
-            }
-            return
-        }
         let now = Date()
         let (record, created) = try await store.claimOutbound(OutboundMessage(
             id: OutboundMessage.id(accountId: account.id, ticketId: job.ticketId, messageId: job.message.id), accountId: account.id,
@@ -39,15 +40,36 @@ struct ReplySender: Sendable {
             state: .sending, createdAt: now, updatedAt: now
         ))
         if !created {
-            guard record.state == .sending else { return try await noteUnsupported(job) }  // already sent or explained
+            guard record.state == .sending else {
+                // Already sent, refused or explained: only a note a crash interrupted may be missing.
+                switch record.state {
+                case .blocked: try await postNotSent(job, note: record.errorMessage ?? "")
+                case .failed where record.errorCode != nil: try await postRefusedNote(job, code: record.errorCode!)
+                case .failed: break
+                default: try await noteUnsupported(job)
+                }
+                return .alreadySent
+            }
             if let started = record.sendStartedAt,
                 let sent = try await SMSReconciler.findSent(job.entry.sms, to: job.phone, body: job.content.text, since: started.addingTimeInterval(-5))
             {
                 try await recordSent(job, record: record, sid: sent.sid, providerSegments: sent.segments)
-                return try await noteUnsupported(job)
+                try await noteUnsupported(job)
+                return .alreadySent
             }
         }
-        try await store.markSendAttempt(id: record.id)
+        if let note = contentProblem(job) {
+            try await block(job, record: record, note: note)
+            return job.content.isEmpty && job.content.unsupportedAttachments.isEmpty ? .nothingToSend : .blocked
+        }
+        try await beforeSend?()
+        let window = account.settings.conversationalReplyHours.map { Duration.seconds($0 * 3600) }
+        if case .blocked(let subscriber) = try await store.beginSend(id: record.id, accountId: account.id, phone: job.phone, conversationalWindow: window) {
+            let note = ReplyNotes.consentBlocked(job.phone, subscriber: subscriber, conversationalReplyHours: account.settings.conversationalReplyHours)
+            try await store.advanceOutbound(id: record.id, to: .blocked, errorMessage: note)
+            try await postNotSent(job, note: note)
+            return .blocked
+        }
         do {
             let sent = try await job.entry.sms.send(
                 to: job.phone, sender: account.smsSender, body: job.content.text, mediaURLs: job.content.mediaURLs,
@@ -56,30 +78,30 @@ struct ReplySender: Sendable {
             try await recordSent(job, record: record, sid: sent.sid, providerSegments: sent.segments)
         } catch let error as SMSError where ProcessingFailure.classify(error).kind == .permanent {
             try await refused(job, record: record, error: error)
-            return
+            return .refused
         }
         try await noteUnsupported(job)
+        return .sent
     }
 
-    /// Why consent forbids sending, if it does.
-    private func consentBlock(_ job: ReplyJob) async throws -> String? {
-        let subscriber = try await store.subscriber(accountId: job.account.id, phone: job.phone)
-        switch subscriber?.state {
-        case .subscribed?: return nil
-        case .unsubscribed?: return ReplyNotes.unsubscribed(job.phone, since: subscriber!.changedAt, source: subscriber!.source)
-        case .pending?: return ReplyNotes.pending(job.phone, since: subscriber!.changedAt)
-        case nil: return ReplyNotes.noConsent(job.phone)
+    /// Why the reply's content cannot go by SMS, if it cannot (nil for an empty reply without attachments: nothing
+    /// to send and nothing to explain).
+    private func contentProblem(_ job: ReplyJob) -> String? {
+        if job.content.isTooLong { return ReplyNotes.tooLong(characters: job.content.text.count) }
+        if job.content.isEmpty {
+            return job.content.unsupportedAttachments.isEmpty ? "" : ReplyNotes.unsupportedAttachments(job.content.unsupportedAttachments, nothingSent: true)
         }
+        return nil
     }
 
-    /// Nothing is sent: the record says `blocked` (so a redelivery does not reconsider) and the agent gets a note.
-    private func block(_ job: ReplyJob, note: String) async throws {
-        let now = Date()
-        _ = try await store.claimOutbound(OutboundMessage(
-            id: OutboundMessage.id(accountId: job.account.id, ticketId: job.ticketId, messageId: job.message.id), accountId: job.account.id,
-            ticketId: job.ticketId, messageId: job.message.id, toPhone: job.phone, bodyDigest: Self.digest(job.content), state: .blocked,
-            errorMessage: note, createdAt: now, updatedAt: now
-        ))
+    /// Nothing is sent: the record says `blocked` (so a redelivery does not reconsider) and the agent gets the note.
+    private func block(_ job: ReplyJob, record: OutboundMessage, note: String) async throws {
+        try await store.advanceOutbound(id: record.id, to: .blocked, errorMessage: note.isEmpty ? nil : note)
+        try await postNotSent(job, note: note)
+    }
+
+    private func postNotSent(_ job: ReplyJob, note: String) async throws {
+        guard !note.isEmpty else { return }
         try await notes.post(job.entry, ticketId: job.ticketId, key: job.noteKey("not-sent"), text: note)
     }
 
@@ -93,16 +115,21 @@ struct ReplySender: Sendable {
         let code = error.code ?? 0
         if error.isOptOut {
             _ = try await store.applyConsent(ConsentChange(
-                accountId: job.account.id, phone: job.phone, state: .unsubscribed, at: Date(), source: "provider:\(code)"
+                accountId: job.account.id, phone: job.phone, state: .unsubscribed, at: Date(), source: ConsentSource.provider(code: code),
+                eventId: job.eventId
             ))
         }
         try await store.advanceOutbound(id: record.id, to: .failed, errorCode: code, errorMessage: error.message)
-        let note = error.isOptOut ? ReplyNotes.providerOptOut(code: code) : ReplyNotes.refused(code: code)
+        try await postRefusedNote(job, code: code)
+    }
+
+    private func postRefusedNote(_ job: ReplyJob, code: Int) async throws {
+        let note = SMSErrorCodes.optOutCodes.contains(code) ? ReplyNotes.providerOptOut(code: code) : ReplyNotes.refused(code: code)
         try await notes.post(job.entry, ticketId: job.ticketId, key: job.noteKey("refused"), text: note)
     }
 
     private func noteUnsupported(_ job: ReplyJob) async throws {
-        guard !job.content.unsupportedAttachments.isEmpty else { return }
+        guard !job.content.unsupportedAttachments.isEmpty, !job.content.isEmpty else { return }
         try await notes.post(
             job.entry, ticketId: job.ticketId, key: job.noteKey("attachments"),
             text: ReplyNotes.unsupportedAttachments(job.content.unsupportedAttachments, nothingSent: false)

@@ -5,6 +5,8 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     public var latencyMs: Int = 0
     /// Fraction of API requests answered with a 5xx (after nothing was changed).
     public var failRate: Double = 0
+    /// Fraction of Gorgias requests answered 503 (Gorgias down while Twilio works: 1 fails every call).
+    public var gorgiasFailRate: Double = 0
     /// The next N API requests are answered 429.
     public var burst429: Int = 0
     /// Every Nth API request stalls for ``stallMs`` before answering (0: never).
@@ -27,6 +29,7 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
         let defaults = SandboxFaults()
         latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs) ?? defaults.latencyMs
         failRate = try container.decodeIfPresent(Double.self, forKey: .failRate) ?? defaults.failRate
+        gorgiasFailRate = try container.decodeIfPresent(Double.self, forKey: .gorgiasFailRate) ?? defaults.gorgiasFailRate
         burst429 = try container.decodeIfPresent(Int.self, forKey: .burst429) ?? defaults.burst429
         stallEvery = try container.decodeIfPresent(Int.self, forKey: .stallEvery) ?? defaults.stallEvery
         stallMs = try container.decodeIfPresent(Int.self, forKey: .stallMs) ?? defaults.stallMs

@@ -71,7 +71,8 @@ struct SandboxControlRoutes: Sendable {
             guard let sid = body["accountSid"]?.stringValue, let token = body["authToken"]?.stringValue else {
                 return badRequest("accountSid and authToken are required")
             }
-            server.state.withLock { $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token) }
+            let handling = body["defaultOptOutHandling"]?.boolValue ?? true
+            server.state.withLock { $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token, defaultOptOutHandling: handling) }
             return json(["ok": true])
         }
         router.post("sandbox/twilio/:sid/inbound") { request, context in

@@ -218,7 +218,7 @@ public final class SandboxServer: Service, Sendable {
             reply.headers.append(("Retry-after", "1"))
             return Self.response(reply)
         }
-        if Double.random(in: 0..<1) < faults.failRate {
+        if Double.random(in: 0..<1) < faults.failRate || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate) {
             return Self.response(service == .gorgias ? .gorgiasError(503, "Service temporarily unavailable.") : TwilioSimulator.error(503, 20500, "Service Unavailable"))
         }
         let (reply, scheduled) = handle()

@@ -58,6 +58,25 @@ struct TwilioAccount: Codable, Sendable {
     var messages: [StoredSMS] = []
     /// `sender|recipient` pairs blocked by a STOP (sender is a number or messaging service SID).
     var blocklist: Set<String> = []
+    /// Twilio's default opt-out handling (on unless turned off, as for a new Twilio number): STOP, START and HELP are
+    /// answered by Twilio itself, STOP blocklists the pair, and the webhook carries `OptOutType`. Off: the
+    /// application must do all of it (a short code outside a Messaging Service, or Advanced Opt-Out with replies off).
+    var defaultOptOutHandling = true
+
+    init(accountSid: String, authToken: String, defaultOptOutHandling: Bool = true) {
+        self.accountSid = accountSid
+        self.authToken = authToken
+        self.defaultOptOutHandling = defaultOptOutHandling
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        accountSid = try container.decode(String.self, forKey: .accountSid)
+        authToken = try container.decode(String.self, forKey: .authToken)
+        messages = try container.decodeIfPresent([StoredSMS].self, forKey: .messages) ?? []
+        blocklist = try container.decodeIfPresent(Set<String>.self, forKey: .blocklist) ?? []
+        defaultOptOutHandling = try container.decodeIfPresent(Bool.self, forKey: .defaultOptOutHandling) ?? true
+    }
 
     struct StoredSMS: Codable, Sendable {
         var message: JSONValue

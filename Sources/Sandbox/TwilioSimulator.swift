@@ -157,23 +157,27 @@ enum TwilioSimulator {
         return nil
     }
 
-    /// Twilio's default opt-out handling answers STOP and START itself (external-apis.md §3.6); HELP is left to the
-    /// application, as an Advanced Opt-Out messaging service with a brand-specific HELP answer does.
+    /// Twilio's default opt-out handling answers STOP, START and HELP itself (external-apis.md §3.6); the HELP text
+    /// is Twilio's generic one (its exact wording is not documented).
     static func autoReply(_ keyword: String) -> String? {
         switch keyword {
         case "STOP": "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe."
         case "START": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+        case "HELP": "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
         default: nil
         }
     }
 
-    /// A customer texting the business: records the inbound message, applies Twilio's keyword engine to the
-    /// blocklist, and builds the signed webhook to the number's incoming URL.
+    /// A customer texting the business: records the inbound message, applies Twilio's keyword engine when the
+    /// account's default opt-out handling is on (blocklist, auto-reply, `OptOutType`), and builds the signed webhook
+    /// to the number's incoming URL.
     static func inbound(
         from: String, to: String, body: String, media: [(url: String, contentType: String)], url: String, account: inout TwilioAccount
     ) -> (sid: String, keyword: String?, job: WebhookJob) {
         let sid = newSid(media.isEmpty ? "SM" : "MM")
-        let keyword = keyword(body)
+        let keyword = account.defaultOptOutHandling ? keyword(body) : nil
+        // Twilio sends no HELP answer to a recipient who opted out.
+        let optedOut = account.blocklist.contains("\(to)|\(from)")
         switch keyword {
         case "STOP": account.blocklist.insert("\(to)|\(from)")
         case "START": account.blocklist.remove("\(to)|\(from)")
@@ -186,7 +190,7 @@ enum TwilioSimulator {
             "num_media": .string(String(media.count)), "date_created": .string(HTTPDate.format(now)),
         ]
         account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media.map(\.url), statusCallback: nil, createdAt: now))
-        if let reply = keyword.flatMap(autoReply) {
+        if let reply = keyword.flatMap(autoReply), !(keyword == "HELP" && optedOut) {
             let replyMessage: JSONValue = [
                 "sid": .string(newSid("SM")), "account_sid": .string(account.accountSid), "from": .string(to), "to": .string(from),
                 "body": .string(reply), "status": "delivered", "direction": "outbound-reply", "num_segments": "1", "num_media": "0",

@@ -1,8 +1,8 @@
 import Shared
 
 /// Advances an outbound SMS's state monotonically (out-of-order callbacks never move it back). A failed or
-/// undelivered reply gets one internal note on its ticket with the reason in words; opt-out codes (21610, 30004…)
-/// unsubscribe the customer.
+/// undelivered reply gets one internal note on its ticket with the reason in words; the provider's opt-out codes
+/// (``SMSErrorCodes/optOutCodes``) unsubscribe the customer, other codes (30004 "blocked" among them) do not.
 ///
 /// Each step is idempotent (monotonic state, consent by time, the note journaled per message), so the ledger entry is
 /// written by the runtime only after the note is posted: a retry finishes what a failure left undone.
@@ -31,7 +31,8 @@ struct DeliveryStatusHandler: Sendable {
         let code = message.errorCode ?? update.errorCode
         if let code, SMSErrorCodes.optOutCodes.contains(code) {
             _ = try await store.applyConsent(ConsentChange(
-                accountId: update.accountId, phone: message.toPhone, state: .unsubscribed, at: update.at, source: "provider:\(code)"
+                accountId: update.accountId, phone: message.toPhone, state: .unsubscribed, at: update.at,
+                source: ConsentSource.provider(code: code), eventId: event.id
             ))
         }
         guard entry.account.status == .connected else { return .ignored("account disconnected: no note posted") }

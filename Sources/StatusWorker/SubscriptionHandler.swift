@@ -13,7 +13,7 @@ struct SubscriptionHandler: Sendable {
         guard try await accounts.entry(update.accountId) != nil else { return .ignored("unknown account \(update.accountId)") }
         let change = ConsentChange(
             accountId: update.accountId, phone: update.phone, state: update.state, at: update.at, source: update.source,
-            name: update.customer.name, email: update.customer.email
+            name: update.customer.name, email: update.customer.email, eventId: event.id
         )
         switch try await store.applyConsent(change, recording: context.ledgerEntry(for: event, outcome: .processed)) {
         case .applied?: return HandlerResult(.processed, recordedInLedger: true)

@@ -64,7 +64,7 @@ struct InboundEndToEndTests {
     @Test("STOP leaves no ticket message, notes and closes the ticket, sends one confirmation; HELP answers; START resubscribes")
     func consent() async throws {
         let fleet = try await E2EFleet()
-        try await fleet.addAccount(acme)
+        try await fleet.addAccount(acme, twilioOptOutHandling: false) { $0.consentReplies = .switchboard }
         try await fleet.start(.inbound)
         let phone = "+15551110003"
         try await fleet.produce([text(acme, from: phone, "I need help with my order", sid: "SM-c1")])
@@ -96,7 +96,7 @@ struct InboundEndToEndTests {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme) { settings in
             settings.stopClosesTicket = false
-            settings.providerSendsConsentReplies = true
+            settings.consentReplies = .provider
         }
         try await fleet.start(.inbound)
         try await fleet.produce([text(acme, from: "+15551110004", "hi", sid: "SM-s1"), text(acme, from: "+15551110004", "STOP", sid: "SM-s2")])

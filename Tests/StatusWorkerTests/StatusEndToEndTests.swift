@@ -58,15 +58,16 @@ struct StatusEndToEndTests {
         await fleet.shutdown()
     }
 
-    @Test("a failed delivery yields exactly one note with the code explained, and opt-out codes unsubscribe")
+    @Test("a failed delivery yields exactly one note with the code explained; 21610 unsubscribes, 30004 (blocked) does not")
     func failedDelivery() async throws {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme)
         try await fleet.start(.status)
         let customer = try await fleet.seedConversation(acme, phone: "+15553330003", consent: .subscribed)
         let blocked = try await fleet.seedConversation(acme, phone: "+15553330004", consent: .subscribed)
+        let optedOut = try await fleet.seedConversation(acme, phone: "+15553330005", consent: .subscribed)
         try await fleet.withStore { store in
-            for (index, seeded) in [customer, blocked].enumerated() {
+            for (index, seeded) in [customer, blocked, optedOut].enumerated() {
                 let now = Date()
                 let message = OutboundMessage(
                     id: "acme:\(seeded.ticketId):\(index)", accountId: "acme", ticketId: seeded.ticketId, messageId: Int64(index), toPhone: seeded.phone,
@@ -85,19 +86,24 @@ struct StatusEndToEndTests {
             delivery("SMfail0", "undelivered", code: 30003, offset: 3, id: "d1"),
             delivery("SMfail0", "failed", code: 30003, offset: 4, id: "d3"),
             delivery("SMfail1", "failed", code: 30004, offset: 3, id: "d4"),
+            delivery("SMfail2", "failed", code: 21610, offset: 3, id: "d6"),
             delivery("SMunknown", "delivered", code: nil, offset: 3, id: "d5"),
         ])
         #expect(await eventually {
-            let first = try? await fleet.notes(acme, customer.ticketId).count
-            let second = try? await fleet.notes(acme, blocked.ticketId).count
-            return first == 1 && second == 1
+            var counts: [Int] = []
+            for seeded in [customer, blocked, optedOut] { counts.append((try? await fleet.notes(acme, seeded.ticketId).count) ?? 0) }
+            return counts == [1, 1, 1]
         }, "\(fleet.logs)")
         try await Task.sleep(for: .seconds(2))
         let notes = try await fleet.notes(acme, customer.ticketId)
         #expect(notes.count == 1 && notes.first?.contains("unreachable") == true && notes.first?.contains("30003") == true)
         let record = try await fleet.withStore { try await $0.outbound(accountId: "acme", providerSid: "SMfail0") }
         #expect(record?.state == .undelivered)
-        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: blocked.phone) }?.state == .unsubscribed)
+        let blockedNote = try await fleet.notes(acme, blocked.ticketId).first ?? ""
+        #expect(blockedNote.contains("30004") && blockedNote.contains("not an opt-out") && !blockedNote.contains("marked the customer unsubscribed"), "\(blockedNote)")
+        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: blocked.phone) }?.state == .subscribed, "30004 is not an opt-out")
+        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: optedOut.phone) }?.state == .unsubscribed)
+        #expect(try await fleet.notes(acme, optedOut.ticketId).first?.contains("marked the customer unsubscribed") == true)
         #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: customer.phone) }?.state == .subscribed)
         await fleet.shutdown()
     }

@@ -67,9 +67,12 @@ public final class E2EFleet: @unchecked Sendable {
         }
     }
 
-    /// Adds an account pointing at the sandbox.
+    /// Adds an account pointing at the sandbox. `twilioOptOutHandling` is the sandbox Twilio account's default opt-out
+    /// handling (on, as for a new Twilio number: it answers STOP, START and HELP itself).
     @discardableResult
-    public func addAccount(_ test: TestAccount, configure: (inout AccountSettings) -> Void = { _ in }) async throws -> Account {
+    public func addAccount(
+        _ test: TestAccount, twilioOptOutHandling: Bool = true, configure: (inout AccountSettings) -> Void = { _ in }
+    ) async throws -> Account {
         var settings = AccountSettings(brand: "Brand \(test.id)")
         settings.helpContact = "help@\(test.id).example"
         configure(&settings)
@@ -92,7 +95,9 @@ public final class E2EFleet: @unchecked Sendable {
             gorgias["apiKey"] = .string(test.gorgiasKey)
         }
         try await sandbox.post("/sandbox/gorgias/accounts", .object(gorgias))
-        try await sandbox.post("/sandbox/twilio/accounts", ["accountSid": .string(test.twilioSid), "authToken": .string(test.twilioToken)])
+        try await sandbox.post("/sandbox/twilio/accounts", [
+            "accountSid": .string(test.twilioSid), "authToken": .string(test.twilioToken), "defaultOptOutHandling": .bool(twilioOptOutHandling),
+        ])
         return account
     }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates every Switchboard topic: the five source topics, their retry tiers and their DLQs (architecture §2).
+# Creates every Switchboard topic: the six source topics (sms.consent carries consent keywords), their retry tiers and their DLQs (architecture §2).
 # Idempotent (--if-not-exists). Run once per cluster by the topic-init job.
 #   KAFKA_BROKERS   bootstrap list (default kafka:9092)
 #   PARTITIONS      partitions of source and retry topics (default 6; the replica ceiling of each worker type)
@@ -18,7 +18,7 @@ create() {  # topic partitions retention-ms
         --partitions "$2" --replication-factor "$replication" --config "retention.ms=$3"
 }
 
-for source in sms.inbound helpdesk.replies helpdesk.ticket-status sms.delivery-status sms.subscriptions; do
+for source in sms.inbound sms.consent helpdesk.replies helpdesk.ticket-status sms.delivery-status sms.subscriptions; do
     create "$source" "$partitions" 604800000                     # 7 days
     for tier in $(echo "$tiers" | tr ',' ' '); do
         create "$source.retry.$tier" "$partitions" 604800000

@@ -48,10 +48,10 @@ public struct EventDecoder: Sendable {
         guard let kind = EventKind(rawValue: type) else {
             return .failure(Rejection(errorClass: "event.unknown_type", reason: "unknown event type \"\(type.prefix(64))\""))
         }
-        guard kind.topic == sourceTopic else {
+        guard kind.topics.contains(sourceTopic) else {
             return .failure(Rejection(
                 errorClass: "event.wrong_topic",
-                reason: "\(kind.type) belongs on \(kind.topic), not \(sourceTopic)"
+                reason: "\(kind.type) belongs on \(kind.topics.joined(separator: " or ")), not \(sourceTopic)"
             ))
         }
         let issues = registry.schemas[kind]!.validate(document)

@@ -263,3 +263,14 @@ public struct GorgiasNewTicket: Codable, Sendable, Hashable {
         self.messages = messages
     }
 }
+
+extension GorgiasTicket {
+    /// The status this ticket shows, stamped with Gorgias' own `updated_datetime`, never the worker's clock (a skewed
+    /// clock would make an agent's later reopen look older than Switchboard's close). Nil without a time or status.
+    public func statusChange(accountId: String) -> TicketStatusChange? {
+        guard let updated = updatedDatetime.flatMap(GorgiasDate.parse), let status = TicketStatus(rawValue: status) else { return nil }
+        return TicketStatusChange(
+            accountId: accountId, ticketId: id, status: status, snoozedUntil: snoozeDatetime.flatMap(GorgiasDate.parse), updatedAt: updated
+        )
+    }
+}

@@ -60,6 +60,12 @@ public enum MetricCatalog {
         help: "Conversations (one per account and phone).")
     public static let up = Spec(name: "switchboard_worker_up", kind: .gauge,
         help: "1 while the worker process runs.")
+    public static let followUps = Spec(name: "switchboard_helpdesk_followups_total", kind: .counter,
+        help: "Helpdesk follow-ups of consent changes (notes, ticket closes) finished, by outcome (done, failed), and postponed (retry).")
+    public static let followUpsPending = Spec(name: "switchboard_helpdesk_followups_pending", kind: .gauge,
+        help: "Helpdesk follow-ups waiting for Gorgias (all accounts).")
+    public static let followUpsOldest = Spec(name: "switchboard_helpdesk_followup_oldest_seconds", kind: .gauge,
+        help: "Age of the oldest helpdesk follow-up not finished yet (0 when none waits).")
 
     /// What a worker process exports (histograms add `_bucket`, `_sum`, `_count`).
     public static let worker: [Spec] = [
@@ -68,9 +74,12 @@ public enum MetricCatalog {
         httpDuration, rateLimitWaits, rateLimitWaitSeconds, pollLoopAge, up,
     ]
 
+    /// Helpdesk follow-ups, exported by the Inbound and Outbound workers.
+    public static let helpdeskFollowUps: [Spec] = [followUps, followUpsPending, followUpsOldest]
+
     /// Conversation analytics, exported by the StatusWorker only.
     public static let conversationAnalytics: [Spec] = [tickets, medianTimeToClose, optOutsLastDay, conversations]
 
     /// Every metric any worker exports.
-    public static let all: [Spec] = worker + conversationAnalytics
+    public static let all: [Spec] = worker + conversationAnalytics + helpdeskFollowUps
 }

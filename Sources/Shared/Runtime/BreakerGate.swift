@@ -16,8 +16,9 @@ final class BreakerGate: Sendable {
 
     var isOpen: Bool { state.withLock { $0.isOpen } }
 
-    func success(account: String?) {
-        if let transition = state.withLock({ $0.recordSuccess(account: account, now: .now) }) { notify(transition) }
+    /// A record of a topic that may use `dependencies` succeeded.
+    func success(account: String?, dependencies: Set<ProcessingFailure.Dependency>) {
+        if let transition = state.withLock({ $0.recordSuccess(account: account, dependencies: dependencies, now: .now) }) { notify(transition) }
     }
 
     func failure(_ failure: ProcessingFailure, account: String?) {

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Opens when a dependency fails for everyone: `threshold` consecutive transient failures with no success in
-/// between, spanning at least two accounts (or the only active account). Any success closes it.
+/// Opens when a dependency fails for everyone: `threshold` consecutive transient failures of that dependency with no
+/// success in between, spanning at least two accounts (or the only active account). A success of a record that uses
+/// the dependency closes it; a record that never calls it (a STOP on `sms.consent` while Gorgias is down) neither
+/// closes its circuit nor resets its count.
 ///
-/// While open the runtime pauses consumption and keeps probing with in-flight records instead of draining the
-/// topic into retry tiers (the knative lesson in anchors.md §4).
+/// While open the runtime pauses consumption of the topics that use the dependency and keeps probing with in-flight
+/// records instead of draining them into retry tiers (the knative lesson in anchors.md §4).
 struct CircuitBreaker {
     struct Settings: Sendable {
         var threshold: Int = 10
@@ -19,9 +21,8 @@ struct CircuitBreaker {
 
     let settings: Settings
     private(set) var openDependency: ProcessingFailure.Dependency?
-    private var consecutiveFailures = 0
-    private var failingAccounts: Set<String> = []
-    private var failingDependencies: [ProcessingFailure.Dependency: Int] = [:]
+    /// Consecutive failures per dependency, and the accounts they came from.
+    private var failing: [ProcessingFailure.Dependency: (count: Int, accounts: Set<String>)] = [:]
     private var activeAccounts: [String: ContinuousClock.Instant] = [:]
 
     init(settings: Settings) {
@@ -30,12 +31,13 @@ struct CircuitBreaker {
 
     var isOpen: Bool { openDependency != nil }
 
-    mutating func recordSuccess(account: String?, now: ContinuousClock.Instant) -> Transition? {
+    /// A record that may use `dependencies` succeeded.
+    mutating func recordSuccess(
+        account: String?, dependencies: Set<ProcessingFailure.Dependency> = Set(ProcessingFailure.Dependency.allCases), now: ContinuousClock.Instant
+    ) -> Transition? {
         noteActivity(account, now: now)
-        consecutiveFailures = 0
-        failingAccounts = []
-        failingDependencies = [:]
-        guard openDependency != nil else { return nil }
+        for dependency in dependencies { failing[dependency] = nil }
+        guard let open = openDependency, dependencies.contains(open) else { return nil }
         openDependency = nil
         return .closed
     }
@@ -47,14 +49,14 @@ struct CircuitBreaker {
     ) -> Transition? {
         noteActivity(account, now: now)
         guard let dependency, openDependency == nil else { return nil }
-        consecutiveFailures += 1
-        failingDependencies[dependency, default: 0] += 1
-        if let account { failingAccounts.insert(account) }
-        let everyoneFailing = failingAccounts.count >= 2 || activeAccounts.count <= 1
-        guard consecutiveFailures >= settings.threshold, everyoneFailing else { return nil }
-        let worst = failingDependencies.max { $0.value < $1.value }!.key
-        openDependency = worst
-        return .opened(worst)
+        var record = failing[dependency] ?? (0, [])
+        record.count += 1
+        if let account { record.accounts.insert(account) }
+        failing[dependency] = record
+        let everyoneFailing = record.accounts.count >= 2 || activeAccounts.count <= 1
+        guard record.count >= settings.threshold, everyoneFailing else { return nil }
+        openDependency = dependency
+        return .opened(dependency)
     }
 
     private mutating func noteActivity(_ account: String?, now: ContinuousClock.Instant) {

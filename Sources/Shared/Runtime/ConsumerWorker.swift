@@ -79,7 +79,8 @@ public final class ConsumerWorker: Service, Sendable {
             metrics: metrics,
             logger: logger,
             shutdown: shutdownSignal,
-            topicRoles: configuration.topology.index(configuration.sourceTopics)
+            topicRoles: configuration.topology.index(configuration.sourceTopics),
+            dependencies: { [configuration] in configuration.dependencies(of: $0) }
         )
         processor.breaker.observe { [weak self] transition in self?.circuitChanged(transition) }
         for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
@@ -249,9 +250,14 @@ public final class ConsumerWorker: Service, Sendable {
     private func circuitChanged(_ transition: CircuitBreaker.Transition) {
         switch transition {
         case .opened(let dependency):
-            logger.error("circuit opened: \(dependency.rawValue) is failing for everyone; pausing consumption and probing")
+            let sources = configuration.sourceTopics.filter { configuration.dependencies(of: $0).contains(dependency) }
+            logger.error(
+                "circuit opened: \(dependency.rawValue) is failing for everyone; pausing consumption and probing",
+                metadata: ["paused_topics": "\(sources.joined(separator: ","))"]
+            )
             metrics.setCircuit(dependency, open: true)
-            withMachine { $0.suspend(true) }
+            let topics = Set(configuration.topology.consumedTopics(sources))
+            withMachine { $0.suspend(sources == configuration.sourceTopics ? .all : .topics(topics)) }
         case .closed:
             logger.notice("circuit closed: dependency recovered; resuming consumption")
             for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }

@@ -8,7 +8,8 @@ import Foundation
 /// - A partition holding `maxBufferedPerPartition` unfinished records is paused (the poll loop keeps polling)
 ///   and resumed when it drops to `resumeAtBuffered`.
 /// - The offset to store is the lowest unfinished offset, or one past the highest received when all are done.
-/// - While ``suspend(_:)`` is on (circuit open) nothing new starts, except one probe when nothing is running.
+/// - While topics are suspended (circuit open, ``suspend(_:)``) nothing new of theirs starts, except one probe when
+///   none of theirs is running; other topics' records flow on (a Gorgias outage never holds `sms.consent` back).
 /// - Records from retry tiers may carry a not-before instant: they hold their key's lane but take no running slot
 ///   until due.
 /// - A revoke (for its partitions) or a stop (for all) lets what started finish, with the unstarted records below
@@ -87,12 +88,33 @@ struct DispatchStateMachine {
         var revoking = false
     }
 
+    /// Which topics' records may not start (circuit open).
+    enum Suspension: Sendable, Hashable {
+        case none
+        case all
+        /// These consumed topics (sources and their retry tiers).
+        case topics(Set<String>)
+
+        func contains(_ topic: String) -> Bool {
+            switch self {
+            case .none: false
+            case .all: true
+            case .topics(let topics): topics.contains(topic)
+            }
+        }
+    }
+
     let limits: Limits
     private var partitions: [TopicPartition: Partition] = [:]
+    /// Heads of lanes waiting for a running slot, first come first served.
     private var ready = Deque<Dispatch>()
+    /// Heads of lanes of suspended topics, in the order they became ready.
+    private var held = Deque<Dispatch>()
     private(set) var running = 0
-    private(set) var suspended = false
+    private(set) var suspension = Suspension.none
     private(set) var stopped = false
+
+    var suspended: Bool { suspension != .none }
     private var nextGeneration: UInt64 = 1
 
     init(limits: Limits) {
@@ -107,7 +129,7 @@ struct DispatchStateMachine {
         for topicPartition in topicPartitions {
             var partition = Partition(generation: nextGeneration)
             nextGeneration += 1
-            if suspended {
+            if suspension.contains(topicPartition.topic) {
                 partition.paused = true
                 toPause.append(topicPartition)
             }
@@ -135,6 +157,7 @@ struct DispatchStateMachine {
     mutating func finishRevoke(_ topicPartitions: [TopicPartition], lost: Bool) -> [(TopicPartition, Int64)] {
         let revoked = Set(topicPartitions)
         ready.removeAll { revoked.contains($0.topicPartition) }
+        held.removeAll { revoked.contains($0.topicPartition) }
         var offsets: [(TopicPartition, Int64)] = []
         for topicPartition in topicPartitions {
             guard let partition = partitions.removeValue(forKey: topicPartition) else { continue }
@@ -209,7 +232,7 @@ struct DispatchStateMachine {
                     next = head
                 }
             }
-            if partition.paused && !suspended && !stopped && partition.unfinished <= limits.resumeAtBuffered {
+            if partition.paused && !suspension.contains(topicPartition.topic) && !stopped && partition.unfinished <= limits.resumeAtBuffered {
                 partition.paused = false
                 actions.append(.resume([topicPartition]))
             }
@@ -240,7 +263,9 @@ struct DispatchStateMachine {
     /// owner (see ``dropUnstarted(_:)``).
     mutating func stop() -> [Action] {
         stopped = true
-        suspended = false
+        suspension = .none
+        ready.append(contentsOf: held)
+        held.removeAll()
         dropUnstarted(Set(partitions.keys))
         var toPause: [TopicPartition] = []
         for (topicPartition, partition) in partitions where !partition.paused {
@@ -259,18 +284,33 @@ struct DispatchStateMachine {
 
     /// Suspends or resumes dispatch of new records and fetching on every partition.
     mutating func suspend(_ on: Bool) -> [Action] {
-        guard on != suspended, !stopped else { return [] }
-        suspended = on
-        var changed: [TopicPartition] = []
+        suspend(on ? .all : .none)
+    }
+
+    /// Suspends dispatch and fetching for the topics `suspension` names, resuming every other topic.
+    mutating func suspend(_ suspension: Suspension) -> [Action] {
+        guard suspension != self.suspension, !stopped else { return [] }
+        self.suspension = suspension
+        // Re-sort the waiting heads: those of topics no longer suspended go first, in the order they waited.
+        let waiting = held + ready
+        held.removeAll()
+        ready.removeAll()
+        for dispatch in waiting {
+            if suspension.contains(dispatch.topicPartition.topic) { held.append(dispatch) } else { ready.append(dispatch) }
+        }
+        var paused: [TopicPartition] = []
+        var resumed: [TopicPartition] = []
         for (topicPartition, var partition) in partitions where !partition.revoking {
-            let shouldPause = on || partition.unfinished >= limits.maxBufferedPerPartition
+            let shouldPause = suspension.contains(topicPartition.topic) || partition.unfinished >= limits.maxBufferedPerPartition
             if shouldPause != partition.paused {
                 partition.paused = shouldPause
                 partitions[topicPartition] = partition
-                changed.append(topicPartition)
+                if shouldPause { paused.append(topicPartition) } else { resumed.append(topicPartition) }
             }
         }
-        var actions: [Action] = changed.isEmpty ? [] : [on ? .pause(changed) : .resume(changed)]
+        var actions: [Action] = []
+        if !paused.isEmpty { actions.append(.pause(paused)) }
+        if !resumed.isEmpty { actions.append(.resume(resumed)) }
         fillRunningSlots(into: &actions)
         return actions
     }
@@ -284,7 +324,7 @@ struct DispatchStateMachine {
         }
     }
 
-    var readyCount: Int { ready.count }
+    var readyCount: Int { ready.count + held.count }
 
     // MARK: Internals
 
@@ -299,13 +339,15 @@ struct DispatchStateMachine {
     /// the whole buffer.
     private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
         var dropped: [TopicPartition: Set<LaneKey>] = [:]
-        ready.removeAll { dispatch in
-            guard topicPartitions.contains(dispatch.topicPartition), let partition = partitions[dispatch.topicPartition],
+        let drop = { (dispatch: Dispatch) -> Bool in
+            guard topicPartitions.contains(dispatch.topicPartition), let partition = self.partitions[dispatch.topicPartition],
                 partition.generation == dispatch.generation, dispatch.offset > partition.highestStarted
             else { return false }
             dropped[dispatch.topicPartition, default: []].insert(dispatch.lane)
             return true
         }
+        ready.removeAll(where: drop)
+        held.removeAll(where: drop)
         for topicPartition in topicPartitions {
             guard var partition = partitions.removeValue(forKey: topicPartition) else { continue }
             let droppedLanes = partition.delayedLanes.union(dropped[topicPartition] ?? [])
@@ -331,7 +373,16 @@ struct DispatchStateMachine {
             }
             partition.delayedLanes.insert(dispatch.lane)
             actions.append(.delay(dispatch, until: notBefore))
-        } else if running < limits.maxRunning && (!suspended || running == 0) {
+        } else if suspension.contains(dispatch.topicPartition.topic) {
+            if running < limits.maxRunning && held.isEmpty && partition.running == 0 && !suspendedRunning(except: dispatch.topicPartition) {
+                running += 1  // the probe: nothing of the suspended topics runs
+                partition.running += 1
+                partition.highestStarted = max(partition.highestStarted, dispatch.offset)
+                actions.append(.start(dispatch))
+            } else {
+                held.append(dispatch)
+            }
+        } else if running < limits.maxRunning {
             running += 1
             partition.running += 1
             partition.highestStarted = max(partition.highestStarted, dispatch.offset)
@@ -339,6 +390,11 @@ struct DispatchStateMachine {
         } else {
             ready.append(dispatch)
         }
+    }
+
+    /// Whether a record of a suspended topic runs (in a partition other than `excluded`, taken out by the caller).
+    private func suspendedRunning(except excluded: TopicPartition?) -> Bool {
+        partitions.contains { $0.key != excluded && suspension.contains($0.key.topic) && $0.value.running > 0 }
     }
 
     private mutating func startNow(_ dispatch: Dispatch) -> Action {
@@ -351,18 +407,23 @@ struct DispatchStateMachine {
         return .start(dispatch)
     }
 
-    /// Starts ready records while slots are free; while suspended, only one probe when nothing runs.
+    /// Starts ready records while slots are free; of the suspended topics, only one probe when none of theirs runs.
     private mutating func fillRunningSlots(into actions: inout [Action]) {
-        while running < limits.maxRunning && (!suspended || running == 0), let next = ready.popFirst() {
+        while running < limits.maxRunning, let next = ready.popFirst() {
             guard isCurrent(next) else { continue }
             actions.append(startNow(next))
         }
-        if suspended && !stopped && running == 0 && ready.isEmpty {
-            // Nothing to probe with: let records flow in so the first one can probe the dependency.
-            let paused = partitions.filter { $0.value.paused && !$0.value.revoking && $0.value.unfinished < limits.maxBufferedPerPartition }.map(\.key)
-            for topicPartition in paused { partitions[topicPartition]?.paused = false }
-            if !paused.isEmpty { actions.append(.resume(paused)) }
+        guard suspension != .none, !stopped, !suspendedRunning(except: nil) else { return }
+        let suspendedPartitions = partitions.filter { suspension.contains($0.key.topic) }
+        while running < limits.maxRunning, let probe = held.popFirst() {
+            guard isCurrent(probe) else { continue }
+            actions.append(startNow(probe))
+            return
         }
+        // Nothing to probe with: let records flow in so the first one can probe the dependency.
+        let paused = suspendedPartitions.filter { $0.value.paused && !$0.value.revoking && $0.value.unfinished < limits.maxBufferedPerPartition }.map(\.key)
+        for topicPartition in paused { partitions[topicPartition]?.paused = false }
+        if !paused.isEmpty { actions.append(.resume(paused)) }
     }
 
     private static func markFinished(_ partition: inout Partition, offset: Int64) {

@@ -9,12 +9,22 @@ public struct FleetMember: Sendable, Hashable {
     /// Source topics; the runtime adds their retry tiers.
     public var topics: [String]
     public var defaultMetricsPort: Int
+    /// What handling each source topic may call, where that is less than everything: a circuit opened for a
+    /// dependency pauses only the topics that use it.
+    public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
+
+    /// The dependencies `sourceTopic`'s handling may call.
+    public func dependencies(of sourceTopic: String) -> Set<ProcessingFailure.Dependency> {
+        dependencies[sourceTopic] ?? Set(ProcessingFailure.Dependency.allCases)
+    }
 }
 
 public enum FleetRoster {
+    /// Consent keywords on `sms.consent` need the store and the SMS provider, never Gorgias.
     public static let inbound = FleetMember(
         executable: "InboundWorker", name: "inbound-worker", group: "switchboard-inbound",
-        topics: [EventKind.inboundText.topic], defaultMetricsPort: 9401
+        topics: EventKind.inboundText.topics, defaultMetricsPort: 9401,
+        dependencies: [EventKind.consentTopic: [.store, .sms, .kafka]]
     )
     public static let outbound = FleetMember(
         executable: "OutboundWorker", name: "outbound-worker", group: "switchboard-outbound",

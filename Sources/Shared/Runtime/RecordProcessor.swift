@@ -45,6 +45,8 @@ struct RecordProcessor: Sendable {
     let shutdown: AsyncEvent
     /// Topic → source and role, computed once.
     let topicRoles: [String: (source: String, role: RetryTopology.Role)]
+    /// Source topic → what its handling may call (a success closes only those circuits).
+    let dependencies: @Sendable (String) -> Set<ProcessingFailure.Dependency>
 
     func process(_ record: KafkaRecord) async -> RecordOutcome? {
         var logger = RecordLogger(base: self.logger, record: record)
@@ -72,7 +74,7 @@ struct RecordProcessor: Sendable {
         while true {
             if Task.isCancelled { return nil }
             do {
-                return try await attemptOnce(record, event: event, attempt: attempt, logger: logger)
+                return try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
             } catch {
                 if Task.isCancelled { return nil }
                 let failure = ProcessingFailure.classify(error)
@@ -113,8 +115,15 @@ struct RecordProcessor: Sendable {
         }
     }
 
+    /// The key a record's order is kept under across retry tiers: its record key within its source topic. Order is
+    /// per topic (as Kafka's is): a STOP on `sms.consent` never waits behind a text of the same customer parked in
+    /// `sms.inbound`'s tiers.
+    static func parkingKey(_ record: KafkaRecord, source: String) -> String? {
+        record.keyString.map { "\(source) \($0)" }
+    }
+
     /// One try: ledger check, ordering check, the handler, the ledger write.
-    private func attemptOnce(_ record: KafkaRecord, event: CloudEvent, attempt: Int, logger: RecordLogger) async throws -> RecordOutcome {
+    private func attemptOnce(_ record: KafkaRecord, source: String, event: CloudEvent, attempt: Int, logger: RecordLogger) async throws -> RecordOutcome {
         if let entry = try await ledger.lookup(group: group, eventId: event.id) {
             guard entry.fingerprint == event.fingerprint else {
                 throw ProcessingFailure.permanent(
@@ -125,7 +134,7 @@ struct RecordProcessor: Sendable {
             logger.logger.debug("duplicate event skipped")
             return .duplicate
         }
-        let key = record.keyString
+        let key = Self.parkingKey(record, source: source)
         var isParkedHead = false
         if let key, let head = try await parking.head(group: group, key: key) {
             if head.eventId == event.id && head.topic != record.topic {
@@ -138,17 +147,17 @@ struct RecordProcessor: Sendable {
             } else if Date().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
                 logger.logger.error("parked event \(head.eventId) is long overdue and presumed lost; releasing its key")
                 try await parking.release(group: group, key: key, eventId: head.eventId)
-                return try await attemptOnce(record, event: event, attempt: attempt, logger: logger)
+                return try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
             } else {
                 return try await waitBehind(head, record: record, event: event, key: key, logger: logger)
             }
         }
         let context = HandlerContext(
             recordLogger: logger, group: group, topic: record.topic, partition: record.partition, offset: record.offset,
-            key: key, attempt: attempt
+            key: record.keyString, attempt: attempt
         )
         let result = try await handler.handle(event, context: context)
-        breaker.success(account: event.accountId)
+        breaker.success(account: event.accountId, dependencies: dependencies(source))
         let outcome: RecordOutcome = result.outcome == .processed ? .processed : .ignored
         if !result.recordedInLedger {
             try await ledger.record(context.ledgerEntry(for: event, outcome: outcome))
@@ -206,7 +215,7 @@ struct RecordProcessor: Sendable {
         )
         if failure.kind == .throttled { headers.append(KafkaHeader(key: FailureHeaders.deferred, string: "true")) }
         let delivered = await persistently(logger: logger, what: "move to \(next.topic)") {
-            if let key = record.keyString {
+            if let key = Self.parkingKey(record, source: source) {
                 try await parking.park(group: group, key: key, eventId: event.id, topic: next.topic, dueAt: dueAt)
             }
             try await producer.send(OutgoingRecord(topic: next.topic, key: record.key, value: record.value, headers: headers))
@@ -236,7 +245,7 @@ struct RecordProcessor: Sendable {
         ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
         let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
             try await producer.send(OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
-            if let event, let key = record.keyString, try await parking.head(group: group, key: key)?.eventId == event.id {
+            if let event, let key = Self.parkingKey(record, source: source), try await parking.head(group: group, key: key)?.eventId == event.id {
                 try await parking.release(group: group, key: key, eventId: event.id)
             }
         }

@@ -21,6 +21,8 @@ public struct WorkerConfiguration: Sendable {
     public var kafka: KafkaSettings
     public var group: String
     public var sourceTopics: [String]
+    /// What each source topic's handling may call; topics missing here may call anything.
+    public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
     public var metricsPort: Int
     public var maxInFlight: Int
     public var maxBufferedPerPartition: Int
@@ -30,6 +32,11 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     public var rebalanceDrainTimeout: Duration
     public var maximumRecordBytes: Int
+
+    /// The dependencies `sourceTopic`'s handling may call.
+    public func dependencies(of sourceTopic: String) -> Set<ProcessingFailure.Dependency> {
+        dependencies[sourceTopic] ?? Set(ProcessingFailure.Dependency.allCases)
+    }
 
     /// Large enough that a backlog rarely pauses a partition: librdkafka purges a paused partition's prefetched
     /// records and fetches them again on resume, which at 512 cost half the no-op runtime's throughput. A revoke or a
@@ -56,7 +63,7 @@ public struct WorkerConfiguration: Sendable {
             maximum: try environment.duration("RETRY_BACKOFF_MAX", default: .seconds(5))
         )
         retry.probeInterval = try environment.duration("CIRCUIT_PROBE_INTERVAL", default: .seconds(5))
-        let configuration = WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             kafka: try KafkaSettings.from(environment),
             group: environment.string("CONSUMER_GROUP", default: definition.group),
             sourceTopics: sourceTopics,
@@ -70,6 +77,7 @@ public struct WorkerConfiguration: Sendable {
             rebalanceDrainTimeout: try environment.duration("REBALANCE_DRAIN_TIMEOUT", default: .seconds(10)),
             maximumRecordBytes: try environment.int("MAX_RECORD_BYTES", default: 256 * 1024, range: 1024...16 * 1024 * 1024)
         )
+        configuration.dependencies = definition.dependencies
         return configuration
     }
 }

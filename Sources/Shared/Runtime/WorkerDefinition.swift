@@ -9,6 +9,8 @@ public struct WorkerDefinition: Sendable {
     /// Source topics; the runtime adds their retry tiers.
     public var topics: [String]
     public var defaultMetricsPort: Int
+    /// What each source topic's handling may call (see ``FleetMember/dependencies``).
+    public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
     public var makeHandler: @Sendable (WorkerContext) async throws -> any EventHandler
     /// Services the worker runs beside its consumer (e.g. a periodic metrics reporter).
     public var makeServices: @Sendable (WorkerContext) -> [any Service]
@@ -39,6 +41,7 @@ public struct WorkerDefinition: Sendable {
             name: member.name, group: member.group, topics: member.topics, defaultMetricsPort: member.defaultMetricsPort,
             makeServices: makeServices, makeHandler: makeHandler
         )
+        dependencies = member.dependencies
     }
 }
 

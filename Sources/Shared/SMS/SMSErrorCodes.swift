@@ -15,7 +15,7 @@ public enum SMSErrorCodes {
         case 30001: "the message waited too long in the sender's queue and expired (Twilio 30001)"
         case 30002: "the SMS account is suspended (Twilio 30002)"
         case 30003: "the handset is unreachable: switched off or out of coverage (Twilio 30003)"
-        case 30004: "the message was blocked, the recipient may have blocked this number (Twilio 30004)"
+        case 30004: "the message was blocked on its way (Twilio 30004: a carrier or device block, a blocklisted sender or content; it is not an opt-out, so the customer stays subscribed)"
         case 30005: "the number is unknown or no longer in service (Twilio 30005)"
         case 30006: "the number is a landline or its carrier cannot receive SMS (Twilio 30006)"
         case 30007: "the carrier filtered the message as spam (Twilio 30007)"
@@ -27,5 +27,7 @@ public enum SMSErrorCodes {
     }
 
     /// Codes that mean the recipient opted out at the carrier or provider: the subscriber becomes unsubscribed.
-    public static let optOutCodes: Set<Int> = [21610, 30004, 63014]
+    /// 30004 ("message blocked") is not one: it has many causes, and an opt-out is recorded only on the provider's
+    /// opt-out signal (21610) or a channel's block by the user (63014).
+    public static let optOutCodes: Set<Int> = [21610, 63014]
 }

@@ -166,7 +166,40 @@ enum Migrations {
                 )
                 """,
             ]
-        }
+        },
+        Migration(version: 2, summary: "consent evidence, helpdesk follow-ups, parking scoped by source topic") { dialect in
+            // The source topic a parked row waits for is the part of its retry topic before `.retry.`.
+            let source =
+                dialect == .sqlite ? "substr(topic, 1, instr(topic, '.retry.') - 1)" : "split_part(topic, '.retry.', 1)"
+            return [
+                "ALTER TABLE consent_history ADD COLUMN event_id TEXT",
+                "ALTER TABLE consent_history ADD COLUMN keyword TEXT",
+                "ALTER TABLE consent_history ADD COLUMN recorded_at BIGINT",
+                "UPDATE consent_history SET recorded_at = at",
+                "CREATE INDEX consent_history_phone ON consent_history (account_id, phone, at)",
+                """
+                CREATE TABLE helpdesk_followups (
+                    account_id TEXT NOT NULL,
+                    followup_key TEXT NOT NULL,
+                    ticket_id BIGINT,
+                    phone TEXT,
+                    note TEXT NOT NULL,
+                    close_ticket INTEGER NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    due_at BIGINT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    lease_until BIGINT NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    completed_at BIGINT,
+                    outcome TEXT,
+                    PRIMARY KEY (account_id, followup_key)
+                )
+                """,
+                "CREATE INDEX helpdesk_followups_due ON helpdesk_followups (due_at) WHERE completed_at IS NULL",
+                "CREATE INDEX helpdesk_followups_waiting ON helpdesk_followups (account_id, phone) WHERE ticket_id IS NULL AND completed_at IS NULL",
+                "UPDATE parked_keys SET record_key = \(source) || ' ' || record_key WHERE topic LIKE '%.retry.%'",
+            ]
+        },
     ]
 
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:

@@ -39,7 +39,8 @@ extension Store {
         )
     }
 
-    /// Records a ticket opened (or found) for the conversation and makes it the current one.
+    /// Records a ticket opened (or found) for the conversation and makes it the current one; helpdesk follow-ups of the
+    /// customer that wait for a ticket (a STOP that overtook this text) are given this one.
     @discardableResult
     public func attachTicket(conversationId: String, accountId: String, ticketId: Int64, openedAt: Date) async throws -> TicketRecord {
         try await database.transaction { executor in
@@ -51,10 +52,11 @@ extension Store {
                 accountId, ticketId, conversationId, openedAt.millis, openedAt.millis
             )
             if !inserted.isEmpty {
-                try await executor.query(
-                    "UPDATE conversations SET current_ticket_id = ?, ticket_count = ticket_count + 1 WHERE id = ?", ticketId, conversationId
-                )
+                let phone = try await executor.query(
+                    "UPDATE conversations SET current_ticket_id = ?, ticket_count = ticket_count + 1 WHERE id = ? RETURNING phone", ticketId, conversationId
+                ).first?["phone"].text
                 try await Store.recordStatusHistory(accountId: accountId, ticketId: ticketId, status: .open, snoozedUntil: nil, at: openedAt, in: executor)
+                if let phone { try await Store.attachWaitingFollowUps(accountId: accountId, phone: phone, ticketId: ticketId, in: executor) }
             } else {
                 try await executor.query("UPDATE conversations SET current_ticket_id = ? WHERE id = ?", ticketId, conversationId)
             }
@@ -63,6 +65,17 @@ extension Store {
             ).first.map(Store.ticket) else { throw StoreError(.unavailable, "ticket was not recorded") }
             return ticket
         }
+    }
+
+    /// The conversation's current ticket for `phone` when it is open (snoozed counts: the agent is still on it).
+    static func activeTicketId(accountId: String, phone: String, in executor: any SQLExecutor) async throws -> Int64? {
+        try await executor.query(
+            """
+            SELECT t.ticket_id FROM conversations c JOIN tickets t ON t.account_id = c.account_id AND t.ticket_id = c.current_ticket_id
+            WHERE c.account_id = ? AND c.phone = ? AND (t.status = 'open' OR t.snoozed_until > ?)
+            """,
+            accountId, phone, Date().millis
+        ).first?["ticket_id"].int
     }
 
     public func ticket(accountId: String, ticketId: Int64) async throws -> TicketRecord? {

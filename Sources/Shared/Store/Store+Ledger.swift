@@ -53,6 +53,10 @@ extension Store: IdempotencyLedger {
             if deleted < batchSize { break }
         }
         try await database.query("DELETE FROM effects WHERE state = 'done' AND started_at < ?", cutoff.millis)
+        // Finished follow-ups, and those that waited for a ticket the customer never opened.
+        try await database.query(
+            "DELETE FROM helpdesk_followups WHERE (completed_at IS NOT NULL OR ticket_id IS NULL) AND created_at < ?", cutoff.millis
+        )
         return total
     }
 }

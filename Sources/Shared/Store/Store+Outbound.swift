@@ -77,9 +77,35 @@ extension Store {
         return try rows.first.map(outbound)
     }
 
-    /// Stamps the moment a send is attempted (before the provider call), for reconciliation after a crash.
-    public func markSendAttempt(id: String, at: Date = Date()) async throws {
-        try await database.query("UPDATE outbound_messages SET send_started_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'", at.millis, at.millis, id)
+    /// Decides, at the moment a send starts, whether consent allows it, and stamps the attempt (for reconciliation
+    /// after a crash) in the same step. The consent check and the stamp run under the phone's consent lock (see
+    /// ``lockConsent(accountId:phone:in:)``), so an opt-out committed before this step blocks the send, and one
+    /// committed after it finds the send already started: a reply whose send starts after an opt-out never goes out.
+    ///
+    /// `conversationalWindow` (the account's conversational messaging option) also allows a send to a customer
+    /// without consent on record who texted in within the window, unless they opted out. A blocked send changes
+    /// nothing: the caller records it `blocked` with the note that explains it (so a retry can post that note again).
+    public func beginSend(id: String, accountId: String, phone: String, conversationalWindow: Duration?, at: Date = Date()) async throws -> SendClearance {
+        try await database.transaction { executor in
+            try await Store.lockConsent(accountId: accountId, phone: phone, in: executor)
+            let subscriber = try await executor.query(
+                "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? AND phone = ?", accountId, phone
+            ).first.map(Store.subscriber)
+            var clearance: SendClearance = subscriber?.state == .subscribed ? .clear(conversational: false) : .blocked(subscriber)
+            if case .blocked = clearance, let window = conversationalWindow, subscriber?.state != .unsubscribed {
+                let since = at.addingTimeInterval(-window.seconds).millis
+                let texted = try await executor.query(
+                    "SELECT 1 AS recent FROM conversations WHERE account_id = ? AND phone = ? AND last_activity_at >= ?", accountId, phone, since
+                )
+                if !texted.isEmpty { clearance = .clear(conversational: true) }
+            }
+            if case .clear = clearance {
+                try await executor.query(
+                    "UPDATE outbound_messages SET send_started_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'", at.millis, at.millis, id
+                )
+            }
+            return clearance
+        }
     }
 
     /// Applies a provider delivery status to the message with `providerSid`, monotonically. With `entry`, the ledger

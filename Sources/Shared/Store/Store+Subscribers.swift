@@ -10,16 +10,30 @@ extension Store {
     }
 
     /// Applies a consent change unless a newer one stands (by event time; at equal times an opt-out wins).
-    /// Name and email are filled in when unknown and never overwritten. With `entry`, the ledger entry is written
-    /// in the same transaction; nil is returned when another worker already recorded that event.
-    public func applyConsent(_ change: ConsentChange, recording entry: LedgerEntry? = nil) async throws -> ConsentResult? {
+    /// Name and email are filled in when unknown and never overwritten. A `followUp` (the helpdesk side of the
+    /// change) is scheduled in the same transaction when the change applies. With `entry`, the ledger entry is
+    /// written in the same transaction; nil is returned when another worker already recorded that event.
+    public func applyConsent(
+        _ change: ConsentChange, followUp: HelpdeskFollowUp? = nil, recording entry: LedgerEntry? = nil
+    ) async throws -> ConsentResult? {
         try await database.transaction { executor in
             if let entry, !(try await Store.record(entry, in: executor)) { return nil }
-            return try await Store.applyConsent(change, in: executor)
+            let result = try await Store.applyConsent(change, in: executor)
+            if case .applied = result, let followUp { try await Store.scheduleFollowUp(followUp, in: executor) }
+            return result
         }
     }
 
+    /// Serializes consent changes and send decisions for one phone within a transaction (see ``beginSend``).
+    /// SQLite's `BEGIN IMMEDIATE` already serializes every writer; PostgreSQL takes a transaction-scoped advisory lock,
+    /// which also covers a subscriber row that does not exist yet.
+    static func lockConsent(accountId: String, phone: String, in executor: any SQLExecutor) async throws {
+        guard executor.dialect == .postgres else { return }
+        try await executor.query("SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(?, 0))", "consent:\(accountId):\(phone)")
+    }
+
     static func applyConsent(_ change: ConsentChange, in executor: any SQLExecutor) async throws -> ConsentResult {
+        try await lockConsent(accountId: change.accountId, phone: change.phone, in: executor)
         let now = Date().millis
         let inserted = try await executor.query(
             """
@@ -56,8 +70,55 @@ extension Store {
 
     private static func recordHistory(_ change: ConsentChange, in executor: any SQLExecutor) async throws {
         try await executor.query(
-            "INSERT INTO consent_history (account_id, phone, state, source, at) VALUES (?, ?, ?, ?, ?)",
-            change.accountId, change.phone, change.state.rawValue, change.source, change.at.millis
+            "INSERT INTO consent_history (account_id, phone, state, source, at, event_id, keyword, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            change.accountId, change.phone, change.state.rawValue, change.source, change.at.millis, change.eventId, change.keyword, Date().millis
+        )
+    }
+
+    /// Every recorded consent change of one phone, oldest first: the evidence `switchboard consent show` prints.
+    public func consentHistory(accountId: String, phone: String) async throws -> [ConsentRecord] {
+        try await database.query(
+            "SELECT \(Self.historyColumns) FROM consent_history WHERE account_id = ? AND phone = ? ORDER BY at, id", accountId, phone
+        ).map(Self.consentRecord)
+    }
+
+    /// Every recorded consent change of an account, oldest first (`switchboard consent export --history`).
+    public func consentHistory(accountId: String) async throws -> [ConsentRecord] {
+        try await database.query(
+            "SELECT \(Self.historyColumns) FROM consent_history WHERE account_id = ? ORDER BY at, id", accountId
+        ).map(Self.consentRecord)
+    }
+
+    /// Every subscriber of an account, by phone.
+    public func subscribers(accountId: String) async throws -> [Subscriber] {
+        try await database.query(
+            "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? ORDER BY phone", accountId
+        ).map(Self.subscriber)
+    }
+
+    /// Applies imported consent changes all together, in one transaction (each as ``applyConsent(_:followUp:recording:)``
+    /// would: a newer change on record stands). Returns how many became the subscriber's state.
+    public func importConsent(_ changes: [ConsentChange]) async throws -> (applied: Int, stale: Int) {
+        try await database.transaction { executor in
+            var applied = 0
+            for change in changes {
+                if case .applied = try await Store.applyConsent(change, in: executor) { applied += 1 }
+            }
+            return (applied, changes.count - applied)
+        }
+    }
+
+    private static let historyColumns = "account_id, phone, state, source, at, event_id, keyword, recorded_at"
+
+    private static func consentRecord(_ row: SQLRow) throws -> ConsentRecord {
+        guard let state = ConsentState(rawValue: row["state"].text ?? "") else {
+            throw StoreError(.invalidData, "consent history has an unknown consent state")
+        }
+        let at = Date(millis: row["at"].int ?? 0)
+        return ConsentRecord(
+            accountId: row["account_id"].text ?? "", phone: row["phone"].text ?? "", state: state, at: at,
+            recordedAt: row["recorded_at"].int.map(Date.init(millis:)) ?? at, source: row["source"].text ?? "",
+            eventId: row["event_id"].text, keyword: row["keyword"].text
         )
     }
 
@@ -69,7 +130,7 @@ extension Store {
         )
     }
 
-    private static func subscriber(_ row: SQLRow) throws -> Subscriber {
+    static func subscriber(_ row: SQLRow) throws -> Subscriber {
         guard let state = ConsentState(rawValue: row["state"].text ?? "") else {
             throw StoreError(.invalidData, "subscriber has an unknown consent state")
         }

@@ -24,16 +24,7 @@ struct AddAccountCommand: AsyncParsableCommand {
     @Option(help: "SMS auth token (or $SMS_AUTH_TOKEN).") var smsAuthToken: String?
     @Option(help: "Sender number (E.164).") var smsFrom: String?
     @Option(help: "Messaging service SID (MG…) instead of a number.") var smsMessagingServiceSid: String?
-    @Option(help: "Close the open ticket when a customer opts out.") var stopClosesTicket = true
-    @Option(help: "A text on a closed ticket: new (open a new ticket) or reopen (within the reopen window).")
-    var closedTicketPolicy: AccountSettings.ClosedTicketPolicy = .new
-    @Option(help: "Hours after closing during which a text reopens the ticket (policy reopen).") var reopenWindowHours = 72
-    @Option(help: "Brand name used in HELP and confirmation texts.") var brand: String?
-    @Option(help: "HELP/INFO reply (default: brand, contact, rates and opt-out instructions).") var helpText: String?
-    @Option(help: "Help contact for the default HELP reply (URL, email or toll-free number).") var helpContact: String?
-    @Flag(help: "The SMS provider sends STOP/START confirmations itself; Switchboard sends none.") var providerSendsConsentReplies = false
-    @Option(help: "URL the SMS provider posts delivery statuses to (feeds sms.delivery-status).") var statusCallbackUrl: String?
-    @Flag(help: "Send Gorgias rule auto-replies (via: rule) as SMS too.") var forwardRuleReplies = false
+    @OptionGroup var settings: AccountSettingsOptions
     @Option(help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
     var ingressUrl: String?
     @OptionGroup var store: StoreOptions
@@ -81,21 +72,12 @@ struct AddAccountCommand: AsyncParsableCommand {
         case (nil, let service?): sender = .messagingService(service)
         default: throw ValidationError("give exactly one of --sms-from or --sms-messaging-service-sid")
         }
-        var settings = AccountSettings(brand: brand ?? id)
-        settings.stopClosesTicket = stopClosesTicket
-        settings.closedTicketPolicy = closedTicketPolicy
-        settings.reopenWindowHours = reopenWindowHours
-        settings.helpText = helpText
-        settings.helpContact = helpContact
-        settings.providerSendsConsentReplies = providerSendsConsentReplies
-        settings.statusCallbackURL = statusCallbackUrl
-        settings.forwardRuleReplies = forwardRuleReplies
+        var accountSettings = AccountSettings(brand: id)
+        try settings.apply(to: &accountSettings)
         let credentials = AccountCredentials(gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
         return Account(
             id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail, smsBaseURL: smsBaseUrl,
-            smsAccountSid: smsAccountSid, smsSender: sender, settings: settings, sealedCredentials: try credentials.sealed(box)
+            smsAccountSid: smsAccountSid, smsSender: sender, settings: accountSettings, sealedCredentials: try credentials.sealed(box)
         )
     }
 }
-
-extension AccountSettings.ClosedTicketPolicy: ExpressibleByArgument {}

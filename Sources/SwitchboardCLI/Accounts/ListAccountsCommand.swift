@@ -40,9 +40,20 @@ struct ShowAccountCommand: AsyncParsableCommand {
             ["sms sender", summary.sender], ["brand", summary.settings.brand],
             ["stop closes ticket", "\(summary.settings.stopClosesTicket)"],
             ["closed-ticket policy", "\(summary.settings.closedTicketPolicy.rawValue) (reopen window \(summary.settings.reopenWindowHours) h)"],
-            ["help text", summary.settings.effectiveHelpText], ["provider sends consent replies", "\(summary.settings.providerSendsConsentReplies)"],
+            ["help text", summary.settings.effectiveHelpText], ["consent replies", summary.settings.consentReplies.rawValue],
+            ["extra keywords", Self.describe(summary.settings.extraKeywords)],
+            ["conversational replies", summary.settings.conversationalReplyHours.map { "\($0) h after the last text" } ?? "off"],
+            ["rule replies by SMS", "\(summary.settings.forwardRuleReplies)"],
             ["gorgias integration", summary.gorgiasIntegrationId.map(String.init) ?? "-"], ["credentials", "encrypted (never shown)"],
         ]))
+    }
+}
+
+extension ShowAccountCommand {
+    static func describe(_ vocabulary: ConsentKeyword.Vocabulary) -> String {
+        guard !vocabulary.isEmpty else { return "none" }
+        return [("STOP", vocabulary.optOut), ("START", vocabulary.optIn), ("HELP", vocabulary.help)]
+            .filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
     }
 }
 

@@ -10,7 +10,7 @@ enum DemoAccount {
     static var account: LocalAccount {
         var settings = AccountSettings(brand: brand)
         settings.helpContact = "help@demo.example"
-        settings.providerSendsConsentReplies = true  // the sandbox answers STOP/START itself, as Twilio does
+        settings.consentReplies = .provider  // the sandbox answers STOP, START and HELP itself, as Twilio does by default
         return LocalAccount(id: id, number: number, settings: settings)
     }
 

@@ -108,9 +108,11 @@ enum EventInput {
         let bytes = Array(document.serialized().utf8)
         let event = try EventDecoder().decode(bytes, sourceTopic: kind.topic).get()
         let key = try EventKind.partitionKey(of: event)
+        // A consent keyword goes to sms.consent, as the ingress sends it (default words and OptOutType).
+        let topic = try EventKind.topic(of: event)
         return (
-            ProduceCommand.Produced(id: event.id, type: kind.type, topic: kind.topic, key: key),
-            OutgoingRecord(topic: kind.topic, key: Array(key.utf8), value: bytes)
+            ProduceCommand.Produced(id: event.id, type: kind.type, topic: topic, key: key),
+            OutgoingRecord(topic: topic, key: Array(key.utf8), value: bytes)
         )
     }
 }

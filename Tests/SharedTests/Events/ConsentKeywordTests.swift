@@ -23,3 +23,36 @@ struct ConsentKeywordTests {
         #expect(ConsentKeyword.match(text) == nil)
     }
 }
+
+@Suite("Consent keywords: the provider's word and an account's vocabulary")
+struct ConsentVocabularyTests {
+    let french = ConsentKeyword.Vocabulary(optOut: ["ARRET", "ne plus"], optIn: ["COMMENCER"], help: ["AIDE"])
+
+    @Test("the provider's OptOutType decides over the words: ARRET with OptOutType STOP is an opt-out, even without a vocabulary")
+    func providerDecides() {
+        #expect(ConsentKeyword.classify("ARRET", optOutType: "STOP") == .optOut)
+        #expect(ConsentKeyword.classify("Stop", optOutType: "START") == .optIn, "the provider's class wins over the matcher's")
+        #expect(ConsentKeyword.classify("where is my order", optOutType: "help") == .help)
+        #expect(ConsentKeyword.classify("ARRET") == nil, "without the provider or a vocabulary, ARRET is a message")
+        #expect(ConsentKeyword.classify("STOP", optOutType: "SOMETHING-NEW") == .optOut, "an unknown OptOutType falls back to matching")
+    }
+
+    @Test("an account's extra words match like the defaults: any case, accents folded, trailing punctuation, two words")
+    func extraWords() {
+        #expect(ConsentKeyword.match("Arrêt !", extra: french) == .optOut)
+        #expect(ConsentKeyword.match("ne-plus", extra: french) == .optOut)
+        #expect(ConsentKeyword.match("commencer", extra: french) == .optIn)
+        #expect(ConsentKeyword.match("aide?", extra: french) == .help)
+        #expect(ConsentKeyword.match("arret maintenant", extra: french) == nil)
+        #expect(ConsentKeyword.match("STOP", extra: french) == .optOut, "the defaults still hold")
+    }
+
+    @Test("a vocabulary that reuses a default keyword or is not a keyword is refused with its class")
+    func vocabularyProblems() {
+        #expect(french.problem() == nil)
+        #expect(ConsentKeyword.Vocabulary(optIn: ["stop"]).problem()?.keyword == .optIn)
+        #expect(ConsentKeyword.Vocabulary(optOut: ["ALTO"], help: ["alto"]).problem()?.keyword == .help)
+        #expect(ConsentKeyword.Vocabulary(help: ["not a keyword"]).problem()?.reason.contains("one or two words") == true)
+        #expect(ConsentKeyword.Vocabulary(optOut: ["STOP2"]).problem() != nil)
+    }
+}

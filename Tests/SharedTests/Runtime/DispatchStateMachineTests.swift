@@ -188,6 +188,22 @@ struct DispatchStateMachineTests {
         #expect(resumed.contains { if case .resume = $0 { return true } else { return false } })
     }
 
+    @Test("suspending one topic holds its records and pauses its partitions while other topics flow; one of its records probes")
+    func topicSuspension() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 10, maxBufferedPerPartition: 100))
+        let consent = TopicPartition("sms.consent", 0)
+        _ = machine.assign([tp, consent])
+        let failing = dispatch(machine.receive(record(0, key: "a"), now: now))!
+        let suspendActions = machine.suspend(.topics(["sms.inbound"]))
+        #expect(suspendActions.contains { if case .pause(let list) = $0 { return list == [tp] } else { return false } }, "only sms.inbound pauses")
+        #expect(started(machine.receive(record(1, key: "b"), now: now)) == [], "sms.inbound waits behind its running probe")
+        let stop = KafkaRecord(topic: "sms.consent", partition: 0, offset: 0, key: Array("a".utf8), value: [])
+        #expect(started(machine.receive(stop, now: now)) == [0], "sms.consent starts at once, even with the same key")
+        #expect(started(machine.finish(failing, now: now)) == [1], "the held record becomes the next probe")
+        let resumed = machine.suspend(.none)
+        #expect(resumed.contains { if case .resume(let list) = $0 { return list == [tp] } else { return false } })
+    }
+
     @Test("finishes of a revoked generation never store offsets for the new owner's generation")
     func staleGeneration() {
         var machine = DispatchStateMachine(limits: .init(maxRunning: 10, maxBufferedPerPartition: 100))

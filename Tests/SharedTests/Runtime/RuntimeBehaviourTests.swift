@@ -80,7 +80,7 @@ struct RuntimeBehaviourTests {
         let phone = "+15557000004"
         let original = TestEvents.subscription(id: "twice", phone: phone, sequence: 1)
         let tier = broker.topology.retryTopic(topic, tier: 0)
-        try await parking.park(group: "test-group", key: "acme:\(phone)", eventId: "twice", topic: tier, dueAt: Date())
+        try await parking.park(group: "test-group", key: "\(topic) acme:\(phone)", eventId: "twice", topic: tier, dueAt: Date())
         var copy = original
         copy.topic = tier
         copy.headers = FailureHeaders.headers(

@@ -8,13 +8,18 @@ public protocol EventPayload: Sendable {
     var data: JSONValue { get }
     /// The record key that orders this event (`accountId:…`).
     var partitionKey: String { get }
+    /// The source topic this event is produced to (the event kind's topic unless the payload says otherwise).
+    var topic: String { get }
 }
 
 extension EventPayload {
-    /// This payload as a CloudEvent record, ready to produce.
-    public func record(id: String, source: String, time: Date = Date()) -> OutgoingRecord {
+    public var topic: String { Self.kind.topic }
+
+    /// This payload as a CloudEvent record, ready to produce. `time` is the CloudEvents `time`; nil leaves it out
+    /// (webhooks carry only what the provider sent, so a retried delivery is the same event byte for byte).
+    public func record(id: String, source: String, time: Date? = Date(), topic: String? = nil) -> OutgoingRecord {
         let event = CloudEvent(id: id, source: source, kind: Self.kind, time: time, data: data)
-        return OutgoingRecord(topic: Self.kind.topic, key: partitionKey, value: event.document.serialized())
+        return OutgoingRecord(topic: topic ?? self.topic, key: partitionKey, value: event.document.serialized())
     }
 
     public init(_ event: CloudEvent) throws {

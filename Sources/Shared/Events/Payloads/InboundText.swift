@@ -22,8 +22,14 @@ public struct InboundText: EventPayload {
     public var receivedAt: Date
     public var media: [Media]
     public var customer: CustomerHint
+    /// The provider's own keyword class when its opt-out handling recognised the text (Twilio's `OptOutType`:
+    /// `STOP`, `START` or `HELP`); it decides over Switchboard's keyword matching.
+    public var optOutType: String?
 
-    public init(accountId: String, messageSid: String, from: String, to: String, body: String, receivedAt: Date, media: [Media] = [], customer: CustomerHint = CustomerHint()) {
+    public init(
+        accountId: String, messageSid: String, from: String, to: String, body: String, receivedAt: Date, media: [Media] = [],
+        customer: CustomerHint = CustomerHint(), optOutType: String? = nil
+    ) {
         self.accountId = accountId
         self.messageSid = messageSid
         self.from = from
@@ -32,6 +38,7 @@ public struct InboundText: EventPayload {
         self.receivedAt = receivedAt
         self.media = media
         self.customer = customer
+        self.optOutType = optOutType
     }
 
     public init(data: JSONValue) throws {
@@ -47,6 +54,7 @@ public struct InboundText: EventPayload {
             return Media(url: url, contentType: type)
         }
         customer = CustomerHint(data["customer"])
+        optOutType = reader.optionalString("optOutType")
     }
 
     public var data: JSONValue {
@@ -56,8 +64,22 @@ public struct InboundText: EventPayload {
         ]
         if !media.isEmpty { members["media"] = .array(media.map { ["url": .string($0.url), "contentType": .string($0.contentType)] }) }
         if customer.name != nil || customer.email != nil { members["customer"] = customer.data }
+        if let optOutType { members["optOutType"] = .string(optOutType) }
         return .object(members)
     }
 
     public var partitionKey: String { "\(accountId):\(from)" }
+
+    /// The consent keyword this text is, by the provider's word or the account's vocabulary.
+    public func consentKeyword(extra: ConsentKeyword.Vocabulary = .none) -> ConsentKeyword? {
+        ConsentKeyword.classify(body, optOutType: optOutType, extra: extra)
+    }
+
+    /// `sms.consent` for a consent keyword (by the default vocabulary), `sms.inbound` for everything else.
+    public var topic: String { topic(extra: .none) }
+
+    /// The topic with an account's extra keywords taken into account (the ingress knows the account).
+    public func topic(extra: ConsentKeyword.Vocabulary) -> String {
+        consentKeyword(extra: extra) == nil ? Self.kind.topic : EventKind.consentTopic
+    }
 }

@@ -110,7 +110,8 @@ public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConve
     }
 }
 
-/// Per-account behaviour (architecture §4).
+/// Per-account behaviour (architecture §4). Chosen at `accounts add`, changed with `accounts set`; every change is
+/// checked by ``problem()`` first.
 public struct AccountSettings: Codable, Sendable, Hashable {
     /// What a text on a closed ticket does.
     public enum ClosedTicketPolicy: String, Codable, Sendable, CaseIterable {
@@ -118,6 +119,14 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         case new
         /// Reopen the closed ticket if it closed within ``AccountSettings/reopenWindowHours``, else open a new one.
         case reopen
+    }
+
+    /// Who answers a customer's STOP, START and HELP, so that each gets exactly one reply.
+    public enum ConsentReplies: String, Codable, Sendable, CaseIterable {
+        /// The SMS provider (Twilio's default opt-out handling answers all three): Switchboard records, sends nothing.
+        case provider
+        /// Switchboard sends the STOP and START confirmations and the HELP answer (the provider's handling is off).
+        case switchboard
     }
 
     /// STOP (or an agent's `#optout`) closes the conversation's open ticket; false leaves it open.
@@ -129,9 +138,14 @@ public struct AccountSettings: Codable, Sendable, Hashable {
     public var helpText: String?
     /// Where customers get help (URL, email or toll-free number), used in the default HELP text.
     public var helpContact: String?
-    /// When the SMS provider itself sends the STOP/START confirmation (Twilio's default opt-out handling),
-    /// Switchboard records consent but sends no second confirmation.
-    public var providerSendsConsentReplies: Bool = false
+    /// Who answers consent keywords. The default matches a Twilio account's default opt-out handling, which
+    /// answers STOP, START and HELP itself.
+    public var consentReplies: ConsentReplies = .provider
+    /// Keywords beyond the defaults (e.g. `ARRET`, `ALTO`), for senders without the provider's Advanced Opt-Out.
+    public var extraKeywords: ConsentKeyword.Vocabulary = .none
+    /// Conversational messaging (CTIA): a customer who texted in may be answered for this many hours after their last
+    /// text without consent on record, unless they opted out. Nil: off (the default).
+    public var conversationalReplyHours: Int?
     /// The URL the SMS provider posts delivery statuses to (the ingress that feeds `sms.delivery-status`).
     public var statusCallbackURL: String?
     /// Whether Gorgias rule auto-replies (`via: rule`) are sent as SMS. Off by default: an automatic "we got your
@@ -142,7 +156,9 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         self.brand = brand
     }
 
-    /// Settings stored before a field existed decode with that field's default.
+    /// Settings stored before a field existed decode with that field's default. Accounts stored with the old
+    /// `providerSendsConsentReplies: false` (then the default) now answer through the provider, like Twilio does by
+    /// default: the old default gave customers two confirmations.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         brand = try container.decode(String.self, forKey: .brand)
@@ -151,12 +167,49 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         reopenWindowHours = try container.decodeIfPresent(Int.self, forKey: .reopenWindowHours) ?? 72
         helpText = try container.decodeIfPresent(String.self, forKey: .helpText)
         helpContact = try container.decodeIfPresent(String.self, forKey: .helpContact)
-        providerSendsConsentReplies = try container.decodeIfPresent(Bool.self, forKey: .providerSendsConsentReplies) ?? false
+        consentReplies = try container.decodeIfPresent(ConsentReplies.self, forKey: .consentReplies) ?? .provider
+        extraKeywords = try container.decodeIfPresent(ConsentKeyword.Vocabulary.self, forKey: .extraKeywords) ?? .none
+        conversationalReplyHours = try container.decodeIfPresent(Int.self, forKey: .conversationalReplyHours)
         statusCallbackURL = try container.decodeIfPresent(String.self, forKey: .statusCallbackURL)
         forwardRuleReplies = try container.decodeIfPresent(Bool.self, forKey: .forwardRuleReplies) ?? false
     }
 
-    /// The HELP reply: the account's text, or a CTIA-style default with brand, contact, opt-out and rates.
+    /// A setting that cannot stand, named as the CLI option that sets it, with the reason.
+    public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
+        public var setting: String
+        public var reason: String
+        public var description: String { "\(setting): \(reason)" }
+    }
+
+    /// The first setting that cannot stand, if any (`accounts add` and `accounts set` refuse it).
+    public func problem() -> Problem? {
+        if brand.trimmingCharacters(in: .whitespaces).isEmpty { return Problem(setting: "--brand", reason: "must not be empty") }
+        if !(1...8760).contains(reopenWindowHours) { return Problem(setting: "--reopen-window-hours", reason: "must be 1 to 8760 hours") }
+        if let hours = conversationalReplyHours, !(1...720).contains(hours) {
+            return Problem(setting: "--conversational-reply-hours", reason: "must be 1 to 720 hours (or off)")
+        }
+        if consentReplies == .switchboard {
+            // CTIA: a HELP answer carries the brand, a help contact, "Msg&data rates may apply" and how to opt out.
+            guard let contact = helpContact?.trimmingCharacters(in: .whitespaces), !contact.isEmpty else {
+                return Problem(setting: "--help-contact", reason: "an account whose HELP replies Switchboard sends needs a help contact (URL, email or toll-free number)")
+            }
+            if let helpText, !helpText.isEmpty {
+                let upper = helpText.uppercased()
+                guard helpText.contains(contact), upper.contains("STOP"), upper.contains("RATES MAY APPLY") else {
+                    return Problem(setting: "--help-text", reason: "a HELP reply must name the help contact, say \"Msg&data rates may apply\" and how to opt out (STOP)")
+                }
+            }
+        }
+        if let problem = extraKeywords.problem() {
+            return Problem(setting: "--extra-\(problem.keyword.providerType.lowercased())-keywords", reason: problem.reason)
+        }
+        if let url = statusCallbackURL, URL(string: url)?.scheme?.hasPrefix("http") != true {
+            return Problem(setting: "--status-callback-url", reason: "must be an http(s) URL")
+        }
+        return nil
+    }
+
+    /// The HELP reply: the account's text, or a CTIA-style default with brand, contact, rates and how to opt out.
     public var effectiveHelpText: String {
         if let helpText, !helpText.isEmpty { return helpText }
         let contact = helpContact.map { " Help at \($0)." } ?? ""

@@ -88,6 +88,14 @@ public struct OutboundMessage: Sendable, Hashable {
     }
 }
 
+/// What consent says when a send starts (``Store/beginSend(id:accountId:phone:conversationalWindow:at:)``).
+public enum SendClearance: Sendable, Hashable {
+    /// The send may start; `conversational` when only the conversational window allowed it.
+    case clear(conversational: Bool)
+    /// Consent forbids it; `subscriber` is what stands (nil: nothing on record). The record is still `sending`.
+    case blocked(Subscriber?)
+}
+
 /// What a delivery status did to its outbound message.
 public enum DeliveryResult: Sendable, Hashable {
     case advanced(from: OutboundState, message: OutboundMessage)

@@ -21,6 +21,9 @@ public struct Subscriber: Sendable, Hashable {
 }
 
 /// A consent change to apply; later changes (by `at`) win, and at equal times an opt-out wins.
+///
+/// Consent records are evidence: each change keeps when it happened, its source (see ``ConsentSource``), the event
+/// that carried it and the keyword exactly as the customer sent it.
 public struct ConsentChange: Sendable, Hashable {
     public var accountId: String
     public var phone: String
@@ -29,8 +32,15 @@ public struct ConsentChange: Sendable, Hashable {
     public var source: String
     public var name: String?
     public var email: String?
+    /// The event that carried the change (nil for an import or a CLI change).
+    public var eventId: String?
+    /// The text as received (`Stop.`, `ARRET`), for keyword changes.
+    public var keyword: String?
 
-    public init(accountId: String, phone: String, state: ConsentState, at: Date, source: String, name: String? = nil, email: String? = nil) {
+    public init(
+        accountId: String, phone: String, state: ConsentState, at: Date, source: String, name: String? = nil, email: String? = nil,
+        eventId: String? = nil, keyword: String? = nil
+    ) {
         self.accountId = accountId
         self.phone = phone
         self.state = state
@@ -38,7 +48,47 @@ public struct ConsentChange: Sendable, Hashable {
         self.source = source
         self.name = name
         self.email = email
+        self.eventId = eventId
+        self.keyword = keyword
     }
+}
+
+/// How consent sources are written in ``ConsentChange/source`` and read back for people.
+public enum ConsentSource {
+    /// The customer texted a keyword Switchboard matched (`keyword:STOP`).
+    public static func keyword(_ keyword: ConsentKeyword) -> String { "keyword:\(keyword.providerType)" }
+    /// The provider's opt-out handling recognised the text (Twilio's `OptOutType`).
+    public static func providerKeyword(_ type: String) -> String { "provider-keyword:\(type.uppercased())" }
+    /// An agent wrote `#optout` in a reply.
+    public static let agentOptOut = "agent:#optout"
+    /// The provider refused a send because the recipient opted out there (21610).
+    public static func provider(code: Int) -> String { "provider:\(code)" }
+    /// A row of `switchboard consent import`, with the source the file gave.
+    public static func imported(_ source: String) -> String { "import:\(source)" }
+
+    /// The source in words, for notes and the CLI.
+    public static func describe(_ source: String) -> String {
+        if source.hasPrefix("keyword:") { return "texted \(source.dropFirst("keyword:".count))" }
+        if source.hasPrefix("provider-keyword:") { return "texted a \(source.dropFirst("provider-keyword:".count)) keyword the SMS provider recognised" }
+        if source == agentOptOut { return "an agent used #optout" }
+        if source.hasPrefix("provider:") { return "the carrier or SMS provider reported an opt-out" }
+        if source.hasPrefix("import:") { return "imported (\(source.dropFirst("import:".count)))" }
+        return "reported by \(source)"
+    }
+}
+
+/// One change in a subscriber's consent history.
+public struct ConsentRecord: Sendable, Hashable {
+    public var accountId: String
+    public var phone: String
+    public var state: ConsentState
+    /// When the change happened (the customer's text, the sign-up, the agent's reply).
+    public var at: Date
+    /// When Switchboard recorded it.
+    public var recordedAt: Date
+    public var source: String
+    public var eventId: String?
+    public var keyword: String?
 }
 
 /// What applying a consent change did.

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `switchboard accounts set <id> --<setting> <value>…`: changes settings after `add`, with the same checks. Workers
+/// pick the change up within `ACCOUNT_CACHE_TTL`.
+struct SetAccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change an account's settings (the same options and checks as add).",
+        discussion: "Only the settings given change. Workers see the change within ACCOUNT_CACHE_TTL (10 s by default)."
+    )
+
+    @Argument(help: "Account id.") var id: String
+    @OptionGroup var settings: AccountSettingsOptions
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard !settings.given.isEmpty else { throw ValidationError("give at least one setting to change (see --help)") }
+    }
+
+    func run() async throws {
+        let environment = try CLIEnvironment.load()
+        try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
+            guard var account = try await store.account(id: id) else { throw CLIError.notFound("no account \(id)") }
+            try settings.apply(to: &account.settings)
+            account.updatedAt = Date()
+            try await store.updateAccount(account)
+            StandardOutput.line("account \(id): set \(settings.given.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Testing
+
+@testable import Shared
+
+/// The circuit breaker's rules without a broker: when it opens, and which successes close it.
+@Suite("Circuit breaker")
+struct CircuitBreakerTests {
+    let now = ContinuousClock.now
+
+    @Test("opens after the threshold of one dependency's failures across accounts; a success that used it closes it")
+    func opensAndCloses() {
+        var breaker = CircuitBreaker(settings: .init(threshold: 3))
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == nil)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "b", now: now) == nil)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == .opened(.gorgias))
+        #expect(breaker.isOpen)
+        #expect(breaker.recordSuccess(account: "a", dependencies: [.gorgias, .store], now: now) == .closed)
+        #expect(!breaker.isOpen)
+    }
+
+    @Test("a success of a record that never calls the failing dependency neither closes its circuit nor resets its count")
+    func unrelatedSuccess() {
+        var breaker = CircuitBreaker(settings: .init(threshold: 2))
+        _ = breaker.recordFailure(dependency: .gorgias, account: "a", now: now)
+        #expect(breaker.recordSuccess(account: "a", dependencies: [.store, .sms], now: now) == nil)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "b", now: now) == .opened(.gorgias), "the count survived the STOP's success")
+        #expect(breaker.recordSuccess(account: "a", dependencies: [.store, .sms], now: now) == nil)
+        #expect(breaker.isOpen, "a STOP handled without Gorgias does not close Gorgias' circuit")
+    }
+
+    @Test("failures of one account alone never open it while other accounts are active")
+    func oneAccount() {
+        var breaker = CircuitBreaker(settings: .init(threshold: 2))
+        _ = breaker.recordSuccess(account: "other", now: now)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == nil)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == nil)
+        #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == nil)
+        #expect(!breaker.isOpen)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Ingress
+import Logging
+import Shared
+
+extension E2EFleet {
+    /// The webhook ingress running in this process against the fleet's broker and store, as `switchboard ingress`
+    /// does, with accounts registered to it (Gorgias HTTP integration and status callback).
+    public final class RunningIngress: Sendable {
+        public let url: String
+        let store: Store
+        let http: HTTPClient
+        let task: Task<Void, any Error>
+        let box: SecretBox
+
+        init(url: String, store: Store, http: HTTPClient, box: SecretBox, task: Task<Void, any Error>) {
+            self.url = url
+            self.store = store
+            self.http = http
+            self.box = box
+            self.task = task
+        }
+
+        /// Registers `account` with this ingress; returns its webhook URLs.
+        @discardableResult
+        public func register(_ account: TestAccount) async throws -> IngressRegistration.Endpoints {
+            try await IngressRegistration.connect(accountId: account.id, ingressURL: url, store: store, box: box, http: http)
+        }
+
+        public func stop() async {
+            task.cancel()
+            _ = try? await task.value
+            await http.shutdown()
+            await store.close()
+        }
+    }
+
+    /// Starts the ingress (accounts are read fresh on every call, so settings changes apply at once).
+    public func startIngress() async throws -> RunningIngress {
+        let store = try await Store.open(database, logger: Logger(label: "e2e-ingress"))
+        let box = try SecretBox(base64Key: secretKey)
+        let http = HTTPClient()
+        let directory = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
+        var logger = Logger(label: "e2e-ingress")
+        logger.logLevel = .critical
+        let ingress = IngressServer(configuration: .init(), accounts: directory, producer: broker.producer, logger: logger)
+        let task = Task { try await ingress.run() }
+        return RunningIngress(url: await ingress.url(), store: store, http: http, box: box, task: task)
+    }
+
+    /// A customer texts `body` to the account's number through the sandbox: Twilio's keyword engine runs there (when
+    /// the account's default opt-out handling is on) and the signed webhook goes to `endpoints.inbound`.
+    @discardableResult
+    public func customerTexts(_ test: TestAccount, from phone: String, _ body: String, to endpoints: IngressRegistration.Endpoints) async throws -> String {
+        let sent = try await sandbox.post("/sandbox/twilio/\(test.twilioSid)/inbound", [
+            "from": .string(phone), "to": .string(test.number), "body": .string(body), "url": .string(endpoints.inbound),
+        ])
+        return sent["sid"]?.stringValue ?? ""
+    }
+}

@@ -13,6 +13,7 @@ struct Switchboard: AsyncParsableCommand {
             LagCommand.self,
             IngressCommand.self,
             AccountsCommand.self,
+            ConsentCommand.self,
             ConversationsCommand.self,
             MigrateCommand.self,
             BrokerCommand.self,

@@ -3,8 +3,9 @@ import Sandbox
 import Shared
 
 /// The conversations `switchboard dev` plays through the real fleet: customers sign up and text in, threads grow,
-/// agents answer, a STOP, a HELP, an `#optout`, a reply that must not be sent, a delivery that fails, and a text
-/// after a ticket was closed. Every step waits for its visible outcome (in the sandbox or the store).
+/// agents answer, a STOP, a HELP, an `#optout`, a reply that must not be sent, a delivery that fails, a STOP while
+/// Gorgias is down, and a text after a ticket was closed. Every step waits for its visible outcome (in the sandbox or
+/// the store).
 struct DemoScenario {
     struct Customer: Sendable {
         var name: String
@@ -18,13 +19,15 @@ struct DemoScenario {
     static let eli = Customer(name: "Eli Novak", phone: "+15550101005")
     static let fay = Customer(name: "Fay Laurent", phone: "+15550101006")
     static let gus = Customer(name: "Gus Lindqvist", phone: "+15550101007")
+    static let hana = Customer(name: "Hana Sato", phone: "+15550101008")
     /// Everyone who signed up for texts (Dev only ever asks for HELP).
-    static let subscribers = [ava, ben, cleo, eli, fay, gus]
+    static let subscribers = [ava, ben, cleo, eli, fay, gus, hana]
 
-    /// What the sandbox must hold when the scenario is over.
+    /// What the sandbox must hold when the scenario is over. The demo account lets Twilio answer STOP, START and
+    /// HELP (its default opt-out handling), so those replies are Twilio's, not Switchboard's.
     static let expected = ScenarioCounts(
-        tickets: 7, openTickets: 4, customerMessages: 9, agentReplies: 6, internalNotes: 4,
-        textsReceived: 11, smsSent: 5, smsDelivered: 4, smsUndelivered: 1, providerAutoReplies: 1
+        tickets: 8, openTickets: 4, customerMessages: 10, agentReplies: 6, internalNotes: 5,
+        textsReceived: 13, smsSent: 4, smsDelivered: 3, smsUndelivered: 1, providerAutoReplies: 3
     )
 
     let fleet: LocalStack
@@ -32,7 +35,7 @@ struct DemoScenario {
     let progress: ScenarioProgress
 
     func run() async throws {
-        try await step("6 customers sign up for texts (sms.subscriptions)") {
+        try await step("7 customers sign up for texts (sms.subscriptions)") {
             let records = Self.subscribers.map { customer in
                 SubscriptionUpdate(
                     accountId: DemoAccount.id, phone: customer.phone, state: .subscribed, at: Date(), source: "signup-form",
@@ -43,13 +46,14 @@ struct DemoScenario {
         } until: {
             try await Self.subscribers.asyncAllSatisfy { try await consent(of: $0) == .subscribed }
         }
-        try await step("customers text in: 6 new tickets in Gorgias") {
+        try await step("customers text in: 7 new tickets in Gorgias") {
             try await text(Self.ava, "Hi! My order #1042 hasn't arrived yet.")
             try await text(Self.ben, "Do you ship to Canada?")
             try await text(Self.cleo, "Can I change the delivery address on my order?")
             try await text(Self.eli, "Is the blue hoodie back in stock?")
             try await text(Self.fay, "Hi, I'd like to return a jacket.")
             try await text(Self.gus, "This arrived damaged", media: "https://media.demo.example/damaged-mug.jpg")
+            try await text(Self.hana, "When does the winter sale start?")
         } until: {
             try await Self.subscribers.asyncAllSatisfy { try await ticket(of: $0) != nil }
         }
@@ -75,10 +79,10 @@ struct DemoScenario {
             let noted = try await notes(Self.cleo).count == 1
             return unsubscribed && noted
         }
-        try await step("Dev texts HELP: answered by SMS, no ticket") {
+        try await step("Dev texts HELP: Twilio answers it (the account leaves keyword replies to Twilio), no ticket") {
             try await text(Self.dev, "HELP")
         } until: {
-            try await sent(to: Self.dev) == 1
+            try await autoReplies(to: Self.dev) == 1
         }
         try await step("an agent writes #optout to Eli: unsubscribed, reply not sent, note") {
             try await reply(Self.eli, "Thanks Eli, I've removed you from our texts. #optout")
@@ -97,6 +101,19 @@ struct DemoScenario {
             try await reply(Self.fay, "Of course! Here's your return label: https://demo.example/r/8841")
         } until: {
             try await notes(Self.fay).count == 1
+        }
+        try await step("Gorgias goes down; Hana texts STOP: unsubscribed at once, Twilio confirms, nothing dead-lettered") {
+            try await setGorgiasDown(true)
+            try await text(Self.hana, "Stop")
+        } until: {
+            let unsubscribed = try await consent(of: Self.hana) == .unsubscribed
+            let confirmed = try await autoReplies(to: Self.hana) == 1
+            return unsubscribed && confirmed
+        }
+        try await step("Gorgias is back: the note on Hana's ticket follows and the ticket closes") {
+            try await setGorgiasDown(false)
+        } until: {
+            try await notes(Self.hana).count == 1
         }
         let first = try await ticket(of: Self.ava)
         try await step("Ava's ticket is closed, then she texts again: a new ticket opens") {
@@ -141,6 +158,13 @@ struct DemoScenario {
         try await fleet.control.post("/sandbox/twilio/\(DemoAccount.account.twilioSid)/inbound", .object(request))
     }
 
+    /// Every Gorgias call answered 503 (or none): the sandbox's fault switch.
+    private func setGorgiasDown(_ down: Bool) async throws {
+        guard case .object(var faults) = try await fleet.control.get("/sandbox/faults") else { return }
+        faults["gorgiasFailRate"] = .double(down ? 1 : 0)
+        try await fleet.control.post("/sandbox/faults", .object(faults))
+    }
+
     private func reply(_ customer: Customer, _ body: String) async throws {
         guard let ticket = try await ticket(of: customer) else { throw CLIError.failed("\(customer.name) has no ticket to reply on") }
         try await fleet.control.post("/sandbox/gorgias/\(DemoAccount.id)/tickets/\(ticket)/reply", ["body_text": .string(body)])
@@ -174,8 +198,8 @@ struct DemoScenario {
         try await fleet.control.get("/sandbox/twilio/\(DemoAccount.account.twilioSid)")["messages"]?.arrayValue ?? []
     }
 
-    private func sent(to customer: Customer) async throws -> Int {
-        try await sms().filter { $0["direction"] == "outbound-api" && $0["to"]?.stringValue == customer.phone }.count
+    private func autoReplies(to customer: Customer) async throws -> Int {
+        try await sms().filter { $0["direction"] == "outbound-reply" && $0["to"]?.stringValue == customer.phone }.count
     }
 
     private func delivered(to customers: [Customer]) async throws -> Bool {

@@ -71,7 +71,7 @@ struct ScenarioSummary: Codable {
             "Scenario finished in \(String(format: "%.0f", seconds)) s\(matches ? "" : " — the sandbox does NOT hold what the scenario expected").",
             "",
             "  Gorgias (helpdesk \(DemoAccount.id)):  \(c.tickets) tickets (\(c.openTickets) open, \(c.tickets - c.openTickets) closed), \(c.customerMessages) customer messages, \(c.agentReplies) agent replies, \(c.internalNotes) internal notes",
-            "  Twilio (number \(DemoAccount.number)):  \(c.textsReceived) texts received, \(c.smsSent) SMS sent by Switchboard (\(c.smsDelivered) delivered, \(c.smsUndelivered) undelivered), \(c.providerAutoReplies) STOP auto-reply by Twilio",
+            "  Twilio (number \(DemoAccount.number)):  \(c.textsReceived) texts received, \(c.smsSent) SMS sent by Switchboard (\(c.smsDelivered) delivered, \(c.smsUndelivered) undelivered), \(c.providerAutoReplies) STOP/HELP auto-replies by Twilio",
             "  Workers: " + recordsProcessed.keys.sorted().map { "\($0) \(recordsProcessed[$0]!) records" }.joined(separator: ", ") + "; \(deadLettered) dead-lettered",
         ]
         if !matches {

@@ -74,7 +74,9 @@ final class LocalStack: @unchecked Sendable {
         var gorgias: [String: JSONValue] = ["subdomain": .string(account.id)]
         if account.oauth { gorgias["oauthToken"] = .string(key) } else { gorgias["email"] = .string(account.email); gorgias["apiKey"] = .string(key) }
         try await control.post("/sandbox/gorgias/accounts", .object(gorgias))
-        try await control.post("/sandbox/twilio/accounts", ["accountSid": .string(account.twilioSid), "authToken": .string(token)])
+        try await control.post("/sandbox/twilio/accounts", [
+            "accountSid": .string(account.twilioSid), "authToken": .string(token), "defaultOptOutHandling": .bool(account.providerOptOutHandling),
+        ])
         let box = try SecretBox(base64Key: secretKey)
         let credentials = account.oauth ? AccountCredentials(gorgiasOAuthToken: key, smsAuthToken: token) : AccountCredentials(gorgiasAPIKey: key, smsAuthToken: token)
         try await store.createAccount(Account(
@@ -140,6 +142,8 @@ struct LocalAccount: Sendable {
     var number: String
     var oauth = false
     var settings: AccountSettings
+    /// The sandbox Twilio account's default opt-out handling (Twilio answers STOP, START and HELP itself).
+    var providerOptOutHandling = true
 
     var email: String { "ops@\(id).example" }
     /// `AC` and 32 hex-like characters derived from the id.

@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Shared",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,8 +121,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Sandbox", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Sandbox", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FaultTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadInputTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),

@@ -11,10 +11,12 @@ import Shared
 struct TextImporter: Sendable {
     let store: Store
     let customers: CustomerResolver
+    let media: MediaImporter
 
     init(store: Store) {
         self.store = store
         self.customers = CustomerResolver(store: store)
+        self.media = MediaImporter(store: store)
     }
 
     enum Target: Equatable {
@@ -24,19 +26,37 @@ struct TextImporter: Sendable {
     }
 
     /// Imports `text`; returns where it went, in words (for the handler's log line).
+    ///
+    /// Merges in Gorgias are followed: a conversation's customer that Gorgias no longer has (merged into another) is
+    /// found again by phone and the text retried once; a current ticket that is gone (merged into another, or
+    /// deleted) gives way to the customer's surviving open ticket, else to a new one.
     @discardableResult
     func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
         let account = entry.account
-        let conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
+        var conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
         let effect = "import:\(text.messageSid)"
         let previous = try await store.beginEffect(accountId: account.id, key: effect)
         if previous?.state == .done { return "already imported" }
         let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
-        let message = Self.message(text, customerId: customerId)
+        do {
+            return try await deliver(text, conversation: conversation, customerId: customerId, retried: previous != nil, entry: entry)
+        } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
+            guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
+            try await store.forgetConversationCustomer(conversationId: conversation.id)
+            conversation.customerId = nil
+            let current = try await customers.customerId(for: conversation, text: text, entry: entry)
+            return try await deliver(text, conversation: conversation, customerId: current, retried: true, entry: entry) + " (its customer was merged)"
+        }
+    }
+
+    private func deliver(_ text: InboundText, conversation: Conversation, customerId: Int64, retried: Bool, entry: AccountDirectory.Entry) async throws -> String {
+        let account = entry.account
+        let effect = "import:\(text.messageSid)"
+        let message = Self.message(text, customerId: customerId, media: try await media.importMedia(text, entry: entry))
         var target = try await chooseTarget(conversation, account: account)
         if target != .newTicket {
             let ticketId = Self.ticketId(target)
-            if previous != nil, let found = try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == text.messageSid }) {
+            if retried, let found = try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == text.messageSid }) {
                 try await finish(effect, reference: found.id, conversation: conversation, at: text.receivedAt)
                 return "found on ticket \(ticketId) after a retry"
             }
@@ -50,7 +70,18 @@ struct TextImporter: Sendable {
                 try await finish(effect, reference: created.id, conversation: conversation, at: text.receivedAt)
                 return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
             } catch let error as GorgiasError where error.isNotFound {
-                // The ticket was deleted in Gorgias: forget it and open a new one.
+                guard try await Self.isGone({ _ = try await entry.gorgias.ticket(id: ticketId) }) else { throw error }
+                if let surviving = try await entry.gorgias.tickets(customerId: customerId).first(where: { $0.id != ticketId && $0.status == "open" }) {
+                    // Merged into another ticket of the customer: the conversation follows it.
+                    try await store.attachTicket(
+                        conversationId: conversation.id, accountId: account.id, ticketId: surviving.id,
+                        openedAt: surviving.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
+                    )
+                    let created = try await entry.gorgias.createMessage(ticketId: surviving.id, message)
+                    try await finish(effect, reference: created.id, conversation: conversation, at: text.receivedAt)
+                    return "threaded onto ticket \(surviving.id), which ticket \(ticketId) was merged into"
+                }
+                // Deleted: forget it and open a new one.
                 _ = try await store.applyTicketStatus(TicketStatusChange(accountId: account.id, ticketId: ticketId, status: .closed, snoozedUntil: nil, updatedAt: Date()))
                 target = .newTicket
             }
@@ -58,7 +89,7 @@ struct TextImporter: Sendable {
         let number = conversation.ticketCount + 1
         let externalId = "conv:\(conversation.id):\(number)"
         let ticket: GorgiasTicket
-        if previous != nil, let found = try await entry.gorgias.ticket(externalId: externalId) {
+        if retried, let found = try await entry.gorgias.ticket(externalId: externalId) {
             ticket = found
         } else {
             let name = text.customer.name
@@ -68,9 +99,22 @@ struct TextImporter: Sendable {
                 customer: GorgiasPersonRef(id: customerId), tags: [["name": "sms"]], messages: [message]
             ))
         }
-        try await store.attachTicket(conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: text.receivedAt)
+        // Stamped with Gorgias' own time, so its later status changes compare on one clock.
+        let openedAt = ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
+        try await store.attachTicket(conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
         try await finish(effect, reference: ticket.id, conversation: conversation, at: text.receivedAt)
         return "new ticket \(ticket.id)"
+    }
+
+    /// Whether Gorgias no longer has what `read` fetches (one call, made only after a refusal: a 404 on a message may
+    /// be about its sender, a 400 on a ticket about its customer).
+    static func isGone(_ read: () async throws -> Void) async throws -> Bool {
+        do {
+            try await read()
+            return false
+        } catch let error as GorgiasError where error.isNotFound {
+            return true
+        }
     }
 
     private static func ticketId(_ target: Target) -> Int64 {
@@ -85,13 +129,14 @@ struct TextImporter: Sendable {
         try await store.touchConversation(conversationId: conversation.id, at: at)
     }
 
-    /// Where this text goes: the open (or snoozed) ticket; for a closed one, a new ticket, or reopening it within the
-    /// account's window when its policy says so.
+    /// Where this text goes: the open or snoozed ticket (a snooze that has ended, by the text's own time or any other,
+    /// means Gorgias reopened it: the text threads onto it); for a closed one, a new ticket, or reopening it within
+    /// the account's window when its policy says so.
     func chooseTarget(_ conversation: Conversation, account: Account) async throws -> Target {
         guard let ticketId = conversation.currentTicketId, let ticket = try await store.ticket(accountId: account.id, ticketId: ticketId) else {
             return .newTicket
         }
-        if ticket.status == .open || ticket.isSnoozed { return .thread(ticketId) }
+        if ticket.isActive { return .thread(ticketId) }
         switch account.settings.closedTicketPolicy {
         case .new:
             return .newTicket
@@ -101,17 +146,14 @@ struct TextImporter: Sendable {
         }
     }
 
-    /// The Gorgias message for a text: from the customer, already sent; images as attachments, other media listed.
-    static func message(_ text: InboundText, customerId: Int64) -> GorgiasNewMessage {
-        let images = text.media.filter { Self.imageTypes.contains($0.contentType.lowercased()) }
-        let others = text.media.filter { !Self.imageTypes.contains($0.contentType.lowercased()) }
+    /// The Gorgias message for a text: from the customer, already sent; its media as the attachments they became
+    /// (``MediaImporter``), or lines saying why not.
+    static func message(_ text: InboundText, customerId: Int64, media: [MediaImporter.Imported]) -> GorgiasNewMessage {
         var body = text.body
-        for item in others {
-            body += (body.isEmpty ? "" : "\n") + "[Attachment \(item.contentType): \(item.url)]"
+        for line in media.compactMap(\.line) {
+            body += (body.isEmpty ? "" : "\n") + line
         }
-        let attachments = images.enumerated().map { index, item in
-            GorgiasAttachment(url: item.url, name: "image-\(index + 1).\(item.contentType.split(separator: "/").last ?? "jpg")", contentType: item.contentType)
-        }
+        let attachments = media.compactMap(\.attachment)
         return GorgiasNewMessage(
             channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customerId),
             source: GorgiasMessageSource(type: "sms", from: GorgiasAddress(address: text.from), to: [GorgiasAddress(address: text.to)]),
@@ -120,5 +162,4 @@ struct TextImporter: Sendable {
         )
     }
 
-    static let imageTypes: Set<String> = ["image/png", "image/jpeg", "image/jpg", "image/gif"]
 }

@@ -47,11 +47,18 @@ public enum IngressRegistration {
         return endpoints
     }
 
-    /// Removes the account's Gorgias integration, if one is registered, and forgets it.
+    /// Removes the account's Gorgias integration, if one is registered, and forgets it. The integration secret is
+    /// replaced by a new one nobody has, so a request made with the old secret (or the old integration, if Gorgias
+    /// kept it) no longer authenticates; reconnecting registers a fresh one.
     public static func disconnect(accountId: String, store: Store, box: SecretBox, http: HTTPClient) async throws {
-        guard var account = try await store.account(id: accountId), account.gorgiasIntegrationId != nil else { return }
-        try await removeIntegration(of: account, box: box, http: http)
-        account.gorgiasIntegrationId = nil
+        guard var account = try await store.account(id: accountId) else { return }
+        if account.gorgiasIntegrationId != nil {
+            try await removeIntegration(of: account, box: box, http: http)
+            account.gorgiasIntegrationId = nil
+        }
+        var credentials = try account.credentials(box)
+        credentials.integrationSecret = AccountCredentials.newSecret()
+        account.sealedCredentials = try credentials.sealed(box)
         account.updatedAt = Date()
         try await store.updateAccount(account)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -8,35 +9,73 @@ import Shared
 import Synchronization
 
 /// Receives the providers' webhooks and produces Switchboard events:
-/// - `POST /twilio/inbound/{account}`: inbound SMS (X-Twilio-Signature checked with the account's token) → `sms.inbound`
+/// - `POST /twilio/inbound/{account}`: inbound SMS (X-Twilio-Signature checked with the account's token) →
+///   `sms.inbound`, or `sms.consent` for a consent keyword
 /// - `POST /twilio/status/{account}`: status callbacks (signed likewise) → `sms.delivery-status`
 /// - `POST /gorgias/events/{account}?k=…`: the HTTP integration (secret in the `X-Switchboard-Secret` header or `k`)
 ///   → `helpdesk.replies` or `helpdesk.ticket-status`
 ///
+/// It faces the internet, so it checks what it can before reading a body: the account id's form and existence and
+/// the credential the request presents; an unknown account and a failed check get the same 403. Bodies are capped
+/// at what the providers send (``maximumBodyBytes``) and must arrive within ``Configuration/readTimeout``; idle
+/// connections close after ``Configuration/idleTimeout``; at most ``Configuration/maximumConnections`` are open.
+///
 /// Answers as soon as the event is acknowledged by Kafka; events it does not use still get 200 (Gorgias disables an
-/// integration after 100 failed calls); a Kafka failure answers 503 so the provider retries.
+/// integration after 100 failed calls); a Kafka failure answers 503 so the provider retries. A retried delivery
+/// carries the first delivery's time (``WebhookReceipts``), so it is a duplicate, never a conflicting event.
 public final class IngressServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         public var port = 0
-        /// The public base URL providers call (Twilio signs the exact URL it called); nil: from the Host header.
+        /// The public base URL providers call (Twilio signs the exact URL it called); nil: from the Host header, or
+        /// from `X-Forwarded-Proto`/`X-Forwarded-Host` sent by a trusted proxy.
         public var publicURL: String?
+        /// Addresses or CIDR blocks of reverse proxies whose `X-Forwarded-*` headers count.
+        public var trustedProxies: [String] = []
+        public var idleTimeout: Duration = .seconds(30)
+        public var readTimeout: Duration = .seconds(10)
+        public var maximumConnections = 1024
 
         public init() {}
+
+        /// A non-loopback listener without a public URL would sign against whatever Host a request names; refuse it.
+        public func validate() throws {
+            let loopback = ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
+            if !loopback && publicURL == nil {
+                throw ConfigurationError(
+                    setting: "--public-url",
+                    reason: "listening on \(host) needs the public URL providers call (Twilio signatures are computed against it)"
+                )
+            }
+            if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                throw ConfigurationError(setting: "--public-url", reason: "must be an http(s) URL")
+            }
+            if let bad = trustedProxies.first(where: { PublicURL.ProxyAddress($0) == nil }) {
+                throw ConfigurationError(setting: "--trusted-proxy", reason: "\(bad) is not an IP address or CIDR block")
+            }
+        }
     }
+
+    /// The largest webhook body accepted: Twilio's inbound form (1,600 characters of body, ten media URLs) and
+    /// Gorgias' rendered template are a few KiB.
+    public static let maximumBodyBytes = 64 * 1024
 
     let configuration: Configuration
     let accounts: AccountDirectory
     let producer: any RecordProducing
+    let receipts: any WebhookReceipts
     let logger: Logger
+    private let publicURL: PublicURL
     private let port = Atomic<Int>(0)
     private let listening = AsyncEvent()
 
-    public init(configuration: Configuration, accounts: AccountDirectory, producer: any RecordProducing, logger: Logger) {
+    public init(configuration: Configuration, accounts: AccountDirectory, producer: any RecordProducing, receipts: any WebhookReceipts, logger: Logger) {
         self.configuration = configuration
         self.accounts = accounts
         self.producer = producer
+        self.receipts = receipts
         self.logger = logger
+        self.publicURL = PublicURL(configured: configuration.publicURL, trustedProxies: configuration.trustedProxies.compactMap(PublicURL.ProxyAddress.init))
     }
 
     /// The base URL once listening.
@@ -46,20 +85,35 @@ public final class IngressServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let router = Router()
+        try configuration.validate()
+        let router = Router(context: IngressRequestContext.self)
         router.post("twilio/inbound/:account") { request, context in
-            try await self.twilio(request, context) { entry, form in
-                try WebhookTranslator.inboundText(accountId: entry.account.id, form: form, extraKeywords: entry.account.settings.extraKeywords)
-            }
+            try await self.twilio(request, context) { entry, form, firstSeen in
+                try WebhookTranslator.inboundText(
+                    accountId: entry.account.id, form: form, receivedAt: firstSeen, extraKeywords: entry.account.settings.extraKeywords,
+                    mediaAllowed: { MediaAddress.isAcceptable($0, providerBaseURL: entry.account.smsBaseURL) }
+                )
+            } receiptKey: { form in WebhookTranslator.Fields(form)["MessageSid"].map { "twilio:inbound:\($0)" } }
         }
         router.post("twilio/status/:account") { request, context in
-            try await self.twilio(request, context) { entry, form in try WebhookTranslator.deliveryStatus(accountId: entry.account.id, form: form) }
+            try await self.twilio(request, context) { entry, form, firstSeen in
+                try WebhookTranslator.deliveryStatus(accountId: entry.account.id, form: form, at: firstSeen)
+            } receiptKey: { form in
+                let fields = WebhookTranslator.Fields(form)
+                return fields["MessageSid"].map { "twilio:status:\($0):\(fields["MessageStatus"] ?? "")" }
+            }
         }
         router.post("gorgias/events/:account") { request, context in try await self.gorgias(request, context) }
         router.get("healthz") { _, _ in Response(status: .ok) }
+        var http1 = HTTP1Channel.Configuration()
+        http1.idleTimeout = .milliseconds(configuration.idleTimeout.milliseconds)
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            server: .http1(configuration: http1),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections, logger: logger)
+            ),
             onServerRunning: { [self] channel in
                 port.store(channel.localAddress?.port ?? configuration.port, ordering: .relaxed)
                 listening.signal()
@@ -70,19 +124,32 @@ public final class IngressServer: Service, Sendable {
     }
 
     private func twilio(
-        _ request: Request, _ context: BasicRequestContext, translate: (AccountDirectory.Entry, [(String, String)]) throws -> OutgoingRecord
+        _ request: Request, _ context: IngressRequestContext,
+        translate: (AccountDirectory.Entry, [(String, String)], Date) throws -> OutgoingRecord,
+        receiptKey: ([(String, String)]) -> String?
     ) async throws -> Response {
-        let accountId = context.parameters.get("account") ?? ""
-        let body = try await Self.body(request)
+        // Before the body: a known account and a signature to check.
+        guard let entry = try await accounts.entry(context.parameters.get("account") ?? ""),
+            let signature = request.headers[HTTPField.Name("X-Twilio-Signature")!], !signature.isEmpty
+        else { return Self.forbidden }
+        let body: [UInt8]
+        switch await read(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let refusal): return refusal.response
+        }
         let form = FormEncoding.decode(String(decoding: body, as: UTF8.self))
-        guard let entry = try await accounts.entry(accountId) else { return Self.status(404) }
-        let url = publicURL(for: request)
-        guard TwilioSignature.isValid(signature: request.headers[HTTPField.Name("X-Twilio-Signature")!] ?? "", url: url, parameters: form, authToken: entry.credentials.smsAuthToken) else {
-            logger.warning("rejected a Twilio webhook with a bad signature", metadata: [LogKeys.accountId: "\(accountId)"])
-            return Self.status(403)
+        let url = publicURL.url(
+            uri: request.uri.description, host: request.head.authority, peer: context.remoteAddress,
+            forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], forwardedHost: request.headers[HTTPField.Name("X-Forwarded-Host")!],
+            listening: "\(configuration.host):\(port.load(ordering: .relaxed))"
+        )
+        guard TwilioSignature.isValid(signature: signature, url: url, parameters: form, authToken: entry.credentials.smsAuthToken) else {
+            logger.warning("rejected a Twilio webhook with a bad signature", metadata: [LogKeys.accountId: "\(entry.account.id)"])
+            return Self.forbidden
         }
         do {
-            try await producer.send(try translate(entry, form))
+            let firstSeen = try await receiptKey(form).asyncMap { try await receipts.firstSeen(accountId: entry.account.id, key: $0, now: Date()) } ?? Date()
+            try await producer.send(try translate(entry, form, firstSeen))
         } catch let error as WebhookError {
             return Self.status(400, error.description)
         } catch {
@@ -94,18 +161,26 @@ public final class IngressServer: Service, Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
     }
 
-    private func gorgias(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let accountId = context.parameters.get("account") ?? ""
-        let body = try await Self.body(request)
-        guard let entry = try await accounts.entry(accountId), let secret = entry.credentials.integrationSecret else { return Self.status(404) }
-        let presented = request.headers[HTTPField.Name("X-Switchboard-Secret")!]
+    private func gorgias(_ request: Request, _ context: IngressRequestContext) async throws -> Response {
+        guard let entry = try await accounts.entry(context.parameters.get("account") ?? ""), let secret = entry.credentials.integrationSecret else {
+            return Self.forbidden
+        }
+        let presented = request.headers[HTTPField.Name(IngressRegistration.secretHeader)!]
             ?? FormEncoding.decode(request.uri.query ?? "").first { $0.0 == "k" }?.1 ?? ""
         guard TwilioSignature.constantTimeEqual(presented, secret) else {
-            logger.warning("rejected a Gorgias webhook with a bad secret", metadata: [LogKeys.accountId: "\(accountId)"])
-            return Self.status(403)
+            logger.warning("rejected a Gorgias webhook with a bad secret", metadata: [LogKeys.accountId: "\(entry.account.id)"])
+            return Self.forbidden
+        }
+        let body: [UInt8]
+        switch await read(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let refusal): return refusal.response
         }
         do {
-            guard let json = try? JSONParser.parse(body), let record = try WebhookTranslator.gorgiasEvent(accountId: accountId, body: json) else {
+            guard let json = try? JSONParser.parse(body) else { return Self.status(200, "ignored") }
+            let key = WebhookTranslator.gorgiasReceiptKey(json, body: body)
+            let firstSeen = try await receipts.firstSeen(accountId: entry.account.id, key: key, now: Date())
+            guard let record = try WebhookTranslator.gorgiasEvent(accountId: entry.account.id, body: json, receivedAt: firstSeen) else {
                 return Self.status(200, "ignored")
             }
             try await producer.send(record)
@@ -118,18 +193,49 @@ public final class IngressServer: Service, Sendable {
         return Self.status(200)
     }
 
-    /// The URL the provider called, as it signed it.
-    private func publicURL(for request: Request) -> String {
-        let base = configuration.publicURL ?? "http://\(request.head.authority ?? "\(configuration.host):\(port.load(ordering: .relaxed))")"
-        return base + request.uri.description
+    /// Why a body was not read.
+    private struct Refusal: Error {
+        var response: Response
     }
 
-    private static func body(_ request: Request) async throws -> [UInt8] {
-        var buffer = try await request.body.collect(upTo: 1024 * 1024)
-        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    /// The body, refused when it is over ``maximumBodyBytes`` (413) or does not arrive within the read timeout (408).
+    private func read(_ request: Request) async -> Result<[UInt8], Refusal> {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodyBytes {
+            return .failure(Refusal(response: Self.status(413, "body too large")))
+        }
+        let timeout = configuration.readTimeout
+        do {
+            return .success(try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                group.addTask {
+                    var buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
+                    return buffer.readBytes(length: buffer.readableBytes) ?? []
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let bytes = first else { throw Refusal(response: Self.status(408, "body not received in time")) }
+                return bytes
+            })
+        } catch let refusal as Refusal {
+            return .failure(refusal)
+        } catch {
+            return .failure(Refusal(response: Self.status(413, "body too large")))
+        }
     }
+
+    /// The same answer for an unknown account, a missing credential and a wrong one.
+    private static var forbidden: Response { status(403, "forbidden") }
 
     private static func status(_ code: Int, _ text: String = "") -> Response {
         Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension Optional where Wrapped: Sendable {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -2,13 +2,17 @@ import Foundation
 import Shared
 
 /// Turns provider webhooks into Switchboard events (architecture §1: the upstream systems feeding the topics).
-/// Event ids are derived from the provider's ids, so a webhook delivered twice becomes the same event twice, which
-/// the workers' ledger skips.
+/// Event ids are derived from the provider's ids, and every time in an event is the provider's own or the first
+/// time the ingress saw the delivery (``WebhookReceipts``), so a webhook delivered twice becomes the same event
+/// twice, byte for byte, which the workers' ledger skips.
 public enum WebhookTranslator {
     /// A Twilio inbound-message webhook → `sms.message.received`, on `sms.consent` when it is a consent keyword by
     /// the provider's `OptOutType` or the account's vocabulary (`extraKeywords`), else on `sms.inbound`.
+    /// Media URLs that fail `mediaAllowed` (the ingress allows https to public hosts and the account's own provider
+    /// host) refuse the webhook.
     public static func inboundText(
-        accountId: String, form: [(String, String)], receivedAt: Date = Date(), extraKeywords: ConsentKeyword.Vocabulary = .none
+        accountId: String, form: [(String, String)], receivedAt: Date = Date(), extraKeywords: ConsentKeyword.Vocabulary = .none,
+        mediaAllowed: (String) -> Bool = { _ in true }
     ) throws -> OutgoingRecord {
         let fields = Fields(form)
         let sid = try fields.required("MessageSid")
@@ -16,6 +20,9 @@ public enum WebhookTranslator {
         let media = (0..<min(count, 10)).compactMap { index -> InboundText.Media? in
             guard let url = fields["MediaUrl\(index)"] else { return nil }
             return InboundText.Media(url: url, contentType: fields["MediaContentType\(index)"] ?? "application/octet-stream")
+        }
+        if let refused = media.first(where: { !mediaAllowed($0.url) }) {
+            throw WebhookError("MediaUrl \(refused.url.prefix(80)) is not an https URL of a public host")
         }
         let text = InboundText(
             accountId: accountId, messageSid: sid, from: try fields.required("From"), to: try fields.required("To"),
@@ -53,7 +60,7 @@ public enum WebhookTranslator {
                 via: text(body["message_via"]), senderId: text(body["sender_id"]).flatMap { Int64($0) }
             )
             return message.record(id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)", time: receivedAt)
-        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created":
+        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created", "ticket-self-unsnoozed", "ticket_self_unsnoozed":
             guard let status = text(body["ticket_status"]).flatMap(TicketStatus.init(rawValue:)) else { return nil }
             let updatedAt = text(body["updated"]).flatMap(GorgiasDate.parse) ?? receivedAt
             let update = TicketUpdate(
@@ -64,6 +71,16 @@ public enum WebhookTranslator {
         default:
             return nil
         }
+    }
+
+    /// What identifies a Gorgias delivery for ``WebhookReceipts``: the event id Gorgias renders, else the message or
+    /// the ticket and its update time, else the body itself.
+    public static func gorgiasReceiptKey(_ body: JSONValue, body bytes: [UInt8]) -> String {
+        if let event = text(body["event_id"]) { return "gorgias:event:\(event.prefix(200))" }
+        let ticket = text(body["ticket_id"]) ?? "-"
+        if let message = text(body["message_id"]) { return "gorgias:message:\(ticket.prefix(40)):\(message.prefix(40))" }
+        if let updated = text(body["updated"]) { return "gorgias:ticket:\(ticket.prefix(40)):\(updated.prefix(64))" }
+        return "gorgias:body:" + SHA256Digest.hex(bytes).prefix(32)
     }
 
     /// A templated value as text; Jinja renders missing values as `None`.

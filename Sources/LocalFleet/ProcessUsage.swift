@@ -4,6 +4,8 @@ import Foundation
 public struct ProcessUsage: Codable, Sendable {
     public var cpuSeconds: Double
     public var peakRSSMiB: Double
+    /// Resident memory right now.
+    public var rssMiB: Double = 0
 
     /// The usage of `pid` so far; nil when the process is gone.
     public static func of(_ pid: Int32) -> ProcessUsage? {
@@ -17,6 +19,8 @@ public struct ProcessUsage: Codable, Sendable {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let peakKiB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?
             .split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return ProcessUsage(cpuSeconds: (user + system) / ticks, peakRSSMiB: (peakKiB / 1024 * 10).rounded() / 10)
+        let currentKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+            .split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return ProcessUsage(cpuSeconds: (user + system) / ticks, peakRSSMiB: (peakKiB / 1024 * 10).rounded() / 10, rssMiB: currentKiB / 1024)
     }
 }

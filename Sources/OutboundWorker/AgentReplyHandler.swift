@@ -11,12 +11,14 @@ struct AgentReplyHandler: EventHandler {
     let store: Store
     let sender: ReplySender
     let optOut: AgentOptOut
+    let merged: MergedTicketFinder
 
     init(accounts: AccountDirectory, store: Store) {
         self.accounts = accounts
         self.store = store
         self.sender = ReplySender(store: store)
         self.optOut = AgentOptOut(store: store)
+        self.merged = MergedTicketFinder(store: store)
     }
 
     func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
@@ -25,9 +27,11 @@ struct AgentReplyHandler: EventHandler {
         guard entry.account.status == .connected else { return .ignored("account \(reply.accountId) is disconnected") }
         if reply.fromAgent == false { return .ignored("a customer message, not an agent reply") }
         if reply.channel == "internal-note" || reply.isPublic == false { return .ignored("an internal note") }
-        guard let conversation = try await store.conversation(accountId: reply.accountId, ticketId: reply.ticketId) else {
+        let known = try await store.conversation(accountId: reply.accountId, ticketId: reply.ticketId)
+        guard let conversation = try await known.asyncOr({ try await merged.conversation(for: reply, entry: entry) }) else {
             return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
         }
+        if known == nil { context.logger.info("ticket joined its conversation after a merge in Gorgias", metadata: ["ticket": "\(reply.ticketId)"]) }
         let message = try await entry.gorgias.message(ticketId: reply.ticketId, id: reply.messageId)
         if case .ignore(let reason) = ReplyClassifier.classify(message, settings: entry.account.settings) {
             return .ignored(reason)
@@ -59,4 +63,12 @@ struct ReplyJob: Sendable {
 
     /// The note key for this reply and a kind of note.
     func noteKey(_ kind: String) -> String { "note:\(eventId):\(kind)" }
+}
+
+extension Optional where Wrapped: Sendable {
+    /// This value, or the one `fallback` finds when there is none.
+    func asyncOr(_ fallback: () async throws -> Wrapped?) async rethrows -> Wrapped? {
+        if let self { return self }
+        return try await fallback()
+    }
 }

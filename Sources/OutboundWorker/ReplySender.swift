@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Shared
 
@@ -50,8 +49,11 @@ struct ReplySender: Sendable {
                 }
                 return .alreadySent
             }
+            let reconciler = SMSReconciler(sms: job.entry.sms, store: store, accountId: account.id)
             if let started = record.sendStartedAt,
-                let sent = try await SMSReconciler.findSent(job.entry.sms, to: job.phone, body: job.content.text, since: started.addingTimeInterval(-5))
+                let sent = try await reconciler.findSent(
+                    to: job.phone, sender: account.smsSender, body: job.content.text, mediaCount: job.content.mediaURLs.count, attemptedAt: started
+                )
             {
                 try await recordSent(job, record: record, sid: sent.sid, providerSegments: sent.segments)
                 try await noteUnsupported(job)
@@ -107,7 +109,12 @@ struct ReplySender: Sendable {
 
     private func recordSent(_ job: ReplyJob, record: OutboundMessage, sid: String, providerSegments: Int?) async throws {
         let segments = providerSegments.flatMap { $0 > 0 ? $0 : nil } ?? SMSSegments.count(job.content.text).segments
-        try await store.advanceOutbound(id: record.id, to: .sent, providerSid: sid, segments: segments)
+        do {
+            try await store.advanceOutbound(id: record.id, to: .sent, providerSid: sid, segments: segments)
+        } catch let error as StoreError where error.code == .constraint {
+            // Another reply claimed this message between our look and our claim: look again on the retry.
+            throw ProcessingFailure.transient("sms.claimed_by_another_reply", "the provider message was claimed by another reply meanwhile", dependency: .store)
+        }
     }
 
     /// The provider refused for good: 21610 means the recipient opted out there, so the subscriber is unsubscribed.
@@ -137,7 +144,6 @@ struct ReplySender: Sendable {
     }
 
     static func digest(_ content: ReplyContent) -> String {
-        let bytes = Array((content.text + "\u{0}" + content.mediaURLs.joined(separator: "\u{0}")).utf8)
-        return SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined()
+        String(SHA256Digest.hex(Array((content.text + "\u{0}" + content.mediaURLs.joined(separator: "\u{0}")).utf8)).prefix(32))
     }
 }

@@ -39,11 +39,12 @@ enum GorgiasSimulator {
     ) -> (SandboxReply, [WebhookJob]) {
         account.callsByOperation[operation(method, path), default: 0] += 1
         switch (method, path.count, path.first) {
-        case ("GET", 1, "customers"): return (listCustomers(query, account), [])
+        case ("GET", 1, "customers"): return (listCustomers(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
+        case ("PUT", 2, "customers") where path[1] == "merge": return mergeCustomers(body, &account, &state)
         case ("POST", 1, "customers"): return (createCustomer(body, &account, &state), [])
         case ("GET", 2, "customers"): return (withId(path[1]) { getCustomer($0, account) }, [])
-        case ("PUT", 2, "customers"): return (withId(path[1]) { updateCustomer($0, body, &account) }, [])
-        case ("GET", 1, "tickets"): return (listTickets(query, account), [])
+        case ("PUT", 2, "customers"): return (withId(path[1]) { updateCustomer($0, body, &account, now: state.gorgiasNow) }, [])
+        case ("GET", 1, "tickets"): return (listTickets(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
         case ("POST", 1, "tickets"): return createTicket(body, &account, &state)
         case ("GET", 2, "tickets"): return (withId(path[1]) { getTicket($0, account) }, [])
         case ("PUT", 2, "tickets"):
@@ -104,8 +105,11 @@ enum GorgiasSimulator {
 
     // MARK: Customers
 
-    static func listCustomers(_ query: [String: String], _ account: GorgiasAccount) -> SandboxReply {
+    /// Filters by `external_id`, `email`, `name`, `channel_type`+`channel_address`, except those in `ignoring` (a
+    /// real account that ignores a filter returns everyone).
+    static func listCustomers(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = []) -> SandboxReply {
         var customers = account.customers
+        let query = query.filter { !ignoring.contains($0.key) && !(ignoring.contains("channel_address") && $0.key == "channel_type") }
         if let externalId = query["external_id"] { customers = customers.filter { $0["external_id"]?.stringValue == externalId } }
         if let email = query["email"] { customers = customers.filter { $0["email"]?.stringValue?.lowercased() == email.lowercased() } }
         if let name = query["name"] { customers = customers.filter { $0["name"]?.stringValue == name } }
@@ -125,7 +129,7 @@ enum GorgiasSimulator {
         if let email = body["email"]?.stringValue, account.customers.contains(where: { $0["email"]?.stringValue?.lowercased() == email.lowercased() }) {
             return .gorgiasError(409, "Email already used by another customer.")
         }
-        let now = SandboxTime.gorgias()
+        let now = state.gorgiasNow
         let id = state.allocateId()
         var channels: [JSONValue] = []
         for channel in body["channels"]?.arrayValue ?? [] {
@@ -156,23 +160,66 @@ enum GorgiasSimulator {
     }
 
     /// Partial update; sending `channels` replaces them all (as documented).
-    static func updateCustomer(_ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount) -> SandboxReply {
+    static func updateCustomer(_ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, now: String) -> SandboxReply {
         guard let index = account.customerIndex(id) else { return .gorgiasError(404, "Resource not found.") }
         guard let fields = body?.objectValue, case .object(var customer) = account.customers[index] else { return .gorgiasError(400, "Invalid JSON body") }
         for (key, value) in fields where ["name", "email", "external_id", "note", "language", "timezone", "channels", "meta"].contains(key) {
             customer[key] = value
         }
-        customer["updated_datetime"] = .string(SandboxTime.gorgias())
+        customer["updated_datetime"] = .string(now)
         account.customers[index] = .object(customer)
         return .json(200, .object(customer))
+    }
+
+    /// `PUT /api/customers/merge {source_id, target_id}` (external-apis.md §1.6): the target gains the source's
+    /// channels and tickets; the source is gone (404 afterwards), its `external_id` with it.
+    static func mergeCustomers(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+        guard let source = body?["source_id"]?.intValue, let target = body?["target_id"]?.intValue, source != target,
+            let sourceIndex = account.customerIndex(source), let targetIndex = account.customerIndex(target),
+            case .object(var merged) = account.customers[targetIndex]
+        else { return (.gorgiasError(400, "Invalid parameters", data: ["source_id": ["Two different existing customers are required."]]), []) }
+        let moved = account.customers[sourceIndex]["channels"]?.arrayValue ?? []
+        merged["channels"] = .array((merged["channels"]?.arrayValue ?? []) + moved)
+        merged["updated_datetime"] = .string(state.gorgiasNow)
+        account.customers[targetIndex] = .object(merged)
+        account.customers.remove(at: sourceIndex)
+        for index in account.tickets.indices where account.tickets[index]["customer"]?["id"]?.intValue == source {
+            if case .object(var ticket) = account.tickets[index] {
+                ticket["customer"] = customerSummary(.object(merged))
+                account.tickets[index] = .object(ticket)
+            }
+        }
+        return (.json(200, .object(merged)), [])
+    }
+
+    /// Merges ticket `source` into `target`, as an agent does in Gorgias: the messages move to the target, the source
+    /// is gone (404 afterwards), and the target's integrations hear of the update.
+    static func mergeTickets(source: Int64, target: Int64, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+        guard source != target, let sourceIndex = account.ticketIndex(source), account.ticketIndex(target) != nil else {
+            return (.gorgiasError(400, "Two different existing tickets are required."), [])
+        }
+        let moved = account.tickets[sourceIndex]["messages"]?.arrayValue ?? []
+        account.tickets.remove(at: sourceIndex)
+        let targetIndex = account.ticketIndex(target)!
+        guard case .object(var ticket) = account.tickets[targetIndex] else { return (.gorgiasError(500, "corrupt ticket"), []) }
+        let messages = ((ticket["messages"]?.arrayValue ?? []) + moved).sorted {
+            ($0["created_datetime"]?.stringValue ?? "") < ($1["created_datetime"]?.stringValue ?? "")
+        }
+        ticket["messages"] = .array(messages)
+        ticket["messages_count"] = .int(Int64(messages.count))
+        ticket["updated_datetime"] = .string(state.gorgiasNow)
+        account.tickets[targetIndex] = .object(ticket)
+        let jobs = integrationEvents("ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account, state: &state)
+        return (.json(200, .object(ticket)), jobs)
     }
 
     // MARK: Tickets
 
     /// Lists tickets as `TicketCompact` (no messages). Filters `customer_id`, `external_id`; there is no status
     /// filter, as in the real API.
-    static func listTickets(_ query: [String: String], _ account: GorgiasAccount) -> SandboxReply {
+    static func listTickets(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = []) -> SandboxReply {
         var tickets = account.tickets
+        let query = query.filter { !ignoring.contains($0.key) }
         if let customerId = query["customer_id"].flatMap(Int64.init) { tickets = tickets.filter { $0["customer"]?["id"]?.intValue == customerId } }
         if let externalId = query["external_id"] { tickets = tickets.filter { $0["external_id"]?.stringValue == externalId } }
         let order = query["order_by"] ?? "created_datetime:desc"
@@ -208,7 +255,7 @@ enum GorgiasSimulator {
         if let subject = body["subject"]?.stringValue, subject.count > 998 {
             return (.gorgiasError(400, "Failed to create ticket", data: ["subject": ["Longer than maximum length 998."]]), [])
         }
-        let now = SandboxTime.gorgias()
+        let now = state.gorgiasNow
         let ticketId = state.allocateId()
         var built: [JSONValue] = []
         for (index, message) in messages.enumerated() {
@@ -249,7 +296,7 @@ enum GorgiasSimulator {
                 return (.gorgiasError(400, "Invalid parameters", data: ["status": ["Must be one of: open, closed."]]), [])
             }
         }
-        let now = SandboxTime.gorgias()
+        let now = state.gorgiasNow
         for (key, value) in fields where ["status", "snooze_datetime", "subject", "external_id", "priority", "meta", "tags"].contains(key) {
             ticket[key] = value
         }
@@ -263,13 +310,33 @@ enum GorgiasSimulator {
         return (.json(200, .object(ticket)), jobs)
     }
 
+    /// Snoozed tickets whose snooze time has passed (on the sandbox Gorgias' clock) open again, as in Gorgias
+    /// ("snoozed tickets are considered closed until the snooze time ends"), and their integrations hear of it.
+    static func endSnoozes(_ account: inout GorgiasAccount, _ state: inout SandboxState) -> [WebhookJob] {
+        let now = Date().addingTimeInterval(state.faults.gorgiasClockOffsetSeconds)
+        var jobs: [WebhookJob] = []
+        for index in account.tickets.indices {
+            guard case .object(var ticket) = account.tickets[index], let until = ticket["snooze_datetime"]?.stringValue.flatMap(GorgiasDate.parse),
+                until <= now
+            else { continue }
+            ticket["snooze_datetime"] = nil
+            ticket["status"] = "open"
+            ticket["closed_datetime"] = nil
+            ticket["updated_datetime"] = .string(SandboxTime.gorgias(until))
+            account.tickets[index] = .object(ticket)
+            jobs += integrationEvents("ticket-self-unsnoozed", trigger: "ticket_self_unsnoozed", ticket: .object(ticket), message: nil, account: account, state: &state)
+        }
+        return jobs
+    }
+
     // MARK: Messages
 
-    /// Adds a message. A customer message on a closed ticket reopens it, as Gorgias does.
+    /// Adds a message. A customer message on a closed ticket reopens it only when ``SandboxFaults/customerMessageReopens``
+    /// is on (Gorgias' documents do not say it does).
     static func createMessage(ticketId: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
         guard let index = account.ticketIndex(ticketId) else { return (.gorgiasError(404, "Resource not found."), []) }
         guard let body else { return (.gorgiasError(400, "Invalid JSON body"), []) }
-        let now = SandboxTime.gorgias()
+        let now = state.gorgiasNow
         let message: JSONValue
         switch buildMessage(body, ticketId: ticketId, account: account, state: &state, now: now) {
         case .success(let value): message = value
@@ -284,7 +351,7 @@ enum GorgiasSimulator {
         let fromCustomer = message["from_agent"]?.boolValue == false && message["channel"]?.stringValue != "internal-note"
         if fromCustomer {
             ticket["last_received_message_datetime"] = .string(now)
-            if ticket["status"]?.stringValue == "closed" {
+            if ticket["status"]?.stringValue == "closed" && state.faults.customerMessageReopens {
                 ticket["status"] = "open"
                 ticket["closed_datetime"] = nil
                 ticket["snooze_datetime"] = nil
@@ -360,6 +427,22 @@ enum GorgiasSimulator {
          "firstname": customer["firstname"] ?? nil, "lastname": customer["lastname"] ?? nil]
     }
 
+    // MARK: Files
+
+    /// `POST /api/upload?type=attachment` with a multipart file: stored, and answered as third-party code reads it,
+    /// a list of `{url, name, content_type, size}`.
+    static func upload(_ file: (filename: String, contentType: String, bytes: [UInt8])?, filesURL: String, account: inout GorgiasAccount, state: inout SandboxState) -> SandboxReply {
+        account.callsByOperation["POST upload", default: 0] += 1
+        guard let file, !file.bytes.isEmpty else { return .gorgiasError(400, "Failed to upload", data: ["file": ["Missing data for required field."]]) }
+        guard file.bytes.count <= 20 * 1024 * 1024 else { return .gorgiasError(413, "Payload too large") }
+        let id = String(state.allocateId())
+        account.files[id] = StoredFile(name: file.filename, contentType: file.contentType, bytes: file.bytes)
+        let url = "\(filesURL)/\(id)/\(file.filename.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "file")"
+        return .json(201, [[
+            "url": .string(url), "name": .string(file.filename), "content_type": .string(file.contentType), "size": .int(Int64(file.bytes.count)),
+        ]])
+    }
+
     // MARK: HTTP integrations
 
     static func createIntegration(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> SandboxReply {
@@ -368,7 +451,7 @@ enum GorgiasSimulator {
         }
         let object: JSONValue = [
             "id": .int(state.allocateId()), "name": body["name"] ?? "HTTP integration", "type": "http", "http": .object(http),
-            "created_datetime": .string(SandboxTime.gorgias()), "deactivated_datetime": nil,
+            "created_datetime": .string(state.gorgiasNow), "deactivated_datetime": nil,
         ]
         account.integrations.append(GorgiasAccount.Integration(object: object))
         return .json(201, object)

@@ -20,6 +20,24 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     public var webhookJitterMs: Int = 0
     /// Fraction of SMS sends refused with 20429 (Twilio's concurrency limit).
     public var smsConcurrencyRefusalRate: Double = 0
+    /// Twilio's sender queue: messages leave each sender (number or messaging service) at this rate, staying
+    /// `queued` (with `date_sent` null) until their turn; status callbacks follow. A long code sends about one segment
+    /// per second. 0: no queue.
+    public var smsPerSecondPerSender: Double = 1
+    /// Every message also stays queued at least this long.
+    public var smsMinimumQueuedMs: Int = 0
+    /// The next N `Messages.json` creates take effect but their response is lost (the connection drops).
+    public var dropNextSMSCreates: Int = 0
+    /// The next N `Messages.json` creates are answered 503 before anything happens.
+    public var failNextSMSCreates: Int = 0
+    /// Gorgias list filters the sandbox ignores, as a real account might (external-apis.md marks `channel_address`
+    /// and the ticket `external_id` filter third-party knowledge): `channel_address`, `external_id`, `email`.
+    public var ignoredListFilters: [String] = []
+    /// Whether a customer message reopens a closed ticket by itself (unsure in Gorgias' documents; off, so
+    /// Switchboard's own reopen is what the tests see).
+    public var customerMessageReopens: Bool = false
+    /// Seconds added to the sandbox Gorgias' clock (its `*_datetime` stamps), to test a worker whose clock is off.
+    public var gorgiasClockOffsetSeconds: Double = 0
 
     public init() {}
 
@@ -37,6 +55,13 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
         duplicateWebhookRate = try container.decodeIfPresent(Double.self, forKey: .duplicateWebhookRate) ?? defaults.duplicateWebhookRate
         webhookJitterMs = try container.decodeIfPresent(Int.self, forKey: .webhookJitterMs) ?? defaults.webhookJitterMs
         smsConcurrencyRefusalRate = try container.decodeIfPresent(Double.self, forKey: .smsConcurrencyRefusalRate) ?? defaults.smsConcurrencyRefusalRate
+        smsPerSecondPerSender = try container.decodeIfPresent(Double.self, forKey: .smsPerSecondPerSender) ?? defaults.smsPerSecondPerSender
+        smsMinimumQueuedMs = try container.decodeIfPresent(Int.self, forKey: .smsMinimumQueuedMs) ?? defaults.smsMinimumQueuedMs
+        dropNextSMSCreates = try container.decodeIfPresent(Int.self, forKey: .dropNextSMSCreates) ?? defaults.dropNextSMSCreates
+        failNextSMSCreates = try container.decodeIfPresent(Int.self, forKey: .failNextSMSCreates) ?? defaults.failNextSMSCreates
+        ignoredListFilters = try container.decodeIfPresent([String].self, forKey: .ignoredListFilters) ?? defaults.ignoredListFilters
+        customerMessageReopens = try container.decodeIfPresent(Bool.self, forKey: .customerMessageReopens) ?? defaults.customerMessageReopens
+        gorgiasClockOffsetSeconds = try container.decodeIfPresent(Double.self, forKey: .gorgiasClockOffsetSeconds) ?? defaults.gorgiasClockOffsetSeconds
     }
 }
 
@@ -55,6 +80,10 @@ public struct SandboxConfiguration: Sendable {
     public var undeliverable: [String: Int] = [:]
     /// Delay between a send and each of its status callbacks.
     public var callbackDelayMs = 50
+    /// Accounts (Gorgias subdomains, Twilio SIDs) are created by the first request that uses them, with its
+    /// credentials. Off (the default), an unknown account answers 401 as the real APIs do; register accounts through
+    /// `POST /sandbox/gorgias/accounts` and `/sandbox/twilio/accounts`.
+    public var autoCreateAccounts = false
 
     public init() {}
 }

@@ -72,7 +72,10 @@ struct SandboxControlRoutes: Sendable {
                 return badRequest("accountSid and authToken are required")
             }
             let handling = body["defaultOptOutHandling"]?.boolValue ?? true
-            server.state.withLock { $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token, defaultOptOutHandling: handling) }
+            let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+            server.state.withLock {
+                $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token, defaultOptOutHandling: handling, messagingServices: services)
+            }
             return json(["ok": true])
         }
         router.post("sandbox/twilio/:sid/inbound") { request, context in
@@ -92,14 +95,20 @@ struct SandboxControlRoutes: Sendable {
         guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue, let url = body["url"]?.stringValue else {
             return badRequest("from, to and url are required")
         }
-        let media = (body["media"]?.arrayValue ?? []).compactMap { item -> (url: String, contentType: String)? in
-            guard let url = item["url"]?.stringValue else { return nil }
-            return (url, item["contentType"]?.stringValue ?? "image/jpeg")
+        // A medium is an outside `url`, or a file the sandbox hosts: `{"contentType", "size"}` (bytes of that type).
+        let media = (body["media"]?.arrayValue ?? []).compactMap { item -> TwilioSimulator.InboundMedia? in
+            let type = item["contentType"]?.stringValue ?? "image/jpeg"
+            if let url = item["url"]?.stringValue { return .url(url, contentType: type) }
+            guard let size = item["size"]?.intValue else { return nil }
+            return .hosted(StoredFile(name: "media", contentType: type, bytes: StoredFile.generated(contentType: type, size: Int(size))))
         }
+        let baseURL = await server.url()
         let result = server.state.withLock { state -> (sid: String, keyword: String?, job: WebhookJob)? in
             guard var account = state.twilio[sid] else { return nil }
             defer { state.twilio[sid] = account }
-            return TwilioSimulator.inbound(from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, account: &account)
+            return TwilioSimulator.inbound(
+                from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, baseURL: baseURL, account: &account
+            )
         }
         guard let result else { return notFound() }
         server.enqueue([.webhook(result.job)])
@@ -107,7 +116,7 @@ struct SandboxControlRoutes: Sendable {
     }
 
     /// What an agent does in the helpdesk: `reply` (public, via helpdesk; `via: rule` for an auto-reply), `note`,
-    /// or `status` (close, reopen, snooze). Fires the account's HTTP integrations like Gorgias does.
+    /// `status` (close, reopen, snooze) or `merge` (`{"into": <ticket>}`: this ticket into another). Fires the account's HTTP integrations like Gorgias does.
     private func agentAction(_ request: Request, subdomain: String, ticket: Int64, action: String) async throws -> Response {
         let body = try JSONParser.parse(try await Self.body(request))
         let result = server.state.withLock { state -> (SandboxReply, [WebhookJob])? in
@@ -128,6 +137,9 @@ struct SandboxControlRoutes: Sendable {
                 var update: [String: JSONValue] = ["status": body["status"] ?? "closed"]
                 if let snooze = body["snooze_datetime"] { update["snooze_datetime"] = snooze }
                 return GorgiasSimulator.updateTicket(ticket, .object(update), &account, &state)
+            case "merge":
+                guard let target = body["into"]?.intValue else { return (.gorgiasError(400, "into (the surviving ticket id) is required"), []) }
+                return GorgiasSimulator.mergeTickets(source: ticket, target: target, &account, &state)
             default:
                 return (.gorgiasError(404, "unknown action \(action)"), [])
             }
@@ -151,9 +163,18 @@ struct SandboxControlRoutes: Sendable {
         [
             "subdomain": .string(account.subdomain), "auth": account.oauthToken != nil ? "oauth" : "api_key",
             "customers": .array(account.customers), "tickets": .array(account.tickets),
-            "integrations": .array(account.integrations.map(\.object)), "calls": .int(Int64(account.calls)),
+            "integrations": .array(account.integrations.map { redacted($0.object) }), "calls": .int(Int64(account.calls)),
             "callsByOperation": .object(account.callsByOperation.mapValues { .int(Int64($0)) }),
         ]
+    }
+
+    /// An integration as the sandbox shows it: the secret it sends (headers, the URL's query) masked.
+    static func redacted(_ integration: JSONValue) -> JSONValue {
+        guard case .object(var object) = integration, case .object(var http)? = object["http"] else { return integration }
+        if case .object(let headers)? = http["headers"] { http["headers"] = .object(headers.mapValues { _ in "********" }) }
+        if let url = http["url"]?.stringValue, let query = url.firstIndex(of: "?") { http["url"] = .string(String(url[..<query]) + "?…") }
+        object["http"] = .object(http)
+        return .object(object)
     }
 
     static func twilioView(_ account: TwilioAccount) -> JSONValue {

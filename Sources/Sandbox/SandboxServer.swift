@@ -72,6 +72,7 @@ public final class SandboxServer: Service, Sendable {
             group.addTask { try await application.run() }
             group.addTask { await self.deliverJobs() }
             group.addTask { await self.persistPeriodically() }
+            group.addTask { await self.endSnoozesPeriodically() }
             try await group.next()
             group.cancelAll()
         }
@@ -84,6 +85,7 @@ public final class SandboxServer: Service, Sendable {
 
     private func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: ControlRequestCheck())
         for method in [HTTPRequest.Method.get, .post, .put, .delete] {
             router.on("gorgias/:subdomain/api/**", method: method) { request, context in
                 try await self.gorgias(request, context)
@@ -91,6 +93,12 @@ public final class SandboxServer: Service, Sendable {
             router.on("twilio/2010-04-01/Accounts/:sid/**", method: method) { request, context in
                 try await self.twilio(request, context)
             }
+        }
+        router.get("gorgias/:subdomain/files/:file/:name") { _, context in
+            let subdomain = context.parameters.get("subdomain") ?? ""
+            let id = context.parameters.get("file") ?? ""
+            guard let file = self.state.withLock({ $0.gorgias[subdomain]?.files[id] }) else { return Response(status: .notFound) }
+            return Self.response(SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes))
         }
         SandboxControlRoutes(server: self).register(on: router)
         return router
@@ -102,9 +110,16 @@ public final class SandboxServer: Service, Sendable {
         let query = Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
         let bytes = try await body(request)
         let authorization = request.headers[.authorization]
-        return await withFaults(service: .gorgias) {
+        let autoCreate = configuration.autoCreateAccounts
+        // `POST /api/upload` takes a multipart file (the one non-JSON call); the file is served at a URL of its own.
+        let upload = request.method == .post && path == ["upload"]
+            ? MultipartForm.firstFile(bytes, contentType: request.headers[.contentType] ?? "") : nil
+        let filesURL = "\(await url())/gorgias/\(subdomain)/files"
+        return await withFaults(service: .gorgias, subdomain: subdomain) {
             let parsedBody: JSONValue?
-            if bytes.isEmpty {
+            if upload != nil || (request.method == .post && path == ["upload"]) {
+                parsedBody = nil
+            } else if bytes.isEmpty {
                 parsedBody = nil
             } else if let value = try? JSONParser.parse(bytes) {
                 parsedBody = value
@@ -112,7 +127,7 @@ public final class SandboxServer: Service, Sendable {
                 return (.gorgiasError(400, "Invalid JSON body"), [])
             }
             return self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
-                guard var account = Self.authenticateGorgias(subdomain, authorization, &state) else {
+                guard var account = Self.authenticateGorgias(subdomain, authorization, &state, autoCreate: autoCreate) else {
                     return (.gorgiasError(401, "The server could not verify that you are authorized to access the URL requested."), [])
                 }
                 account.calls += 1
@@ -122,6 +137,11 @@ public final class SandboxServer: Service, Sendable {
                 guard admission.admitted else {
                     var reply = SandboxReply.gorgiasError(429, "Too many requests. Please retry after some time.")
                     reply.headers = [limitHeader, ("Retry-after", String(Int(admission.retryAfter.rounded(.up))))]
+                    return (reply, [])
+                }
+                if request.method == .post && path == ["upload"] {
+                    var reply = GorgiasSimulator.upload(upload, filesURL: filesURL, account: &account, state: &state)
+                    reply.headers.append(limitHeader)
                     return (reply, [])
                 }
                 var (reply, webhooks) = GorgiasSimulator.handle(request.method.rawValue, path, query: query, body: parsedBody, account: &account, state: &state)
@@ -138,9 +158,11 @@ public final class SandboxServer: Service, Sendable {
         let form = FormEncoding.decode(String(decoding: try await body(request), as: UTF8.self))
         let authorization = request.headers[.authorization]
         let delay = configuration.callbackDelayMs
-        return await withFaults(service: .twilio) {
+        let autoCreate = configuration.autoCreateAccounts
+        let create = request.method == .post && path == ["Messages.json"]
+        return await withFaults(service: .twilio, smsCreate: create) {
             self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
-                guard var account = Self.authenticateTwilio(sid, authorization, &state) else {
+                guard var account = Self.authenticateTwilio(sid, authorization, &state, autoCreate: autoCreate) else {
                     return (TwilioSimulator.error(401, 20003, "Authenticate"), [])
                 }
                 defer { state.twilio[sid] = account }
@@ -155,8 +177,9 @@ public final class SandboxServer: Service, Sendable {
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    /// HTTP Basic (email:key) or Bearer; the first credentials used for a new subdomain create the account.
-    static func authenticateGorgias(_ subdomain: String, _ header: String?, _ state: inout SandboxState) -> GorgiasAccount? {
+    /// HTTP Basic (email:key) or Bearer. An unknown subdomain is refused, unless `autoCreate`: then the first
+    /// credentials used create the account.
+    static func authenticateGorgias(_ subdomain: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool) -> GorgiasAccount? {
         guard let header, !subdomain.isEmpty else { return nil }
         var email: String?
         var key: String?
@@ -172,6 +195,7 @@ public final class SandboxServer: Service, Sendable {
             return nil
         }
         guard let account = state.gorgias[subdomain] else {
+            guard autoCreate else { return nil }
             let created = GorgiasAccount(subdomain: subdomain, email: email, apiKey: key, oauthToken: token)
             state.gorgias[subdomain] = created
             return created
@@ -180,13 +204,14 @@ public final class SandboxServer: Service, Sendable {
         return account.apiKey != nil && account.apiKey == key && account.email == email ? account : nil
     }
 
-    static func authenticateTwilio(_ sid: String, _ header: String?, _ state: inout SandboxState) -> TwilioAccount? {
+    static func authenticateTwilio(_ sid: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool) -> TwilioAccount? {
         guard let header, header.hasPrefix("Basic "),
             let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
             let colon = decoded.firstIndex(of: ":"), String(decoded[..<colon]) == sid
         else { return nil }
         let token = String(decoded[decoded.index(after: colon)...])
         guard let account = state.twilio[sid] else {
+            guard autoCreate else { return nil }
             let created = TwilioAccount(accountSid: sid, authToken: token)
             state.twilio[sid] = created
             return created
@@ -199,14 +224,22 @@ public final class SandboxServer: Service, Sendable {
     enum Service { case gorgias, twilio }
 
     /// Applies latency, stalls, 429 bursts and 5xx before handling (nothing changes), and dropped connections after
-    /// handling (the change happened, the client never hears of it).
-    private func withFaults(service: Service, _ handle: () -> (SandboxReply, [ScheduledJob])) async -> Response {
-        let (faults, count, burst) = state.withLock { state -> (SandboxFaults, Int, Bool) in
+    /// handling (the change happened, the client never hears of it). Gorgias' refusals carry its call-limit header,
+    /// as every Gorgias response does.
+    private func withFaults(
+        service: Service, subdomain: String? = nil, smsCreate: Bool = false, _ handle: () -> (SandboxReply, [ScheduledJob])
+    ) async -> Response {
+        let (faults, count, burst, failCreate, dropCreate, usage) = state.withLock { state -> (SandboxFaults, Int, Bool, Bool, Bool, String?) in
             state.apiRequests += 1
             let burst = state.faults.burst429 > 0
             if burst { state.faults.burst429 -= 1 }
-            return (state.faults, state.apiRequests, burst)
+            let fail = smsCreate && state.faults.failNextSMSCreates > 0
+            if fail { state.faults.failNextSMSCreates -= 1 }
+            let drop = smsCreate && !fail && state.faults.dropNextSMSCreates > 0
+            if drop { state.faults.dropNextSMSCreates -= 1 }
+            return (state.faults, state.apiRequests, burst, fail, drop, subdomain.flatMap { state.gorgias[$0]?.bucket.usage })
         }
+        let limitHeader = usage.map { [("X-Gorgias-Account-Api-Call-Limit", $0)] } ?? []
         var delay = faults.latencyMs
         if faults.stallEvery > 0 && count % faults.stallEvery == 0 { delay += faults.stallMs }
         if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
@@ -216,15 +249,18 @@ public final class SandboxServer: Service, Sendable {
                 ? SandboxReply.gorgiasError(429, "Too many requests. Please retry after some time.")
                 : TwilioSimulator.error(429, 20429, "Too Many Requests")
             reply.headers.append(("Retry-after", "1"))
+            reply.headers += limitHeader
             return Self.response(reply)
         }
-        if Double.random(in: 0..<1) < faults.failRate || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate) {
-            return Self.response(service == .gorgias ? .gorgiasError(503, "Service temporarily unavailable.") : TwilioSimulator.error(503, 20500, "Service Unavailable"))
+        if failCreate || Double.random(in: 0..<1) < faults.failRate || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate) {
+            var reply = service == .gorgias ? SandboxReply.gorgiasError(503, "Service temporarily unavailable.") : TwilioSimulator.error(503, 20500, "Service Unavailable")
+            reply.headers += limitHeader
+            return Self.response(reply)
         }
         let (reply, scheduled) = handle()
         dirty.store(true, ordering: .relaxed)
         scheduled.forEach { jobsContinuation.yield($0) }
-        if Double.random(in: 0..<1) < faults.dropRate {
+        if dropCreate || Double.random(in: 0..<1) < faults.dropRate {
             return Self.droppedResponse(reply)
         }
         return Self.response(reply)
@@ -326,6 +362,23 @@ public final class SandboxServer: Service, Sendable {
                 integration.object = .object(object)
             }
             state.gorgias[subdomain]!.integrations[index] = integration
+        }
+    }
+
+    /// Opens tickets whose snooze ended, twice a second, as Gorgias does on its own.
+    private func endSnoozesPeriodically() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            let jobs = state.withLock { state -> [WebhookJob] in
+                var jobs: [WebhookJob] = []
+                for subdomain in state.gorgias.keys {
+                    guard var account = state.gorgias[subdomain] else { continue }
+                    jobs += GorgiasSimulator.endSnoozes(&account, &state)
+                    state.gorgias[subdomain] = account
+                }
+                return jobs
+            }
+            if !jobs.isEmpty { enqueue(jobs.map(ScheduledJob.webhook)) }
         }
     }
 

@@ -31,6 +31,8 @@ struct GorgiasAccount: Codable, Sendable {
     /// Every API call (including refused ones), for "Gorgias calls per event".
     var calls = 0
     var callsByOperation: [String: Int] = [:]
+    /// Files uploaded with `POST /api/upload`, by id; served at `/gorgias/<subdomain>/files/<id>/<name>`.
+    var files: [String: StoredFile] = [:]
 
     struct Integration: Codable, Sendable {
         var object: JSONValue
@@ -62,11 +64,32 @@ struct TwilioAccount: Codable, Sendable {
     /// answered by Twilio itself, STOP blocklists the pair, and the webhook carries `OptOutType`. Off: the
     /// application must do all of it (a short code outside a Messaging Service, or Advanced Opt-Out with replies off).
     var defaultOptOutHandling = true
+    /// Messaging services (`MG…`) and their numbers: a STOP to one of the numbers blocks the whole service.
+    var messagingServices: [String: [String]] = [:]
+    /// When each sender's queue next lets a message out.
+    var nextDispatch: [String: Date] = [:]
+    /// Media of inbound messages, by media SID (`ME…`), served only with the account's Basic auth.
+    var media: [String: StoredFile] = [:]
 
-    init(accountSid: String, authToken: String, defaultOptOutHandling: Bool = true) {
+    init(accountSid: String, authToken: String, defaultOptOutHandling: Bool = true, messagingServices: [String: [String]] = [:]) {
         self.accountSid = accountSid
         self.authToken = authToken
         self.defaultOptOutHandling = defaultOptOutHandling
+        self.messagingServices = messagingServices
+    }
+
+    /// The messaging service a number belongs to, if any.
+    func service(of number: String) -> String? {
+        messagingServices.first { $0.value.contains(number) }?.key
+    }
+
+    /// Whether a send from `sender` (a number or a service) to `recipient` is blocked by an earlier STOP: Twilio blocks
+    /// the (number or whole messaging service, recipient) pair.
+    func isBlocked(sender: String, recipient: String) -> Bool {
+        var senders = [sender]
+        if let service = service(of: sender) { senders.append(service) }
+        senders += messagingServices[sender] ?? []
+        return senders.contains { blocklist.contains("\($0)|\(recipient)") }
     }
 
     init(from decoder: any Decoder) throws {
@@ -76,6 +99,9 @@ struct TwilioAccount: Codable, Sendable {
         messages = try container.decodeIfPresent([StoredSMS].self, forKey: .messages) ?? []
         blocklist = try container.decodeIfPresent(Set<String>.self, forKey: .blocklist) ?? []
         defaultOptOutHandling = try container.decodeIfPresent(Bool.self, forKey: .defaultOptOutHandling) ?? true
+        messagingServices = try container.decodeIfPresent([String: [String]].self, forKey: .messagingServices) ?? [:]
+        nextDispatch = try container.decodeIfPresent([String: Date].self, forKey: .nextDispatch) ?? [:]
+        media = try container.decodeIfPresent([String: StoredFile].self, forKey: .media) ?? [:]
     }
 
     struct StoredSMS: Codable, Sendable {
@@ -84,6 +110,26 @@ struct TwilioAccount: Codable, Sendable {
         var statusCallback: String?
         var createdAt: Date
         var sid: String { message["sid"]?.stringValue ?? "" }
+    }
+}
+
+/// A file the sandbox holds (an upload to Gorgias, an MMS image at Twilio).
+struct StoredFile: Codable, Sendable {
+    var name: String
+    var contentType: String
+    var bytes: [UInt8]
+
+    /// Bytes a real file of `contentType` starts with, padded to `size` (so type sniffing sees the real format).
+    static func generated(contentType: String, size: Int) -> [UInt8] {
+        let magic: [UInt8] =
+            switch contentType {
+            case "image/jpeg": [0xFF, 0xD8, 0xFF, 0xE0]
+            case "image/png": [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            case "image/gif": Array("GIF89a".utf8)
+            case "application/pdf": Array("%PDF-1.7\n".utf8)
+            default: []
+            }
+        return magic + (0..<max(0, size - magic.count)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
     }
 }
 
@@ -101,6 +147,11 @@ struct WebhookJob: Sendable {
     var headers: [(String, String)]
     var body: [UInt8]
     var delayMs: Int = 0
+}
+
+extension SandboxState {
+    /// Now on the sandbox Gorgias' clock (``SandboxFaults/gorgiasClockOffsetSeconds`` off the real one), formatted.
+    var gorgiasNow: String { SandboxTime.gorgias(Date().addingTimeInterval(faults.gorgiasClockOffsetSeconds)) }
 }
 
 /// Sandbox clock formatting: Gorgias datetimes are ISO 8601 with microseconds and `+00:00`.

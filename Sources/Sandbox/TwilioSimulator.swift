@@ -24,6 +24,9 @@ enum TwilioSimulator {
         switch (method, path) {
         case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
         case ("GET", ["Messages.json"]): return (list(query, account), [])
+        case ("GET", let parts) where parts.count == 4 && parts[0] == "Messages" && parts[2] == "Media":
+            guard let file = account.media[parts[3]] else { return (error(404, 20404, "The requested resource was not found"), []) }
+            return (SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes), [])
         case ("GET", let parts) where parts.count == 2 && parts[0] == "Messages" && parts[1].hasSuffix(".json"):
             let sid = String(parts[1].dropLast(5))
             guard let stored = account.messages.first(where: { $0.sid == sid }) else {
@@ -68,10 +71,18 @@ enum TwilioSimulator {
             return (error(429, 20429, "Too Many Requests"), [])
         }
         let sender = service ?? from!
-        if account.blocklist.contains("\(sender)|\(to)") {
+        if account.isBlocked(sender: sender, recipient: to) {
             return (error(400, 21610, "Attempt to send to unsubscribed recipient"), [])
         }
         let now = Date()
+        // The sender's queue: the message waits its turn (`queued`, no `date_sent`), then its statuses follow.
+        let earliest = now.addingTimeInterval(Double(state.faults.smsMinimumQueuedMs) / 1000)
+        var dispatch = earliest
+        if state.faults.smsPerSecondPerSender > 0 {
+            dispatch = max(earliest, account.nextDispatch[sender] ?? earliest)
+            account.nextDispatch[sender] = dispatch.addingTimeInterval(1 / state.faults.smsPerSecondPerSender)
+        }
+        let queuedMs = max(0, Int(dispatch.timeIntervalSince(now) * 1000))
         let sid = newSid(media.isEmpty ? "SM" : "MM")
         let segments = SMSSegments.count(body).segments
         let message: JSONValue = [
@@ -85,25 +96,33 @@ enum TwilioSimulator {
             "subresource_uris": ["media": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media.json")],
         ]
         account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media, statusCallback: field("StatusCallback"), createdAt: now))
-        var steps = [StatusStep(accountSid: account.accountSid, messageSid: sid, status: "sending", errorCode: nil, delayMs: callbackDelayMs)]
+        func step(_ status: String, _ code: Int?, _ after: Int) -> StatusStep {
+            StatusStep(accountSid: account.accountSid, messageSid: sid, status: status, errorCode: code, delayMs: queuedMs + callbackDelayMs * after)
+        }
+        var steps: [StatusStep] = service == nil ? [] : [StatusStep(accountSid: account.accountSid, messageSid: sid, status: "queued", errorCode: nil, delayMs: callbackDelayMs / 2)]
+        steps.append(step("sending", nil, 1))
         if let code = state.undeliverable[to] {
-            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: code < 30000 ? "failed" : "undelivered", errorCode: code, delayMs: callbackDelayMs * 2))
+            steps.append(step(code < 30000 ? "failed" : "undelivered", code, 2))
         } else {
-            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: "sent", errorCode: nil, delayMs: callbackDelayMs * 2))
-            steps.append(StatusStep(accountSid: account.accountSid, messageSid: sid, status: "delivered", errorCode: nil, delayMs: callbackDelayMs * 3))
+            steps.append(step("sent", nil, 2))
+            steps.append(step("delivered", nil, 3))
         }
         return (.json(201, message), steps)
     }
 
     /// Newest first, filtered by `To`, `From` and the day filters `DateSent`, `DateSent>`/`DateSent>=`, `DateSent<`.
+    /// As Twilio's, the `DateSent` filters match `date_sent`, which a message that is still `queued`, `accepted` or
+    /// `scheduled` does not have yet: such a message is in no `DateSent` list.
     static func list(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
         func field(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
         var messages = account.messages.filter { $0.message["direction"]?.stringValue != "inbound" }
         if let to = field("To") { messages = messages.filter { $0.message["to"]?.stringValue == to } }
         if let from = field("From") { messages = messages.filter { $0.message["from"]?.stringValue == from } }
-        func day(_ stored: TwilioAccount.StoredSMS) -> String { String(RFC3339.format(stored.createdAt).prefix(10)) }
-        if let after = field("DateSent>") ?? field("DateSent>=") { messages = messages.filter { day($0) >= after } }
-        if let before = field("DateSent<") ?? field("DateSent<=") { messages = messages.filter { day($0) <= before } }
+        func day(_ stored: TwilioAccount.StoredSMS) -> String? {
+            stored.message["date_sent"]?.stringValue.flatMap(HTTPDate.parse).map { String(RFC3339.format($0).prefix(10)) }
+        }
+        if let after = field("DateSent>") ?? field("DateSent>=") { messages = messages.filter { day($0).map { $0 >= after } ?? false } }
+        if let before = field("DateSent<") ?? field("DateSent<=") { messages = messages.filter { day($0).map { $0 <= before } ?? false } }
         if let exact = field("DateSent") { messages = messages.filter { day($0) == exact } }
         messages.reverse()
         let pageSize = min(max(Int(field("PageSize") ?? "50") ?? 50, 1), 1000)
@@ -171,16 +190,34 @@ enum TwilioSimulator {
     /// A customer texting the business: records the inbound message, applies Twilio's keyword engine when the
     /// account's default opt-out handling is on (blocklist, auto-reply, `OptOutType`), and builds the signed webhook
     /// to the number's incoming URL.
+    /// An inbound medium: at an outside URL, or a file the sandbox holds and serves behind the account's Basic auth
+    /// (as Twilio does with media authentication on).
+    enum InboundMedia {
+        case url(String, contentType: String)
+        case hosted(StoredFile)
+    }
+
     static func inbound(
-        from: String, to: String, body: String, media: [(url: String, contentType: String)], url: String, account: inout TwilioAccount
+        from: String, to: String, body: String, media inboundMedia: [InboundMedia], url: String, baseURL: String, account: inout TwilioAccount
     ) -> (sid: String, keyword: String?, job: WebhookJob) {
-        let sid = newSid(media.isEmpty ? "SM" : "MM")
+        let sid = newSid(inboundMedia.isEmpty ? "SM" : "MM")
+        let media = inboundMedia.map { item -> (url: String, contentType: String) in
+            switch item {
+            case .url(let url, let contentType): return (url, contentType)
+            case .hosted(let file):
+                let mediaSid = newSid("ME")
+                account.media[mediaSid] = file
+                return ("\(baseURL)/twilio/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media/\(mediaSid)", file.contentType)
+            }
+        }
         let keyword = account.defaultOptOutHandling ? keyword(body) : nil
         // Twilio sends no HELP answer to a recipient who opted out.
-        let optedOut = account.blocklist.contains("\(to)|\(from)")
+        let optedOut = account.isBlocked(sender: to, recipient: from)
+        // A number of a messaging service blocks the whole service.
+        let pair = "\(account.service(of: to) ?? to)|\(from)"
         switch keyword {
-        case "STOP": account.blocklist.insert("\(to)|\(from)")
-        case "START": account.blocklist.remove("\(to)|\(from)")
+        case "STOP": account.blocklist.insert(pair)
+        case "START": account.blocklist.remove(pair)
         default: break
         }
         let now = Date()

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Shared
 
 /// The operator CLI: local fleet, embedded broker, sandbox, accounts, DLQ, lag, benchmarks.
 @main
@@ -21,4 +23,21 @@ struct Switchboard: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// Parses and runs the command; invalid configuration exits 78 (EX_CONFIG) naming the setting, like the workers.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ConfigurationError {
+            StandardError.line("switchboard: \(error)")
+            Foundation.exit(78)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -33,7 +33,7 @@ extension CorpusBuilder {
         add("a script in the body", .handled) { _, data in data["body"] = .string(Self.scriptBody) }
         add("SQL in the body", .handled) { _, data in data["body"] = .string(Self.sqlBody) }
         add("control characters, emoji and bidi overrides in the body", .handled) { _, data in data["body"] = .string(Self.controlBody) }
-        add("a forged account id", .handled) { _, data in data["accountId"] = "forged-shop" }
+        add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("a body of only whitespace", .handled) { _, data in data["body"] = " \n\t "; data["media"] = nil }
         add("unknown extra fields", .handled) { envelope, data in data["carrier"] = "acme-mobile"; envelope["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }
         addDuplicates(changing: "body")
@@ -50,7 +50,7 @@ extension CorpusBuilder {
         add("an attachment without a URL", Self.schemaInvalid) { _, data in data["attachments"] = [["name": "a.png"]] }
         add("createdAt is not a date", Self.schemaInvalid) { _, data in data["createdAt"] = "soon" }
         add("a body of 100,001 characters", Self.schemaInvalid) { _, data in data["bodyText"] = .string(String(repeating: "b", count: 100_001)) }
-        add("a forged account id", .handled) { _, data in data["accountId"] = "forged-shop" }
+        add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("a ticket Switchboard never opened", .handled) { _, _ in }
         add("a customer's own message", .handled) { _, data in data["fromAgent"] = false }
         add("an internal note", .handled) { _, data in data["public"] = false; data["channel"] = "internal-note" }
@@ -64,7 +64,7 @@ extension CorpusBuilder {
         add("snoozedUntil is not a date", Self.schemaInvalid) { _, data in data["snoozedUntil"] = "tomorrow" }
         add("a fractional ticket id", Self.schemaInvalid) { _, data in data["ticketId"] = 1.5 }
         add("no updatedAt", Self.schemaInvalid) { _, data in data["updatedAt"] = nil }
-        add("a forged account id", .handled) { _, data in data["accountId"] = "forged-shop" }
+        add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("a ticket Switchboard never opened", .handled) { _, _ in }
         addDuplicates(changing: "status", to: "open")
     }
@@ -75,7 +75,7 @@ extension CorpusBuilder {
         add("the error code as a string", Self.schemaInvalid) { _, data in data["errorCode"] = "30003" }
         add("a space in the message SID", Self.schemaInvalid) { _, data in data["messageSid"] = "SM 123" }
         add("a short phone number", Self.schemaInvalid) { _, data in data["to"] = "+555" }
-        add("a forged account id", .handled) { _, data in data["accountId"] = "forged-shop" }
+        add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("a message Switchboard never sent", .handled) { _, _ in }
         add("a status Switchboard does not track", .handled) { _, data in data["status"] = "receiving" }
         addDuplicates(changing: "status", to: "failed")
@@ -87,7 +87,7 @@ extension CorpusBuilder {
         add("an empty source", Self.schemaInvalid) { _, data in data["source"] = "" }
         add("an email of 321 characters", Self.schemaInvalid) { _, data in data["customer"] = ["email": .string(String(repeating: "e", count: 321))] }
         add("a date without a time", Self.schemaInvalid) { _, data in data["at"] = "2026-06-01" }
-        add("a forged account id", .handled) { _, data in data["accountId"] = "forged-shop" }
+        add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("SQL in the customer's name", .handled) { _, data in data["phone"] = "+15551239001"; data["customer"] = ["name": .string(Self.sqlBody)] }
         add("a script as the source", .handled) { _, data in data["phone"] = "+15551239002"; data["source"] = .string(Self.scriptBody) }
         addDuplicates(changing: "state", to: "unsubscribed")

@@ -13,6 +13,7 @@ enum HostileCorpus {
             builder.addSyntaxCases()
             builder.addEnvelopeCases()
             builder.addSchemaCases()
+            builder.addKeyCases()
             builder.addCases(for: kind)
             return builder.cases
         }
@@ -89,6 +90,15 @@ struct CorpusBuilder {
         add("SQL in the type", .deadLettered("event.unknown_type")) { envelope, _ in envelope["type"] = "x'; DROP TABLE processed_events;--" }
         let other = EventKind.allCases[(EventKind.allCases.firstIndex(of: kind)! + 1) % EventKind.allCases.count]
         add("another topic's event", .deadLettered("event.wrong_topic"), bytes: Array(document(of: other).serialized().utf8))
+    }
+
+    /// Valid events with keys the runtime must refuse: ones the store cannot hold, and ones for another account.
+    mutating func addKeyCases() {
+        let invalidKey = HostileCase.Outcome.deadLettered("record.invalid_key")
+        add("a NUL byte in the key", invalidKey, key: "acme:\u{0}corpus") { _, _ in }
+        add("a key of 2,000 bytes", invalidKey, key: "acme:" + String(repeating: "k", count: 1995)) { _, _ in }
+        add("a key for another account than the event's", .deadLettered("event.key_mismatch"), key: "globex:corpus") { _, _ in }
+        add("a key that only starts like the account id", .deadLettered("event.key_mismatch"), key: "acmecorp:corpus") { _, _ in }
     }
 
     /// Valid envelopes whose content breaks the schema every event type shares.

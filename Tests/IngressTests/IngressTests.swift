@@ -54,7 +54,7 @@ struct IngressTests {
         try await fleet.withStore { store in
             let http = HTTPClient()
             let directory = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
-            let ingress = IngressServer(configuration: .init(), accounts: directory, producer: producer, logger: Logger(label: "ingress-test"))
+            let ingress = IngressServer(configuration: .init(), accounts: directory, producer: producer, receipts: store, logger: Logger(label: "ingress-test"))
             let running = Task { try await ingress.run() }
             let base = await ingress.url()
             let endpoints = try await IngressRegistration.connect(accountId: "acme", ingressURL: base, store: store, box: box, http: http)

@@ -132,8 +132,13 @@ struct ConsentCommandTests {
         let refused = try await CLIProcess.run(base + ["--consent-replies", "switchboard"], environment: environment)
         #expect(refused.status == 64 && refused.errors.contains("--help-contact"), "\(refused.errors)")
         #expect(try await fleet.withStore { try await $0.account(id: "newco") } == nil)
-        let added = try await CLIProcess.run(base + ["--consent-replies", "switchboard", "--help-contact", "help@newco.example"], environment: environment)
+        environment["SMS_AUTH_TOKEN"] = nil
+        let added = try await CLIProcess.run(
+            base + ["--consent-replies", "switchboard", "--help-contact", "help@newco.example", "--sms-auth-token", "flag-token"], environment: environment
+        )
         #expect(added.status == 0, "\(added.errors)")
+        #expect(added.errors.contains("warning: --sms-auth-token is visible") && added.errors.contains("$SMS_AUTH_TOKEN"), "\(added.errors)")
+        #expect(!added.errors.contains("flag-token") && !added.output.contains("flag-token"))
         #expect(try await fleet.withStore { try await $0.account(id: "newco") }?.settings.consentReplies == .switchboard)
         await fleet.shutdown()
     }

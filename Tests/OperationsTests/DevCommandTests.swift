@@ -31,8 +31,11 @@ struct DevCommandTests {
         #expect(hana?["status"] == "closed" && hana?["messages"]?.arrayValue?.contains { $0["channel"] == "internal-note" } == true,
                 "the STOP sent while Gorgias was down was noted and closed once it came back")
 
-        // The environment file points the CLI and kcat at the running fleet.
-        let environment = try Self.environment(from: try #require(summary["environmentFile"]?.stringValue))
+        // The environment file points the CLI and kcat at the running fleet; its folder (store, logs) is private.
+        let environmentFile = try #require(summary["environmentFile"]?.stringValue)
+        let folder = try FileManager.default.attributesOfItem(atPath: (environmentFile as NSString).deletingLastPathComponent)
+        #expect((folder[.posixPermissions] as? Int).map { $0 & 0o077 } == 0, "the dev folder is readable by others")
+        let environment = try Self.environment(from: environmentFile)
         let lag = try await CLIProcess.run(["lag", "--json"], environment: environment)
         #expect(lag.status == 0, "\(lag.errors)")
         let rows = try JSONParser.parse(Array(lag.output.utf8)).arrayValue ?? []

@@ -43,7 +43,7 @@ extension E2EFleet {
         let directory = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
         var logger = Logger(label: "e2e-ingress")
         logger.logLevel = .critical
-        let ingress = IngressServer(configuration: .init(), accounts: directory, producer: broker.producer, logger: logger)
+        let ingress = IngressServer(configuration: .init(), accounts: directory, producer: broker.producer, receipts: store, logger: logger)
         let task = Task { try await ingress.run() }
         return RunningIngress(url: await ingress.url(), store: store, http: http, box: box, task: task)
     }
@@ -51,9 +51,12 @@ extension E2EFleet {
     /// A customer texts `body` to the account's number through the sandbox: Twilio's keyword engine runs there (when
     /// the account's default opt-out handling is on) and the signed webhook goes to `endpoints.inbound`.
     @discardableResult
-    public func customerTexts(_ test: TestAccount, from phone: String, _ body: String, to endpoints: IngressRegistration.Endpoints) async throws -> String {
+    /// `media`: files the sandbox hosts behind the account's credentials, as `{"contentType", "size"}`.
+    public func customerTexts(
+        _ test: TestAccount, from phone: String, _ body: String, media: [JSONValue] = [], to endpoints: IngressRegistration.Endpoints
+    ) async throws -> String {
         let sent = try await sandbox.post("/sandbox/twilio/\(test.twilioSid)/inbound", [
-            "from": .string(phone), "to": .string(test.number), "body": .string(body), "url": .string(endpoints.inbound),
+            "from": .string(phone), "to": .string(test.number), "body": .string(body), "url": .string(endpoints.inbound), "media": .array(media),
         ])
         return sent["sid"]?.stringValue ?? ""
     }

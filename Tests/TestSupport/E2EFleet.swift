@@ -56,6 +56,7 @@ public final class E2EFleet: @unchecked Sendable {
         values["DATABASE_URL"] = "\(databaseURLString)"
         values["SWITCHBOARD_SECRET_KEY"] = secretKey
         values["ACCOUNT_CACHE_TTL"] = "1s"
+        values["METRICS_HOST"] = "127.0.0.1"
         values["METRICS_PORT"] = nil
         return values
     }
@@ -156,4 +157,8 @@ public final class E2EFleet: @unchecked Sendable {
 
 public struct FleetError: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }

@@ -18,6 +18,29 @@ public struct EventDecoder: Sendable {
         self.maximumRecordBytes = maximumRecordBytes
     }
 
+    /// The longest record key accepted; keys are stored (parking) and must stay indexable.
+    public static let maximumKeyBytes = 1024
+
+    /// Decodes a consumed record: its key first (it must be one the store can hold, and it must name the event's
+    /// account: `accountId:…`, so a record keyed for one merchant never acts for another), then its value.
+    public func decode(_ record: KafkaRecord, sourceTopic: String) -> Result<CloudEvent, Rejection> {
+        var key: String?
+        if let bytes = record.key {
+            guard bytes.count <= Self.maximumKeyBytes else {
+                return .failure(Rejection(errorClass: "record.invalid_key", reason: "the key is \(bytes.count) bytes; the limit is \(Self.maximumKeyBytes)"))
+            }
+            guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+                return .failure(Rejection(errorClass: "record.invalid_key", reason: "the key is not UTF-8 text without NUL bytes"))
+            }
+            key = text
+        }
+        let decoded = decode(record.value, sourceTopic: sourceTopic)
+        if case .success(let event) = decoded, let key, let account = event.accountId, !key.hasPrefix(account + ":") {
+            return .failure(Rejection(errorClass: "event.key_mismatch", reason: "the record key does not start with the event's account id and a colon"))
+        }
+        return decoded
+    }
+
     /// Decodes `value` read from `sourceTopic` (the original topic, also for retry-tier records).
     public func decode(_ value: [UInt8], sourceTopic: String) -> Result<CloudEvent, Rejection> {
         guard value.count <= maximumRecordBytes else {

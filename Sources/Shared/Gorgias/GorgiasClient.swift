@@ -32,22 +32,29 @@ public struct GorgiasClient: Sendable {
 
     // MARK: Customers
 
+    // Every lookup by filter checks what came back: the `channel_address` and ticket `external_id` filters are known
+    // from third-party sources only (external-apis.md §1.6–1.7), and a filter Gorgias ignored or loosened must never
+    // put a text on another customer's ticket. A mismatch is "not found".
+
     /// The customer whose `external_id` is `externalId` (e.g. `sms:+15551234567`).
     public func customer(externalId: String) async throws -> GorgiasCustomer? {
-        try await list("/api/customers", [("external_id", externalId), ("limit", "1")], GorgiasCustomer.self, operation: "find customer").first
+        try await first("/api/customers", [("external_id", externalId)], GorgiasCustomer.self, operation: "find customer") {
+            $0.externalId == externalId
+        }
     }
 
-    /// The customer with a phone channel at `phone`.
+    /// The customer with a phone channel at `phone` (compared digit by digit: Gorgias may store `+1 555-…`).
     public func customer(phone: String) async throws -> GorgiasCustomer? {
-        try await list(
-            "/api/customers", [("channel_type", "phone"), ("channel_address", phone), ("limit", "1")], GorgiasCustomer.self,
-            operation: "find customer by phone"
-        ).first
+        try await first("/api/customers", [("channel_type", "phone"), ("channel_address", phone)], GorgiasCustomer.self, operation: "find customer by phone") {
+            $0.hasPhone(phone)
+        }
     }
 
     /// The customer with this email, if any.
     public func customer(email: String) async throws -> GorgiasCustomer? {
-        try await list("/api/customers", [("email", email), ("limit", "1")], GorgiasCustomer.self, operation: "find customer by email").first
+        try await first("/api/customers", [("email", email)], GorgiasCustomer.self, operation: "find customer by email") {
+            $0.email?.lowercased() == email.lowercased()
+        }
     }
 
     /// Replaces a customer's channels (Gorgias replaces the whole list: send every channel to keep).
@@ -88,7 +95,7 @@ public struct GorgiasClient: Sendable {
 
     /// The ticket whose `external_id` is `externalId`, if any.
     public func ticket(externalId: String) async throws -> GorgiasTicket? {
-        try await list("/api/tickets", [("external_id", externalId), ("limit", "1")], GorgiasTicket.self, operation: "find ticket").first
+        try await first("/api/tickets", [("external_id", externalId)], GorgiasTicket.self, operation: "find ticket") { $0.externalId == externalId }
     }
 
     /// A customer's tickets, most recently updated first (lists omit messages; no status filter exists).
@@ -141,7 +148,7 @@ public struct GorgiasClient: Sendable {
                 "url": .string(url), "method": "POST", "request_content_type": "application/json",
                 "response_content_type": "application/json", "headers": .object([secretHeader.0: .string(secretHeader.1)]),
                 "form": form,
-                "triggers": ["ticket_created": false, "ticket_updated": true, "ticket_message_created": true],
+                "triggers": ["ticket_created": false, "ticket_updated": true, "ticket_message_created": true, "ticket_self_unsnoozed": true],
             ],
         ]
         return try await send("POST", "/api/integrations", json: body, operation: "create integration")
@@ -154,6 +161,23 @@ public struct GorgiasClient: Sendable {
         } catch let error as GorgiasError where error.isNotFound {
             return
         }
+    }
+
+    // MARK: Files
+
+    /// Uploads a file to the account's Gorgias file storage (`POST /api/upload?type=attachment`, known from
+    /// third-party code only), for a message attachment agents can open. The answer is checked: an upload that names
+    /// no http(s) URL is an unexpected response.
+    public func upload(filename: String, contentType: String, bytes: [UInt8]) async throws -> GorgiasAttachment {
+        let form = MultipartForm(filename: filename, contentType: contentType, bytes: bytes)
+        let response = try await raw(
+            "POST", "/api/upload", query: [("type", "attachment")], body: form.body, contentType: form.contentType, operation: "upload file"
+        )
+        let uploaded = (try? JSONDecoder().decode([GorgiasAttachment].self, from: Data(response.body)))?.first
+        guard let uploaded, let url = URL(string: uploaded.url), ["http", "https"].contains(url.scheme ?? "") else {
+            throw ProcessingFailure.transient("gorgias.unexpected_upload", "Gorgias' upload answer named no file URL", dependency: .gorgias)
+        }
+        return GorgiasAttachment(url: uploaded.url, name: uploaded.name ?? filename, contentType: uploaded.contentType ?? contentType, size: uploaded.size ?? bytes.count)
     }
 
     // MARK: Transport
@@ -175,6 +199,23 @@ public struct GorgiasClient: Sendable {
         }
     }
 
+    /// The first item of a filtered list that really matches, paging a few pages (a filter that worked needs one;
+    /// one that was ignored is not searched through the whole account).
+    private func first<T: Codable & Sendable>(
+        _ path: String, _ query: [(String, String)], _ type: T.Type, operation: String, maximumPages: Int = 3, where matches: (T) -> Bool
+    ) async throws -> T? {
+        var cursor: String?
+        for _ in 0..<maximumPages {
+            let page: GorgiasList<T> = try await send(
+                "GET", path, query: query + [("limit", "30")] + (cursor.map { [("cursor", $0)] } ?? []), operation: operation
+            )
+            if let found = page.data.first(where: matches) { return found }
+            guard let next = page.meta?.nextCursor, !next.isEmpty else { return nil }
+            cursor = next
+        }
+        return nil
+    }
+
     /// Follows `meta.next_cursor` until the end (or `maximumPages`).
     private func list<T: Codable & Sendable>(
         _ path: String, _ query: [(String, String)], _ type: T.Type, operation: String, maximumPages: Int = 50
@@ -190,12 +231,14 @@ public struct GorgiasClient: Sendable {
         return items
     }
 
-    private func raw(_ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, operation: String) async throws -> HTTPResponse {
+    private func raw(
+        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, contentType: String = "application/json", operation: String
+    ) async throws -> HTTPResponse {
         try await limiter.acquire(budget, maximumWait: maximumRateWait)
         var url = baseURL + path
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
         var headers = [("Authorization", authorization), ("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
+        if body != nil { headers.append(("Content-Type", contentType)) }
         let response = try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
         try await observeCallLimit(response)
         if response.status == 429 {

@@ -264,6 +264,14 @@ public struct GorgiasNewTicket: Codable, Sendable, Hashable {
     }
 }
 
+extension GorgiasCustomer {
+    /// Whether one of the customer's phone channels is `phone` (digits compared, formatting ignored).
+    public func hasPhone(_ phone: String) -> Bool {
+        let wanted = phone.filter(\.isNumber)
+        return (channels ?? []).contains { $0.type == "phone" && $0.address.filter(\.isNumber) == wanted }
+    }
+}
+
 extension GorgiasTicket {
     /// The status this ticket shows, stamped with Gorgias' own `updated_datetime`, never the worker's clock (a skewed
     /// clock would make an agent's later reopen look older than Switchboard's close). Nil without a time or status.

@@ -58,7 +58,7 @@ public final class HTTPClient: @unchecked Sendable {
     /// (timeouts, connection failures) and `CancellationError` when the task is cancelled.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
         let started = ContinuousClock.now
-        let transfer = Transfer(request: request, maxResponseBytes: configuration.maxResponseBytes)
+        let transfer = Transfer(request: request, maxResponseBytes: request.maximumResponseBytes ?? configuration.maxResponseBytes)
         let id = state.withLock { state -> Int in
             state.nextId += 1
             return state.nextId

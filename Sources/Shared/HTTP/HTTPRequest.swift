@@ -10,14 +10,20 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// Label for metrics (`gorgias`, `sms`…).
     public var service: String
+    /// A larger response fails with ``HTTPError/Kind/tooLarge`` (nil: the client's limit).
+    public var maximumResponseBytes: Int?
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration? = nil, service: String = "other") {
+    public init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration? = nil,
+        service: String = "other", maximumResponseBytes: Int? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.service = service
+        self.maximumResponseBytes = maximumResponseBytes
     }
 }
 

@@ -176,10 +176,11 @@ public final class ConsumerWorker: Service, Sendable {
         }
     }
 
-    /// When a retry-tier record becomes due (nil: now).
+    /// When a retry-tier record becomes due (nil: now). Never later than its tier's delay from now: a due time in the
+    /// year 9999 (a forged or corrupt header) must not hold its key, or its partition's committed offset, for good.
     private func notBefore(_ record: KafkaRecord, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard case .retry? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record) else { return nil }
-        let wait = due.timeIntervalSinceNow
+        guard case .retry(let tier)? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record) else { return nil }
+        let wait = min(due.timeIntervalSinceNow, configuration.topology.tiers[tier].seconds)
         return wait > 0 ? now.advanced(by: .milliseconds(Int64(wait * 1000))) : nil
     }
 

@@ -56,7 +56,7 @@ struct RecordProcessor: Sendable {
         }
         let previousAttempts = FailureHeaders.previousAttempts(record)
         let event: CloudEvent
-        switch decoder.decode(record.value, sourceTopic: source) {
+        switch decoder.decode(record, sourceTopic: source) {
         case .failure(let rejection):
             let failure = ProcessingFailure.permanent(rejection.errorClass, rejection.reason)
             return await deadLetter(record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure, logger: logger)
@@ -245,11 +245,19 @@ struct RecordProcessor: Sendable {
         ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
         let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
             try await producer.send(OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
-            if let event, let key = Self.parkingKey(record, source: source), try await parking.head(group: group, key: key)?.eventId == event.id {
-                try await parking.release(group: group, key: key, eventId: event.id)
-            }
         }
         guard delivered else { return nil }
+        // The dead letter is acknowledged: the record is done whatever follows. Releasing its key is best-effort (a
+        // key left parked is released by the next record of the key once the head is long overdue).
+        if let event, let key = Self.parkingKey(record, source: source) {
+            do {
+                if try await parking.head(group: group, key: key)?.eventId == event.id {
+                    try await parking.release(group: group, key: key, eventId: event.id)
+                }
+            } catch {
+                logger.logger.warning("dead-lettered record's key not released: \(ProcessingFailure.classify(error))")
+            }
+        }
         metrics.deadLettered(sourceTopic: source, errorClass: failure.errorClass)
         logger.logger.warning(
             "dead-lettered",

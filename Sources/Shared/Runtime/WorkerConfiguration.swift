@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Everything the runtime reads from the environment, parsed and checked once at start.
 ///
 /// | Variable | Default | Meaning |
@@ -6,6 +8,7 @@
 /// | `WORKER_TOPICS` | all of the worker's topics | comma-separated subset of source topics (scale a topic alone) |
 /// | `CONSUMER_GROUP` | the worker's group | override (benchmarks, blue/green) |
 /// | `METRICS_PORT` | per worker (9401/9402/9403) | `/metrics`, `/healthz`, `/readyz`; 0 picks a free port |
+/// | `METRICS_HOST` | 0.0.0.0 | address they listen on: every interface, for Prometheus in a container; `switchboard dev` uses 127.0.0.1 |
 /// | `MAX_IN_FLIGHT` | 256 | records handled concurrently per process |
 /// | `MAX_BUFFERED_PER_PARTITION` | 2048 | unfinished records per partition before it is paused (a pause drops librdkafka's prefetch, so keep it rare) |
 /// | `RETRY_TIERS` | `30s,5m,1h` | retry topic delays |
@@ -24,6 +27,7 @@ public struct WorkerConfiguration: Sendable {
     /// What each source topic's handling may call; topics missing here may call anything.
     public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
     public var metricsPort: Int
+    public var metricsHost: String
     public var maxInFlight: Int
     public var maxBufferedPerPartition: Int
     public var retry: RetrySettings
@@ -32,6 +36,14 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     public var rebalanceDrainTimeout: Duration
     public var maximumRecordBytes: Int
+
+    /// An IP address to listen on (names would depend on the resolver at start).
+    static func host(_ value: String, setting: String) throws -> String {
+        guard (try? SocketAddress(ipAddress: value, port: 0)) != nil else {
+            throw ConfigurationError(setting: setting, reason: "\(value) is not an IP address (0.0.0.0, 127.0.0.1, ::)")
+        }
+        return value
+    }
 
     /// The dependencies `sourceTopic`'s handling may call.
     public func dependencies(of sourceTopic: String) -> Set<ProcessingFailure.Dependency> {
@@ -68,6 +80,7 @@ public struct WorkerConfiguration: Sendable {
             group: environment.string("CONSUMER_GROUP", default: definition.group),
             sourceTopics: sourceTopics,
             metricsPort: try environment.int("METRICS_PORT", default: definition.defaultMetricsPort, range: 0...65535),
+            metricsHost: try Self.host(environment.string("METRICS_HOST", default: "0.0.0.0"), setting: "METRICS_HOST"),
             maxInFlight: try environment.int("MAX_IN_FLIGHT", default: 256, range: 1...100_000),
             maxBufferedPerPartition: try environment.int("MAX_BUFFERED_PER_PARTITION", default: defaultMaxBufferedPerPartition, range: 1...1_000_000),
             retry: retry,

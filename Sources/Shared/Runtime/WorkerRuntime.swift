@@ -65,6 +65,7 @@ public enum WorkerRuntime {
             )
             let server = MetricsServer(
                 port: configuration.metricsPort,
+                host: configuration.metricsHost,
                 registry: labeledMetrics.registry,
                 liveness: [.init("poll-loop") { worker.isLive }],
                 readiness: [.init("consumer-group") { worker.isReady }, .init("store") { await store.isReachable() }],

@@ -35,22 +35,48 @@ public struct SMSClient: Sendable {
         return try decode(SMSMessage.self, response)
     }
 
-    /// Messages sent to `to` on or after the day of `since` (the API filters by day; callers compare times), for
-    /// reconciling a send interrupted by a crash.
-    public func messages(to: String, since: Date? = nil, maximumPages: Int = 10) async throws -> [SMSMessage] {
-        var query = [("To", to), ("PageSize", "100")]
-        if let since { query.append(("DateSent>", String(RFC3339.format(since.addingTimeInterval(-86400)).prefix(10)))) }
+    /// Outbound messages to `to` (from `sender` when it is a number), newest first, created at or after `since`:
+    /// pages are read until one reaches back before `since`. No `DateSent` filter: it matches `date_sent`, which a
+    /// message still `queued`, `accepted` or `scheduled` does not have, and a busy sender's messages stay queued for
+    /// seconds to hours (external-apis.md §3.2). For reconciling a send whose answer was lost.
+    public func messages(to: String, sender: Account.SMSSender? = nil, since: Date, maximumPages: Int = 20) async throws -> [SMSMessage] {
+        var query = [("To", to), ("PageSize", "50")]
+        if case .number(let number)? = sender { query.append(("From", number)) }
         var url: String? = messagesURL + "?" + FormEncoding.encode(query)
         var messages: [SMSMessage] = []
+        // `date_created` has a resolution of one second.
+        let cutoff = since.addingTimeInterval(-1)
         for _ in 0..<maximumPages {
             guard let next = url else { break }
             let response = try await http.execute(HTTPRequest(url: next, headers: [("Authorization", authorization), ("Accept", "application/json")], service: "sms"))
             guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
             let page = try decode(SMSMessagePage.self, response)
-            messages += page.messages
+            let recent = page.messages.filter { message in message.dateCreated.flatMap(HTTPDate.parse).map { $0 >= cutoff } ?? true }
+            messages += recent
+            if recent.count < page.messages.count { break }
             url = page.nextPageURI.map { baseURL + $0 }
         }
-        return messages
+        return messages.filter { $0.direction?.hasPrefix("outbound") ?? true }
+    }
+
+    /// Downloads a media file of this account's messages (Twilio serves them with the account's Basic auth when
+    /// media authentication is on, external-apis.md §3.4), refusing more than `maximumBytes`. Only URLs on this
+    /// account's API host are fetched: the credentials never go anywhere else. Returns the bytes and the declared type.
+    public func media(_ url: String, maximumBytes: Int) async throws -> (bytes: [UInt8], contentType: String?) {
+        guard isOwnMedia(url) else {
+            throw ProcessingFailure.permanent("sms.media_foreign_host", "a media URL outside the SMS provider's API host is not fetched")
+        }
+        let response = try await http.execute(HTTPRequest(
+            url: url, headers: [("Authorization", authorization)], timeout: .seconds(60), service: "sms", maximumResponseBytes: maximumBytes
+        ))
+        guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
+        return (response.body, response.header("Content-Type"))
+    }
+
+    /// Whether `url` is on this account's API host (so its credentials may be sent with it).
+    public func isOwnMedia(_ url: String) -> Bool {
+        guard let target = URL(string: url), let own = URL(string: baseURL) else { return false }
+        return target.scheme == own.scheme && target.host == own.host && target.port == own.port
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T {

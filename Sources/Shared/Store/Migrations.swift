@@ -167,7 +167,7 @@ enum Migrations {
                 """,
             ]
         },
-        Migration(version: 2, summary: "consent evidence, helpdesk follow-ups, parking scoped by source topic") { dialect in
+        Migration(version: 2, summary: "consent evidence, helpdesk follow-ups, parking scoped by source topic, effects by reference, webhook receipts") { dialect in
             // The source topic a parked row waits for is the part of its retry topic before `.retry.`.
             let source =
                 dialect == .sqlite ? "substr(topic, 1, instr(topic, '.retry.') - 1)" : "split_part(topic, '.retry.', 1)"
@@ -198,6 +198,16 @@ enum Migrations {
                 "CREATE INDEX helpdesk_followups_due ON helpdesk_followups (due_at) WHERE completed_at IS NULL",
                 "CREATE INDEX helpdesk_followups_waiting ON helpdesk_followups (account_id, phone) WHERE ticket_id IS NULL AND completed_at IS NULL",
                 "UPDATE parked_keys SET record_key = \(source) || ' ' || record_key WHERE topic LIKE '%.retry.%'",
+                "CREATE INDEX effects_reference ON effects (account_id, reference)",
+                """
+                CREATE TABLE webhook_receipts (
+                    account_id TEXT NOT NULL,
+                    receipt_key TEXT NOT NULL,
+                    first_seen_at BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, receipt_key)
+                )
+                """,
+                "CREATE INDEX webhook_receipts_age ON webhook_receipts (first_seen_at)",
             ]
         },
     ]

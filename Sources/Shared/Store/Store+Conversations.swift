@@ -32,6 +32,19 @@ extension Store {
         try await database.query("UPDATE conversations SET customer_id = ? WHERE id = ?", customerId, conversationId)
     }
 
+    /// Forgets the conversation's Gorgias customer (Gorgias merged it away); the next text finds the customer again.
+    public func forgetConversationCustomer(conversationId: String) async throws {
+        try await database.query("UPDATE conversations SET customer_id = NULL WHERE id = ?", conversationId)
+    }
+
+    /// The conversations whose Gorgias customer is `customerId`, most recently active first.
+    public func conversations(accountId: String, customerId: Int64) async throws -> [Conversation] {
+        try await database.query(
+            "SELECT \(Self.conversationColumns) FROM conversations WHERE account_id = ? AND customer_id = ? ORDER BY last_activity_at DESC",
+            accountId, customerId
+        ).map(Self.conversation)
+    }
+
     public func touchConversation(conversationId: String, at: Date) async throws {
         try await database.query(
             "UPDATE conversations SET last_activity_at = \(database.dialect.greatest("last_activity_at", "?")) WHERE id = ?",
@@ -67,14 +80,14 @@ extension Store {
         }
     }
 
-    /// The conversation's current ticket for `phone` when it is open (snoozed counts: the agent is still on it).
+    /// The conversation's current ticket for `phone` when it is active (``TicketRecord/isActive``).
     static func activeTicketId(accountId: String, phone: String, in executor: any SQLExecutor) async throws -> Int64? {
         try await executor.query(
             """
             SELECT t.ticket_id FROM conversations c JOIN tickets t ON t.account_id = c.account_id AND t.ticket_id = c.current_ticket_id
-            WHERE c.account_id = ? AND c.phone = ? AND (t.status = 'open' OR t.snoozed_until > ?)
+            WHERE c.account_id = ? AND c.phone = ? AND (t.status = 'open' OR t.snoozed_until IS NOT NULL)
             """,
-            accountId, phone, Date().millis
+            accountId, phone
         ).first?["ticket_id"].int
     }
 

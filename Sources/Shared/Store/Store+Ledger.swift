@@ -53,11 +53,32 @@ extension Store: IdempotencyLedger {
             if deleted < batchSize { break }
         }
         try await database.query("DELETE FROM effects WHERE state = 'done' AND started_at < ?", cutoff.millis)
+        try await database.query("DELETE FROM webhook_receipts WHERE first_seen_at < ?", cutoff.millis)
         // Finished follow-ups, and those that waited for a ticket the customer never opened.
         try await database.query(
             "DELETE FROM helpdesk_followups WHERE (completed_at IS NOT NULL OR ticket_id IS NULL) AND created_at < ?", cutoff.millis
         )
         return total
+    }
+}
+
+/// First sightings of provider webhooks (the ingress' ``WebhookReceipts``).
+extension Store {
+    /// The time `key` was first seen for `accountId`, recording `now` if it is new.
+    public func firstSeen(accountId: String, key: String, now: Date = Date()) async throws -> Date {
+        try StoreLimits.identifier(key, "webhook key")
+        let inserted = try await database.query(
+            """
+            INSERT INTO webhook_receipts (account_id, receipt_key, first_seen_at) VALUES (?, ?, ?)
+            ON CONFLICT (account_id, receipt_key) DO NOTHING RETURNING first_seen_at
+            """,
+            accountId, key, now.millis
+        )
+        if let first = inserted.first?["first_seen_at"].int { return Date(millis: first) }
+        let rows = try await database.query(
+            "SELECT first_seen_at FROM webhook_receipts WHERE account_id = ? AND receipt_key = ?", accountId, key
+        )
+        return rows.first?["first_seen_at"].int.map(Date.init(millis:)) ?? now
     }
 }
 

@@ -28,6 +28,18 @@ extension Store {
         return (stored, !inserted.isEmpty)
     }
 
+    /// Whether a provider message is already recorded as some reply's SMS or some system SMS (a consent confirmation,
+    /// a HELP answer): reconciliation must not take it for another send.
+    public func isProviderMessageClaimed(accountId: String, sid: String) async throws -> Bool {
+        !(try await database.query(
+            """
+            SELECT 1 AS claimed FROM outbound_messages WHERE account_id = ? AND provider_sid = ?
+            UNION ALL SELECT 1 AS claimed FROM effects WHERE account_id = ? AND reference = ?
+            """,
+            accountId, sid, accountId, sid
+        )).isEmpty
+    }
+
     public func outbound(id: String) async throws -> OutboundMessage? {
         try await database.query("SELECT \(Self.outboundColumns) FROM outbound_messages WHERE id = ?", id).first.map(Self.outbound)
     }

@@ -3,6 +3,10 @@ import Synchronization
 
 /// Accounts with their API clients, cached briefly (credentials are decrypted once per refresh, not per event).
 /// A disconnect or credential change reaches every worker within ``ttl``.
+///
+/// Only accounts that exist are cached, and at most ``capacity`` of them (the oldest entry goes first): an id that
+/// is not an account id is refused before any lookup, and unknown ids are looked up every time rather than kept, so
+/// requests for made-up accounts (the ingress faces the internet) cannot grow the cache.
 public final class AccountDirectory: Sendable {
     /// An account and clients authenticated as it.
     public struct Entry: Sendable {
@@ -14,14 +18,19 @@ public final class AccountDirectory: Sendable {
     }
 
     public let ttl: Duration
+    public let capacity: Int
     private let store: Store
     private let box: SecretBox
     private let http: HTTPClient
     private let limiter: any RateLimiter
     private let maximumRateWait: Duration
-    private let cache = Mutex<[String: (entry: Entry?, loadedAt: ContinuousClock.Instant)]>([:])
+    private let cache = Mutex<[String: (entry: Entry, loadedAt: ContinuousClock.Instant)]>([:])
 
-    public init(store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10), maximumRateWait: Duration = .seconds(1)) {
+    public init(
+        store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10), maximumRateWait: Duration = .seconds(1),
+        capacity: Int = 10_000
+    ) {
+        self.capacity = capacity
         self.store = store
         self.box = box
         self.http = http
@@ -30,13 +39,26 @@ public final class AccountDirectory: Sendable {
         self.maximumRateWait = maximumRateWait
     }
 
-    /// The account `id` with its clients, or nil when no such account exists.
+    /// The account `id` with its clients, or nil when no such account exists (or `id` cannot be an account id).
     public func entry(_ id: String) async throws -> Entry? {
+        guard Account.isValidId(id) else { return nil }
         if let cached = cache.withLock({ $0[id] }), ContinuousClock.now - cached.loadedAt < ttl { return cached.entry }
-        let entry = try await store.account(id: id).map { try Self.entry(for: $0, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait) }
-        cache.withLock { $0[id] = (entry, .now) }
+        guard let account = try await store.account(id: id) else {
+            cache.withLock { _ = $0.removeValue(forKey: id) }
+            return nil
+        }
+        let entry = try Self.entry(for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait)
+        cache.withLock { cache in
+            if cache[id] == nil && cache.count >= capacity, let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key {
+                cache.removeValue(forKey: oldest)
+            }
+            cache[id] = (entry, .now)
+        }
         return entry
     }
+
+    /// Accounts cached right now (a bound the ingress abuse suite checks).
+    public var cachedCount: Int { cache.withLock { $0.count } }
 
     /// An account with clients authenticated as it, without caching (the CLI's one-off calls).
     public static func entry(

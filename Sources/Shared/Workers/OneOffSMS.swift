@@ -21,8 +21,8 @@ public struct OneOffSMS: Sendable {
         let accountId = entry.account.id
         if let existing = try await store.beginEffect(accountId: accountId, key: key) {
             if existing.state == .done { return .alreadySent }
-            let since = existing.startedAt.addingTimeInterval(-5)
-            if let sent = try await SMSReconciler.findSent(entry.sms, to: phone, body: body, since: since) {
+            let reconciler = SMSReconciler(sms: entry.sms, store: store, accountId: accountId)
+            if let sent = try await reconciler.findSent(to: phone, sender: entry.account.smsSender, body: body, mediaCount: 0, attemptedAt: existing.startedAt) {
                 try await store.completeEffect(accountId: accountId, key: key, reference: sent.sid)
                 return .alreadySent
             }
@@ -40,13 +40,34 @@ public struct OneOffSMS: Sendable {
 
 /// Finds a message Switchboard already sent, after a crash or a lost response (external-apis.md §3.2: there is no
 /// idempotency key on Message create).
-public enum SMSReconciler {
-    /// The message to `phone` with exactly `body`, created at or after `since`, if the provider has it.
-    public static func findSent(_ sms: SMSClient, to phone: String, body: String, since: Date) async throws -> SMSMessage? {
-        try await sms.messages(to: phone, since: since).first { message in
-            guard message.body == body else { return false }
-            guard let created = message.dateCreated.flatMap(HTTPDate.parse) else { return true }
-            return created >= since.addingTimeInterval(-1)
+///
+/// What it matches: the recipient and sender, a creation time from just before the attempt on, the exact body and
+/// the number of media — and a message no other outbound record or system SMS has claimed, so two identical replies
+/// to one customer stay two SMS. Switchboard never asks Twilio to rewrite bodies (no `SmartEncoded`, no
+/// `ShortenUrls`), so the body it recorded is the body Twilio lists. Of several candidates the oldest is taken: the
+/// earliest send after the attempt is the attempt's own.
+public struct SMSReconciler: Sendable {
+    let sms: SMSClient
+    let store: Store
+    let accountId: String
+
+    public init(sms: SMSClient, store: Store, accountId: String) {
+        self.sms = sms
+        self.store = store
+        self.accountId = accountId
+    }
+
+    /// The unclaimed message to `phone` with `body` and `mediaCount` media created since `attemptedAt` (less a margin
+    /// for clocks), if the provider has one.
+    public func findSent(to phone: String, sender: Account.SMSSender, body: String, mediaCount: Int, attemptedAt: Date) async throws -> SMSMessage? {
+        let candidates = try await sms.messages(to: phone, sender: sender, since: attemptedAt.addingTimeInterval(-5)).filter { message in
+            guard message.body == body, Int(message.numMedia ?? "0") ?? 0 == mediaCount else { return false }
+            if case .messagingService(let service) = sender, let listed = message.messagingServiceSid { return listed == service }
+            return true
         }
+        for message in candidates.reversed() where try await !store.isProviderMessageClaimed(accountId: accountId, sid: message.sid) {
+            return message
+        }
+        return nil
     }
 }

@@ -31,6 +31,12 @@ struct AddAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
+        let flagged = [("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"), ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
+                       ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN")].filter { $0.1 != nil }
+        for (flag, _, variable) in flagged {
+            // A flag's value shows in `ps` and the shell's history while and after the command runs.
+            StandardError.line("warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead")
+        }
         let box = try SecretBox.from(environment)
         let account = try makeAccount(environment: environment, box: box)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true { throw ValidationError("--ingress-url must be an http(s) URL") }

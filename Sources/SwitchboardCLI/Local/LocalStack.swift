@@ -32,7 +32,8 @@ final class LocalStack: @unchecked Sendable {
         workerEnvironment: [String: String] = [:], logger: Logger
     ) throws {
         directory = NSTemporaryDirectory() + "switchboard-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Private to this user: it holds the SQLite store and logs, with phone numbers in them.
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.databaseURL = databaseURL ?? "sqlite:\(directory)/switchboard.sqlite"
         self.topology = topology
         self.workerEnvironment = workerEnvironment
@@ -53,13 +54,14 @@ final class LocalStack: @unchecked Sendable {
             "KAFKA_STATISTICS_INTERVAL_MS": "1000",
             "DLQ_DEPTH_INTERVAL": "5s",
             "LOG_LEVEL": "info",
+            "METRICS_HOST": "127.0.0.1",
         ].merging(workerEnvironment) { _, extra in extra }
     }
 
     /// Starts the sandbox and the ingress (the ingress reads accounts from `store`).
     func startServers(store: Store, logger: Logger) async throws {
         let accounts = AccountDirectory(store: store, box: try SecretBox(base64Key: secretKey), http: http, limiter: UnlimitedRateLimiter(), ttl: .seconds(1))
-        let ingress = IngressServer(configuration: .init(), accounts: accounts, producer: producer, logger: logger)
+        let ingress = IngressServer(configuration: .init(), accounts: accounts, producer: producer, receipts: store, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: sandbox), .init(service: ingress)], logger: logger))
         servers = (group, Task { try await group.run() })
         sandboxURL = await sandbox.url()

@@ -12,8 +12,8 @@ struct SandboxCommand: AsyncParsableCommand {
         abstract: "Run a local sandbox of the Gorgias and Twilio APIs until SIGTERM.",
         discussion: """
             Prints exactly one line on stdout when ready: SANDBOX_URL=http://127.0.0.1:<port>. Gorgias account <sub> \
-            is served at $SANDBOX_URL/gorgias/<sub> and Twilio at $SANDBOX_URL/twilio; accounts are created on first \
-            use. Browse $SANDBOX_URL/ to see tickets and SMS. Faults can also be changed later with \
+            is served at $SANDBOX_URL/gorgias/<sub> and Twilio at $SANDBOX_URL/twilio; accounts are registered with \
+            --gorgias-account/--twilio-account or the control routes (--auto-create-accounts: on first use). Browse $SANDBOX_URL/ to see tickets and SMS. Faults can also be changed later with \
             POST $SANDBOX_URL/sandbox/faults.
             """
     )
@@ -29,6 +29,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Fraction of webhooks delivered twice.") var duplicateWebhooks = 0.0
     @Option(help: "Random delay up to this many ms on webhooks (reorders them).") var webhookJitterMs = 0
     @Option(help: "Delay between an SMS send and each status callback, in ms.") var callbackDelayMs = 50
+    @Option(help: "Messages per second each sender sends (Twilio's queue; 0: none).") var smsPerSecond = 1.0
+    @Flag(help: "Create unknown Gorgias and Twilio accounts on first use, with the credentials used.") var autoCreateAccounts = false
     @Option(help: "Keep state in this file across restarts.") var stateFile: String?
     @Option(help: "Pre-create a Gorgias account: subdomain:email:apikey (repeatable).") var gorgiasAccount: [String] = []
     @Option(help: "Pre-create a Twilio account: AccountSid:authtoken (repeatable).") var twilioAccount: [String] = []
@@ -55,6 +57,8 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.stateFile = stateFile
         configuration.callbackDelayMs = callbackDelayMs
+        configuration.autoCreateAccounts = autoCreateAccounts
+        configuration.faults.smsPerSecondPerSender = smsPerSecond
         configuration.faults.latencyMs = latencyMs
         configuration.faults.failRate = failRate
         configuration.faults.burst429 = burst429

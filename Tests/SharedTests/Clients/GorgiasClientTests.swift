@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Sandbox
 import Testing
 
 @testable import Shared
@@ -16,7 +17,7 @@ struct GorgiasClientTests {
 
     @Test("customers: create, find by external id and by phone, set name")
     func customers() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
         #expect(try await gorgias.customer(externalId: "sms:+15551234567") == nil)
@@ -33,7 +34,7 @@ struct GorgiasClientTests {
 
     @Test("tickets and messages: create with an imported first message, thread, note, list, get, close")
     func ticketsAndMessages() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
         let customer = try await gorgias.createCustomer(phone: "+15551234567", name: "Jane", email: nil, externalId: "sms:+15551234567")
@@ -73,7 +74,7 @@ struct GorgiasClientTests {
 
     @Test("cursor pagination follows next_cursor to the end")
     func pagination() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
         let customer = try await gorgias.createCustomer(phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
@@ -89,12 +90,16 @@ struct GorgiasClientTests {
 
     @Test("HTTP integrations are registered with the documented shape and removed")
     func integrations() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
         let integration = try await gorgias.createIntegration(name: "Switchboard", url: "http://127.0.0.1:1/hook", secretHeader: ("X-Switchboard-Secret", "s3cret"))
-        let state = try await sandbox.json("/sandbox/gorgias/acme")
-        let http0 = state["integrations"]?.arrayValue?.first?["http"]
+        // Read back through the API, as the account itself sees it (the sandbox's own views mask the secret).
+        let fetched = try await http.execute(HTTPRequest(
+            url: sandbox.gorgiasBaseURL("acme") + "/api/integrations/\(integration.id)",
+            headers: [("Authorization", "Basic " + Data("ops@acme.com:key-acme".utf8).base64EncodedString())]
+        ))
+        let http0 = try JSONParser.parse(fetched.body)["http"]
         #expect(http0?["triggers"]?["ticket_message_created"] == .bool(true))
         #expect(http0?["headers"]?["X-Switchboard-Secret"] == "s3cret")
         #expect(http0?["form"]?["message_id"] == "{{message.id}}")
@@ -106,7 +111,7 @@ struct GorgiasClientTests {
 
     @Test("accounts are isolated: another account's credentials are refused")
     func isolation() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         _ = try await client(sandbox, http, subdomain: "acme").createCustomer(phone: "+15551234567", name: "A", email: nil, externalId: "sms:+15551234567")
         _ = try await client(sandbox, http, subdomain: "globex").customer(externalId: "x")
@@ -125,7 +130,7 @@ struct GorgiasClientTests {
 
     @Test("5xx, 429, timeouts and dropped connections are transient; a dropped create is not duplicated thanks to external_id")
     func failures() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .milliseconds(500)
         let http = HTTPClient(configuration: configuration)
@@ -161,7 +166,7 @@ struct GorgiasClientTests {
 
     @Test("under a 60 s burst from many tasks and two limiter connections, no request exceeds Gorgias' budget", .timeLimit(.minutes(2)))
     func budget() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let path = NSTemporaryDirectory() + "budget-\(UUID().uuidString.prefix(6)).sqlite"
         try await Store.withStore(.sqlite(path: path), logger: Logger(label: "a")) { first in

@@ -15,7 +15,7 @@ struct SMSClientTests {
 
     @Test("sends SMS and MMS; status callbacks arrive signed and in order; undeliverable numbers fail with their code")
     func sendAndCallbacks() async throws {
-        let sandbox = try await SandboxFixture { $0.undeliverable["+15550000003"] = 30003 }
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true; $0.undeliverable["+15550000003"] = 30003 }
         let receiver = try await WebhookReceiver()
         let http = HTTPClient()
         let sms = client(sandbox, http)
@@ -43,7 +43,7 @@ struct SMSClientTests {
         ("+15551234567", String(repeating: "x", count: 1601), 21617, .permanent),
     ])
     func refusals(to: String, body: String, code: Int, kind: ProcessingFailure.Kind) async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         await #expect {
             _ = try await client(sandbox, http).send(to: to, sender: .number("+15557654321"), body: body)
@@ -55,7 +55,7 @@ struct SMSClientTests {
 
     @Test("a STOP texted in blocks the pair (21610, an opt-out); 20429 throttles; 5xx is transient; START unblocks")
     func optOutAndThrottling() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let receiver = try await WebhookReceiver()
         let http = HTTPClient()
         let sms = client(sandbox, http)
@@ -92,7 +92,7 @@ struct SMSClientTests {
 
     @Test("lists messages to a number across pages, for reconciliation after a crash")
     func listForReconciliation() async throws {
-        let sandbox = try await SandboxFixture()
+        let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let sms = client(sandbox, http)
         for index in 0..<130 {
@@ -104,7 +104,7 @@ struct SMSClientTests {
         #expect(Set(listed.compactMap(\.body)).count == 130)
         #expect(listed.allSatisfy { $0.to == "+15551234567" })
         let wrong = SMSClient(baseURL: sandbox.twilioBaseURL, accountSid: "AC0000000000000000000000000000test", authToken: "nope", http: http)
-        await #expect { _ = try await wrong.messages(to: "+15551234567") } throws: { error in
+        await #expect { _ = try await wrong.messages(to: "+15551234567", since: Date()) } throws: { error in
             (error as? SMSError)?.code == 20003 && ProcessingFailure.classify(error).errorClass == "sms.unauthorized"
         }
         await http.shutdown()

@@ -32,6 +32,10 @@ public struct TicketRecord: Sendable, Hashable {
     public var closedAt: Date?
 
     public var isSnoozed: Bool { snoozedUntil.map { $0 > Date() } ?? false }
+
+    /// Still the conversation's: open, or snoozed (Gorgias counts a snoozed ticket closed until its snooze ends, then
+    /// reopens it by itself, so a snoozed ticket never stops being the conversation's).
+    public var isActive: Bool { status == .open || snoozedUntil != nil }
 }
 
 /// A ticket status update from Gorgias.

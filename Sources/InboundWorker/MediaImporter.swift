@@ -1,0 +1,69 @@
+import Foundation
+import Shared
+
+/// Makes a text's MMS media something agents can open (external-apis.md §3.4: Twilio media URLs need the account's
+/// Basic auth when media authentication is on, and vanish once the media is deleted): each file on the SMS
+/// provider's own host is fetched with the account's credentials, its type read from its bytes, and uploaded to
+/// Gorgias' file storage; the message attaches the Gorgias URL.
+///
+/// A fetch or upload failure is transient (the text retries); a file over the size limit, or one the provider no
+/// longer has, becomes a line in the message saying so. Exactly once across crashes: each file is journaled as
+/// `media:<message sid>:<n>` with what it became as the effect's reference. A URL on another host is never fetched
+/// (the account's credentials go only to its provider): an https one is listed as a link.
+struct MediaImporter: Sendable {
+    let store: Store
+
+    /// What one media item became: an attachment, or a line for the message.
+    struct Imported: Codable, Sendable, Equatable {
+        var attachment: GorgiasAttachment?
+        var line: String?
+    }
+
+    /// The largest file fetched at all (the image limit); smaller types are checked after sniffing.
+    static let fetchLimit = 5 * 1024 * 1024
+
+    func importMedia(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> [Imported] {
+        var imported: [Imported] = []
+        for (index, item) in text.media.enumerated() {
+            imported.append(try await importItem(item, index: index, sid: text.messageSid, entry: entry))
+        }
+        return imported
+    }
+
+    private func importItem(_ item: InboundText.Media, index: Int, sid: String, entry: AccountDirectory.Entry) async throws -> Imported {
+        let declared = item.contentType.lowercased()
+        guard entry.sms.isOwnMedia(item.url) else {
+            let https = URL(string: item.url)?.scheme?.lowercased() == "https"
+            return Imported(line: https ? "[Attachment \(declared): \(item.url)]" : "[Attachment \(declared) not imported: it is not at an https address]")
+        }
+        let key = "media:\(sid):\(index)"
+        let accountId = entry.account.id
+        if let done = try await store.beginEffect(accountId: accountId, key: key), done.state == .done,
+            let reference = done.reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8))
+        {
+            return known
+        }
+        let result: Imported
+        do {
+            let fetched = try await entry.sms.media(item.url, maximumBytes: Self.fetchLimit)
+            let type = MediaType.effective(declared: fetched.contentType ?? declared, bytes: fetched.bytes)
+            if fetched.bytes.count > MediaType.limit(for: type) {
+                result = Imported(line: Self.tooLarge(type, limit: MediaType.limit(for: type)))
+            } else {
+                let attachment = try await entry.gorgias.upload(filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
+                result = Imported(attachment: attachment)
+            }
+        } catch let error as HTTPError where error.kind == .tooLarge {
+            result = Imported(line: Self.tooLarge(declared, limit: Self.fetchLimit))
+        } catch let error as SMSError where error.status == 404 || error.status == 410 {
+            result = Imported(line: "[Attachment \(declared) not imported: the SMS provider no longer has it]")
+        }
+        let reference = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try await store.completeEffect(accountId: accountId, key: key, reference: reference)
+        return result
+    }
+
+    static func tooLarge(_ type: String, limit: Int) -> String {
+        "[Attachment \(type) not imported: it is larger than \(limit / 1024 >= 1024 ? "\(limit / 1024 / 1024) MB" : "\(limit / 1024) KB"), the MMS limit]"
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Ingress
+import Testing
+
+@testable import Shared
+import TestSupport
+
+/// Each attack of issue 21 against the real `switchboard ingress` process, with bounds on memory, open connections
+/// and CPU.
+@Suite("Ingress abuse", .serialized, .timeLimit(.minutes(6)))
+struct IngressAbuseTests {
+    let acme = E2EFleet.TestAccount(id: "acme")
+
+    /// A running `switchboard ingress` on a free loopback port, reading the fleet's broker and store.
+    final class IngressProcess: Sendable {
+        let cli: CLIProcess
+        let port: Int
+        var url: String { "http://127.0.0.1:\(port)" }
+        var pid: Int32 { cli.process.processIdentifier }
+
+        init(_ fleet: E2EFleet, arguments: [String] = []) async throws {
+            port = freeLoopbackPort()
+            let environment = fleet.environment.filter { ["KAFKA_BROKERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+            cli = try CLIProcess(["ingress", "--port", String(port), "--idle-timeout", "2s", "--read-timeout", "2s"] + arguments, environment: environment)
+            let url = "http://127.0.0.1:\(port)"
+            guard await eventually(timeout: .seconds(30), { (try? await httpGet(url + "/healthz").status) == 200 }) else {
+                throw FleetError(description: "the ingress did not start: \(cli.errors)")
+            }
+        }
+
+        func stop() async {
+            cli.send(SIGTERM)
+            await cli.wait(timeout: .seconds(10))
+        }
+    }
+
+    func post(_ http: HTTPClient, _ url: String, headers: [(String, String)] = [], body: [UInt8]) async throws -> HTTPResponse {
+        try await http.execute(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers, body: body))
+    }
+
+    @Test("1,500 unauthenticated posts to made-up account ids grow the ingress by less than 16 MiB and all get the same 403")
+    func madeUpAccounts() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        let ingress = try await IngressProcess(fleet)
+        let before = try #require(ProcessUsage.of(ingress.pid)).rssMiB
+        let statuses = try await HTTPClient.withClient { http in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<1500 {
+                    let id = index % 3 == 0 ? String(repeating: "x", count: 60_000) + String(index) : "shop-\(UUID().uuidString.lowercased())"
+                    let route = index % 2 == 0 ? "/gorgias/events/\(id)?k=guess" : "/twilio/inbound/\(id)"
+                    group.addTask {
+                        try await post(http, ingress.url + route, headers: [("X-Twilio-Signature", "AAAA")], body: Array("Body=hi".utf8)).status
+                    }
+                    if index % 16 == 15 { _ = try await group.next() }
+                }
+                return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
+            }
+        }
+        let after = try #require(ProcessUsage.of(ingress.pid)).rssMiB
+        #expect(statuses.isSubset(of: [403, 414, 431]), "\(statuses)")
+        #expect(after - before < 16, "grew \(after - before) MiB")
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("half-sent requests are closed within the idle and read timeouts; an unsigned 1 MiB form is refused without being parsed")
+    func slowAndLarge() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        let ingress = try await IngressProcess(fleet)
+        let halfHeaders = try (0..<50).map { _ in try RawConnection(port: ingress.port) }
+        for connection in halfHeaders { connection.send("POST /twilio/inbound/acme HTTP/1.1\r\nHost: 127.0.0.1\r\n") }
+        let halfBody = try RawConnection(port: ingress.port)
+        halfBody.send("POST /twilio/inbound/acme HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Twilio-Signature: AAAA\r\nContent-Length: 100\r\n\r\nBody=")
+        for connection in halfHeaders {
+            #expect(connection.closedBy(.seconds(6)) != nil, "a half-sent request header stayed open past the idle timeout")
+        }
+        #expect(halfBody.closedBy(.seconds(6)) != nil, "a body that never arrives is refused and its connection closed")
+
+        let form = Array(("Body=" + String(repeating: "a", count: 1024 * 1024)).utf8)
+        let cpuBefore = try #require(ProcessUsage.of(ingress.pid)).cpuSeconds
+        try await HTTPClient.withClient { http in
+            for _ in 0..<24 {
+                let unsigned = try await post(http, ingress.url + "/twilio/inbound/acme", body: form).status
+                let signed = try await post(http, ingress.url + "/twilio/inbound/acme", headers: [("X-Twilio-Signature", "AAAA")], body: form).status
+                #expect(unsigned == 403, "unsigned: refused before reading")
+                #expect(signed == 413)
+            }
+        }
+        let cpu = try #require(ProcessUsage.of(ingress.pid)).cpuSeconds - cpuBefore
+        #expect(cpu < 1.0, "48 refused 1 MiB posts cost \(cpu) s of CPU")
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("unknown accounts and known ones with a wrong credential get the same answer; a disconnect rotates the integration secret")
+    func enumerationAndRotation() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        let ingress = try await IngressProcess(fleet)
+        let endpoints = try await fleet.withStore { store in
+            try await HTTPClient.withClient { http in
+                try await IngressRegistration.connect(accountId: "acme", ingressURL: ingress.url, store: store, box: try SecretBox(base64Key: fleet.secretKey), http: http)
+            }
+        }
+        let secret = try await fleet.withStore { try await $0.account(id: "acme")?.credentials(try SecretBox(base64Key: fleet.secretKey)).integrationSecret }
+        let event = Array(#"{"event_type":"ticket-updated","ticket_id":"1","ticket_status":"closed","updated":"2026-11-24T10:00:00"}"#.utf8)
+        try await HTTPClient.withClient { http in
+            let unknown = try await post(http, ingress.url + "/twilio/inbound/nobody", headers: [("X-Twilio-Signature", "AAAA")], body: Array("Body=x".utf8))
+            let wrong = try await post(http, endpoints.inbound, headers: [("X-Twilio-Signature", "AAAA")], body: Array("Body=x".utf8))
+            #expect(unknown.status == 403 && wrong.status == 403 && unknown.body == wrong.body, "nothing tells a known account from an unknown one")
+            let unknownGorgias = try await post(http, ingress.url + "/gorgias/events/nobody?k=guess", body: event)
+            let wrongGorgias = try await post(http, endpoints.gorgias + "?k=guess", body: event)
+            #expect(unknownGorgias.status == wrongGorgias.status && unknownGorgias.body == wrongGorgias.body)
+            let before = try await post(http, endpoints.gorgias + "?k=\(secret ?? "")", body: event)
+            #expect(before.status == 200)
+            try await fleet.withStore { store in
+                try await IngressRegistration.disconnect(accountId: "acme", store: store, box: try SecretBox(base64Key: fleet.secretKey), http: http)
+            }
+            try await Task.sleep(for: .seconds(11))  // the ingress' account cache (10 s)
+            let stale = try await post(http, endpoints.gorgias + "?k=\(secret ?? "")", body: event).status
+            #expect(stale == 403, "the old secret no longer works")
+        }
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("behind a trusted proxy the forwarded URL is what Twilio signed; on a non-loopback address without --public-url the ingress refuses to start")
+    func forwardedAndStart() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        let ingress = try await IngressProcess(fleet, arguments: ["--trusted-proxy", "127.0.0.0/8"])
+        let form = [("MessageSid", "SMproxied0000000000000000000000001"), ("From", "+15551500001"), ("To", acme.number), ("Body", "through the proxy")]
+        let signed = TwilioSignature.compute(url: "https://sms.example.com/twilio/inbound/acme", parameters: form, authToken: acme.twilioToken)
+        try await HTTPClient.withClient { http in
+            let response = try await post(
+                http, ingress.url + "/twilio/inbound/acme",
+                headers: [("X-Twilio-Signature", signed), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "sms.example.com")],
+                body: Array(FormEncoding.encode(form).utf8)
+            )
+            #expect(response.status == 200, "\(response.bodyText)")
+        }
+        #expect(try await fleet.broker.read("sms.inbound", atLeast: 1).count == 1)
+        await ingress.stop()
+        let refused = try await CLIProcess.run(["ingress", "--host", "0.0.0.0", "--port", String(freeLoopbackPort())], environment: fleet.environment)
+        #expect(refused.status == 78 && refused.errors.contains("--public-url"), "\(refused.status) \(refused.errors)")
+        await fleet.shutdown()
+    }
+
+    @Test("the same signed Twilio webhook delivered twice is one Gorgias message, a duplicate, and no dead letter")
+    func providerRetry() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        let ingress = try await IngressProcess(fleet)
+        let endpoints = IngressRegistration.endpoints(ingressURL: ingress.url, accountId: "acme")
+        let worker = try await fleet.start(.inbound)
+        let form = [("MessageSid", "SMretried000000000000000000000000001"), ("From", "+15551500002"), ("To", acme.number), ("Body", "hello once")]
+        let signature = TwilioSignature.compute(url: endpoints.inbound, parameters: form, authToken: acme.twilioToken)
+        try await HTTPClient.withClient { http in
+            for _ in 0..<2 {
+                let status = try await post(http, endpoints.inbound, headers: [("X-Twilio-Signature", signature)], body: Array(FormEncoding.encode(form).utf8)).status
+                #expect(status == 200)
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        #expect(await eventually { metricSum(await worker.metrics(), "switchboard_records_total", matching: "outcome=\"duplicate\"") >= 1 }, "\(fleet.logs)")
+        #expect(try await fleet.ticketMessages(acme, try #require(try await fleet.gorgias("acme")["tickets"]?.arrayValue?.first?["id"]?.intValue)).count == 1)
+        #expect(try await fleet.broker.allRecords("sms.inbound.dlq").isEmpty)
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("a worker's metrics listen on METRICS_HOST: loopback only when asked")
+    func metricsHost() async throws {
+        let fleet = try await E2EFleet()
+        for (host, expected) in [("127.0.0.1", "0100007F"), ("0.0.0.0", "00000000")] {
+            let worker = try await fleet.start(.status, environment: ["METRICS_HOST": host])
+            let tcp = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+            let port = String(format: "%04X", worker.metricsPort)
+            let listening = tcp.split(separator: "\n").filter { $0.contains(":\(port) ") && $0.split(separator: " ")[3] == "0A" }
+            #expect(listening.contains { $0.split(separator: " ")[1].hasPrefix(expected + ":") }, "\(host): \(listening)")
+            await worker.terminate()
+        }
+        await fleet.shutdown()
+    }
+}

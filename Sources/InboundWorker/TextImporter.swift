@@ -33,13 +33,24 @@ struct TextImporter: Sendable {
     @discardableResult
     func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
         let account = entry.account
-        var conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
-        let effect = "import:\(text.messageSid)"
-        let previous = try await store.beginEffect(accountId: account.id, key: effect)
-        if previous?.state == .done { return "already imported" }
+        let conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
+        // A first text needs several calls (find the customer twice, create it, create the ticket, one per media
+        // file): take them all at once, before the import is journaled, so a burst of new conversations beyond the
+        // budget still finishes texts at the budget's rate instead of every text taking a token and waiting for the
+        // next (see RateReservation); a text that gets no budget is deferred having started nothing.
+        let calls = conversation.customerId == nil ? 4 + text.media.filter { entry.sms.isOwnMedia($0.url) }.count : 1
+        return try await entry.gorgias.reserving(calls: calls) {
+            let previous = try await store.beginEffect(accountId: account.id, key: "import:\(text.messageSid)")
+            if previous?.state == .done { return "already imported" }
+            return try await importText(text, conversation: conversation, retried: previous != nil, entry: entry)
+        }
+    }
+
+    private func importText(_ text: InboundText, conversation: Conversation, retried: Bool, entry: AccountDirectory.Entry) async throws -> String {
+        var conversation = conversation
         let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
         do {
-            return try await deliver(text, conversation: conversation, customerId: customerId, retried: previous != nil, entry: entry)
+            return try await deliver(text, conversation: conversation, customerId: customerId, retried: retried, entry: entry)
         } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
             guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
             try await store.forgetConversationCustomer(conversationId: conversation.id)

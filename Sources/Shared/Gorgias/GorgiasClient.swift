@@ -163,6 +163,23 @@ public struct GorgiasClient: Sendable {
         }
     }
 
+    // MARK: Budget
+
+    /// Runs `body` with `calls` tokens of the account's budget taken up front (all or none, waiting at most as long
+    /// as a single call would), which the Gorgias calls inside spend first; see ``RateReservation``. Throws the
+    /// usual `throttled` failure, having spent nothing, when the budget cannot give them in time.
+    public func reserving<T: Sendable>(calls: Int, _ body: () async throws -> T) async throws -> T {
+        guard calls > 1 else { return try await body() }
+        try await limiter.acquire(budget, count: calls, maximumWait: maximumRateWait)
+        let reservation = RateReservation(bucket: budget.bucket, tokens: calls)
+        defer {
+            // Tokens the body did not need go back, best-effort (a lost refund only slows this account a little).
+            let unspent = reservation.unspent
+            if unspent > 0 { Task { [limiter, budget] in try? await limiter.refund(budget, count: unspent) } }
+        }
+        return try await RateReservation.$current.withValue(reservation) { try await body() }
+    }
+
     // MARK: Files
 
     /// Uploads a file to the account's Gorgias file storage (`POST /api/upload?type=attachment`, known from
@@ -234,7 +251,9 @@ public struct GorgiasClient: Sendable {
     private func raw(
         _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, contentType: String = "application/json", operation: String
     ) async throws -> HTTPResponse {
-        try await limiter.acquire(budget, maximumWait: maximumRateWait)
+        if RateReservation.current?.spend(budget.bucket) != true {
+            try await limiter.acquire(budget, maximumWait: maximumRateWait)
+        }
         var url = baseURL + path
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
         var headers = [("Authorization", authorization), ("Accept", "application/json")]

@@ -5,11 +5,54 @@ import Synchronization
 /// A shared request budget per API account. ``acquire(_:)`` waits for a token; a wait longer than the caller allows
 /// becomes a ``ProcessingFailure`` of kind `.throttled`, so the runtime defers the record instead of holding a slot.
 public protocol RateLimiter: Sendable {
-    /// Takes one token from `budget`, waiting at most `maximumWait`.
-    func acquire(_ budget: RateBudget, maximumWait: Duration) async throws
+    /// Takes `count` tokens from `budget` at once (all or none), waiting at most `maximumWait`.
+    func acquire(_ budget: RateBudget, count: Int, maximumWait: Duration) async throws
 
     /// Empties the budget until `until` (a 429 `Retry-After`, or the API reporting the budget spent by others).
     func block(_ budget: RateBudget, until: Date) async throws
+
+    /// Gives back `count` tokens taken ahead and not spent.
+    func refund(_ budget: RateBudget, count: Int) async throws
+}
+
+extension RateLimiter {
+    /// Takes one token from `budget`, waiting at most `maximumWait`.
+    public func acquire(_ budget: RateBudget, maximumWait: Duration) async throws {
+        try await acquire(budget, count: 1, maximumWait: maximumWait)
+    }
+}
+
+/// Tokens a task took ahead for the calls it is about to make (``GorgiasClient/reserving(calls:_:)``): those calls
+/// spend them instead of asking the bucket one by one.
+///
+/// Why: a record that needs several calls (a first text: find the customer, create it, create the ticket) and takes
+/// its tokens one at a time competes with hundreds of others doing the same; under a burst beyond the budget every
+/// record gets its first token and none its last, and nothing finishes. Taking them all up front means a record
+/// that starts can finish, so a burst drains at the budget's rate.
+public final class RateReservation: Sendable {
+    let bucket: String
+    private let remaining: Atomic<Int>
+
+    /// Tokens not spent yet.
+    var unspent: Int { remaining.load(ordering: .relaxed) }
+
+    init(bucket: String, tokens: Int) {
+        self.bucket = bucket
+        self.remaining = Atomic(tokens)
+    }
+
+    /// Spends one reserved token of `bucket`; false when none is left (the call then asks the bucket itself).
+    func spend(_ bucket: String) -> Bool {
+        guard bucket == self.bucket else { return false }
+        while true {
+            let current = remaining.load(ordering: .relaxed)
+            guard current > 0 else { return false }
+            if remaining.compareExchange(expected: current, desired: current - 1, ordering: .relaxed).exchanged { return true }
+        }
+    }
+
+    /// The reservation of the running task, if any.
+    @TaskLocal static var current: RateReservation?
 }
 
 /// A token bucket: `capacity` tokens, refilled at `perSecond`.
@@ -45,11 +88,11 @@ public struct StoreRateLimiter: RateLimiter {
         self.metrics = metrics
     }
 
-    public func acquire(_ budget: RateBudget, maximumWait: Duration) async throws {
+    public func acquire(_ budget: RateBudget, count: Int, maximumWait: Duration) async throws {
         let started = ContinuousClock.now
         var waited = false
         while true {
-            let wait = try await store.takeToken(bucket: budget.bucket, capacity: budget.capacity, refillPerSecond: budget.perSecond)
+            let wait = try await store.takeToken(bucket: budget.bucket, capacity: budget.capacity, refillPerSecond: budget.perSecond, count: count)
             if wait == .zero { break }
             let service = String(budget.bucket.prefix { $0 != ":" })
             if !waited { metrics?.counter(MetricCatalog.rateLimitWaits, [("service", service)]).increment() }
@@ -69,11 +112,16 @@ public struct StoreRateLimiter: RateLimiter {
     public func block(_ budget: RateBudget, until: Date) async throws {
         try await store.blockBucket(bucket: budget.bucket, until: until)
     }
+
+    public func refund(_ budget: RateBudget, count: Int) async throws {
+        try await store.refundTokens(bucket: budget.bucket, count: count)
+    }
 }
 
 /// A limiter that never waits (CLI one-offs and tests that are not about rate limits).
 public struct UnlimitedRateLimiter: RateLimiter {
     public init() {}
-    public func acquire(_ budget: RateBudget, maximumWait: Duration) async throws {}
+    public func acquire(_ budget: RateBudget, count: Int, maximumWait: Duration) async throws {}
     public func block(_ budget: RateBudget, until: Date) async throws {}
+    public func refund(_ budget: RateBudget, count: Int) async throws {}
 }

@@ -2,22 +2,26 @@ import Foundation
 
 /// Token buckets shared by every process (per account and API), taken atomically in the database.
 extension Store {
-    /// Takes one token from `bucket` (created full on first use). Returns `.zero` when granted, otherwise how long
-    /// to wait before a token is due. A single conditional `UPDATE` makes the take atomic on both backends, so
-    /// concurrent workers never exceed the budget.
-    public func takeToken(bucket: String, capacity: Double, refillPerSecond: Double, now: Date = Date()) async throws -> Duration {
+    /// Takes `count` tokens from `bucket` (created full on first use), all or none. Returns `.zero` when granted,
+    /// otherwise how long to wait before that many are due. A single conditional `UPDATE` makes the take atomic on
+    /// both backends, so concurrent workers never exceed the budget.
+    public func takeToken(bucket: String, capacity: Double, refillPerSecond: Double, count: Int = 1, now: Date = Date()) async throws -> Duration {
+        let count = Double(max(1, min(count, Int(capacity))))
         let millis = now.millis
         let dialect = database.dialect
         let available = dialect.least("capacity", "tokens + \(dialect.greatest("0", "? - updated_at")) * refill_per_second / 1000.0")
         for _ in 0..<2 {
             let granted = try await database.query(
                 """
-                UPDATE rate_buckets SET tokens = \(available) - 1, updated_at = \(dialect.greatest("updated_at", "?")),
+                UPDATE rate_buckets SET tokens = \(available) - ?, updated_at = \(dialect.greatest("updated_at", "?")),
                     capacity = ?, refill_per_second = ?
-                WHERE bucket = ? AND blocked_until <= ? AND \(available) >= 1
+                WHERE bucket = ? AND blocked_until <= ? AND \(available) >= ?
                 RETURNING tokens
                 """,
-                [.integer(millis), .integer(millis), .double(capacity), .double(refillPerSecond), .text(bucket), .integer(millis), .integer(millis)]
+                [
+                    .integer(millis), .double(count), .integer(millis), .double(capacity), .double(refillPerSecond), .text(bucket), .integer(millis),
+                    .integer(millis), .double(count),
+                ]
             )
             if !granted.isEmpty { return .zero }
             let rows = try await database.query(
@@ -35,10 +39,18 @@ extension Store {
             }
             let blockedFor = Double((row["blocked_until"].int ?? 0) - millis) / 1000
             let tokens = min(capacity, (row["tokens"].double ?? 0) + Double(max(0, millis - (row["updated_at"].int ?? millis))) / 1000 * refillPerSecond)
-            let refillWait = (1 - tokens) / max(refillPerSecond, 0.001)
+            let refillWait = (count - tokens) / max(refillPerSecond, 0.001)
             return .milliseconds(Int64(max(blockedFor, refillWait, 0.001) * 1000))
         }
         return .milliseconds(50)
+    }
+
+    /// Puts back `count` tokens taken ahead and not spent (never above the bucket's capacity).
+    public func refundTokens(bucket: String, count: Int) async throws {
+        guard count > 0 else { return }
+        try await database.query(
+            "UPDATE rate_buckets SET tokens = \(database.dialect.least("capacity", "tokens + ?")) WHERE bucket = ?", Double(count), bucket
+        )
     }
 
     /// Blocks `bucket` until `until` and empties it (a 429 `Retry-After`, or the API reporting the budget spent).

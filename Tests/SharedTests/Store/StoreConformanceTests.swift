@@ -124,6 +124,22 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("several tokens are taken all or none, with the wait until that many are due; unspent ones can be refunded", arguments: StoreBackend.allCases)
+    func multiTokenTakes(backend: StoreBackend) async throws {
+        try await withFreshStore(backend) { store in
+            let now = Date(millis: 1_700_000_000_000)
+            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 8, now: now) == .zero)
+            let wait = try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 4, now: now)
+            #expect(wait > .milliseconds(900) && wait <= .milliseconds(1000), "2 left, 2 more due in a second: \(wait)")
+            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 2, now: now) == .zero, "the refused take spent nothing")
+            try await store.refundTokens(bucket: "b", count: 3)
+            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 3, now: now) == .zero)
+            try await store.refundTokens(bucket: "b", count: 50)
+            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 10, now: now) == .zero, "refunds stop at capacity")
+            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 1, now: now) != .zero)
+        }
+    }
+
     @Test("outbound message state never moves backwards, even under concurrent updates", arguments: StoreBackend.allCases)
     func outboundMonotonic(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in

@@ -107,10 +107,22 @@ public final class E2EFleet: @unchecked Sendable {
         try await Store.withStore(database, logger: Logger(label: "e2e-store"), migrate: false, body)
     }
 
-    /// Starts a worker process and waits until it is in a stable group.
+    /// Starts a worker process, a new static group member, and waits until it is in a stable group.
     @discardableResult
     public func start(_ kind: WorkerProcess.Kind, environment extra: [String: String] = [:], waitReady: Bool = true) async throws -> WorkerProcess {
-        let worker = try WorkerProcess(kind, environment: environment.merging(extra) { _, new in new })
+        let index = Set(workers.filter { $0.kind == kind }.compactMap(\.instanceId)).count
+        return try await launch(kind, instanceId: WorkerProcess.instanceId(kind, index), environment: extra, waitReady: waitReady)
+    }
+
+    /// Starts a replacement for `worker` (usually just killed): the same kind under the same static member id, so it
+    /// takes the partitions back without waiting out the session timeout, as a restarted pod does.
+    @discardableResult
+    public func restart(_ worker: WorkerProcess, environment extra: [String: String] = [:], waitReady: Bool = false) async throws -> WorkerProcess {
+        try await launch(worker.kind, instanceId: worker.instanceId, environment: extra, waitReady: waitReady)
+    }
+
+    private func launch(_ kind: WorkerProcess.Kind, instanceId: String?, environment extra: [String: String], waitReady: Bool) async throws -> WorkerProcess {
+        let worker = try WorkerProcess(kind, instanceId: instanceId, environment: environment.merging(extra) { _, new in new })
         workers.append(worker)
         if waitReady {
             guard await worker.waitUntilReady() else {
@@ -152,13 +164,5 @@ public final class E2EFleet: @unchecked Sendable {
         let text = workers.map { "--- \($0.kind.rawValue) pid \($0.processIdentifier)\n" + $0.log }.joined(separator: "\n")
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
-    }
-}
-
-public struct FleetError: Error, CustomStringConvertible {
-    public var description: String
-
-    public init(description: String) {
-        self.description = description
     }
 }

@@ -4,27 +4,34 @@ import Synchronization
 
 import Shared
 
-/// An embedded broker with Switchboard's topics, a producer, and helpers to read topics back.
+/// A broker with Switchboard's topics, a producer, and helpers to read topics back: librdkafka's mock cluster, or
+/// Tansu (an independent Kafka-compatible broker) when `SWITCHBOARD_TEST_BROKER=tansu` (see ``LocalBroker``).
 public final class TestBroker: Sendable {
     // Declared before the broker so it is released first.
     public let producer: KafkaProducer
-    public let broker: EmbeddedBroker
+    public let local: LocalBroker
     public let settings: KafkaSettings
     public let topology: RetryTopology
     let logger = Logger(label: "test-broker")
 
+    /// Whether this run's tests use Tansu.
+    public static var isTansu: Bool { LocalBroker.Kind.fromEnvironment == .tansu }
+
+    /// The mock cluster, for fault injection; nil on Tansu.
+    public var mock: EmbeddedBroker? { local.mock }
+    public var bootstrapServers: String { local.bootstrapServers }
+
     public init(partitions: Int = 6, tiers: [Duration] = [.seconds(1), .seconds(2)], brokers: Int = 1) throws {
-        broker = try EmbeddedBroker(brokers: brokers, logger: logger)
         topology = RetryTopology(tiers: tiers)
-        try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
-        settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
+        local = try LocalBroker(partitions: partitions, topology: topology, brokers: brokers, logger: logger)
+        settings = local.settings(source: "test")
         producer = try KafkaProducer(settings: settings, clientId: "test-producer", logger: logger)
     }
 
     /// Environment for a worker on this broker, with test-friendly timings.
     public func environment(_ extra: [String: String] = [:]) -> Environment {
         var values = [
-            "KAFKA_BROKERS": broker.bootstrapServers,
+            "KAFKA_BROKERS": bootstrapServers,
             "KAFKA_SESSION_TIMEOUT_MS": "6000",
             "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
             "KAFKA_STATISTICS_INTERVAL_MS": "1000",
@@ -34,6 +41,7 @@ public final class TestBroker: Sendable {
             "RETRY_BACKOFF_MAX": "100ms",
             "METRICS_PORT": "0",
         ]
+        values.merge(local.clientEnvironment) { _, new in new }
         values.merge(extra) { _, new in new }
         return Environment(values)
     }
@@ -47,9 +55,7 @@ public final class TestBroker: Sendable {
     public func read(_ topic: String, atLeast count: Int, timeout: Duration = .seconds(30)) async throws -> [KafkaRecord] {
         let received = Mutex<[KafkaRecord]>([])
         let reader = try KafkaConsumer(
-            settings: KafkaSettings(bootstrapServers: broker.bootstrapServers, properties: [
-                .init(name: "session.timeout.ms", value: "6000", source: "test"),
-            ]),
+            settings: local.settings(["session.timeout.ms": "6000"], source: "test"),
             groupId: "reader-\(UUID().uuidString)",
             clientId: "test-reader",
             callbacks: .init(record: { record in received.withLock { $0.append(record) } }),

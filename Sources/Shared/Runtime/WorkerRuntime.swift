@@ -77,6 +77,7 @@ public enum WorkerRuntime {
                     "topics": "\(configuration.sourceTopics.joined(separator: ","))",
                     "kafka.properties": "\(configuration.kafka.propertyNames.joined(separator: ","))",
                     "max_in_flight": "\(configuration.maxInFlight)",
+                    "librdkafka": "\(Librdkafka.version)",
                     "retry_tiers": "\(configuration.topology.tiers.map(DurationText.format).joined(separator: ","))",
                 ]
             )

@@ -51,7 +51,7 @@ struct ConsentBenchCommand: AsyncParsableCommand {
             StandardError.line("[consent] \(accounts * customers) STOPs at \(rate)/s, Gorgias \(down ? "failing every call" : "healthy")…")
             scenarios.append(try await measure(gorgiasDown: down, logger: logger))
         }
-        let report = Report(machine: .current(librdkafka: "2.0.2"), latencyMs: latencyMs, stopsPerSecond: rate, scenarios: scenarios)
+        let report = Report(machine: .current(librdkafka: Librdkafka.version), latencyMs: latencyMs, stopsPerSecond: rate, scenarios: scenarios)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

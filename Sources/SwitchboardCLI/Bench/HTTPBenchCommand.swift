@@ -59,7 +59,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         await http.shutdown()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(["machine": AnyEncodable(MachineDescription.current(librdkafka: "2.0.2")), "levels": AnyEncodable(levels)]), as: UTF8.self)
+        let json = String(decoding: try encoder.encode(["machine": AnyEncodable(MachineDescription.current(librdkafka: Librdkafka.version)), "levels": AnyEncodable(levels)]), as: UTF8.self)
         if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
         StandardOutput.line(json)
     }

@@ -31,7 +31,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(["machine": AnyEncodable(MachineDescription.current(librdkafka: "2.0.2")), "tasks": AnyEncodable(tasks), "rows": AnyEncodable(rows)]), as: UTF8.self)
+        let json = String(decoding: try encoder.encode(["machine": AnyEncodable(MachineDescription.current(librdkafka: Librdkafka.version)), "tasks": AnyEncodable(tasks), "rows": AnyEncodable(rows)]), as: UTF8.self)
         if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
         StandardOutput.line(json)
     }

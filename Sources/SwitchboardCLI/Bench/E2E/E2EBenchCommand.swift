@@ -57,7 +57,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
             runs.append(try await E2EBenchRun(options: options, storeName: "postgres", databaseURL: url, logger: logger).run())
         }
         let baseline = baselineRecords > 0 ? try await Self.baseline(options: options, records: baselineRecords, logger: logger) : nil
-        let report = E2EBenchReport(machine: .current(librdkafka: "2.0.2"), options: options, runs: runs, baseline: baseline)
+        let report = E2EBenchReport(machine: .current(librdkafka: Librdkafka.version), options: options, runs: runs, baseline: baseline)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

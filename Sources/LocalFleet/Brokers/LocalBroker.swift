@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Shared
+
+/// A broker on this machine with every Switchboard topic: librdkafka's mock cluster in this process, or Tansu (an
+/// independent Kafka-compatible broker) as a child process. `switchboard dev`, the benchmarks and the tests start
+/// one; `SWITCHBOARD_TEST_BROKER=tansu` picks Tansu where the choice is left to the environment.
+public final class LocalBroker: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// librdkafka's mock cluster (the embedded default; the only one that injects broker faults).
+        case mock
+        /// Tansu, from `.cache/kafka-compat` (see ``KafkaCompat``).
+        case tansu
+
+        /// `SWITCHBOARD_TEST_BROKER` (`mock` or `tansu`), else the mock cluster.
+        public static var fromEnvironment: Kind {
+            ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_BROKER"].flatMap(Kind.init(rawValue:)) ?? .mock
+        }
+    }
+
+    public let kind: Kind
+    public let bootstrapServers: String
+    /// The mock cluster, for fault injection; nil on Tansu.
+    public let mock: EmbeddedBroker?
+    private let tansu: TansuBroker?
+
+    /// Starts the broker and creates every source topic, retry tier and DLQ of `topology` with `partitions` each.
+    /// `brokers` is the mock cluster's size (Tansu is one broker).
+    public init(_ kind: Kind = .fromEnvironment, partitions: Int, topology: RetryTopology, brokers: Int = 1, logger: Logger) throws {
+        self.kind = kind
+        switch kind {
+        case .mock:
+            let mock = try EmbeddedBroker(brokers: brokers, logger: logger)
+            try mock.createSwitchboardTopics(partitions: partitions, topology: topology)
+            self.mock = mock
+            tansu = nil
+            bootstrapServers = mock.bootstrapServers
+        case .tansu:
+            let tansu = try TansuBroker()
+            self.tansu = tansu
+            mock = nil
+            bootstrapServers = tansu.bootstrapServers
+            let outcomes = try KafkaAdmin(settings: KafkaSettings(bootstrapServers: bootstrapServers), logger: logger)
+                .createTopics(KafkaAdmin.switchboardTopics(topology: topology, partitions: partitions))
+            if let failed = outcomes.first(where: { $0.value != nil }) {
+                throw FleetError(description: "Tansu refused topic \(failed.key): \(failed.value ?? "")")
+            }
+        }
+    }
+
+    /// librdkafka properties every producer and worker on this broker needs. Tansu's high watermark is wrong for
+    /// produce batches of more than one record (lag reads low or negative), so each batch carries one record.
+    public var clientProperties: [String: String] {
+        kind == .tansu ? ["batch.num.messages": "1"] : [:]
+    }
+
+    /// ``clientProperties`` as `KAFKA_*` variables for a worker process.
+    public var clientEnvironment: [String: String] {
+        Dictionary(uniqueKeysWithValues: clientProperties.map { ("KAFKA_" + $0.key.uppercased().replacingOccurrences(of: ".", with: "_"), $0.value) })
+    }
+
+    /// Settings for a client of this broker, with ``clientProperties`` and `extra` on top.
+    public func settings(_ extra: [String: String] = [:], source: String = "local") -> KafkaSettings {
+        KafkaSettings(
+            bootstrapServers: bootstrapServers,
+            properties: clientProperties.merging(extra) { _, new in new }.sorted { $0.key < $1.key }.map {
+                .init(name: $0.key, value: $0.value, source: source)
+            }
+        )
+    }
+}

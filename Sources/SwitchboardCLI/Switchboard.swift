@@ -11,6 +11,7 @@ struct Switchboard: AsyncParsableCommand {
         subcommands: [
             DevCommand.self,
             ProduceCommand.self,
+            TopicsCommand.self,
             DeadLetterCommand.self,
             LagCommand.self,
             IngressCommand.self,

@@ -78,29 +78,36 @@ struct DeploymentFilesTests {
         }
     }
 
-    @Test("topic-init creates exactly the topics the workers use: sources, retry tiers and DLQs")
+    @Test("topic-init runs `switchboard topics create`, which makes exactly the topics the workers use: sources, retry tiers and DLQs")
     func topicInit() throws {
-        let stub = NSTemporaryDirectory() + "kafka-topics-stub-\(UUID().uuidString).sh"
-        try "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --topic ] && echo \"$2\"; shift; done\n".write(toFile: stub, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stub)
-        let (status, output) = try Self.run("/bin/sh", [Self.path("compose/topics/create-topics.sh")], environment: ["KAFKA_TOPICS": stub])
-        #expect(status == 0, "\(output)")
-        let created = Set(output.split(separator: "\n").map(String.init).filter { !$0.contains(" ") })
-        #expect(created == Set(RetryTopology().allTopics(EventKind.sourceTopics)))
+        let compose = try #require(try Self.yaml("compose/docker-compose.yml") as? [String: Any])
+        let service = try #require((compose["services"] as? [String: [String: Any]])?["topic-init"])
+        #expect(service["command"] as? [String] == ["switchboard", "topics", "create", "--partitions", "6"])
+        let tiers = try #require((service["environment"] as? [String: Any])?["RETRY_TIERS"] as? String)
+        let topology = try RetryTopology.from(Environment(["RETRY_TIERS": tiers]))
+        let created = KafkaAdmin.switchboardTopics(topology: topology, partitions: 6)
+        #expect(Set(created.map(\.name)) == Set(RetryTopology().allTopics(EventKind.sourceTopics)))
+        #expect(created.allSatisfy { $0.partitions == 6 && $0.config["retention.ms"] != nil })
     }
 
-    @Test("the Dockerfile's build stage installs exactly the packages the README and install-deps name; the runtime has librdkafka1 and libcurl4")
+    @Test("the Dockerfile's build stage installs exactly the packages the README and install-deps name; the runtime loads the librdkafka 2.16 the compatibility runs test")
     func dockerfilePackages() throws {
         let dockerfile = try Self.text("compose/Dockerfile")
         let stages = dockerfile.components(separatedBy: "\nFROM ")
-        #expect(stages.count == 3, "two stages")
+        #expect(stages.count == 4, "three stages: build, librdkafka, runtime")
         let build = Set(Self.aptPackages(stages[1]))
-        let runtime = Set(Self.aptPackages(stages[2]))
+        let runtime = Set(Self.aptPackages(stages[3]))
         let readme = try Self.text("README.md").split(separator: "\n").first { $0.hasPrefix("Build packages:") }.map(String.init) ?? ""
         #expect(build == Set(Self.matches("`([a-z0-9.+-]+)`", in: readme)), "README: \(readme)")
-        let script = try Self.text("scripts/install-deps").split(separator: "\n").first { $0.hasPrefix("build_packages=") } ?? ""
-        #expect(build == Set(Self.matches(#"([a-z0-9.+-]+-dev)"#, in: String(script))))
-        #expect(runtime.isSuperset(of: ["librdkafka1", "libcurl4"]))
+        let script = try Self.text("scripts/install-deps")
+        let buildLine = script.split(separator: "\n").first { $0.hasPrefix("build_packages=") } ?? ""
+        #expect(build == Set(Self.matches(#"([a-z0-9.+-]+-dev)"#, in: String(buildLine))))
+        #expect(runtime.contains("libcurl4") && !runtime.contains("librdkafka1"), "Debian's librdkafka 2.0.2 stays out of the image")
+        // The same wheel, version and digest as scripts/install-deps: the image runs the library the suites ran.
+        let wheel = try #require(Self.matches(#"confluent-kafka==([0-9.]+)"#, in: stages[2]).first)
+        let digest = try #require(Self.matches(#"([0-9a-f]{64})"#, in: stages[2]).first)
+        #expect(script.contains("confluent-kafka \(wheel) \(digest)"), "install-deps pins confluent-kafka \(wheel) with the same sha256")
+        #expect(stages[3].contains("COPY --from=librdkafka /librdkafka.so.1 /usr/local/lib/librdkafka.so.1"))
         #expect(stages[1].contains("-c release"))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Sandbox
 import Testing
 
@@ -14,9 +15,42 @@ struct OperatorCommandTests {
         InboundText(accountId: acme.id, messageSid: sid, from: from, to: acme.number, body: body, receivedAt: Date()).record(id: sid, source: "test")
     }
 
-    /// The CLI's environment for this fleet's broker and retry tiers.
+    /// The CLI's environment for this fleet's broker and retry tiers (and what the broker needs of its clients).
     func environment(_ fleet: E2EFleet) -> [String: String] {
-        fleet.environment.filter { ["KAFKA_BROKERS", "RETRY_TIERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        let wanted = Set(["KAFKA_BROKERS", "RETRY_TIERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"]).union(fleet.broker.local.clientEnvironment.keys)
+        return fleet.environment.filter { wanted.contains($0.key) }
+    }
+
+    @Test("topics create makes every source topic, retry tier and DLQ through the admin API where the broker has one, and says so where it has not")
+    func topicsCreate() async throws {
+        let broker: (servers: String, keep: Any)
+        switch LocalBroker.Kind.fromEnvironment {
+        case .tansu:
+            let tansu = try TansuBroker()
+            broker = (tansu.bootstrapServers, tansu)
+        case .mock:
+            let mock = try EmbeddedBroker(brokers: 1, logger: .init(label: "topics-test"))
+            broker = (mock.bootstrapServers, mock)
+        }
+        let environment = ["KAFKA_BROKERS": broker.servers, "RETRY_TIERS": "30s,5m,1h"]
+        let expected = RetryTopology().allTopics(EventKind.sourceTopics)
+        let first = try await CLIProcess.run(["topics", "create", "--partitions", "3", "--timeout", "5", "--json"], environment: environment)
+        if LocalBroker.Kind.fromEnvironment == .mock {
+            // librdkafka's mock cluster has no CreateTopics: the command fails and says so.
+            #expect(first.status == 1 && first.errors.contains("CreateTopics") && first.errors.contains("switchboard broker"), "\(first.errors)")
+        } else {
+            let rows = (try? JSONParser.parse(Array(first.output.utf8)).arrayValue) ?? []
+            #expect(Set(rows.compactMap { $0["topic"]?.stringValue }) == Set(expected), "\(first.output) \(first.errors)")
+            #expect(first.status == 0 && rows.allSatisfy { $0["result"] == "ok" }, "\(first.output) \(first.errors)")
+            let again = try await CLIProcess.run(["topics", "create", "--partitions", "3"], environment: environment)
+            #expect(again.status == 0, "existing topics are left as they are: \(again.output) \(again.errors)")
+            let servers = broker.servers
+            let topics = try await BlockingCall.run {
+                try KafkaOffsetsReader(settings: KafkaSettings(bootstrapServers: servers), logger: .init(label: "topics-test")).topics()
+            }
+            for topic in expected { #expect(topics[topic] == 3, "\(topic): \(topics[topic] ?? 0) partitions") }
+        }
+        withExtendedLifetime(broker.keep) {}
     }
 
     @Test("produce validates every event before sending any, keys and routes them by type, and reports where they landed")

@@ -11,6 +11,9 @@ public final class WorkerProcess: @unchecked Sendable {
     }
 
     public let kind: Kind
+    /// The static group member id (`group.instance.id`) this process consumes under; a replacement started with the
+    /// same id takes the partitions back at once instead of waiting out the session timeout.
+    public let instanceId: String?
     public let metricsPort: Int
     public let logPath: String
     private let process = Process()
@@ -21,9 +24,10 @@ public final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Starts the executable with `environment` on top of this process's (minus its `KAFKA_*`), a free metrics port
-    /// and JSON logs written to a file in `logDirectory`.
-    public init(_ kind: Kind, environment: [String: String], logDirectory: String = NSTemporaryDirectory()) throws {
+    /// and JSON logs written to a file in `logDirectory`; with `instanceId`, as that static group member.
+    public init(_ kind: Kind, instanceId: String? = nil, environment: [String: String], logDirectory: String = NSTemporaryDirectory()) throws {
         self.kind = kind
+        self.instanceId = instanceId
         self.metricsPort = freeLoopbackPort()
         self.logPath = (logDirectory.hasSuffix("/") ? logDirectory : logDirectory + "/") + "\(kind.rawValue)-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -31,6 +35,7 @@ public final class WorkerProcess: @unchecked Sendable {
         var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
         values.merge(environment) { _, new in new }
         values["METRICS_PORT"] = String(metricsPort)
+        if let instanceId { values["KAFKA_GROUP_INSTANCE_ID"] = instanceId }
         values["LOG_FORMAT"] = "json"
         process.environment = values
         process.standardOutput = FileHandle.nullDevice
@@ -41,6 +46,9 @@ public final class WorkerProcess: @unchecked Sendable {
     deinit {
         if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) }
     }
+
+    /// The static member id of the `index`th process of `kind` in a local fleet.
+    public static func instanceId(_ kind: Kind, _ index: Int) -> String { "\(kind.rawValue)-\(index)" }
 
     public var isRunning: Bool { process.isRunning }
     public var processIdentifier: Int32 { process.processIdentifier }

@@ -42,6 +42,10 @@ struct FaultSuiteTests {
 
     @Test("SIGKILL of random workers at random times")
     func randomKills() async throws {
+        guard !TestBroker.isTansu else {
+            print("skipped on Tansu: its coordinator leaves the group rebalancing for good after a follower is replaced (README: Compatibility); CrashRecoveryTests covers crashes there")
+            return
+        }
         let fleet = try await E2EFleet(environment: Self.workerEnvironment)
         try await run(fleet) { fleet, _ in
             var generator = SystemRandomNumberGenerator()
@@ -50,16 +54,21 @@ struct FaultSuiteTests {
                 let running = fleet.workers.filter(\.isRunning)
                 guard let victim = running.randomElement(using: &generator) else { continue }
                 await victim.kill9()
-                try await fleet.start(victim.kind, waitReady: false)
+                try await fleet.restart(victim)
             }
         }
     }
 
     @Test("broker faults: Produce, Fetch, OffsetCommit and JoinGroup errors, a broker down and up, coordinator moves")
     func brokerFaults() async throws {
+        // Fault injection needs librdkafka's mock cluster; on another broker this case does not apply.
+        guard !TestBroker.isTansu else {
+            print("skipped on Tansu: broker faults are injected through librdkafka's mock cluster")
+            return
+        }
         let fleet = try await E2EFleet(brokers: 3, environment: Self.workerEnvironment)
         try await run(fleet) { fleet, _ in
-            let broker = fleet.broker.broker
+            let broker = fleet.broker.mock!
             let notLeader: Int32 = 6, timedOut: Int32 = 7, loading: Int32 = 14, notAvailable: Int32 = 15, notCoordinator: Int32 = 16
             var round = 0
             while !Task.isCancelled {

@@ -193,7 +193,7 @@ struct InboundEndToEndTests {
             return imported >= 30
         })
         await first.kill9()
-        try await fleet.start(.inbound)
+        try await fleet.restart(first, waitReady: true)
         #expect(await eventually(timeout: .seconds(120)) {
             ((try? await tickets(fleet, "acme").reduce(0) { $0 + messages($1).count }) ?? 0) >= count
         }, "\(fleet.logs)")

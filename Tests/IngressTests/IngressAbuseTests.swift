@@ -174,8 +174,17 @@ struct IngressAbuseTests {
     @Test("a worker's metrics listen on METRICS_HOST: loopback only when asked")
     func metricsHost() async throws {
         let fleet = try await E2EFleet()
+        var previous: WorkerProcess?
         for (host, expected) in [("127.0.0.1", "0100007F"), ("0.0.0.0", "00000000")] {
-            let worker = try await fleet.start(.status, environment: ["METRICS_HOST": host])
+            // The second run is the first one restarted (same static member), as a changed deployment would be.
+            let environment = ["METRICS_HOST": host]
+            let worker: WorkerProcess
+            if let previous {
+                worker = try await fleet.restart(previous, environment: environment, waitReady: true)
+            } else {
+                worker = try await fleet.start(.status, environment: environment)
+            }
+            previous = worker
             let tcp = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
             let port = String(format: "%04X", worker.metricsPort)
             let listening = tcp.split(separator: "\n").filter { $0.contains(":\(port) ") && $0.split(separator: " ")[3] == "0A" }

@@ -177,8 +177,9 @@ struct OutboundEndToEndTests {
         try await fleet.produce(events)
         for _ in 0..<3 {
             try await Task.sleep(for: .milliseconds(Int64.random(in: 3000...9000)))
-            await fleet.workers.last!.kill9()
-            try await fleet.start(.outbound)
+            let victim = fleet.workers.last!
+            await victim.kill9()
+            try await fleet.restart(victim, waitReady: true)
         }
         let expectedSMS = seeded.filter { !$0.phone.hasSuffix("9") }.count * 20
         let expectedNotes = seeded.filter { $0.phone.hasSuffix("9") }.count * 20

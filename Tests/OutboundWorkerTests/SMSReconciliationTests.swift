@@ -44,7 +44,7 @@ struct SMSReconciliationTests {
         try await fleet.produce([fleet.replyEvent(acme, ticketId: seeded.ticketId, messageId: first)])
         #expect(await eventually { (try? await outboundSent(fleet, seeded.phone).count) == 1 }, "\(fleet.logs)")
         await worker.kill9()
-        try await fleet.start(.outbound)
+        try await fleet.restart(worker, waitReady: true)
         // The second send fails before Twilio takes it, so the retry must reconcile: the first "OK" is not its own.
         try await fleet.sandbox.post("/sandbox/faults", ["failNextSMSCreates": 1])
         let second = try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "OK")

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Everything the runtime reads from the environment, parsed and checked once at start.
@@ -7,6 +8,7 @@ import NIOCore
 /// | `KAFKA_BROKERS` | required | bootstrap list; `KAFKA_<PROPERTY>` passes any librdkafka property |
 /// | `WORKER_TOPICS` | all of the worker's topics | comma-separated subset of source topics (scale a topic alone) |
 /// | `CONSUMER_GROUP` | the worker's group | override (benchmarks, blue/green) |
+/// | `STATIC_MEMBERSHIP` | off | `hostname`: `group.instance.id` is the host name (a StatefulSet pod's name, a compose container's id), so a restarted replica takes its partitions back at once; `KAFKA_GROUP_INSTANCE_ID` sets it directly |
 /// | `METRICS_PORT` | per worker (9401/9402/9403) | `/metrics`, `/healthz`, `/readyz`; 0 picks a free port |
 /// | `METRICS_HOST` | 0.0.0.0 | address they listen on: every interface, for Prometheus in a container; `switchboard dev` uses 127.0.0.1 |
 /// | `MAX_IN_FLIGHT` | 256 | records handled concurrently per process |
@@ -45,6 +47,23 @@ public struct WorkerConfiguration: Sendable {
         return value
     }
 
+    /// Applies `STATIC_MEMBERSHIP`: with `hostname`, and no `KAFKA_GROUP_INSTANCE_ID`, the host name becomes the
+    /// member's `group.instance.id`. A static member that crashes and comes back under the same id within the session
+    /// timeout gets its partitions back without a rebalance; one that is gone for good is replaced after it.
+    static func staticMembership(_ environment: Environment, settings: KafkaSettings, hostName: () -> String = { ProcessInfo.processInfo.hostName }) throws -> KafkaSettings {
+        switch environment["STATIC_MEMBERSHIP"]?.lowercased() {
+        case nil, "off":
+            return settings
+        case "hostname":
+            guard !settings.properties.contains(where: { $0.name == "group.instance.id" }) else { return settings }
+            var settings = settings
+            settings.properties.append(.init(name: "group.instance.id", value: hostName(), source: "STATIC_MEMBERSHIP"))
+            return settings
+        case let other?:
+            throw ConfigurationError(setting: "STATIC_MEMBERSHIP", reason: "expected off or hostname, got \"\(other)\"")
+        }
+    }
+
     /// The dependencies `sourceTopic`'s handling may call.
     public func dependencies(of sourceTopic: String) -> Set<ProcessingFailure.Dependency> {
         dependencies[sourceTopic] ?? Set(ProcessingFailure.Dependency.allCases)
@@ -76,7 +95,7 @@ public struct WorkerConfiguration: Sendable {
         )
         retry.probeInterval = try environment.duration("CIRCUIT_PROBE_INTERVAL", default: .seconds(5))
         var configuration = WorkerConfiguration(
-            kafka: try KafkaSettings.from(environment),
+            kafka: try staticMembership(environment, settings: try KafkaSettings.from(environment)),
             group: environment.string("CONSUMER_GROUP", default: definition.group),
             sourceTopics: sourceTopics,
             metricsPort: try environment.int("METRICS_PORT", default: definition.defaultMetricsPort, range: 0...65535),

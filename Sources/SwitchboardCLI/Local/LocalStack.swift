@@ -11,7 +11,7 @@ import Shared
 /// as child processes, exactly as in production.
 final class LocalStack: @unchecked Sendable {
     let directory: String
-    let broker: EmbeddedBroker
+    let broker: LocalBroker
     let sandbox: SandboxServer
     let producer: KafkaProducer
     let topology: RetryTopology
@@ -29,7 +29,7 @@ final class LocalStack: @unchecked Sendable {
 
     init(
         name: String, databaseURL: String? = nil, partitions: Int, topology: RetryTopology, sandbox configuration: SandboxConfiguration,
-        workerEnvironment: [String: String] = [:], logger: Logger
+        workerEnvironment: [String: String] = [:], broker kind: LocalBroker.Kind = .mock, logger: Logger
     ) throws {
         directory = NSTemporaryDirectory() + "switchboard-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4))"
         // Private to this user: it holds the SQLite store and logs, with phone numbers in them.
@@ -37,10 +37,9 @@ final class LocalStack: @unchecked Sendable {
         self.databaseURL = databaseURL ?? "sqlite:\(directory)/switchboard.sqlite"
         self.topology = topology
         self.workerEnvironment = workerEnvironment
-        broker = try EmbeddedBroker(brokers: 1, logger: logger)
-        try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
+        broker = try LocalBroker(kind, partitions: partitions, topology: topology, logger: logger)
         sandbox = try SandboxServer(configuration: configuration, logger: logger)
-        producer = try KafkaProducer(settings: KafkaSettings(bootstrapServers: broker.bootstrapServers), clientId: "switchboard-\(name)", logger: logger)
+        producer = try KafkaProducer(settings: broker.settings(), clientId: "switchboard-\(name)", logger: logger)
     }
 
     /// The environment every worker gets (and what the `env` file holds for poking with the CLI).
@@ -55,7 +54,7 @@ final class LocalStack: @unchecked Sendable {
             "DLQ_DEPTH_INTERVAL": "5s",
             "LOG_LEVEL": "info",
             "METRICS_HOST": "127.0.0.1",
-        ].merging(workerEnvironment) { _, extra in extra }
+        ].merging(broker.clientEnvironment) { _, client in client }.merging(workerEnvironment) { _, extra in extra }
     }
 
     /// Starts the sandbox and the ingress (the ingress reads accounts from `store`).
@@ -94,13 +93,26 @@ final class LocalStack: @unchecked Sendable {
         IngressRegistration.endpoints(ingressURL: ingressURL, accountId: account).inbound
     }
 
-    /// Starts `count` processes of each worker type in `kinds`.
+    /// Starts `count` processes of each worker type in `kinds`, each a static group member of its own.
     func startWorkers(_ kinds: [WorkerProcess.Kind] = WorkerProcess.Kind.allCases, count: Int = 1, environment extra: [String: String] = [:]) throws {
         for kind in kinds {
-            for _ in 0..<count {
-                workers.append(try WorkerProcess(kind, environment: environment.merging(extra) { _, new in new }, logDirectory: directory))
+            let first = Set(workers.filter { $0.kind == kind }.compactMap(\.instanceId)).count
+            for index in first..<first + count {
+                workers.append(try WorkerProcess(
+                    kind, instanceId: WorkerProcess.instanceId(kind, index), environment: environment.merging(extra) { _, new in new }, logDirectory: directory
+                ))
             }
         }
+    }
+
+    /// Starts a replacement for `worker` under its static member id (it takes the partitions back at once).
+    @discardableResult
+    func restart(_ worker: WorkerProcess, environment extra: [String: String] = [:]) throws -> WorkerProcess {
+        let replacement = try WorkerProcess(
+            worker.kind, instanceId: worker.instanceId, environment: environment.merging(extra) { _, new in new }, logDirectory: directory
+        )
+        workers.append(replacement)
+        return replacement
     }
 
     /// Waits until every worker is in a stable consumer group; names the first that is not.

@@ -37,6 +37,12 @@ extension Store: IdempotencyLedger {
         return !rows.isEmpty
     }
 
+    /// When each event `group` finished was first recorded (the recovery benchmark's timeline).
+    public func processedTimes(group: String) async throws -> [String: Date] {
+        let rows = try await database.query("SELECT event_id, processed_at FROM processed_events WHERE consumer_group = ?", group)
+        return Dictionary(rows.compactMap { row in row["event_id"].text.map { ($0, Date(millis: row["processed_at"].int ?? 0)) } }) { first, _ in first }
+    }
+
     /// Deletes ledger entries and finished effect records older than `cutoff`, in batches; returns how many.
     @discardableResult
     public func purgeLedger(olderThan cutoff: Date, batchSize: Int = 5000) async throws -> Int {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalFleet
 import Logging
 import ServiceLifecycle
 import Shared
@@ -20,10 +21,13 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     @Option(help: "Partitions.") var partitions = 6
     @Option(help: "Records in flight per process (MAX_IN_FLIGHT).") var inFlight = 256
     @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).") var bufferedPerPartition = WorkerConfiguration.defaultMaxBufferedPerPartition
+    @Option(help: "Combinations: a comma-separated list of mock-system, tansu-2.16, mock-2.16, or all.") var on = ["mock-system"]
     @Option(help: "Write the results as JSON to this file.") var output: String?
+    @Flag(help: .hidden) var resultLine = false
 
     struct Result: Codable {
         var machine: MachineDescription
+        var combination: String
         var records: Int
         var partitions: Int
         var keys: Int
@@ -43,38 +47,48 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        StandardError.line("producing \(records) records over \(keys) keys and \(partitions) partitions…")
+        let combinations = try CombinationRuns.parse(on)
+        if resultLine {
+            try CombinationRuns.printResultLine(try await measureHere())
+            return
+        }
+        let arguments = [
+            "bench", "runtime", "--records", "\(records)", "--sleep-records", "\(sleepRecords)", "--sleep-ms", "\(sleepMs)", "--keys", "\(keys)",
+            "--partitions", "\(partitions)", "--in-flight", "\(inFlight)", "--buffered-per-partition", "\(bufferedPerPartition)",
+        ]
+        let results = try await CombinationRuns.run(combinations, childArguments: arguments) { try await measureHere() }.map(\.1)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = String(decoding: try encoder.encode(results.count == 1 ? AnyEncodable(results[0]) : AnyEncodable(results)), as: UTF8.self)
+        if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
+        StandardOutput.line(json)
+    }
+
+    /// Both runs on the combination this process runs.
+    private func measureHere() async throws -> Result {
+        let combination = BrokerCombination.current
+        StandardError.line("[\(combination)] producing \(records) records over \(keys) keys and \(partitions) partitions…")
         let noop = try await measure(records: records, handlerDelay: nil, withKcat: true)
         StandardError.line("kcat: \(Int(noop.kcat)) records/s; runtime no-op: \(Int(noop.runtime)) records/s")
         let sleeping = try await measure(records: sleepRecords, handlerDelay: .milliseconds(Int64(sleepMs)), withKcat: false)
         let bound = Double(inFlight) / (Double(sleepMs) / 1000)
         StandardError.line("runtime sleeping \(sleepMs) ms: \(Int(sleeping.runtime)) records/s (bound \(Int(bound)))")
-        let result = Result(
-            machine: .current(librdkafka: "2.0.2"),
+        return Result(
+            machine: .current(librdkafka: Librdkafka.version), combination: combination.name,
             records: records, partitions: partitions, keys: keys,
             kcatRecordsPerSecond: noop.kcat.rounded(), noopRecordsPerSecond: noop.runtime.rounded(),
             noopShareOfKcat: (noop.runtime / noop.kcat * 1000).rounded() / 1000,
             sleepMs: sleepMs, inFlight: inFlight, sleepRecordsPerSecond: sleeping.runtime.rounded(),
             sleepBoundRecordsPerSecond: bound, sleepShareOfBound: (sleeping.runtime / bound * 1000).rounded() / 1000
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(result), as: UTF8.self)
-        if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
-        StandardOutput.line(json)
     }
 
     private func measure(records count: Int, handlerDelay: Duration?, withKcat: Bool) async throws -> (kcat: Double, runtime: Double) {
         let logger = Logger(label: "bench")
-        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
-        let topology = RetryTopology()
-        try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
-        let settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
+        let broker = try LocalBroker(BrokerCombination.current.broker, partitions: partitions, topology: RetryTopology(), logger: logger)
+        let settings = broker.settings()
         // lz4 keeps the data within the embedded broker's retention (5 MiB per partition, librdkafka's mock limit).
-        let producer = try KafkaProducer(
-            settings: KafkaSettings(bootstrapServers: broker.bootstrapServers, properties: [.init(name: "compression.type", value: "lz4", source: "bench")]),
-            clientId: "bench-producer", logger: logger
-        )
+        let producer = try KafkaProducer(settings: broker.settings(["compression.type": "lz4"], source: "bench"), clientId: "bench-producer", logger: logger)
         let batch = (0..<count).map { index in benchRecord(index: index, key: index % keys) }
         for start in stride(from: 0, to: batch.count, by: 50_000) {
             try await producer.sendAll(Array(batch[start..<min(start + 50_000, batch.count)]))
@@ -86,12 +100,12 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
 
         let counter = CompletionCounter(target: count)
         let handler = BenchHandler(delay: handlerDelay, counter: counter)
-        let environment = Environment([
+        let environment = Environment(broker.clientEnvironment.merging([
             "KAFKA_BROKERS": broker.bootstrapServers,
             "MAX_IN_FLIGHT": "\(inFlight)",
             "MAX_BUFFERED_PER_PARTITION": "\(bufferedPerPartition)",
             "KAFKA_FETCH_WAIT_MAX_MS": "10",
-        ])
+        ]) { _, new in new })
         let definition = WorkerDefinition(name: "bench", group: "bench-\(UUID().uuidString)", topics: [topic], defaultMetricsPort: 0) { _ in handler }
         let configuration = try WorkerConfiguration.from(environment, definition: definition)
         let worker = ConsumerWorker(

@@ -59,6 +59,19 @@ public final class LocalBroker: Sendable {
         Dictionary(uniqueKeysWithValues: clientProperties.map { ("KAFKA_" + $0.key.uppercased().replacingOccurrences(of: ".", with: "_"), $0.value) })
     }
 
+    /// What a worker process on this broker needs: ``clientEnvironment``, and on the mock cluster a 3 s session timeout.
+    /// The mock finds group members by member id only (no static membership), so a crashed worker's replacement waits
+    /// for the dead member's session to expire and then for a rebalance: about 4 s with 3 s, 25-50 s with the
+    /// worker's 10 s default (`switchboard bench recovery`). Real brokers hand a replacement its partitions back at once.
+    public var workerEnvironment: [String: String] {
+        var values = clientEnvironment
+        if kind == .mock {
+            values["KAFKA_SESSION_TIMEOUT_MS"] = "3000"
+            values["KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
+        }
+        return values
+    }
+
     /// Settings for a client of this broker, with ``clientProperties`` and `extra` on top.
     public func settings(_ extra: [String: String] = [:], source: String = "local") -> KafkaSettings {
         KafkaSettings(

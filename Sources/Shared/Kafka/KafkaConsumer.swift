@@ -100,7 +100,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         let groupState = Mutex<KafkaStatistics.ConsumerGroup?>(nil)
     }
 
-    public init(settings: KafkaSettings, groupId: String, clientId: String, callbacks: Callbacks, logger: Logger) throws {
+    /// `wakesFetchersOnResume`: query each resumed partition's leader so librdkafka's broker thread fetches at once
+    /// (see ``FetchWaker``); off only to measure what it is worth (`switchboard bench runtime --no-fetch-waker`).
+    public init(settings: KafkaSettings, groupId: String, clientId: String, callbacks: Callbacks, wakesFetchersOnResume: Bool = true, logger: Logger) throws {
         self.groupId = groupId
         self.logger = logger
         let monitor = self.monitor
@@ -130,16 +132,16 @@ public final class KafkaConsumer: @unchecked Sendable {
         )
         context.install(on: conf)
         self.handle = try makeRdKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf)
-        self.waker = FetchWaker(handle: handle)
+        self.waker = wakesFetchersOnResume ? FetchWaker(handle: handle) : nil
         rd_kafka_poll_set_consumer(handle)
         self.callbacks = callbacks
     }
 
     private let callbacks: Callbacks
-    private let waker: FetchWaker
+    private let waker: FetchWaker?
 
     deinit {
-        waker.stop()
+        waker?.stop()
         if closed.isSignalled || !running.load(ordering: .relaxed) {
             rd_kafka_destroy(handle)
         }
@@ -181,7 +183,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("consumer close: \(RdKafkaConfiguration.describe(result))")
         }
-        waker.stop()
+        waker?.stop()
         closed.signal()
     }
 
@@ -249,7 +251,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func resume(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
         TopicPartitionList.with(partitions.map { ($0, nil) }) { _ = rd_kafka_resume_partitions(handle, $0) }
-        waker.wake(partitions)
+        waker?.wake(partitions)
     }
 
     /// Commits the stored offsets synchronously (on a thread of its own), retrying while the group coordinator

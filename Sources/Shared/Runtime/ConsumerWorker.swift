@@ -100,6 +100,7 @@ public final class ConsumerWorker: Service, Sendable {
                 statistics: { [weak self] statistics in self?.statisticsArrived(statistics) },
                 commitRefused: { [weak self] stage, _ in self?.commitRefused(at: stage) }
             ),
+            wakesFetchersOnResume: configuration.wakesFetchersOnResume,
             logger: logger
         )
         consumerBox.withLock { $0 = consumer }

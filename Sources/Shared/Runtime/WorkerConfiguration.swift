@@ -38,6 +38,8 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     public var rebalanceDrainTimeout: Duration
     public var maximumRecordBytes: Int
+    /// Wake librdkafka's broker threads after a resume (see ``KafkaConsumer``); benchmarks turn it off to measure it.
+    public var wakesFetchersOnResume = true
 
     /// An IP address to listen on (names would depend on the resolver at start).
     static func host(_ value: String, setting: String) throws -> String {

@@ -26,7 +26,7 @@ struct RecoveryBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds between kills.") var interval = 6
     @Option(help: "Records per second.") var rate = 30.0
     @Option(help: "Partitions of the topic.") var partitions = 6
-    @Option(help: "session.timeout.ms for the workers (default: the worker's own).") var sessionTimeoutMs: Int?
+    @Option(help: "session.timeout.ms for the workers (default: 3 s on the mock cluster, the worker's 10 s on Tansu).") var sessionTimeoutMs: Int?
     @Flag(help: "Start replacements as new members instead of under the killed one's group.instance.id.") var dynamicMembership = false
     @Flag(help: "Keep the worker logs (with librdkafka's group debugging), the store and the timeline.") var keep = false
     @Option(help: "Write the results as JSON to this file.") var output = "bench-results/recovery.json"
@@ -82,7 +82,6 @@ struct RecoveryBenchCommand: AsyncParsableCommand {
     private func measure() async throws -> Result {
         let logger = { var logger = Logger(label: "bench-recovery"); logger.logLevel = .error; return logger }()
         let combination = BrokerCombination.current
-        let session = sessionTimeoutMs ?? Int(KafkaConsumer.sessionTimeout.milliseconds)
         StandardError.line("[\(combination)] \(workers) StatusWorkers, \(kills) kills every \(interval) s, \(Int(rate)) records/s…")
         var environment = ["WORKER_TOPICS": EventKind.subscription.topic, "LOG_LEVEL": keep ? "debug" : "warning"]
         if keep { environment["KAFKA_DEBUG"] = "cgrp" }
@@ -91,6 +90,8 @@ struct RecoveryBenchCommand: AsyncParsableCommand {
             name: "recovery", partitions: partitions, topology: RetryTopology(tiers: [.seconds(5), .seconds(30)]), sandbox: SandboxConfiguration(),
             workerEnvironment: environment, broker: combination.broker, logger: logger
         )
+        // What the workers run with: this option, else the local broker's choice, else the consumer's default.
+        let session = stack.environment["KAFKA_SESSION_TIMEOUT_MS"].flatMap(Int.init) ?? Int(KafkaConsumer.sessionTimeout.milliseconds)
         let location = try DatabaseURL(stack.databaseURL, setting: "--database")
         let outcome: Swift.Result<RecoveryTimeline, any Error> = await Swift.Result {
             try await Store.withStore(location, logger: logger) { store in

@@ -21,6 +21,7 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     @Option(help: "Partitions.") var partitions = 6
     @Option(help: "Records in flight per process (MAX_IN_FLIGHT).") var inFlight = 256
     @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).") var bufferedPerPartition = WorkerConfiguration.defaultMaxBufferedPerPartition
+    @Flag(help: "Leave resumed partitions to librdkafka's own fetch schedule (measures what the fetch waker is worth).") var noFetchWaker = false
     @Option(help: "Combinations: a comma-separated list of mock-system, tansu-2.16, mock-2.16, or all.") var on = ["mock-system"]
     @Option(help: "Write the results as JSON to this file.") var output: String?
     @Flag(help: .hidden) var resultLine = false
@@ -28,6 +29,8 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     struct Result: Codable {
         var machine: MachineDescription
         var combination: String
+        var bufferedPerPartition: Int
+        var fetchWaker: Bool
         var records: Int
         var partitions: Int
         var keys: Int
@@ -55,7 +58,7 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
         let arguments = [
             "bench", "runtime", "--records", "\(records)", "--sleep-records", "\(sleepRecords)", "--sleep-ms", "\(sleepMs)", "--keys", "\(keys)",
             "--partitions", "\(partitions)", "--in-flight", "\(inFlight)", "--buffered-per-partition", "\(bufferedPerPartition)",
-        ]
+        ] + (noFetchWaker ? ["--no-fetch-waker"] : [])
         let results = try await CombinationRuns.run(combinations, childArguments: arguments) { try await measureHere() }.map(\.1)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -75,6 +78,7 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
         StandardError.line("runtime sleeping \(sleepMs) ms: \(Int(sleeping.runtime)) records/s (bound \(Int(bound)))")
         return Result(
             machine: .current(librdkafka: Librdkafka.version), combination: combination.name,
+            bufferedPerPartition: bufferedPerPartition, fetchWaker: !noFetchWaker,
             records: records, partitions: partitions, keys: keys,
             kcatRecordsPerSecond: noop.kcat.rounded(), noopRecordsPerSecond: noop.runtime.rounded(),
             noopShareOfKcat: (noop.runtime / noop.kcat * 1000).rounded() / 1000,
@@ -107,7 +111,8 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
             "KAFKA_FETCH_WAIT_MAX_MS": "10",
         ]) { _, new in new })
         let definition = WorkerDefinition(name: "bench", group: "bench-\(UUID().uuidString)", topics: [topic], defaultMetricsPort: 0) { _ in handler }
-        let configuration = try WorkerConfiguration.from(environment, definition: definition)
+        var configuration = try WorkerConfiguration.from(environment, definition: definition)
+        configuration.wakesFetchersOnResume = !noFetchWaker
         let worker = ConsumerWorker(
             configuration: configuration, handler: handler, ledger: InMemoryLedger(), parking: InMemoryKeyParking(),
             producer: try KafkaProducer(settings: settings, clientId: "bench-worker", logger: logger),

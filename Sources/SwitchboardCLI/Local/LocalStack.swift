@@ -54,7 +54,7 @@ final class LocalStack: @unchecked Sendable {
             "DLQ_DEPTH_INTERVAL": "5s",
             "LOG_LEVEL": "info",
             "METRICS_HOST": "127.0.0.1",
-        ].merging(broker.clientEnvironment) { _, client in client }.merging(workerEnvironment) { _, extra in extra }
+        ].merging(broker.workerEnvironment) { _, broker in broker }.merging(workerEnvironment) { _, extra in extra }
     }
 
     /// Starts the sandbox and the ingress (the ingress reads accounts from `store`).

@@ -29,7 +29,7 @@ public struct SandboxControlClient: Sendable {
     }
 
     private func call(_ method: String, _ path: String, body: JSONValue?) async throws -> JSONValue {
-        let response = try await http.execute(HTTPRequest(
+        let response = try await http.execute(APIRequest(
             method: method, url: url + path, headers: body == nil ? [] : [("Content-Type", "application/json")], body: body?.canonicalBytes()
         ))
         guard (200..<300).contains(response.status) else {

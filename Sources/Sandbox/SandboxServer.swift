@@ -337,7 +337,7 @@ public final class SandboxServer: Service, Sendable {
             for attempt in 0..<3 {
                 let succeeded: Bool
                 do {
-                    let response = try await http.execute(Shared.HTTPRequest(
+                    let response = try await http.execute(APIRequest(
                         method: "POST", url: webhook.url, headers: webhook.headers, body: webhook.body, timeout: .seconds(10), service: "webhook"
                     ))
                     succeeded = (200..<300).contains(response.status)

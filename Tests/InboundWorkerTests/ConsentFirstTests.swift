@@ -117,7 +117,7 @@ struct ConsentFirstTests {
             ("Body", "ARRET"), ("NumMedia", "0"), ("OptOutType", "STOP"), ("SmsStatus", "received"), ("ApiVersion", "2010-04-01"),
         ]
         let response = try await HTTPClient.withClient { http in
-            try await http.execute(HTTPRequest(
+            try await http.execute(APIRequest(
                 method: "POST", url: endpoints.inbound,
                 headers: [
                     ("Content-Type", "application/x-www-form-urlencoded"),

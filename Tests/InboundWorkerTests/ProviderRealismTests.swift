@@ -122,7 +122,7 @@ struct ProviderRealismTests {
 
             // Gorgias merges the SMS customer into an email customer; the next ticket goes to the survivor.
             let survivor = try await gorgias.createCustomer(phone: "+15559990000", name: "Jane", email: "jane@example.com", externalId: "email:jane")
-            let merged = try await http.execute(HTTPRequest(
+            let merged = try await http.execute(APIRequest(
                 method: "PUT", url: fleet.sandbox.gorgiasBaseURL("acme") + "/api/customers/merge",
                 headers: [("Authorization", "Basic " + Data("ops@acme.example:\(acme.gorgiasKey)".utf8).base64EncodedString()), ("Content-Type", "application/json")],
                 body: (["source_id": .int(customerId), "target_id": .int(survivor.id)] as JSONValue).canonicalBytes()
@@ -158,7 +158,7 @@ struct ProviderRealismTests {
         for attachment in attachments {
             let url = try #require(attachment["url"]?.stringValue)
             #expect(url.hasPrefix(fleet.sandbox.gorgiasBaseURL("acme") + "/files/"), "a Gorgias-hosted URL, not Twilio's: \(url)")
-            let served = try await HTTPClient.withClient { try await $0.execute(HTTPRequest(url: url)) }
+            let served = try await HTTPClient.withClient { try await $0.execute(APIRequest(url: url)) }
             #expect(served.status == 200 && MediaType.sniff(served.body) == attachment["content_type"]?.stringValue)
         }
         #expect(message["body_text"]?.stringValue?.contains("[Attachment image/png not imported: it is larger than 5 MB") == true, "\(message["body_text"]?.stringValue ?? "")")

@@ -34,8 +34,8 @@ struct IngressAbuseTests {
         }
     }
 
-    func post(_ http: HTTPClient, _ url: String, headers: [(String, String)] = [], body: [UInt8]) async throws -> HTTPResponse {
-        try await http.execute(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers, body: body))
+    func post(_ http: HTTPClient, _ url: String, headers: [(String, String)] = [], body: [UInt8]) async throws -> APIResponse {
+        try await http.execute(APIRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers, body: body))
     }
 
     @Test("1,500 unauthenticated posts to made-up account ids grow the ingress by less than 16 MiB and all get the same 403")

@@ -87,12 +87,12 @@ struct IngressTests {
             #expect(updates.map(\.status).suffix(1) == ["delivered"])
 
             // Forged calls are refused and produce nothing.
-            let forgedTwilio = try await http.execute(HTTPRequest(
+            let forgedTwilio = try await http.execute(APIRequest(
                 method: "POST", url: endpoints.inbound, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "AAAA")],
                 body: Array(FormEncoding.encode([("MessageSid", "SMforged"), ("From", "+15550000000"), ("To", acme.number), ("Body", "x")]).utf8)
             ))
             #expect(forgedTwilio.status == 403)
-            let forgedGorgias = try await http.execute(HTTPRequest(
+            let forgedGorgias = try await http.execute(APIRequest(
                 method: "POST", url: endpoints.gorgias + "?k=wrong", headers: [("Content-Type", "application/json")],
                 body: Array(#"{"event_type":"ticket-updated","ticket_id":"1","ticket_status":"closed"}"#.utf8)
             ))

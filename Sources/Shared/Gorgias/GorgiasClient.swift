@@ -250,7 +250,7 @@ public struct GorgiasClient: Sendable {
 
     private func raw(
         _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, contentType: String = "application/json", operation: String
-    ) async throws -> HTTPResponse {
+    ) async throws -> APIResponse {
         if RateReservation.current?.spend(budget.bucket) != true {
             try await limiter.acquire(budget, maximumWait: maximumRateWait)
         }
@@ -258,7 +258,7 @@ public struct GorgiasClient: Sendable {
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
         var headers = [("Authorization", authorization), ("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", contentType)) }
-        let response = try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
+        let response = try await http.execute(APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
         try await observeCallLimit(response)
         if response.status == 429 {
             let retryAfter = response.retryAfter ?? .seconds(1)
@@ -270,7 +270,7 @@ public struct GorgiasClient: Sendable {
 
     /// `X-Gorgias-Account-Api-Call-Limit: used/limit`: when Gorgias reports the bucket (nearly) full — other apps
     /// share it — stop taking tokens until it has drained enough.
-    private func observeCallLimit(_ response: HTTPResponse) async throws {
+    private func observeCallLimit(_ response: APIResponse) async throws {
         guard let header = response.header("X-Gorgias-Account-Api-Call-Limit") else { return }
         let parts = header.split(separator: "/").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, parts[1] > 0 else { return }

@@ -21,23 +21,11 @@ public struct GorgiasError: Error, CustomStringConvertible, Sendable, Classified
     public var isNotFound: Bool { status == 404 }
 
     public var processingFailure: ProcessingFailure {
-        switch status {
-        case 429:
-            return ProcessingFailure(.throttled, "gorgias.rate_limited", description, retryAfter: retryAfter ?? .seconds(1))
-        case 500...:
-            return ProcessingFailure(.transient, "gorgias.http_\(status)", description, retryAfter: retryAfter, dependency: .gorgias)
-        case 401, 403:
-            // One account's credentials: retried through the tiers (an operator can fix them), never opens the circuit.
-            return ProcessingFailure(.transient, "gorgias.unauthorized", description)
-        case 408:
-            return ProcessingFailure(.transient, "gorgias.http_408", description, dependency: .gorgias)
-        default:
-            return ProcessingFailure(.permanent, "gorgias.http_\(status)", description)
-        }
+        APIRefusal(status: status).failure(service: .gorgias, status: status, description: description, retryAfter: retryAfter)
     }
 
     /// Reads Gorgias' error body; falls back to the status line.
-    static func from(_ response: HTTPResponse, operation: String) -> GorgiasError {
+    static func from(_ response: APIResponse, operation: String) -> GorgiasError {
         let message = (try? JSONParser.parse(response.body))?["error"]?["msg"]?.stringValue ?? "HTTP \(response.status)"
         return GorgiasError(status: response.status, message: String(message.prefix(300)), retryAfter: response.retryAfter, operation: operation)
     }

@@ -56,7 +56,7 @@ public final class HTTPClient: @unchecked Sendable {
 
     /// Sends `request` and returns the complete response. Throws ``HTTPError`` when no response arrived
     /// (timeouts, connection failures) and `CancellationError` when the task is cancelled.
-    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func execute(_ request: APIRequest) async throws -> APIResponse {
         let started = ContinuousClock.now
         let transfer = Transfer(request: request, maxResponseBytes: request.maximumResponseBytes ?? configuration.maxResponseBytes)
         let id = state.withLock { state -> Int in
@@ -66,7 +66,7 @@ public final class HTTPClient: @unchecked Sendable {
         transfer.id = id
         do {
             let response = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<APIResponse, any Error>) in
                     transfer.continuation = continuation
                     let accepted = state.withLock { state -> Bool in
                         guard state.running else { return false }
@@ -182,16 +182,16 @@ public final class HTTPClient: @unchecked Sendable {
 
 /// One request's libcurl state. Touched only by the transfer thread once submitted.
 private final class Transfer: @unchecked Sendable {
-    let request: HTTPRequest
+    let request: APIRequest
     let maxResponseBytes: Int
     var id = 0
-    var continuation: CheckedContinuation<HTTPResponse, any Error>?
+    var continuation: CheckedContinuation<APIResponse, any Error>?
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     var tooLarge = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
-    init(request: HTTPRequest, maxResponseBytes: Int) {
+    init(request: APIRequest, maxResponseBytes: Int) {
         self.request = request
         self.maxResponseBytes = maxResponseBytes
     }
@@ -246,10 +246,10 @@ private final class Transfer: @unchecked Sendable {
         }
         var status = 0
         _ = sb_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        finish(.success(HTTPResponse(status: status, headers: headers, body: body)))
+        finish(.success(APIResponse(status: status, headers: headers, body: body)))
     }
 
-    func finish(_ result: Result<HTTPResponse, any Error>) {
+    func finish(_ result: Result<APIResponse, any Error>) {
         continuation?.resume(with: result)
         continuation = nil
     }

@@ -26,7 +26,7 @@ public struct SMSClient: Sendable {
         if !body.isEmpty || mediaURLs.isEmpty { fields.append(("Body", body)) }
         fields += mediaURLs.map { ("MediaUrl", $0) }
         if let statusCallback { fields.append(("StatusCallback", statusCallback)) }
-        let response = try await http.execute(HTTPRequest(
+        let response = try await http.execute(APIRequest(
             method: "POST", url: messagesURL,
             headers: [("Authorization", authorization), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: Array(FormEncoding.encode(fields).utf8), service: "sms"
@@ -48,7 +48,7 @@ public struct SMSClient: Sendable {
         let cutoff = since.addingTimeInterval(-1)
         for _ in 0..<maximumPages {
             guard let next = url else { break }
-            let response = try await http.execute(HTTPRequest(url: next, headers: [("Authorization", authorization), ("Accept", "application/json")], service: "sms"))
+            let response = try await http.execute(APIRequest(url: next, headers: [("Authorization", authorization), ("Accept", "application/json")], service: "sms"))
             guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
             let page = try decode(SMSMessagePage.self, response)
             let recent = page.messages.filter { message in message.dateCreated.flatMap(HTTPDate.parse).map { $0 >= cutoff } ?? true }
@@ -66,7 +66,7 @@ public struct SMSClient: Sendable {
         guard isOwnMedia(url) else {
             throw ProcessingFailure.permanent("sms.media_foreign_host", "a media URL outside the SMS provider's API host is not fetched")
         }
-        let response = try await http.execute(HTTPRequest(
+        let response = try await http.execute(APIRequest(
             url: url, headers: [("Authorization", authorization)], timeout: .seconds(60), service: "sms", maximumResponseBytes: maximumBytes
         ))
         guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
@@ -79,7 +79,7 @@ public struct SMSClient: Sendable {
         return target.scheme == own.scheme && target.host == own.host && target.port == own.port
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T {
+    private func decode<T: Decodable>(_ type: T.Type, _ response: APIResponse) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))
         } catch {

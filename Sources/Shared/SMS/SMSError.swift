@@ -19,19 +19,12 @@ public struct SMSError: Error, CustomStringConvertible, Sendable, ClassifiedErro
     public var isOptOut: Bool { code.map(SMSErrorCodes.optOutCodes.contains) ?? false }
 
     public var processingFailure: ProcessingFailure {
-        if status == 429 || code == 20429 {
-            return ProcessingFailure(.throttled, "sms.rate_limited", description, retryAfter: retryAfter ?? .seconds(1))
-        }
-        if status >= 500 {
-            return ProcessingFailure(.transient, "sms.http_\(status)", description, retryAfter: retryAfter, dependency: .sms)
-        }
-        if status == 401 || code == 20003 {
-            return ProcessingFailure(.transient, "sms.unauthorized", description)
-        }
-        return ProcessingFailure(.permanent, "sms.rejected_\(code ?? status)", description)
+        // Twilio's own codes for the statuses it does not always send: 20429 (too many requests), 20003 (authentication).
+        let refusal = code == 20429 ? .throttled : code == 20003 ? .unauthorized : APIRefusal(status: status)
+        return refusal.failure(service: .sms, status: status, description: description, retryAfter: retryAfter, rejectedDetail: "rejected_\(code ?? status)")
     }
 
-    static func from(_ response: HTTPResponse) -> SMSError {
+    static func from(_ response: APIResponse) -> SMSError {
         let body = try? JSONParser.parse(response.body)
         let code = body?["code"]?.intValue.map(Int.init)
         let message = body?["message"]?.stringValue ?? body?["detail"]?.stringValue ?? "HTTP \(response.status)"

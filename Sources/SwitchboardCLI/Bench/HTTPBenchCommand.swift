@@ -41,7 +41,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         while ContinuousClock.now < deadline {
                             let started = ContinuousClock.now
                             do {
-                                let response = try await http.execute(HTTPRequest(url: target, headers: [("Authorization", authorization)], service: "bench"))
+                                let response = try await http.execute(APIRequest(url: target, headers: [("Authorization", authorization)], service: "bench"))
                                 latencies.record(ContinuousClock.now - started, ok: response.status == 200)
                             } catch {
                                 latencies.record(ContinuousClock.now - started, ok: false)

@@ -95,7 +95,7 @@ struct GorgiasClientTests {
         let gorgias = client(sandbox, http)
         let integration = try await gorgias.createIntegration(name: "Switchboard", url: "http://127.0.0.1:1/hook", secretHeader: ("X-Switchboard-Secret", "s3cret"))
         // Read back through the API, as the account itself sees it (the sandbox's own views mask the secret).
-        let fetched = try await http.execute(HTTPRequest(
+        let fetched = try await http.execute(APIRequest(
             url: sandbox.gorgiasBaseURL("acme") + "/api/integrations/\(integration.id)",
             headers: [("Authorization", "Basic " + Data("ops@acme.com:key-acme".utf8).base64EncodedString())]
         ))

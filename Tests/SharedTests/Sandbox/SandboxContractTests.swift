@@ -10,11 +10,11 @@ import TestSupport
 struct SandboxContractTests {
     let basic = "Basic " + Data("ops@acme.com:key".utf8).base64EncodedString()
 
-    func request(_ http: HTTPClient, _ method: String, _ url: String, json: JSONValue? = nil, authorization: String? = nil) async throws -> HTTPResponse {
+    func request(_ http: HTTPClient, _ method: String, _ url: String, json: JSONValue? = nil, authorization: String? = nil) async throws -> APIResponse {
         var headers: [(String, String)] = [("Accept", "application/json")]
         if let authorization { headers.append(("Authorization", authorization)) }
         if json != nil { headers.append(("Content-Type", "application/json")) }
-        return try await http.execute(HTTPRequest(method: method, url: url, headers: headers, body: json?.canonicalBytes()))
+        return try await http.execute(APIRequest(method: method, url: url, headers: headers, body: json?.canonicalBytes()))
     }
 
     @Test("Gorgias: call-limit header on every response, leaky bucket of 40 with 429, Retry-after and an error body")
@@ -37,9 +37,9 @@ struct SandboxContractTests {
         #expect(limits.first == "1/40")
         #expect(limits.allSatisfy { $0.hasSuffix("/40") })
         // A burst faster than the bucket drains, however slow this machine is right now, meets a 429.
-        let burst = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+        let burst = try await withThrowingTaskGroup(of: APIResponse.self) { group in
             for _ in 0..<60 { group.addTask { try await request(http, "GET", base, authorization: basic) } }
-            return try await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+            return try await group.reduce(into: [APIResponse]()) { $0.append($1) }
         }
         let refused = try #require(burst.first { $0.status == 429 }, "no 429 in a burst of 60: \(burst.map(\.status))")
         #expect(refused.header("X-Gorgias-Account-Api-Call-Limit") != nil)
@@ -178,19 +178,19 @@ struct SandboxContractTests {
         let sid = "AC" + String(repeating: "1", count: 32)
         let auth = "Basic " + Data("\(sid):tok".utf8).base64EncodedString()
         let base = sandbox.twilioBaseURL + "/2010-04-01/Accounts/\(sid)/Messages.json"
-        let created = try await http.execute(HTTPRequest(method: "POST", url: base, headers: [("Authorization", auth), ("Content-Type", "application/x-www-form-urlencoded")], body: Array("To=%2B15551234567&From=%2B15557654321&Body=hi".utf8)))
+        let created = try await http.execute(APIRequest(method: "POST", url: base, headers: [("Authorization", auth), ("Content-Type", "application/x-www-form-urlencoded")], body: Array("To=%2B15551234567&From=%2B15557654321&Body=hi".utf8)))
         #expect(created.status == 201)
         let message = try JSONParser.parse(created.body)
         #expect(message["num_segments"] == "1" && message["num_media"] == "0")
         #expect(message["date_created"]?.stringValue.flatMap(HTTPDate.parse) != nil)
         #expect(message["uri"]?.stringValue?.hasSuffix("\(message["sid"]!.stringValue!).json") == true)
-        let list = try JSONParser.parse(try await http.execute(HTTPRequest(url: base + "?To=%2B15551234567", headers: [("Authorization", auth)])).body)
+        let list = try JSONParser.parse(try await http.execute(APIRequest(url: base + "?To=%2B15551234567", headers: [("Authorization", auth)])).body)
         #expect(list["messages"]?.arrayValue?.count == 1 && list["page"] == 0 && list["next_page_uri"] == .null && list["page_size"] == 50)
-        let invalid = try await http.execute(HTTPRequest(method: "POST", url: base, headers: [("Authorization", auth)], body: Array("To=123&From=%2B15557654321&Body=hi".utf8)))
+        let invalid = try await http.execute(APIRequest(method: "POST", url: base, headers: [("Authorization", auth)], body: Array("To=123&From=%2B15557654321&Body=hi".utf8)))
         let error = try JSONParser.parse(invalid.body)
         #expect(invalid.status == 400 && error["code"] == 21211 && error["status"] == 400)
         #expect(error["more_info"] == "https://www.twilio.com/docs/errors/21211")
-        let bad = try await http.execute(HTTPRequest(url: base, headers: [("Authorization", "Basic " + Data("\(sid):other".utf8).base64EncodedString())]))
+        let bad = try await http.execute(APIRequest(url: base, headers: [("Authorization", "Basic " + Data("\(sid):other".utf8).base64EncodedString())]))
         #expect(try bad.status == 401 && (JSONParser.parse(bad.body))["code"] == 20003)
         await http.shutdown()
     }

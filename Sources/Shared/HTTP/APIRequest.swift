@@ -1,7 +1,8 @@
 import Foundation
 
-/// An HTTP request for ``HTTPClient``.
-public struct HTTPRequest: Sendable {
+/// A request to a provider's API (Gorgias, the SMS provider, media hosts) for ``HTTPClient``. Named so it never
+/// clashes with swift-http-types' `HTTPRequest`, which the servers (ingress, sandbox) use in the same files.
+public struct APIRequest: Sendable {
     public var method: String
     public var url: String
     public var headers: [(String, String)]
@@ -28,7 +29,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// A complete HTTP response.
-public struct HTTPResponse: Sendable {
+public struct APIResponse: Sendable {
     public var status: Int
     /// Header fields in arrival order (names as sent).
     public var headers: [(String, String)]

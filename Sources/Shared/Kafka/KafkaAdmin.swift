@@ -42,7 +42,7 @@ public final class KafkaAdmin: @unchecked Sendable {
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for spec in topics {
             guard let topic = rd_kafka_NewTopic_new(spec.name, Int32(spec.partitions), Int32(spec.replicationFactor), &errorText, errorText.count) else {
-                throw KafkaError(code: -1, reason: "topic \(spec.name): \(CStringBuffer.string(errorText))")
+                throw KafkaError(code: .unknown, reason: "topic \(spec.name): \(CStringBuffer.string(errorText))")
             }
             for (name, value) in spec.config.sorted(by: { $0.key < $1.key }) {
                 _ = rd_kafka_NewTopic_set_config(topic, name, value)
@@ -59,14 +59,14 @@ public final class KafkaAdmin: @unchecked Sendable {
             rd_kafka_CreateTopics(handle, buffer.baseAddress, buffer.count, options, queue)
         }
         guard let event = rd_kafka_queue_poll(queue, Int32(timeout.milliseconds + 5000)) else {
-            throw KafkaError(code: -185, reason: "CreateTopics: no answer within \(DurationText.format(timeout))", isRetriable: true)
+            throw KafkaError(code: .timedOut, reason: "CreateTopics: no answer within \(DurationText.format(timeout))")
         }
         defer { rd_kafka_event_destroy(event) }
         let failure = rd_kafka_event_error(event)
         guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: failure.rawValue, reason: "CreateTopics: \(String(cString: rd_kafka_event_error_string(event)))")
+            throw KafkaError(code: .init(rawValue: failure.rawValue), reason: "CreateTopics: \(String(cString: rd_kafka_event_error_string(event)))")
         }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(code: -1, reason: "CreateTopics: no result") }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(code: .unknown, reason: "CreateTopics: no result") }
         var count = 0
         guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [:] }
         var outcomes: [String: String?] = [:]

@@ -8,7 +8,7 @@ extension KafkaOffsetsReader {
         guard from < until, limit > 0 else { return [] }
         let assigned = TopicPartitionList.with([(topicPartition, from)]) { rd_kafka_assign(handle, $0) }
         guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: assigned.rawValue, reason: "assign \(topicPartition): \(RdKafkaConfiguration.describe(assigned))", isRetriable: true)
+            throw KafkaError(assigned, "assign \(topicPartition)")
         }
         defer { rd_kafka_assign(handle, nil) }
         var records: [KafkaRecord] = []
@@ -32,7 +32,7 @@ extension KafkaOffsetsReader {
         guard !offsets.isEmpty else { return }
         let result = TopicPartitionList.with(offsets.map { ($0.0, $0.1) }) { rd_kafka_commit(handle, $0, 0) }
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: result.rawValue, reason: "commit: \(RdKafkaConfiguration.describe(result))", isRetriable: true)
+            throw KafkaError(result, "commit")
         }
     }
 

@@ -33,7 +33,7 @@ public final class KafkaOffsetsReader: @unchecked Sendable {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let result = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(timeout.milliseconds))
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            throw KafkaError(code: result.rawValue, reason: "metadata: \(RdKafkaConfiguration.describe(result))", isRetriable: true)
+            throw KafkaError(result, "metadata")
         }
         defer { rd_kafka_metadata_destroy(metadata) }
         var topics: [String: Int] = [:]
@@ -53,7 +53,7 @@ public final class KafkaOffsetsReader: @unchecked Sendable {
             handle, topicPartition.topic, topicPartition.partition, &low, &high, Int32(timeout.milliseconds)
         )
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: result.rawValue, reason: "watermarks \(topicPartition): \(RdKafkaConfiguration.describe(result))", isRetriable: true)
+            throw KafkaError(result, "watermarks \(topicPartition)")
         }
         return (low, high)
     }
@@ -65,7 +65,7 @@ public final class KafkaOffsetsReader: @unchecked Sendable {
         return try TopicPartitionList.with(partitions.map { ($0, nil) }) { list in
             let result = rd_kafka_committed(reader.handle, list, Int32(timeout.milliseconds))
             guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(code: result.rawValue, reason: "committed offsets: \(RdKafkaConfiguration.describe(result))", isRetriable: true)
+                throw KafkaError(result, "committed offsets")
             }
             var offsets: [TopicPartition: Int64] = [:]
             for (topicPartition, offset, _) in TopicPartitionList.read(list) where offset >= 0 {

@@ -18,7 +18,7 @@ enum RdKafkaConfiguration {
         enforced: [String: String]
     ) throws -> OpaquePointer {
         guard let conf = rd_kafka_conf_new() else {
-            throw KafkaError(code: -1, reason: "rd_kafka_conf_new failed")
+            throw KafkaError(code: .unknown, reason: "rd_kafka_conf_new failed")
         }
         var entries: [Entry] = []
         if !settings.bootstrapServers.isEmpty {

@@ -62,10 +62,24 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            exclude: ["CInterop"],
+            exclude: ["CInterop", "KafkaMock", "TestKit"],
             swiftSettings: swiftSettings,
             // `schemas/` at the top level is the contract; the plugin compiles it into every binary.
             plugins: ["EmbedSchemas"]
+        ),
+        // librdkafka's mock cluster: linked by the CLI and the tests, never by a worker executable.
+        .target(
+            name: "KafkaMock",
+            dependencies: ["Shared", "Crdkafka", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Shared/KafkaMock",
+            swiftSettings: swiftSettings
+        ),
+        // Fakes and a manual clock for tests and benchmarks, never linked by a worker executable.
+        .target(
+            name: "TestKit",
+            dependencies: ["Shared"],
+            path: "Sources/Shared/TestKit",
+            swiftSettings: swiftSettings
         ),
         .executableTarget(name: "SchemaEmbedder", path: "Sources/SchemaEmbedder"),
         .plugin(
@@ -84,7 +98,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LocalFleet", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .target(name: "LocalFleet", dependencies: ["Shared", "KafkaMock"], swiftSettings: swiftSettings),
         .target(
             name: "Ingress",
             dependencies: [
@@ -103,6 +117,8 @@ let package = Package(
             name: "SwitchboardCLI",
             dependencies: [
                 "Shared",
+                "KafkaMock",
+                "TestKit",
                 "Sandbox",
                 "LocalFleet",
                 "Ingress",
@@ -113,7 +129,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Shared", "Sandbox", "LocalFleet", "Ingress",
+                "Shared", "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -1,5 +1,7 @@
 import Foundation
+@_exported import KafkaMock
 @_exported import LocalFleet
+@_exported import TestKit
 import Logging
 import Shared
 import Testing

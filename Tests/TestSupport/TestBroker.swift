@@ -58,12 +58,13 @@ public final class TestBroker: Sendable {
             settings: local.settings(["session.timeout.ms": "6000"], source: "test"),
             groupId: "reader-\(UUID().uuidString)",
             clientId: "test-reader",
-            callbacks: .init(record: { record in received.withLock { $0.append(record) } }),
             logger: logger
         )
+        let reading = reader.readRecords { records in received.withLock { $0 += records } }
         try reader.start(topics: [topic])
         _ = await eventually(timeout: timeout) { received.withLock { $0.count } >= count }
         _ = await reader.close(timeout: .seconds(5))
+        await reading.value
         return received.withLock { $0 }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaMock
 import Logging
 import Shared
 

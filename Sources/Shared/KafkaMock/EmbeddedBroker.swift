@@ -1,8 +1,12 @@
 internal import Crdkafka
 import Logging
+import Shared
 
 /// librdkafka's mock cluster: a real Kafka-protocol broker set on loopback that other processes
 /// (workers, `kcat`) reach through ``bootstrapServers``. Used by `switchboard broker`, `switchboard dev` and tests.
+///
+/// Its own module: only the CLI and the tests link it, so no worker executable carries the mock cluster (a test
+/// reads their symbols).
 ///
 /// Experimental librdkafka API (not ABI-stable); Debian's 2.0.2 waits 3 s before a new group's first join.
 ///
@@ -16,40 +20,30 @@ public final class EmbeddedBroker: @unchecked Sendable {
 
     public let bootstrapServers: String
     public let brokerCount: Int
-    private let handle: OpaquePointer
+    private let helper: RdKafkaHelperHandle
     private let cluster: OpaquePointer
-    private let context: RdKafkaHandleContext
 
     /// Starts `brokers` mock brokers listening on ephemeral loopback ports.
     public init(brokers: Int = 3, logger: Logger) throws {
         precondition(brokers >= 1)
         self.brokerCount = brokers
-        self.context = RdKafkaHandleContext(logger: logger)
-        let conf = try RdKafkaConfiguration.make(
-            settings: KafkaSettings(bootstrapServers: ""),  // the helper handle needs no brokers of its own
-            defaults: ["client.id": "switchboard-embedded-broker", "log.connection.close": "false"],
-            enforced: [:]
-        )
-        context.install(on: conf)
-        self.handle = try makeRdKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf)
-        guard let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
-            rd_kafka_destroy(handle)
-            throw KafkaError(code: -1, reason: "could not start the mock cluster")
+        helper = try RdKafkaHelperHandle(clientId: "switchboard-embedded-broker", logger: logger)
+        guard let cluster = rd_kafka_mock_cluster_new(helper.pointer, Int32(brokers)) else {
+            throw KafkaError(code: .unknown, reason: "could not start the mock cluster")
         }
         self.cluster = cluster
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
     }
 
     deinit {
-        rd_kafka_mock_cluster_destroy(cluster)
-        rd_kafka_destroy(handle)
+        rd_kafka_mock_cluster_destroy(cluster)  // before the helper handle it belongs to
     }
 
     /// Creates a topic (replication factor capped by the broker count).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
         let result = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(min(replicationFactor, brokerCount)))
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: result.rawValue, reason: "create topic \(name): \(RdKafkaConfiguration.describe(result))")
+            throw KafkaError(code: .init(rawValue: result.rawValue), reason: "create topic \(name): \(String(cString: rd_kafka_err2str(result)))")
         }
     }
 

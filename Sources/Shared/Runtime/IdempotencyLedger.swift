@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// How a record's handling ended; also the `outcome` label of `switchboard_records_total`.
 public enum RecordOutcome: String, Sendable, CaseIterable {
@@ -37,31 +36,4 @@ public protocol IdempotencyLedger: Sendable {
     /// Records `entry`. Returns false when an entry already existed (another worker won); the existing one is kept.
     @discardableResult
     func record(_ entry: LedgerEntry) async throws -> Bool
-}
-
-/// A process-local ledger for tests and single-process demos.
-public final class InMemoryLedger: IdempotencyLedger {
-    private struct Key: Hashable {
-        var group: String
-        var eventId: String
-    }
-
-    private let entries = Mutex<[Key: LedgerEntry]>([:])
-
-    public init() {}
-
-    public func lookup(group: String, eventId: String) async throws -> LedgerEntry? {
-        entries.withLock { $0[Key(group: group, eventId: eventId)] }
-    }
-
-    public func record(_ entry: LedgerEntry) async throws -> Bool {
-        entries.withLock { entries in
-            let key = Key(group: entry.group, eventId: entry.eventId)
-            guard entries[key] == nil else { return false }
-            entries[key] = entry
-            return true
-        }
-    }
-
-    public var count: Int { entries.withLock { $0.count } }
 }

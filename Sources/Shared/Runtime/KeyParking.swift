@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Keeps per-key order across retry tiers. When a record leaves for a retry tier its key is *parked*: later records
 /// with that key (from the source topic or any tier) are sent after it, into the tier where it waits, until it
@@ -27,38 +26,5 @@ public struct ParkedEvent: Sendable, Hashable {
         self.eventId = eventId
         self.topic = topic
         self.dueAt = dueAt
-    }
-}
-
-/// Process-local parking for tests and single-process demos.
-public final class InMemoryKeyParking: KeyParking {
-    private let members = Mutex<[String: [ParkedEvent]]>([:])
-
-    public init() {}
-
-    public func head(group: String, key: String) async throws -> ParkedEvent? {
-        members.withLock { $0["\(group)\u{0}\(key)"]?.first }
-    }
-
-    public func park(group: String, key: String, eventId: String, topic: String, dueAt: Date) async throws {
-        members.withLock { members in
-            let slot = "\(group)\u{0}\(key)"
-            var list = members[slot] ?? []
-            if let index = list.firstIndex(where: { $0.eventId == eventId }) {
-                list[index].topic = topic
-                list[index].dueAt = dueAt
-            } else {
-                list.append(ParkedEvent(eventId: eventId, topic: topic, dueAt: dueAt))
-            }
-            members[slot] = list
-        }
-    }
-
-    public func release(group: String, key: String, eventId: String) async throws {
-        members.withLock { members in
-            let slot = "\(group)\u{0}\(key)"
-            members[slot]?.removeAll { $0.eventId == eventId }
-            if members[slot]?.isEmpty == true { members[slot] = nil }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TestKit
 import LocalFleet
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KafkaMock
 import Logging
 import Shared
 

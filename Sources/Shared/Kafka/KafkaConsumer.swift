@@ -3,48 +3,38 @@ import Foundation
 import Logging
 import Synchronization
 
-/// A librdkafka high-level consumer with the rebalance callback owned by Switchboard.
+/// A librdkafka high-level consumer whose rebalance callback Switchboard owns, in swift-kafka-client's shape: the
+/// C side only buffers ``Event``s, and the owner consumes ``events`` in order.
 ///
-/// One dedicated poll thread calls `rd_kafka_consumer_poll`; records, rebalances and statistics are
-/// delivered to ``Callbacks`` on that thread. Offsets are stored explicitly (`enable.auto.offset.store=false`)
-/// and committed by librdkafka's auto-commit, synchronously on revoke, and at close.
+/// One dedicated poll thread calls `rd_kafka_consumer_poll`; records (in batches of what one poll had ready),
+/// assignments, revokes, statistics and fatal errors become events. A revoke carries a ``RevokeTicket``: the poll
+/// thread waits inside librdkafka's callback until the owner completes it (having drained the partitions' in-flight
+/// work and stored their offsets), then commits synchronously and unassigns. Offsets are stored explicitly
+/// (`enable.auto.offset.store=false`) and committed by librdkafka's auto-commit, on revoke and at shutdown.
 ///
 /// `@unchecked Sendable`: the librdkafka handle is thread-safe; mutable state is atomic or under a Mutex.
 public final class KafkaConsumer: @unchecked Sendable {
-    /// Hooks called on the poll thread. They must return quickly, except `revoking`, which may block
-    /// (bounded) while in-flight work for the revoked partitions finishes and its offsets are stored.
-    public struct Callbacks: Sendable {
-        /// Records in the order consumed, in batches of up to ``KafkaConsumer/maximumBatch`` (what one poll had
-        /// ready); a batch never spans a rebalance.
-        public var records: @Sendable ([KafkaRecord]) -> Void
-        public var assigned: @Sendable ([TopicPartition]) -> Void
-        public var revoking: @Sendable (_ partitions: [TopicPartition], _ lost: Bool) -> Void
-        public var statistics: @Sendable (KafkaStatistics) -> Void
+    /// What the consumer hands its owner, in the order librdkafka delivered it.
+    public enum Event: Sendable {
+        /// Up to ``KafkaConsumer/maximumBatch`` records; a batch never spans a rebalance.
+        case records([KafkaRecord])
+        /// Partitions added to this member's assignment (already assigned; their records follow).
+        case assigned([TopicPartition])
+        /// Partitions being taken away (`lost`: by the group, without a chance to commit). Complete the ticket when
+        /// their work is drained and their offsets stored; librdkafka then commits and unassigns them.
+        case revoking([TopicPartition], lost: Bool, RevokeTicket)
+        case statistics(KafkaStatistics)
         /// A commit made on revoke or at shutdown was refused (`stage`: `revoke`, `shutdown`; `reason` in words).
-        public var commitRefused: @Sendable (_ stage: String, _ reason: String) -> Void
-
-        public init(
-            records: @escaping @Sendable ([KafkaRecord]) -> Void,
-            assigned: @escaping @Sendable ([TopicPartition]) -> Void = { _ in },
-            revoking: @escaping @Sendable ([TopicPartition], Bool) -> Void = { _, _ in },
-            statistics: @escaping @Sendable (KafkaStatistics) -> Void = { _ in },
-            commitRefused: @escaping @Sendable (String, String) -> Void = { _, _ in }
-        ) {
-            self.records = records
-            self.assigned = assigned
-            self.revoking = revoking
-            self.statistics = statistics
-            self.commitRefused = commitRefused
-        }
-
-        /// One record at a time, for callers that do not batch.
-        public init(record: @escaping @Sendable (KafkaRecord) -> Void) {
-            self.init(records: { $0.forEach(record) })
-        }
+        case commitRefused(stage: String, reason: String)
+        /// librdkafka raised a fatal error: the client can do nothing more (the process should exit and restart).
+        case fatal(KafkaError)
     }
 
-    /// Most records handed to ``Callbacks/records`` at once.
+    /// Most records in one ``Event/records(_:)`` batch.
     public static let maximumBatch = 32
+
+    /// The default session timeout (see ``defaults``).
+    public static let sessionTimeout: Duration = .seconds(10)
 
     /// Consumer defaults; `KAFKA_*` passthrough overrides them.
     static let defaults: [String: String] = [
@@ -55,7 +45,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         "statistics.interval.ms": "5000",
         "enable.partition.eof": "false",
         "queued.max.messages.kbytes": "16384",
-        // librdkafka 2.0.2 postpones a partition's next fetch by a fixed second once its prefetch queue reaches
+        // librdkafka postpones a partition's next fetch by a second once its prefetch queue reaches
         // queued.min.messages (2.1 made that `fetch.queue.backoff.ms`): unless the threshold exceeds what the
         // runtime drains from one partition in a second, a backlog drains in one-second steps. This is
         // librdkafka's default, made explicit; memory stays bounded by the kbytes cap above.
@@ -68,10 +58,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         "heartbeat.interval.ms": "1000",
     ]
 
-    /// The default session timeout (see ``defaults``).
-    public static let sessionTimeout: Duration = .seconds(10)
-
     public let groupId: String
+    /// The consumer's events, in order; one consumer only. Ends after ``close(timeout:)``.
+    public let events: AsyncStream<Event>
+    private let continuation: AsyncStream<Event>.Continuation
     private let handle: OpaquePointer
     private let context: RdKafkaHandleContext
     private let logger: Logger
@@ -80,17 +70,19 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let lastPollNanos = Atomic<Int64>(0)
     private let monitor = Monitor()
     private let batch = PendingBatch()
+    private let waker: FetchWaker?
+    /// Longest the poll thread waits inside a revoke for its ticket (the owner bounds its own drain below this).
+    private let revokeWait: Duration
 
-    /// Records polled but not yet delivered. Touched only on the poll thread (the loop and the rebalance callback,
+    /// Records polled but not yet handed over. Touched only on the poll thread (the loop and the rebalance callback,
     /// which librdkafka calls from inside a poll), hence `@unchecked Sendable`.
     private final class PendingBatch: @unchecked Sendable {
         var records: [KafkaRecord] = []
 
-        func deliver(to callbacks: Callbacks) {
+        func flush(to continuation: AsyncStream<Event>.Continuation) {
             guard !records.isEmpty else { return }
-            let delivered = records
+            continuation.yield(.records(records))
             records.removeAll(keepingCapacity: true)
-            callbacks.records(delivered)
         }
     }
 
@@ -98,29 +90,42 @@ public final class KafkaConsumer: @unchecked Sendable {
     private final class Monitor: Sendable {
         let rebalances = Atomic<Int>(0)
         let groupState = Mutex<KafkaStatistics.ConsumerGroup?>(nil)
+        let fatal = Atomic<Bool>(false)
     }
 
+    /// `revokeWait` bounds how long librdkafka's revoke waits for the owner (its drain bound plus a margin).
     /// `wakesFetchersOnResume`: query each resumed partition's leader so librdkafka's broker thread fetches at once
     /// (see ``FetchWaker``); off only to measure what it is worth (`switchboard bench runtime --no-fetch-waker`).
-    public init(settings: KafkaSettings, groupId: String, clientId: String, callbacks: Callbacks, wakesFetchersOnResume: Bool = true, logger: Logger) throws {
+    public init(
+        settings: KafkaSettings, groupId: String, clientId: String, revokeWait: Duration = .seconds(15), wakesFetchersOnResume: Bool = true,
+        logger: Logger
+    ) throws {
         self.groupId = groupId
         self.logger = logger
+        self.revokeWait = revokeWait
+        (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        let continuation = self.continuation
         let monitor = self.monitor
         let batch = self.batch
+        let revokeWait = self.revokeWait
         self.context = RdKafkaHandleContext(
             logger: logger,
             onError: { error, fatal in
-                if fatal { logger.critical("consumer fatal error: \(error)") } else { logger.warning("consumer error: \(error)") }
+                guard fatal else {
+                    logger.warning("consumer error: \(error)")
+                    return
+                }
+                Self.report(fatal: error, monitor: monitor, continuation: continuation, logger: logger)
             },
             onStatistics: { json in
                 guard let statistics = try? JSONDecoder().decode(KafkaStatistics.self, from: Data(json)) else { return }
                 monitor.groupState.withLock { $0 = statistics.cgrp }
-                callbacks.statistics(statistics)
+                continuation.yield(.statistics(statistics))
             },
             onRebalance: { handle, code, partitions in
                 monitor.rebalances.add(1, ordering: .relaxed)
-                batch.deliver(to: callbacks)  // records polled before the rebalance reach the runtime before it
-                KafkaConsumer.rebalance(handle: handle, code: code, partitions: partitions, callbacks: callbacks, logger: logger)
+                batch.flush(to: continuation)  // records polled before the rebalance reach the owner before it
+                KafkaConsumer.rebalance(handle: handle, code: code, partitions: partitions, continuation: continuation, revokeWait: revokeWait, logger: logger)
             }
         )
         var defaults = Self.defaults
@@ -134,16 +139,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.handle = try makeRdKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf)
         self.waker = wakesFetchersOnResume ? FetchWaker(handle: handle) : nil
         rd_kafka_poll_set_consumer(handle)
-        self.callbacks = callbacks
     }
-
-    private let callbacks: Callbacks
-    private let waker: FetchWaker?
 
     deinit {
         waker?.stop()
+        continuation.finish()
         if closed.isSignalled || !running.load(ordering: .relaxed) {
-            rd_kafka_destroy(handle)
+            // The poll loop already closed the consumer (or it never joined): closing again inside destroy would
+            // hang after a fatal error, when librdkafka's close cannot complete.
+            rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
         }
     }
 
@@ -153,7 +157,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let result = rd_kafka_subscribe(handle, list)
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: result.rawValue, reason: "subscribe failed: \(RdKafkaConfiguration.describe(result))")
+            throw KafkaError(result, "subscribe")
         }
         running.store(true, ordering: .relaxed)
         let thread = Thread { [self] in pollLoop() }
@@ -170,35 +174,51 @@ public final class KafkaConsumer: @unchecked Sendable {
                 let err = message.pointee.err
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     batch.records.append(KafkaRecord(copying: message))
+                } else if err == RD_KAFKA_RESP_ERR__FATAL {
+                    // A consumer's fatal error arrives as a message, not through the error callback.
+                    reportFatal(KafkaError.fatal(on: handle))
                 } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     logger.warning("consume error \(err.rawValue): \(RdKafkaConfiguration.describe(err))")
                 }
                 rd_kafka_message_destroy(message)
                 next = batch.records.count < Self.maximumBatch ? rd_kafka_consumer_poll(handle, 0) : nil
             }
-            batch.deliver(to: callbacks)
+            batch.flush(to: continuation)
         }
-        // Leaving the group triggers the final revoke (drain, store, synchronous commit) on this thread.
+        // Leaving the group triggers the final revoke (the owner drains and stores; a synchronous commit) here.
         let result = rd_kafka_consumer_close(handle)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("consumer close: \(RdKafkaConfiguration.describe(result))")
         }
         waker?.stop()
+        continuation.finish()
         closed.signal()
+    }
+
+    /// Reports a fatal error once, however many ways librdkafka delivers it.
+    private static func report(fatal error: KafkaError, monitor: Monitor, continuation: AsyncStream<Event>.Continuation, logger: Logger) {
+        guard !monitor.fatal.exchange(true, ordering: .relaxed) else { return }
+        logger.critical("consumer fatal error: \(error)")
+        continuation.yield(.fatal(error))
+    }
+
+    private func reportFatal(_ error: KafkaError) {
+        Self.report(fatal: error, monitor: monitor, continuation: continuation, logger: logger)
     }
 
     private static func rebalance(
         handle: OpaquePointer,
         code: Int32,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-        callbacks: Callbacks,
+        continuation: AsyncStream<Event>.Continuation,
+        revokeWait: Duration,
         logger: Logger
     ) {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         let topicPartitions = TopicPartitionList.read(partitions).map(\.0)
         if code == sb_err_assign_partitions() {
             logger.info("partitions assigned", metadata: ["partitions": "\(topicPartitions.map(\.description))"])
-            callbacks.assigned(topicPartitions)
+            continuation.yield(.assigned(topicPartitions))
             if cooperative {
                 if let error = rd_kafka_incremental_assign(handle, partitions) {
                     logger.error("incremental assign failed: \(String(cString: rd_kafka_error_string(error)))")
@@ -210,12 +230,16 @@ public final class KafkaConsumer: @unchecked Sendable {
         } else if code == sb_err_revoke_partitions() {
             let lost = rd_kafka_assignment_lost(handle) != 0
             logger.info("partitions revoked", metadata: ["partitions": "\(topicPartitions.map(\.description))", "lost": "\(lost)"])
-            callbacks.revoking(topicPartitions, lost)
+            let ticket = RevokeTicket()
+            // Nobody left to drain (the owner stopped reading): let the revoke go on at once.
+            if case .enqueued = continuation.yield(.revoking(topicPartitions, lost: lost, ticket)), !ticket.wait(timeout: revokeWait) {
+                logger.warning("revoke: in-flight work was not drained in time; the next owner redelivers it")
+            }
             if !lost {
                 let result = rd_kafka_commit(handle, nil, 0)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     logger.warning("commit on revoke failed: \(RdKafkaConfiguration.describe(result))")
-                    callbacks.commitRefused("revoke", RdKafkaConfiguration.describe(result))
+                    continuation.yield(.commitRefused(stage: "revoke", reason: RdKafkaConfiguration.describe(result)))
                 }
             }
             if cooperative {
@@ -233,7 +257,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Stores `offset` (the next offset to consume) for each partition, to be committed.
-    /// Partitions no longer assigned are ignored by librdkafka.
+    /// Partitions no longer assigned are ignored by librdkafka. Does not block.
     public func storeOffsets(_ offsets: [(TopicPartition, Int64)]) {
         guard !offsets.isEmpty else { return }
         TopicPartitionList.with(offsets.map { ($0.0, $0.1) }) { list in
@@ -241,13 +265,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Stops fetching from `partitions` (the poll loop keeps running).
+    /// Stops fetching from `partitions` (the poll loop keeps running). Does not block.
     public func pause(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
         TopicPartitionList.with(partitions.map { ($0, nil) }) { _ = rd_kafka_pause_partitions(handle, $0) }
     }
 
-    /// Resumes fetching from `partitions`, waking their broker threads (see ``FetchWaker``).
+    /// Resumes fetching from `partitions`, waking their broker threads (see ``FetchWaker``). Does not block.
     public func resume(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
         TopicPartitionList.with(partitions.map { ($0, nil) }) { _ = rd_kafka_resume_partitions(handle, $0) }
@@ -259,36 +283,27 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// running meanwhile, so the rebalance can finish. Returns whether the offsets were committed within `timeout`.
     ///
     /// Used before leaving the group at shutdown: the commit librdkafka makes inside the final revoke can be
-    /// refused the same way (librdkafka 2.0.2's mock broker refuses every commit while a member rejoins), and the
+    /// refused the same way (librdkafka's mock broker refuses every commit while a member rejoins), and the
     /// finished work would then be redelivered to the next owner.
     public func commitStored(within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
             let result = await BlockingCall.run { [self] in rd_kafka_commit(handle, nil, 0).rawValue }
             if result == RD_KAFKA_RESP_ERR_NO_ERROR.rawValue || result == RD_KAFKA_RESP_ERR__NO_OFFSET.rawValue { return true }
-            let retryable = Self.retryableCommitErrors.contains(result)
-            guard retryable, ContinuousClock.now + Self.commitRetryInterval < deadline else {
-                let reason = RdKafkaConfiguration.describe(rd_kafka_resp_err_t(rawValue: result))
-                logger.warning("commit at shutdown failed: \(reason)")
-                callbacks.commitRefused("shutdown", reason)
+            let code = KafkaError.Code(rawValue: result)
+            guard code.isRetriable, ContinuousClock.now + Self.commitRetryInterval < deadline else {
+                logger.warning("commit at shutdown failed: \(code.reason)")
+                continuation.yield(.commitRefused(stage: "shutdown", reason: code.reason))
                 return false
             }
-            try? await Task.sleep(for: Self.commitRetryInterval)
+            try? await Task.sleep(for: Self.commitRetryInterval)  // a backoff between retries, not a poll
         }
     }
 
     private static let commitRetryInterval: Duration = .milliseconds(200)
 
-    /// Commit refusals that go away on their own: rebalance in progress, coordinator loading, unavailable or moved,
-    /// request timed out, and librdkafka's local timeout and transport errors.
-    private static let retryableCommitErrors: Set<Int32> = [
-        RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
-        RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-        RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__WAIT_COORD,
-    ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
-
-    /// Stops polling, leaves the group (revoking and committing through the rebalance hook) and waits
-    /// at most `timeout`. Returns false when the close did not finish in time (brokers unreachable).
+    /// Stops polling, leaves the group (revoking and committing through the rebalance callback, so keep consuming
+    /// ``events`` until they end) and waits at most `timeout`. Returns false when the close did not finish in time.
     public func close(timeout: Duration) async -> Bool {
         guard running.exchange(false, ordering: .relaxed) else { return closed.isSignalled }
         return await closed.wait(timeout: timeout)
@@ -303,8 +318,47 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     public var isPolling: Bool { running.load(ordering: .relaxed) }
 
+    /// Whether librdkafka raised a fatal error (the consumer can do nothing more).
+    public var hasFailed: Bool { monitor.fatal.load(ordering: .relaxed) }
+
     /// The consumer group state from the latest statistics (nil before the first statistics arrive).
     public var groupState: KafkaStatistics.ConsumerGroup? { monitor.groupState.withLock { $0 } }
 
     public var rebalanceCount: Int { monitor.rebalances.load(ordering: .relaxed) }
+
+    /// Makes librdkafka raise a fatal error on this consumer, as the broker fencing it would (tests only).
+    func injectFatalError(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR__FENCED, reason)
+    }
+}
+
+/// What a revoke's callback waits on: the owner completes it once the revoked partitions' work is drained and their
+/// offsets are stored. Completing it twice is harmless.
+public final class RevokeTicket: Sendable {
+    private let done = AsyncEvent()
+
+    init() {}
+
+    /// The revoke may go on: librdkafka commits what was stored and unassigns.
+    public func complete() { done.signal() }
+
+    /// Blocks the poll thread (inside librdkafka's callback) until completed or `timeout`; false on timeout.
+    func wait(timeout: Duration) -> Bool { done.blockingWait(timeout: timeout) }
+}
+
+extension KafkaConsumer {
+    /// Consumes ``events`` for a reader that only wants records (test readers, one-off tools): `body` gets each
+    /// batch, revokes are let through at once, everything else is ignored. The task ends with the consumer.
+    public func readRecords(_ body: @escaping @Sendable ([KafkaRecord]) -> Void) -> Task<Void, Never> {
+        let events = self.events
+        return Task {
+            for await event in events {
+                switch event {
+                case .records(let records): body(records)
+                case .revoking(_, _, let ticket): ticket.complete()
+                default: break
+                }
+            }
+        }
+    }
 }

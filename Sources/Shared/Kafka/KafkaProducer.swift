@@ -14,6 +14,15 @@ public final class KafkaProducer: @unchecked Sendable {
     private let context: RdKafkaHandleContext
     private let pollLoop = PollLoop()
     private let logger: Logger
+    private let fatal = FatalState()
+    /// Fires once librdkafka raises a fatal error (a fenced idempotent producer): nothing can be produced any more.
+    public var failed: AsyncEvent { fatal.event }
+
+    /// The first fatal error, kept for whoever reports it.
+    private final class FatalState: Sendable {
+        let error = Mutex<KafkaError?>(nil)
+        let event = AsyncEvent()
+    }
 
     /// Producer defaults; `KAFKA_*` passthrough overrides them.
     static let defaults: [String: String] = [
@@ -25,8 +34,15 @@ public final class KafkaProducer: @unchecked Sendable {
 
     public init(settings: KafkaSettings, clientId: String, logger: Logger) throws {
         self.logger = logger
+        let fatalState = self.fatal
         self.context = RdKafkaHandleContext(logger: logger, onError: { error, fatal in
-            if fatal { logger.critical("producer fatal error: \(error)") } else { logger.warning("producer error: \(error)") }
+            guard fatal else {
+                logger.warning("producer error: \(error)")
+                return
+            }
+            logger.critical("producer fatal error: \(error)")
+            fatalState.error.withLock { $0 = $0 ?? error }
+            fatalState.event.signal()
         })
         var defaults = Self.defaults
         defaults["client.id"] = clientId
@@ -45,6 +61,14 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         thread.name = "kafka-producer-poll"
         thread.start()
+    }
+
+    /// The fatal error librdkafka raised, if any.
+    public var failure: KafkaError? { fatal.error.withLock { $0 } }
+
+    /// Makes librdkafka raise a fatal error on this producer, as a broker fencing it would (tests only).
+    func injectFatalError(_ reason: String) {
+        _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR__FENCED, reason)
     }
 
     deinit {
@@ -118,7 +142,7 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             Unmanaged<DeliveryFuture>.fromOpaque(box).release()
-            throw KafkaError(code: code.rawValue, reason: RdKafkaConfiguration.describe(code), isRetriable: code == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            throw KafkaError(code, "produce to \(record.topic)", fatal: code == RD_KAFKA_RESP_ERR__FATAL)
         }
     }
 
@@ -212,10 +236,6 @@ private let deliveryReportCallback: @convention(c) (OpaquePointer?, UnsafePointe
         let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
         delivery.complete(.success(DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
     } else {
-        delivery.complete(.failure(KafkaError(
-            code: err.rawValue,
-            reason: RdKafkaConfiguration.describe(err),
-            isRetriable: err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
-        )))
+        delivery.complete(.failure(KafkaError(err, "delivery", fatal: err == RD_KAFKA_RESP_ERR__FATAL)))
     }
 }

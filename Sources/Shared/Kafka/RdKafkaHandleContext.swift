@@ -45,7 +45,7 @@ func makeRdKafkaHandle(type: rd_kafka_type_t, conf: OpaquePointer) throws -> Opa
     var errorText = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
         rd_kafka_conf_destroy(conf)
-        throw KafkaError(code: -1, reason: "rd_kafka_new failed: \(CStringBuffer.string(errorText))")
+        throw KafkaError(code: .unknown, reason: "rd_kafka_new failed: \(CStringBuffer.string(errorText))")
     }
     return handle
 }
@@ -72,19 +72,11 @@ private let rdkafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoi
 private let rdkafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
     handle, code, reason, opaque in
     guard let context = RdKafkaHandleContext.from(opaque) else { return }
-    var fatal = false
+    var error = KafkaError(code: .init(rawValue: code), reason: reason.map { String(cString: $0) } ?? "unknown")
     if code == RD_KAFKA_RESP_ERR__FATAL.rawValue, let handle {
-        fatal = true
-        var text = [CChar](repeating: 0, count: 512)
-        let original = rd_kafka_fatal_error(handle, &text, text.count)
-        context.logger.critical("librdkafka fatal error \(original.rawValue): \(CStringBuffer.string(text))")
+        error = KafkaError.fatal(on: handle)
     }
-    let error = KafkaError(
-        code: code,
-        reason: reason.map { String(cString: $0) } ?? "unknown",
-        isRetriable: !fatal
-    )
-    context.onError(error, fatal)
+    context.onError(error, error.isFatal)
 }
 
 private let rdkafkaStatsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
@@ -101,3 +93,25 @@ private let rdkafkaRebalanceCallback:
         guard let handle, let context = RdKafkaHandleContext.from(opaque), let onRebalance = context.onRebalance else { return }
         onRebalance(handle, code.rawValue, partitions)
     }
+
+/// A bare producer handle with Switchboard's logging installed, for modules that call librdkafka's own APIs on it
+/// (the mock cluster in `KafkaMock`). Destroyed with the object.
+///
+/// `@unchecked Sendable`: the handle is thread-safe and the pointer immutable.
+package final class RdKafkaHelperHandle: @unchecked Sendable {
+    package let pointer: OpaquePointer
+    private let context: RdKafkaHandleContext
+
+    package init(clientId: String, logger: Logger) throws {
+        context = RdKafkaHandleContext(logger: logger)
+        let conf = try RdKafkaConfiguration.make(
+            settings: KafkaSettings(bootstrapServers: ""),  // the helper handle needs no brokers of its own
+            defaults: ["client.id": clientId, "log.connection.close": "false"],
+            enforced: [:]
+        )
+        context.install(on: conf)
+        pointer = try makeRdKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf)
+    }
+
+    deinit { rd_kafka_destroy(pointer) }
+}

@@ -5,47 +5,38 @@ import Synchronization
 
 /// The consuming half of a worker process: one librdkafka consumer, the dispatch state machine, and the record tasks.
 ///
+/// ``run()`` consumes the consumer's events in order (records, assignments, revokes, statistics, fatal errors) and
+/// feeds them to one state (``State``, under one lock) whose transitions return actions: records to start, offsets
+/// to store, partitions to pause or resume. The librdkafka calls among them run on ``KafkaControl``, one serial
+/// executor, outside the lock. Waiting for a drain (a revoke, the shutdown) is awaiting an event the finishing
+/// record signals, never a sleep loop.
+///
 /// A record task runs one record, then goes on with the next record the machine starts in the same partition (its
 /// key's follower, usually) instead of ending and starting a new task for it: per-record task creation was a large
 /// share of the no-op runtime's CPU. Record tasks are unstructured but tracked per partition: a revoke must cancel
 /// exactly the tasks of the revoked partitions, which a task group cannot do for individual children. Every tracked
-/// task is awaited before ``run()`` returns.
+/// task has ended before ``run()`` returns.
 ///
 /// Shutdown (SIGTERM): stop fetching and dispatching, let running records finish (failures hand off to retry tiers
-/// at once) up to half the bound, cancel the rest (left uncommitted), leave the group committing finished work,
-/// flush the producer.
+/// at once) up to half the bound, cancel the rest (left uncommitted), commit finished work while still a steady
+/// member, leave the group, flush the producer. A fatal librdkafka error (consumer or producer) fails liveness and
+/// makes ``run()`` throw after the same shutdown, so the process exits non-zero and its orchestrator restarts it.
 public final class ConsumerWorker: Service, Sendable {
-    /// A tracked task: the partition (and assignment generation) whose records it runs, and a unique number.
-    private struct TaskKey: Hashable {
-        var topicPartition: TopicPartition
-        var generation: UInt64
-        var number: UInt64
-        var delayed: Bool
-    }
-
     private let configuration: WorkerConfiguration
-    private let processor: RecordProcessor
+    private let processor: RecordProcessor<ContinuousClock>
     private let producer: KafkaProducer
     private let metrics: WorkerMetrics
     private let logger: Logger
-    /// The dispatch state and the offsets it asked to store, under one lock.
-    private let machine: Mutex<DispatchState>
-
-    private struct DispatchState {
-        var machine: DispatchStateMachine
-        /// Offsets to store, coalesced per partition and flushed every ``offsetFlushInterval`` and at commit points.
-        var pendingOffsets: [TopicPartition: Int64] = [:]
-    }
+    private let state: Mutex<State>
+    private let control = KafkaControl()
+    private let consumerBox = Mutex<KafkaConsumer?>(nil)
+    private let shutdownSignal: AsyncEvent
+    /// The fatal librdkafka error that ended this worker, if one did.
+    private let fatalError = Mutex<KafkaError?>(nil)
+    private let failed = AsyncEvent()
 
     /// A crash loses at most this much finished-but-unstored progress (redelivered, then skipped by the ledger).
     static let offsetFlushInterval: Duration = .milliseconds(100)
-    private let tasks = Mutex<[TaskKey: Task<Void, Never>]>([:])
-    private let taskNumbers = Atomic<UInt64>(0)
-    private let consumerBox = Mutex<KafkaConsumer?>(nil)
-    private let shutdownSignal: AsyncEvent
-    private let lagState = Mutex<[TopicPartition: Date]>([:])
-    private let shuttingDown = Atomic<Bool>(false)
-    private let refusedCommits = Atomic<Int>(0)
 
     public init(
         configuration: WorkerConfiguration,
@@ -60,10 +51,7 @@ public final class ConsumerWorker: Service, Sendable {
         self.producer = producer
         self.metrics = metrics
         self.logger = logger
-        self.machine = Mutex(DispatchState(machine: DispatchStateMachine(limits: .init(
-            maxRunning: configuration.maxInFlight,
-            maxBufferedPerPartition: configuration.maxBufferedPerPartition
-        ))))
+        self.state = Mutex(State(limits: .init(maxRunning: configuration.maxInFlight, maxBufferedPerPartition: configuration.maxBufferedPerPartition)))
         let shutdownSignal = AsyncEvent()
         self.shutdownSignal = shutdownSignal
         self.processor = RecordProcessor(
@@ -80,7 +68,9 @@ public final class ConsumerWorker: Service, Sendable {
             logger: logger,
             shutdown: shutdownSignal,
             topicRoles: configuration.topology.index(configuration.sourceTopics),
-            dependencies: { [configuration] in configuration.dependencies(of: $0) }
+            dependencies: { [configuration] in configuration.dependencies(of: $0) },
+            clock: ContinuousClock(),
+            wallClock: { Date() }
         )
         processor.breaker.observe { [weak self] transition in self?.circuitChanged(transition) }
         for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
@@ -93,31 +83,78 @@ public final class ConsumerWorker: Service, Sendable {
             settings: configuration.kafka,
             groupId: configuration.group,
             clientId: "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(getpid())",
-            callbacks: .init(
-                records: { [weak self] records in self?.received(records) },
-                assigned: { [weak self] partitions in self?.assigned(partitions) },
-                revoking: { [weak self] partitions, lost in self?.revoking(partitions, lost: lost) },
-                statistics: { [weak self] statistics in self?.statisticsArrived(statistics) },
-                commitRefused: { [weak self] stage, _ in self?.commitRefused(at: stage) }
-            ),
+            revokeWait: configuration.rebalanceDrainTimeout + .seconds(5),
             wakesFetchersOnResume: configuration.wakesFetchersOnResume,
             logger: logger
         )
         consumerBox.withLock { $0 = consumer }
         let topics = configuration.topology.consumedTopics(configuration.sourceTopics)
         try consumer.start(topics: topics)
+        #if DEBUG
+            // A failpoint for the process-level test (debug builds only): a fatal consumer error after N seconds.
+            if let seconds = ProcessInfo.processInfo.environment["SWITCHBOARD_FAILPOINT_FATAL_KAFKA_AFTER"].flatMap(Double.init) {
+                Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(seconds))
+                    self?.injectFatalConsumerError()
+                }
+            }
+        #endif
         logger.info("consuming", metadata: ["topics": "\(topics.joined(separator: ","))", LogKeys.group: "\(configuration.group)"])
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
+                // Until the consumer closes: its last events are the final revoke, which must still be served.
+                group.addTask { await self.handleEvents(of: consumer) }
                 group.addTask { await self.flushOffsetsPeriodically() }
-                await shutdownSignal.wait()
+                group.addTask { await self.watchProducer() }
+                // Either a graceful shutdown or a fatal error ends the work.
+                await withTaskGroup(of: Void.self) { stop in
+                    stop.addTask { await self.shutdownSignal.wait() }
+                    stop.addTask { await self.failed.wait() }
+                    await stop.next()
+                    stop.cancelAll()
+                }
+                await self.drainAndClose(consumer)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             self.shutdownSignal.signal()
         }
-        await drainAndClose(consumer)
+        if let fatal = fatalError.withLock({ $0 }) { throw fatal }
+    }
+
+    /// Applies the consumer's events in order until it closes.
+    private func handleEvents(of consumer: KafkaConsumer) async {
+        for await event in consumer.events {
+            switch event {
+            case .records(let records): received(records)
+            case .assigned(let partitions): assigned(partitions)
+            case .revoking(let partitions, let lost, let ticket):
+                await revoke(partitions, lost: lost, consumer: consumer)
+                ticket.complete()
+            case .statistics(let statistics): statisticsArrived(statistics, consumer: consumer)
+            case .commitRefused(let stage, _):
+                state.withLock { $0.refusedCommits += 1 }
+                metrics.commitRefused(at: stage)
+            case .fatal(let error): fail(error)
+            }
+        }
+    }
+
+    /// A fatal librdkafka error: nothing more can be consumed or produced. Liveness fails and the worker stops.
+    private func fail(_ error: KafkaError) {
+        let first = fatalError.withLock { current -> Bool in
+            defer { current = current ?? error }
+            return current == nil
+        }
+        guard first else { return }
+        logger.critical("librdkafka raised a fatal error; stopping so the process is restarted", metadata: [LogKeys.reason: "\(error)"])
+        failed.signal()
+    }
+
+    private func watchProducer() async {
+        await producer.failed.wait()
+        if let failure = producer.failure { fail(failure) }
     }
 
     private func flushOffsetsPeriodically() async {
@@ -127,34 +164,34 @@ public final class ConsumerWorker: Service, Sendable {
         }
     }
 
-    /// Hands coalesced offsets to librdkafka (under the lock, so a flush never lands after a revoke's final store).
+    /// Hands coalesced offsets to librdkafka, in order with every other control call.
     private func flushOffsets() {
         let consumer = consumerBox.withLock { $0 }
-        machine.withLock { state in
-            guard !state.pendingOffsets.isEmpty else { return }
-            consumer?.storeOffsets(state.pendingOffsets.map { ($0.key, $0.value) })
+        state.withLock { state in
+            guard !state.pendingOffsets.isEmpty, let consumer else { return }
+            let offsets = state.pendingOffsets.map { ($0.key, $0.value) }
             state.pendingOffsets = [:]
+            control.enqueue { consumer.storeOffsets(offsets) }
         }
     }
 
     private func drainAndClose(_ consumer: KafkaConsumer) async {
-        shuttingDown.store(true, ordering: .relaxed)
         let started = ContinuousClock.now
         logger.info("shutting down: stopping fetch and dispatch")
-        withMachine { $0.stop() }
+        state.withLock { $0.shuttingDown = true }
+        apply { $0.stop() }
         cancelTasks(where: { $0.delayed })
-        let drainBound = configuration.shutdownTimeout / 2
-        while machine.withLock({ $0.machine.pendingWork }) > 0 && ContinuousClock.now - started < drainBound {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        let unfinished = machine.withLock { $0.machine.pendingWork }
-        if unfinished > 0 {
+        if await !drained(nil, within: configuration.shutdownTimeout / 2) {
+            let unfinished = state.withLock { $0.machine.pendingWork }
             logger.warning("shutdown bound reached; \(unfinished) key lane(s) left uncommitted for redelivery")
             cancelTasks(where: { _ in true })
         }
-        await waitForTasks(timeout: .seconds(2))
+        if await !tasksEnded(within: .seconds(2)) {
+            logger.warning("record tasks still running after their cancellation; leaving them")
+        }
         // Commit what finished while still a steady member (retrying through a rebalance), then leave.
         flushOffsets()
+        await control.barrier()
         let commitBound = max(min(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(5)), .seconds(1))
         _ = await consumer.commitStored(within: commitBound)
         let remaining = max(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(1))
@@ -166,13 +203,13 @@ public final class ConsumerWorker: Service, Sendable {
         await producer.shutdown(timeout: .seconds(5))
     }
 
-    // MARK: Poll-thread callbacks
+    // MARK: Events
 
-    /// One lock for the whole batch: the poll thread and finishing records contend for the machine.
+    /// One lock for the whole batch: the event loop and finishing records contend for the state.
     private func received(_ records: [KafkaRecord]) {
         let now = ContinuousClock.now
         let arrivals = records.map { record in (record, notBefore(record, now: now)) }
-        withMachine { machine in
+        apply { machine in
             arrivals.flatMap { record, notBefore in machine.receive(record, notBefore: notBefore, now: now) }
         }
     }
@@ -186,65 +223,63 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     private func assigned(_ partitions: [TopicPartition]) {
-        let count = withMachineCount { machine in
-            let actions = machine.assign(partitions)
-            return (actions, machine.assigned.count)
-        }
-        metrics.rebalanced(assignedCount: count)
+        apply { $0.assign(partitions) }
+        metrics.rebalanced(assignedCount: state.withLock { $0.machine.assigned.count })
     }
 
-    /// Runs on the poll thread inside the rebalance callback: blocking here holds the revoke until in-flight work of
-    /// these partitions finished (bounded), so their offsets are stored and committed before another member takes over.
-    private func revoking(_ partitions: [TopicPartition], lost: Bool) {
-        let pending = machine.withLock { $0.machine.beginRevoke(partitions) }
+    /// Partitions are being revoked; librdkafka waits until this returns. Lets their running records finish
+    /// (bounded), stores what finished, and forgets them; a lost assignment only forgets.
+    private func revoke(_ partitions: [TopicPartition], lost: Bool, consumer: KafkaConsumer) async {
+        apply { machine -> [DispatchStateMachine.Action] in
+            _ = machine.beginRevoke(partitions)
+            return []
+        }
         let revoked = Set(partitions)
         cancelTasks(where: { $0.delayed && revoked.contains($0.topicPartition) })
-        if !lost && pending > 0 {
-            let deadline = ContinuousClock.now + configuration.rebalanceDrainTimeout
-            while machine.withLock({ $0.machine.pendingWork(in: partitions) }) > 0 && ContinuousClock.now < deadline {
-                Thread.sleep(forTimeInterval: 0.01)
-            }
+        if !lost, await !drained(partitions, within: configuration.rebalanceDrainTimeout) {
+            logger.warning("revoke: drain bound reached; unfinished records of the revoked partitions are redelivered to their next owner")
         }
         cancelTasks(where: { revoked.contains($0.topicPartition) })
-        let consumer = consumerBox.withLock { $0 }
-        let count = machine.withLock { state in
+        let count = state.withLock { state in
             let offsets = state.machine.finishRevoke(partitions, lost: lost)
-            for partition in partitions { state.pendingOffsets[partition] = nil }
-            consumer?.storeOffsets(offsets)  // before the callback commits and unassigns
+            for partition in partitions {
+                state.pendingOffsets[partition] = nil
+                state.behindSince[partition] = nil
+            }
+            control.enqueue { consumer.storeOffsets(offsets) }  // before the callback commits and unassigns
             return state.machine.assigned.count
         }
+        await control.barrier()
         for partition in partitions { metrics.removePartition(partition) }
-        lagState.withLock { state in partitions.forEach { state[$0] = nil } }
         metrics.rebalanced(assignedCount: count)
     }
 
-    private func statisticsArrived(_ statistics: KafkaStatistics) {
-        let summary = machine.withLock { $0.machine.windowSummary() }
+    private func statisticsArrived(_ statistics: KafkaStatistics, consumer: KafkaConsumer) {
         let now = Date()
-        var total: Int64 = 0
-        for (topicPartition, partition) in statistics.ownedPartitions {
-            guard let window = summary[topicPartition], let lag = partition.committedLag else { continue }
-            let seconds: Double = lagState.withLock { state in
+        let lags = state.withLock { state -> [(TopicPartition, Int64, Double, Int)] in
+            let summary = state.machine.windowSummary()
+            return statistics.ownedPartitions.compactMap { topicPartition, partition in
+                guard let window = summary[topicPartition], let lag = partition.committedLag else { return nil }
+                let seconds: Double
                 if lag == 0 {
-                    state[topicPartition] = now
-                    return 0
+                    state.behindSince[topicPartition] = now
+                    seconds = 0
+                } else if let oldest = window.oldest {
+                    seconds = max(0, now.timeIntervalSince(oldest))
+                } else {
+                    let behindSince = state.behindSince[topicPartition] ?? now
+                    state.behindSince[topicPartition] = behindSince
+                    seconds = now.timeIntervalSince(behindSince)
                 }
-                if let oldest = window.oldest { return max(0, now.timeIntervalSince(oldest)) }
-                let behindSince = state[topicPartition] ?? now
-                state[topicPartition] = behindSince
-                return now.timeIntervalSince(behindSince)
+                return (topicPartition, lag, seconds, window.unfinished)
             }
-            metrics.setLag(topicPartition, records: lag, seconds: seconds)
-            metrics.setBuffered(topicPartition, window.unfinished)
-            total += lag
         }
-        metrics.setGroupLag(total)
-        if let consumer = consumerBox.withLock({ $0 }) { metrics.setPollLoopAge(consumer.timeSinceLastPoll) }
-    }
-
-    private func commitRefused(at stage: String) {
-        refusedCommits.add(1, ordering: .relaxed)
-        metrics.commitRefused(at: stage)
+        for (topicPartition, lag, seconds, buffered) in lags {
+            metrics.setLag(topicPartition, records: lag, seconds: seconds)
+            metrics.setBuffered(topicPartition, buffered)
+        }
+        metrics.setGroupLag(lags.reduce(0) { $0 + $1.1 })
+        metrics.setPollLoopAge(consumer.timeSinceLastPoll)
     }
 
     // MARK: Circuit breaker
@@ -259,53 +294,39 @@ public final class ConsumerWorker: Service, Sendable {
             )
             metrics.setCircuit(dependency, open: true)
             let topics = Set(configuration.topology.consumedTopics(sources))
-            withMachine { $0.suspend(sources == configuration.sourceTopics ? .all : .topics(topics)) }
+            apply { $0.suspend(sources == configuration.sourceTopics ? .all : .topics(topics)) }
         case .closed:
             logger.notice("circuit closed: dependency recovered; resuming consumption")
             for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
-            withMachine { $0.suspend(false) }
+            apply { $0.suspend(false) }
         }
     }
 
     // MARK: Actions
 
-    /// Applies a state-machine transition: pause and resume reach librdkafka under the lock, in order; offsets to
-    /// store are coalesced for the next flush; record tasks start after the lock is released.
-    private func withMachine(_ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]) {
-        _ = withMachineCount { machine in (transition(&machine), 0) }
-    }
-
-    private func withMachineCount(_ transition: (inout DispatchStateMachine) -> ([DispatchStateMachine.Action], Int)) -> Int {
-        apply(transition, continuing: nil).count
-    }
-
-    /// ``withMachine(_:)`` for a finishing record task: the first record the transition starts in the task's own
-    /// partition and generation is returned for the task to run next instead of getting a task of its own.
-    private func withMachine(
-        continuing task: TaskKey,
-        _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
-    ) -> DispatchStateMachine.Dispatch? {
-        apply({ machine in (transition(&machine), 0) }, continuing: task).next
-    }
-
+    /// Applies a transition under the lock: pause and resume are enqueued on ``KafkaControl`` in order, offsets are
+    /// coalesced for the next flush, drain waiters whose partitions emptied are woken, and record tasks start after
+    /// the lock is released. With `continuing`, the first record started in that task's own partition and
+    /// generation is returned for the finishing task to run next instead of getting a task of its own.
+    @discardableResult
     private func apply(
-        _ transition: (inout DispatchStateMachine) -> ([DispatchStateMachine.Action], Int),
-        continuing task: TaskKey?
-    ) -> (count: Int, next: DispatchStateMachine.Dispatch?) {
+        continuing task: TaskKey? = nil, _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
+    ) -> DispatchStateMachine.Dispatch? {
         let consumer = consumerBox.withLock { $0 }
-        let (deferred, count, running) = machine.withLock { state -> ([DispatchStateMachine.Action], Int, Int) in
-            let (actions, count) = transition(&state.machine)
+        let (deferred, running, drained) = state.withLock { state -> ([DispatchStateMachine.Action], Int, [AsyncEvent]) in
+            let actions = transition(&state.machine)
             var deferred: [DispatchStateMachine.Action] = []
             for action in actions {
                 switch action {
-                case .pause(let partitions): consumer?.pause(partitions)
-                case .resume(let partitions): consumer?.resume(partitions)
+                case .pause(let partitions): if let consumer { control.enqueue { consumer.pause(partitions) } }
+                case .resume(let partitions): if let consumer { control.enqueue { consumer.resume(partitions) } }
                 case .storeOffset(let partition, let offset): state.pendingOffsets[partition] = offset
                 case .start, .delay: deferred.append(action)
                 }
             }
-            return (deferred, count, state.machine.running)
+            return (deferred, state.machine.running, state.takeDrainedWaiters())
         }
+        for event in drained { event.signal() }
         metrics.setInFlight(running)
         var next: DispatchStateMachine.Dispatch?
         for action in deferred {
@@ -320,21 +341,14 @@ public final class ConsumerWorker: Service, Sendable {
             default: break
             }
         }
-        return (count, next)
-    }
-
-    private func taskKey(for dispatch: DispatchStateMachine.Dispatch, delayed: Bool) -> TaskKey {
-        TaskKey(
-            topicPartition: dispatch.topicPartition, generation: dispatch.generation,
-            number: taskNumbers.add(1, ordering: .relaxed).newValue, delayed: delayed
-        )
+        return next
     }
 
     /// Starts a record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
     private func start(_ dispatch: DispatchStateMachine.Dispatch) {
-        let key = taskKey(for: dispatch, delayed: false)
-        tasks.withLock { registry in
-            registry[key] = Task { [self] in
+        state.withLock { state in
+            let key = state.nextTaskKey(for: dispatch, delayed: false)
+            state.tasks[key] = Task { [self] in
                 var current: DispatchStateMachine.Dispatch? = dispatch
                 while let dispatch = current {
                     let started = ContinuousClock.now
@@ -342,58 +356,85 @@ public final class ConsumerWorker: Service, Sendable {
                     let now = ContinuousClock.now
                     if let outcome {
                         metrics.recordFinished(
-                            topic: dispatch.record.topic, outcome: outcome, duration: now - started,
-                            eventTime: dispatch.record.timestamp
+                            topic: dispatch.record.topic, outcome: outcome, duration: now - started, eventTime: dispatch.record.timestamp
                         )
-                        current = withMachine(continuing: key) { $0.finish(dispatch, now: now) }
+                        current = apply(continuing: key) { $0.finish(dispatch, now: now) }
                     } else {
-                        withMachine { $0.abandon(dispatch) }
+                        apply { $0.abandon(dispatch) }
                         current = nil
                     }
                 }
-                tasks.withLock { _ = $0.removeValue(forKey: key) }
+                taskEnded(key)
             }
         }
     }
 
     private func delay(_ dispatch: DispatchStateMachine.Dispatch, until: ContinuousClock.Instant) {
-        let key = taskKey(for: dispatch, delayed: true)
-        tasks.withLock { registry in
-            registry[key] = Task { [self] in
+        state.withLock { state in
+            let key = state.nextTaskKey(for: dispatch, delayed: true)
+            state.tasks[key] = Task { [self] in
                 try? await Task.sleep(until: until, clock: .continuous)
-                tasks.withLock { _ = $0.removeValue(forKey: key) }
+                taskEnded(key)
                 guard !Task.isCancelled else { return }
-                withMachine { $0.due(dispatch, now: .now) }
+                apply { $0.due(dispatch, now: .now) }
             }
         }
     }
 
+    private func taskEnded(_ key: TaskKey) {
+        for event in state.withLock({ $0.removeTask(key) }) { event.signal() }
+    }
+
     private func cancelTasks(where predicate: (TaskKey) -> Bool) {
-        let matching = tasks.withLock { tasks in tasks.filter { predicate($0.key) }.map(\.value) }
+        let matching = state.withLock { state in state.tasks.filter { predicate($0.key) }.map(\.value) }
         for task in matching { task.cancel() }
     }
 
-    private func waitForTasks(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while !tasks.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+    /// Waits until `partitions` (nil: all) have no work left, at most `bound`; false when the bound was reached.
+    private func drained(_ partitions: [TopicPartition]?, within bound: Duration) async -> Bool {
+        let event = AsyncEvent()
+        let done = state.withLock { state -> Bool in
+            guard state.pendingWork(in: partitions) > 0 else { return true }
+            state.drainWaiters.append((partitions, event))
+            return false
         }
+        if done { return true }
+        let signalled = await event.wait(timeout: bound)
+        state.withLock { state in state.drainWaiters.removeAll { $0.event === event } }
+        return signalled
+    }
+
+    /// Waits until every record task has ended, at most `bound`.
+    private func tasksEnded(within bound: Duration) async -> Bool {
+        let event = AsyncEvent()
+        let idle = state.withLock { state -> Bool in
+            guard !state.tasks.isEmpty else { return true }
+            state.idleWaiters.append(event)
+            return false
+        }
+        return idle ? true : await event.wait(timeout: bound)
     }
 
     // MARK: Health
 
     /// Offset commits the coordinator refused on revoke or at shutdown (finished work the next owner redelivers).
-    public var refusedCommitCount: Int { refusedCommits.load(ordering: .relaxed) }
+    public var refusedCommitCount: Int { state.withLock { $0.refusedCommits } }
 
-    /// The poll loop ran recently (or has not started yet).
+    /// The poll loop ran recently (or has not started yet) and librdkafka raised no fatal error.
     public var isLive: Bool {
+        guard fatalError.withLock({ $0 }) == nil, !producer.failed.isSignalled else { return false }
         guard let consumer = consumerBox.withLock({ $0 }) else { return true }
-        return consumer.timeSinceLastPoll < max(.seconds(30), configuration.rebalanceDrainTimeout * 3)
+        return !consumer.hasFailed && consumer.timeSinceLastPoll < max(.seconds(30), configuration.rebalanceDrainTimeout * 3)
     }
 
     /// In a stable group (assigned or idle) and not shutting down.
     public var isReady: Bool {
-        guard !shuttingDown.load(ordering: .relaxed), let consumer = consumerBox.withLock({ $0 }) else { return false }
+        guard !state.withLock({ $0.shuttingDown }), let consumer = consumerBox.withLock({ $0 }) else { return false }
         return consumer.groupState?.isStable == true
+    }
+
+    /// Makes librdkafka raise a fatal error on this worker's consumer (tests only).
+    func injectFatalConsumerError() {
+        consumerBox.withLock { $0 }?.injectFatalError("injected by a test")
     }
 }

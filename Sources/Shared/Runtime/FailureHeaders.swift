@@ -3,6 +3,9 @@ import Foundation
 /// The headers a record gains when it moves to a retry tier or the DLQ (architecture §2).
 /// `original-*` and `first-failure-at` are set once, at the first failure, and kept through every tier.
 public enum FailureHeaders {
+    /// The error class of a record parked behind an earlier event of its key (it has not failed itself).
+    static let waitingBehind = "ordering.waiting_behind"
+
     public static let originalTopic = "switchboard-original-topic"
     public static let originalPartition = "switchboard-original-partition"
     public static let originalOffset = "switchboard-original-offset"

@@ -29,7 +29,10 @@ public struct RetrySettings: Sendable {
 ///
 /// Returns the outcome, or nil when the record was abandoned (task cancelled by a revoke or a shutdown bound):
 /// an abandoned record is not finished, so its offset is not committed and another delivery will handle it.
-struct RecordProcessor: Sendable {
+///
+/// Time comes from `clock` (waits, budgets) and `wallClock` (failure headers, due times), so tests drive every
+/// retry rule with a manual clock and no broker (`RetryRulesTests`).
+struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let group: String
     let topology: RetryTopology
     let decoder: EventDecoder
@@ -47,6 +50,10 @@ struct RecordProcessor: Sendable {
     let topicRoles: [String: (source: String, role: RetryTopology.Role)]
     /// Source topic → what its handling may call (a success closes only those circuits).
     let dependencies: @Sendable (String) -> Set<ProcessingFailure.Dependency>
+    /// Measures waits and budgets.
+    let clock: C
+    /// The time written into failure headers and compared with due times.
+    let wallClock: @Sendable () -> Date
 
     func process(_ record: KafkaRecord) async -> RecordOutcome? {
         var logger = RecordLogger(base: self.logger, record: record)
@@ -66,9 +73,9 @@ struct RecordProcessor: Sendable {
         logger.eventId = event.id
         logger.accountId = event.accountId
 
-        let started = ContinuousClock.now
+        let started = clock.now
         // The in-place budget bounds a failing stretch; time spent waiting out throttling before it does not count.
-        var failingSince: ContinuousClock.Instant?
+        var failingSince: C.Instant?
         var attempt = previousAttempts + 1
         var inPlaceRetries = 0
         while true {
@@ -86,9 +93,9 @@ struct RecordProcessor: Sendable {
                     inPlaceRetries += 1
                     let delay = settings.backoff.delay(attempt: inPlaceRetries, floor: failure.retryAfter)
                     let circuitOpen = breaker.isOpen
-                    let now = ContinuousClock.now
+                    let now = clock.now
                     if failingSince == nil { failingSince = now }
-                    let withinBudget = inPlaceRetries < settings.inPlaceAttempts && (now - failingSince!) + delay <= settings.inPlaceBudget
+                    let withinBudget = inPlaceRetries < settings.inPlaceAttempts && failingSince!.duration(to: now) + delay <= settings.inPlaceBudget
                     if shutdown.isSignalled && circuitOpen {
                         return nil  // systemic outage while stopping: leave it uncommitted for the next owner
                     }
@@ -102,7 +109,7 @@ struct RecordProcessor: Sendable {
                     return await handOff(record, source: source, role: role, event: event, attempts: attempt, failure: failure, logger: logger)
                 case .throttled:
                     let wait = failure.retryAfter ?? .seconds(1)
-                    if !shutdown.isSignalled && (ContinuousClock.now - started) + wait <= settings.inPlaceBudget {
+                    if !shutdown.isSignalled && started.duration(to: clock.now) + wait <= settings.inPlaceBudget {
                         await pause(wait)
                         continue
                     }
@@ -144,7 +151,7 @@ struct RecordProcessor: Sendable {
                 return try await waitBehind(head, record: record, event: event, key: key, logger: logger)
             } else if head.eventId == event.id {
                 isParkedHead = true
-            } else if Date().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
+            } else if wallClock().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
                 logger.logger.error("parked event \(head.eventId) is long overdue and presumed lost; releasing its key")
                 try await parking.release(group: group, key: key, eventId: head.eventId)
                 return try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
@@ -171,17 +178,15 @@ struct RecordProcessor: Sendable {
         return outcome
     }
 
-    /// The error class of a record parked behind an earlier event of its key.
-    static let waitingBehind = "ordering.waiting_behind"
 
     /// An earlier event of the same key waits in a retry tier: send this one after it, into the same tier.
     private func waitBehind(_ head: ParkedEvent, record: KafkaRecord, event: CloudEvent, key: String, logger: RecordLogger) async throws -> RecordOutcome {
-        let dueAt = max(head.dueAt, Date())
+        let dueAt = max(head.dueAt, wallClock())
         try await parking.park(group: group, key: key, eventId: event.id, topic: head.topic, dueAt: dueAt)
         let headers = FailureHeaders.headers(
             for: record, group: group, attempts: FailureHeaders.previousAttempts(record),
-            errorClass: Self.waitingBehind, message: "waiting behind event \(head.eventId) of the same key",
-            now: Date(), dueAt: dueAt
+            errorClass: FailureHeaders.waitingBehind, message: "waiting behind event \(head.eventId) of the same key",
+            now: wallClock(), dueAt: dueAt
         )
         try await producer.send(OutgoingRecord(topic: head.topic, key: record.key, value: record.value, headers: headers))
         logger.logger.debug("parked behind an earlier event of the same key", metadata: ["retry_topic": "\(head.topic)"])
@@ -201,13 +206,13 @@ struct RecordProcessor: Sendable {
     ) async -> RecordOutcome? {
         // A record that reached this tier only by waiting behind an earlier event of its key, or by being deferred
         // while throttled, has used no tier for failures of its own: those climb from the first tier.
-        let arrivedWithoutFailing = record.header(FailureHeaders.errorClass) == Self.waitingBehind || record.header(FailureHeaders.deferred) == "true"
+        let arrivedWithoutFailing = record.header(FailureHeaders.errorClass) == FailureHeaders.waitingBehind || record.header(FailureHeaders.deferred) == "true"
         let climbed = arrivedWithoutFailing ? .source : role
         let next = topology.nextTopic(source: source, after: climbed, minimumDelay: minimumDelay, deferral: failure.kind == .throttled)
         guard let delay = next.delay else {
             return await deadLetter(record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
         }
-        let now = Date()
+        let now = wallClock()
         let dueAt = now.addingTimeInterval(delay.seconds)
         var headers = FailureHeaders.headers(
             for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
@@ -241,7 +246,7 @@ struct RecordProcessor: Sendable {
         let kind: DeadLetter.Kind = failure.kind == .permanent ? .rejected : .retriesExhausted
         let headers = FailureHeaders.headers(
             for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
-            now: Date(), dueAt: nil
+            now: wallClock(), dueAt: nil
         ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
         let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
             try await producer.send(OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
@@ -277,7 +282,7 @@ struct RecordProcessor: Sendable {
                 attempt += 1
                 logger.logger.warning("could not \(what), retrying: \(ProcessingFailure.classify(error))")
                 // Not `pause`: this must keep backing off during shutdown too.
-                try? await Task.sleep(for: settings.backoff.delay(attempt: attempt))
+                try? await clock.sleep(for: settings.backoff.delay(attempt: attempt))
             }
         }
         return false
@@ -285,6 +290,6 @@ struct RecordProcessor: Sendable {
 
     /// Sleeps unless shutdown begins or the task is cancelled.
     private func pause(_ duration: Duration) async {
-        _ = await shutdown.wait(timeout: duration)
+        _ = await shutdown.wait(timeout: duration, clock: clock)
     }
 }

@@ -51,21 +51,26 @@ public final class AsyncEvent: Sendable {
         }
     }
 
-    /// Waits until the event fires or `timeout` passes. Returns whether it fired.
-    public func wait(timeout: Duration) async -> Bool {
+    /// Waits until the event fires or `timeout` passes on `clock`. Returns whether it fired.
+    public func wait<C: Clock>(timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.wait()
                 return self.isSignalled
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await clock.sleep(for: timeout)
                 return self.isSignalled
             }
             let first = await group.next() ?? false
             group.cancelAll()
             return first || isSignalled
         }
+    }
+
+    /// Waits until the event fires or `timeout` passes. Returns whether it fired.
+    public func wait(timeout: Duration) async -> Bool {
+        await wait(timeout: timeout, clock: ContinuousClock())
     }
 
     /// Blocks the calling (non-cooperative) thread until the event fires or `timeout` passes.

@@ -25,19 +25,15 @@ struct KafkaRoundTripTests {
         }
         let received = Mutex<[KafkaRecord]>([])
         let done = AsyncEvent()
-        let consumer = try KafkaConsumer(
-            settings: settings,
-            groupId: "roundtrip-group",
-            clientId: "test",
-            callbacks: .init(record: { record in
-                let count = received.withLock { $0.append(record); return $0.count }
-                if count == 50 { done.signal() }
-            }),
-            logger: logger
-        )
+        let consumer = try KafkaConsumer(settings: settings, groupId: "roundtrip-group", clientId: "test", logger: logger)
+        let reading = consumer.readRecords { records in
+            let count = received.withLock { $0 += records; return $0.count }
+            if count == 50 { done.signal() }
+        }
         try consumer.start(topics: ["roundtrip"])
         #expect(await done.wait(timeout: .seconds(30)))
         #expect(await consumer.close(timeout: .seconds(10)))
+        await reading.value
         await producer.shutdown()
         let records = received.withLock { $0 }
         #expect(Set(records.map { String(decoding: $0.value, as: UTF8.self) }).count == 50)
@@ -59,14 +55,11 @@ struct KafkaRoundTripTests {
         let settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(settings: settings, clientId: "test", logger: logger)
         let arrived = Mutex<[String: ContinuousClock.Instant]>([:])
-        let consumer = try KafkaConsumer(
-            settings: settings, groupId: "resume-group", clientId: "test",
-            callbacks: .init(record: { record in
-                let value = String(decoding: record.value, as: UTF8.self)
-                arrived.withLock { $0[value] = .now }
-            }),
-            logger: logger
-        )
+        let consumer = try KafkaConsumer(settings: settings, groupId: "resume-group", clientId: "test", logger: logger)
+        let reading = consumer.readRecords { records in
+            let now = ContinuousClock.now
+            arrived.withLock { arrived in for record in records { arrived[String(decoding: record.value, as: UTF8.self)] = now } }
+        }
         try consumer.start(topics: ["resume"])
         try await producer.send(OutgoingRecord(topic: "resume", key: nil, value: Array("warm-up".utf8)))
         #expect(await eventually { arrived.withLock { $0["warm-up"] != nil } })
@@ -85,6 +78,7 @@ struct KafkaRoundTripTests {
         let median = delays.sorted()[delays.count / 2]
         #expect(median < .milliseconds(200), "resume to first record: \(delays)")
         #expect(await consumer.close(timeout: .seconds(10)))
+        await reading.value
         await producer.shutdown()
     }
 
@@ -102,17 +96,14 @@ struct KafkaRoundTripTests {
         let padding = String(repeating: "x", count: 100)
         _ = try await producer.sendAll((0..<count).map { OutgoingRecord(topic: "backlog", key: nil, value: "\($0)-\(padding)") })
         let arrivals = Mutex<(instants: [ContinuousClock.Instant], largestBatch: Int)>(([], 0))
-        let consumer = try KafkaConsumer(
-            settings: settings, groupId: "backlog-group", clientId: "test",
-            callbacks: .init(records: { records in
-                let now = ContinuousClock.now
-                arrivals.withLock { state in
-                    state.instants.append(contentsOf: repeatElement(now, count: records.count))
-                    state.largestBatch = max(state.largestBatch, records.count)
-                }
-            }),
-            logger: logger
-        )
+        let consumer = try KafkaConsumer(settings: settings, groupId: "backlog-group", clientId: "test", logger: logger)
+        let reading = consumer.readRecords { records in
+            let now = ContinuousClock.now
+            arrivals.withLock { state in
+                state.instants.append(contentsOf: repeatElement(now, count: records.count))
+                state.largestBatch = max(state.largestBatch, records.count)
+            }
+        }
         try consumer.start(topics: ["backlog"])
         #expect(await eventually(timeout: .seconds(60), every: .milliseconds(20)) { arrivals.withLock { $0.instants.count } >= count })
         let (instants, largestBatch) = arrivals.withLock { ($0.instants, $0.largestBatch) }
@@ -121,6 +112,7 @@ struct KafkaRoundTripTests {
         #expect(longest < .milliseconds(600), "longest pause between deliveries: \(longest)")
         #expect(largestBatch > 1 && largestBatch <= KafkaConsumer.maximumBatch, "largest batch: \(largestBatch)")
         #expect(await consumer.close(timeout: .seconds(10)))
+        await reading.value
         await producer.shutdown()
     }
 }

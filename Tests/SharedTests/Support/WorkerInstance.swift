@@ -8,6 +8,7 @@ import TestSupport
 /// One in-process worker (consumer + processor) running in its own ServiceGroup.
 final class WorkerInstance: Sendable {
     let worker: ConsumerWorker
+    let producer: KafkaProducer
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let configuration: WorkerConfiguration
@@ -28,7 +29,7 @@ final class WorkerInstance: Sendable {
         environment.values["CONSUMER_GROUP"] = groupName
         configuration = try WorkerConfiguration.from(environment, definition: Self.definition)
         let logger = Logger(label: "worker-\(groupName)")
-        let producer = try KafkaProducer(settings: configuration.kafka, clientId: "test-worker-producer", logger: logger)
+        producer = try KafkaProducer(settings: configuration.kafka, clientId: "test-worker-producer", logger: logger)
         worker = ConsumerWorker(
             configuration: configuration, handler: handler, ledger: ledger, parking: parking, producer: producer,
             metrics: WorkerMetrics(group: groupName, metrics: MetricsBootstrap.shared()), logger: logger

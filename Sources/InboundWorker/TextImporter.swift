@@ -140,20 +140,23 @@ struct TextImporter: Sendable {
         try await store.touchConversation(conversationId: conversation.id, at: at)
     }
 
-    /// Where this text goes: the open or snoozed ticket (a snooze that has ended, by the text's own time or any other,
-    /// means Gorgias reopened it: the text threads onto it); for a closed one, a new ticket, or reopening it within
-    /// the account's window when its policy says so.
+    /// Where this text goes, from the conversation's current ticket as the store mirrors it.
     func chooseTarget(_ conversation: Conversation, account: Account) async throws -> Target {
-        guard let ticketId = conversation.currentTicketId, let ticket = try await store.ticket(accountId: account.id, ticketId: ticketId) else {
-            return .newTicket
-        }
-        if ticket.isActive { return .thread(ticketId) }
-        switch account.settings.closedTicketPolicy {
+        guard let ticketId = conversation.currentTicketId else { return .newTicket }
+        return Self.target(for: try await store.ticket(accountId: account.id, ticketId: ticketId), settings: account.settings, now: Date())
+    }
+
+    /// The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto
+    /// it); for a closed one, a new ticket, or reopening it within the account's window when its policy says so.
+    static func target(for ticket: TicketRecord?, settings: AccountSettings, now: Date) -> Target {
+        guard let ticket else { return .newTicket }
+        if ticket.isActive { return .thread(ticket.ticketId) }
+        switch settings.closedTicketPolicy {
         case .new:
             return .newTicket
         case .reopen:
             let closedAt = ticket.closedAt ?? ticket.statusAt
-            return Date().timeIntervalSince(closedAt) <= Double(account.settings.reopenWindowHours) * 3600 ? .reopen(ticketId) : .newTicket
+            return now.timeIntervalSince(closedAt) <= Double(settings.reopenWindowHours) * 3600 ? .reopen(ticket.ticketId) : .newTicket
         }
     }
 

@@ -165,6 +165,21 @@ struct RetryRulesTests {
         #expect(rig.clock.now.offset == .zero)
     }
 
+    @Test("breaker: once a dependency fails for everyone the record probes in place past its attempts, and a success closes it")
+    func breakerProbesThenCloses() async throws {
+        let outage = GorgiasOutageHandler(failures: 8)
+        let rig = Rig(handler: outage, breakerThreshold: 2)
+        let transitions = Mutex<[CircuitBreaker.Transition]>([])
+        rig.processor.breaker.observe { transition in transitions.withLock { $0.append(transition) } }
+        #expect(await rig.run(Self.record("e1")) == .processed, "kept probing instead of moving to a tier")
+        #expect(rig.producer.sent.isEmpty)
+        #expect(outage.calls == 9)
+        #expect(transitions.withLock { $0 } == [.opened(.gorgias), .closed])
+        #expect(!rig.processor.breaker.isOpen)
+        let probes = rig.clock.now.offset
+        #expect(probes <= RetrySettings().probeInterval * 8, "each probe waits at most the probe interval (\(probes))")
+    }
+
     @Test("a dead letter the producer refuses is retried with backoff until acknowledged, and sent once")
     func deadLetterRetriedUntilAcknowledged() async throws {
         let rig = Rig(behaviours: ["e1": .failPermanently], producerFailures: 3)
@@ -230,16 +245,19 @@ private final class Rig: Sendable {
     let shutdown = AsyncEvent()
     let processor: RecordProcessor<ManualClock>
 
-    init(behaviours: [String: ScriptedHandler.Behaviour] = [:], parking: any KeyParking = InMemoryKeyParking(), producerFailures: Int = 0) {
+    init(
+        behaviours: [String: ScriptedHandler.Behaviour] = [:], handler custom: (any EventHandler)? = nil, parking: any KeyParking = InMemoryKeyParking(),
+        producerFailures: Int = 0, breakerThreshold: Int = 1000
+    ) {
         handler = ScriptedHandler(behaviours: behaviours)
         self.parking = parking
         producer = CapturingProducer(failures: producerFailures)
         let clock = clock
         processor = RecordProcessor(
-            group: Self.group, topology: RetryRulesTests.topology, decoder: EventDecoder(), handler: handler, ledger: ledger,
-            parking: parking, producer: producer, settings: RetrySettings(), breaker: BreakerGate(settings: .init(threshold: 1000)),
+            group: Self.group, topology: RetryRulesTests.topology, decoder: EventDecoder(), handler: custom ?? handler, ledger: ledger,
+            parking: parking, producer: producer, settings: RetrySettings(), breaker: BreakerGate(settings: .init(threshold: breakerThreshold)),
             metrics: WorkerMetrics(group: Self.group, metrics: MetricsBootstrap.shared()), logger: .init(label: "rules"),
-            shutdown: shutdown, topicRoles: RetryRulesTests.topology.index([RetryRulesTests.source]), dependencies: { _ in [] },
+            shutdown: shutdown, topicRoles: RetryRulesTests.topology.index([RetryRulesTests.source]), dependencies: { _ in [.gorgias] },
             clock: clock, wallClock: { Rig.epoch.addingTimeInterval(clock.now.offset.seconds) }
         )
     }
@@ -291,6 +309,22 @@ private final class CapturingProducer: RecordProducing {
             state.sent.append(record)
             return DeliveryReport(topic: record.topic, partition: 0, offset: Int64(state.sent.count - 1))
         }
+    }
+}
+
+/// Gorgias down for everyone: the first `failures` calls fail transiently with the Gorgias dependency.
+private final class GorgiasOutageHandler: EventHandler {
+    private let state: Mutex<(calls: Int, failures: Int)>
+    init(failures: Int) { state = Mutex((0, failures)) }
+    var calls: Int { state.withLock { $0.calls } }
+
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        let failing = state.withLock { state -> Bool in
+            state.calls += 1
+            return state.calls <= state.failures
+        }
+        if failing { throw ProcessingFailure.transient("gorgias.unavailable", "Gorgias is down (test)", dependency: .gorgias) }
+        return .processed
     }
 }
 

@@ -63,6 +63,12 @@ public final class WorkerProcess: @unchecked Sendable {
         return await waitForExit(timeout: timeout)
     }
 
+    /// Sends `signal` without waiting.
+    public func send(_ signal: Int32) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     /// SIGKILL: a crash, nothing committed beyond what already was.
     public func kill9() async {
         guard process.isRunning else { return }

@@ -24,6 +24,22 @@ struct ProcessLifecycleTests {
         #expect(await broker.wait(timeout: .seconds(20)) == 0)
     }
 
+    @Test("a second SIGTERM while a graceful shutdown drains exits at once with 130")
+    func secondSignalExitsAtOnce() async throws {
+        let fleet = try await E2EFleet(environment: ["SHUTDOWN_TIMEOUT": "30s"])
+        let worker = try await fleet.start(.status, environment: ["SWITCHBOARD_FAILPOINT_SLOW_SHUTDOWN": "20"])
+        worker.send(SIGTERM)
+        #expect(await eventually(timeout: .seconds(10)) { worker.log.contains("shutting down gracefully") })
+        try await Task.sleep(for: .milliseconds(500))  // signals sent together may arrive as one
+        #expect(worker.isRunning, "still draining when the second signal comes")
+        let sent = ContinuousClock.now
+        worker.send(SIGTERM)
+        let code = await worker.waitForExit(timeout: .seconds(10))
+        #expect(code == 130, "exit code \(String(describing: code))")
+        #expect(ContinuousClock.now - sent < .seconds(5))
+        await fleet.shutdown()
+    }
+
     @Test("SIGTERM mid-load: the worker exits 0 within its bound, commits exactly the finished work, and a new worker finishes the rest once")
     func sigtermMidLoad() async throws {
         let fleet = try await E2EFleet(partitions: 3, environment: ["SHUTDOWN_TIMEOUT": "10s"])

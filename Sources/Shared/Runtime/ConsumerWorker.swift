@@ -90,15 +90,12 @@ public final class ConsumerWorker: Service, Sendable {
         consumerBox.withLock { $0 = consumer }
         let topics = configuration.topology.consumedTopics(configuration.sourceTopics)
         try consumer.start(topics: topics)
-        #if DEBUG
-            // A failpoint for the process-level test (debug builds only): a fatal consumer error after N seconds.
-            if let seconds = ProcessInfo.processInfo.environment["SWITCHBOARD_FAILPOINT_FATAL_KAFKA_AFTER"].flatMap(Double.init) {
-                Task { [weak self] in
-                    try? await Task.sleep(for: .seconds(seconds))
-                    self?.injectFatalConsumerError()
-                }
+        if let delay = Failpoint.duration(Failpoint.fatalKafkaAfter) {
+            Task { [weak self] in
+                try? await Task.sleep(for: delay)
+                self?.injectFatalConsumerError()
             }
-        #endif
+        }
         logger.info("consuming", metadata: ["topics": "\(topics.joined(separator: ","))", LogKeys.group: "\(configuration.group)"])
 
         await withGracefulShutdownHandler {
@@ -178,6 +175,7 @@ public final class ConsumerWorker: Service, Sendable {
     private func drainAndClose(_ consumer: KafkaConsumer) async {
         let started = ContinuousClock.now
         logger.info("shutting down: stopping fetch and dispatch")
+        if let stall = Failpoint.duration(Failpoint.slowShutdown) { try? await Task.sleep(for: stall) }
         state.withLock { $0.shuttingDown = true }
         apply { $0.stop() }
         cancelTasks(where: { $0.delayed })

@@ -22,6 +22,13 @@ import NIOCore
 /// | `SHUTDOWN_TIMEOUT` | 25s | bound on a graceful shutdown |
 /// | `REBALANCE_DRAIN_TIMEOUT` | 10s | wait for in-flight work of revoked partitions |
 /// | `MAX_RECORD_BYTES` | 262144 | larger records are dead-lettered |
+/// | `LEDGER_RETENTION` | 30d | processed-event ledger retention (must exceed the longest redelivery window) |
+/// | `ACCOUNT_CACHE_TTL` | 10s | how soon a disconnect or credential change reaches every worker |
+/// | `RATE_LIMIT_MAX_WAIT` | 1s | longest an event waits for its account's API budget before it is deferred |
+/// | `DLQ_DEPTH_INTERVAL` | 30s | how often `switchboard_dlq_depth_records` is measured |
+///
+/// The store (`DATABASE_URL`), the secret key (`SWITCHBOARD_SECRET_KEY`) and logging (`LOG_LEVEL`, `LOG_FORMAT`) are
+/// read by their own types, shared with the CLI and the ingress.
 public struct WorkerConfiguration: Sendable {
     public var kafka: KafkaSettings
     public var group: String
@@ -38,6 +45,10 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     public var rebalanceDrainTimeout: Duration
     public var maximumRecordBytes: Int
+    public var ledgerRetention: Duration = .seconds(30 * 86400)
+    public var accountCacheTTL: Duration = .seconds(10)
+    public var rateLimitMaxWait: Duration = .seconds(1)
+    public var deadLetterDepthInterval: Duration = .seconds(30)
     /// Wake librdkafka's broker threads after a resume (see ``KafkaConsumer``); benchmarks turn it off to measure it.
     public var wakesFetchersOnResume = true
 
@@ -111,6 +122,10 @@ public struct WorkerConfiguration: Sendable {
             rebalanceDrainTimeout: try environment.duration("REBALANCE_DRAIN_TIMEOUT", default: .seconds(10)),
             maximumRecordBytes: try environment.int("MAX_RECORD_BYTES", default: 256 * 1024, range: 1024...16 * 1024 * 1024)
         )
+        configuration.ledgerRetention = try environment.duration("LEDGER_RETENTION", default: .seconds(30 * 86400))
+        configuration.accountCacheTTL = try environment.duration("ACCOUNT_CACHE_TTL", default: .seconds(10))
+        configuration.rateLimitMaxWait = try environment.duration("RATE_LIMIT_MAX_WAIT", default: .seconds(1))
+        configuration.deadLetterDepthInterval = try environment.duration("DLQ_DEPTH_INTERVAL", default: .seconds(30))
         configuration.dependencies = definition.dependencies
         return configuration
     }

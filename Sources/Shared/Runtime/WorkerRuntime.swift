@@ -7,8 +7,8 @@ import UnixSignals
 /// builds the handler, then runs the metrics server, the ledger janitor and the consumer as services until
 /// SIGTERM/SIGINT.
 ///
-/// A first signal shuts down gracefully within `SHUTDOWN_TIMEOUT`; a second one, or the bound plus a margin
-/// expiring, exits at once without committing unfinished work.
+/// A first SIGTERM/SIGINT shuts down gracefully within `SHUTDOWN_TIMEOUT` (ServiceGroup's signal handling; past the
+/// bound plus a margin it cancels, then gives up); a second one exits at once (``SecondSignalExit``).
 public enum WorkerRuntime {
     /// The whole process: `main.swift` is `await WorkerRuntime.main(definition)`.
     public static func main(_ definition: WorkerDefinition) async -> Never {
@@ -30,10 +30,6 @@ public enum WorkerRuntime {
         let configuration = try WorkerConfiguration.from(environment, definition: definition)
         let location = try DatabaseURL.from(environment)
         let box = try SecretBox.from(environment)
-        let retention = try environment.duration("LEDGER_RETENTION", default: .seconds(30 * 86400))
-        let accountCacheTTL = try environment.duration("ACCOUNT_CACHE_TTL", default: .seconds(10))
-        let rateWait = try environment.duration("RATE_LIMIT_MAX_WAIT", default: .seconds(1))
-        let depthInterval = try environment.duration("DLQ_DEPTH_INTERVAL", default: .seconds(30))
         var logger = Logger(label: definition.name)
         logger[metadataKey: LogKeys.worker] = "\(definition.name)"
         logger[metadataKey: LogKeys.group] = "\(configuration.group)"
@@ -47,7 +43,7 @@ public enum WorkerRuntime {
             let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
             let accounts = AccountDirectory(
                 store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
-                ttl: accountCacheTTL, maximumRateWait: rateWait
+                ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait
             )
             let context = WorkerContext(
                 environment: environment, configuration: configuration, logger: runLogger, store: store, accounts: accounts, metrics: labeledMetrics
@@ -61,7 +57,7 @@ public enum WorkerRuntime {
             )
             let depth = DeadLetterDepthReporter(
                 settings: configuration.kafka, deadLetterTopics: configuration.sourceTopics.map(configuration.topology.deadLetterTopic),
-                metrics: workerMetrics, interval: depthInterval, logger: runLogger
+                metrics: workerMetrics, interval: configuration.deadLetterDepthInterval, logger: runLogger
             )
             let server = MetricsServer(
                 port: configuration.metricsPort,
@@ -81,19 +77,21 @@ public enum WorkerRuntime {
                     "retry_tiers": "\(configuration.topology.tiers.map(DurationText.format).joined(separator: ","))",
                 ]
             )
-            let group = ServiceGroup(configuration: .init(
-                services: [.init(service: server), .init(service: LedgerJanitor(store: store, retention: retention, logger: runLogger)), .init(service: depth)]
+            let janitor = LedgerJanitor(store: store, retention: configuration.ledgerRetention, logger: runLogger)
+            // Shut down in reverse order: the consumer first (it drains, commits and leaves), the metrics server last
+            // but one, and the second-signal policy last, so it listens for as long as anything runs.
+            var group = ServiceGroupConfiguration(
+                services: [.init(service: SecondSignalExit(logger: runLogger)), .init(service: server), .init(service: janitor), .init(service: depth)]
                     + definition.makeServices(context).map { .init(service: $0) }
                     + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: runLogger
-            ))
-            let bound = configuration.shutdownTimeout
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                tasks.addTask { await watchSignals(group: group, bound: bound, logger: runLogger) }
-                try await tasks.next()
-                tasks.cancelAll()
-            }
+            )
+            // A shutdown that outlasts its bound (brokers unreachable) is escalated to cancellation, and a
+            // cancellation that hangs ends the process.
+            group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
             await http.shutdown()
             runLogger.info("stopped")
             return 0
@@ -125,27 +123,4 @@ public enum WorkerRuntime {
         }
     }
 
-    private static func watchSignals(group: ServiceGroup, bound: Duration, logger: Logger) async {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        var received = 0
-        for await signal in signals {
-            received += 1
-            if received == 1 {
-                logger.notice("\(signal) received: shutting down gracefully (a second signal exits immediately)")
-                startWatchdog(after: bound + .seconds(5), logger: logger)
-                await group.triggerGracefulShutdown()
-            } else {
-                logger.warning("second signal: exiting now without committing unfinished work")
-                _exit(130)
-            }
-        }
-    }
-
-    /// A last resort off the cooperative pool: if shutdown hangs (brokers unreachable), exit anyway.
-    private static func startWatchdog(after bound: Duration, logger: Logger) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(bound.milliseconds))) {
-            logger.critical("shutdown exceeded its bound; exiting without committing unfinished work")
-            _exit(1)
-        }
-    }
 }

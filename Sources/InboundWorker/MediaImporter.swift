@@ -36,31 +36,35 @@ struct MediaImporter: Sendable {
             let https = URL(string: item.url)?.scheme?.lowercased() == "https"
             return Imported(line: https ? "[Attachment \(declared): \(item.url)]" : "[Attachment \(declared) not imported: it is not at an https address]")
         }
-        let key = "media:\(sid):\(index)"
-        let accountId = entry.account.id
-        if let done = try await store.beginEffect(accountId: accountId, key: key), done.state == .done,
-            let reference = done.reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8))
-        {
-            return known
+        let outcome = try await EffectJournal(store: store, accountId: entry.account.id).once(
+            key: "media:\(sid):\(index)",
+            create: { try await upload(item, declared: declared, index: index, entry: entry) },
+            reference: { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        )
+        switch outcome {
+        case .alreadyDone(let reference):
+            if let reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8)) { return known }
+            return try await upload(item, declared: declared, index: index, entry: entry)  // an unreadable record: again
+        case .found(let imported), .created(let imported):
+            return imported
         }
-        let result: Imported
+    }
+
+    /// Fetches the media from the SMS provider and uploads it to Gorgias, or says in a line why not.
+    private func upload(_ item: InboundText.Media, declared: String, index: Int, entry: AccountDirectory.Entry) async throws -> Imported {
         do {
             let fetched = try await entry.sms.media(item.url, maximumBytes: Self.fetchLimit)
             let type = MediaType.effective(declared: fetched.contentType ?? declared, bytes: fetched.bytes)
             if fetched.bytes.count > MediaType.limit(for: type) {
-                result = Imported(line: Self.tooLarge(type, limit: MediaType.limit(for: type)))
-            } else {
-                let attachment = try await entry.gorgias.upload(filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
-                result = Imported(attachment: attachment)
+                return Imported(line: Self.tooLarge(type, limit: MediaType.limit(for: type)))
             }
+            let attachment = try await entry.gorgias.upload(filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
+            return Imported(attachment: attachment)
         } catch let error as HTTPError where error.kind == .tooLarge {
-            result = Imported(line: Self.tooLarge(declared, limit: Self.fetchLimit))
+            return Imported(line: Self.tooLarge(declared, limit: Self.fetchLimit))
         } catch let error as SMSError where error.status == 404 || error.status == 410 {
-            result = Imported(line: "[Attachment \(declared) not imported: the SMS provider no longer has it]")
+            return Imported(line: "[Attachment \(declared) not imported: the SMS provider no longer has it]")
         }
-        let reference = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        try await store.completeEffect(accountId: accountId, key: key, reference: reference)
-        return result
     }
 
     static func tooLarge(_ type: String, limit: Int) -> String {

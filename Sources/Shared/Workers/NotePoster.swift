@@ -11,18 +11,16 @@ public struct NotePoster: Sendable {
 
     /// Posts `text` as an internal note on `ticketId`, once for `key` (e.g. `note:<event id>:optout`).
     public func post(_ entry: AccountDirectory.Entry, ticketId: Int64, key: String, text: String) async throws {
-        let accountId = entry.account.id
-        if let existing = try await store.beginEffect(accountId: accountId, key: key) {
-            if existing.state == .done { return }
-            if let posted = try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == key }) {
-                try await store.completeEffect(accountId: accountId, key: key, reference: String(posted.id))
-                return
-            }
-        }
-        let note = try await entry.gorgias.createMessage(ticketId: ticketId, GorgiasNewMessage(
-            channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
-            bodyText: text, bodyHTML: "<p>\(HTMLText.escape(text))</p>", externalId: key
-        ))
-        try await store.completeEffect(accountId: accountId, key: key, reference: String(note.id))
+        _ = try await EffectJournal(store: store, accountId: entry.account.id).once(
+            key: key,
+            find: { _ in try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == key }) },
+            create: {
+                try await entry.gorgias.createMessage(ticketId: ticketId, GorgiasNewMessage(
+                    channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
+                    bodyText: text, bodyHTML: "<p>\(HTMLText.escape(text))</p>", externalId: key
+                ))
+            },
+            reference: { String($0.id) }
+        )
     }
 }

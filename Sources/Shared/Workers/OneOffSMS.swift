@@ -19,21 +19,39 @@ public struct OneOffSMS: Sendable {
 
     public func send(_ entry: AccountDirectory.Entry, key: String, to phone: String, body: String) async throws -> Outcome {
         let accountId = entry.account.id
-        if let existing = try await store.beginEffect(accountId: accountId, key: key) {
-            if existing.state == .done { return .alreadySent }
-            let reconciler = SMSReconciler(sms: entry.sms, store: store, accountId: accountId)
-            if let sent = try await reconciler.findSent(to: phone, sender: entry.account.smsSender, body: body, mediaCount: 0, attemptedAt: existing.startedAt) {
-                try await store.completeEffect(accountId: accountId, key: key, reference: sent.sid)
-                return .alreadySent
-            }
+        let sender = entry.account.smsSender
+        let outcome = try await EffectJournal(store: store, accountId: accountId).once(
+            key: key,
+            find: { startedAt -> Delivery? in
+                let reconciler = SMSReconciler(sms: entry.sms, store: store, accountId: accountId)
+                return try await reconciler.findSent(to: phone, sender: sender, body: body, mediaCount: 0, attemptedAt: startedAt).map { .sent($0.sid) }
+            },
+            create: { () -> Delivery in
+                do {
+                    return .sent(try await entry.sms.send(to: phone, sender: sender, body: body).sid)
+                } catch let error as SMSError where error.isOptOut {
+                    return .refused(code: error.code ?? 0)
+                }
+            },
+            reference: \.reference
+        )
+        switch outcome {
+        case .alreadyDone, .found: return .alreadySent
+        case .created(.sent(let sid)): return .sent(sid: sid)
+        case .created(.refused): return .refusedOptedOut
         }
-        do {
-            let message = try await entry.sms.send(to: phone, sender: entry.account.smsSender, body: body)
-            try await store.completeEffect(accountId: accountId, key: key, reference: message.sid)
-            return .sent(sid: message.sid)
-        } catch let error as SMSError where error.isOptOut {
-            try await store.completeEffect(accountId: accountId, key: key, reference: "refused:\(error.code ?? 0)")
-            return .refusedOptedOut
+    }
+
+    /// What the provider did with one send.
+    private enum Delivery {
+        case sent(String)
+        case refused(code: Int)
+
+        var reference: String {
+            switch self {
+            case .sent(let sid): sid
+            case .refused(let code): "refused:\(code)"
+            }
         }
     }
 }

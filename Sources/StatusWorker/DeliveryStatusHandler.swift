@@ -27,7 +27,7 @@ struct DeliveryStatusHandler: Sendable {
         case .stale(let current)?: message = current
         case .advanced(_, let advanced)?: message = advanced
         }
-        guard message.state == .failed || message.state == .undelivered else { return .processed }
+        guard message.state == .failed || message.state == .undelivered else { return .processed("reply \(message.id) is \(message.state)") }
         let code = message.errorCode ?? update.errorCode
         if let code, SMSErrorCodes.optOutCodes.contains(code) {
             _ = try await store.applyConsent(ConsentChange(
@@ -37,7 +37,7 @@ struct DeliveryStatusHandler: Sendable {
         }
         guard entry.account.status == .connected else { return .ignored("account disconnected: no note posted") }
         try await notes.post(entry, ticketId: message.ticketId, key: "note:delivery:\(update.messageSid)", text: DeliveryNotes.failed(code: code))
-        return .processed
+        return .processed("reply \(message.id) \(message.state) (error \(code.map(String.init) ?? "none")); noted on ticket \(message.ticketId)")
     }
 }
 

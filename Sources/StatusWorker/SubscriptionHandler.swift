@@ -16,7 +16,7 @@ struct SubscriptionHandler: Sendable {
             name: update.customer.name, email: update.customer.email, eventId: event.id
         )
         switch try await store.applyConsent(change, recording: context.ledgerEntry(for: event, outcome: .processed)) {
-        case .applied?: return HandlerResult(.processed, recordedInLedger: true)
+        case .applied?: return .processed("consent \(update.state) recorded from \(update.source)", recordedInLedger: true)
         case .stale?: return .ignored("a newer consent change stands", recordedInLedger: true)
         case nil: return .ignored("already handled by another worker", recordedInLedger: true)
         }

@@ -11,7 +11,7 @@ struct TicketStatusHandler: Sendable {
             accountId: update.accountId, ticketId: update.ticketId, status: update.status, snoozedUntil: update.snoozedUntil, updatedAt: update.updatedAt
         )
         switch try await store.applyTicketStatus(change, recording: context.ledgerEntry(for: event, outcome: .processed)) {
-        case .applied?: return HandlerResult(.processed, recordedInLedger: true)
+        case .applied?: return .processed("ticket \(update.ticketId) is \(update.status) in the mirror", recordedInLedger: true)
         case .stale?: return .ignored("a newer status is already mirrored", recordedInLedger: true)
         case .unknownTicket?: return .ignored("ticket \(update.ticketId) belongs to no Switchboard conversation", recordedInLedger: true)
         case nil: return .ignored("already handled by another worker", recordedInLedger: true)

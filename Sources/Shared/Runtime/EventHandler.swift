@@ -16,7 +16,9 @@ public struct HandlerResult: Sendable, Hashable {
     }
 
     public var outcome: Outcome
-    /// Why an event was ignored (unknown account, not for Switchboard, …); logged and recorded.
+    /// What the handler decided, in words (never a message body): why an event was ignored (unknown account, not for
+    /// Switchboard, …) or what handling it did. The runtime logs it with the event id, at info for an ignored event
+    /// and at debug for a handled one.
     public var reason: String?
     /// True when the handler already wrote the ledger entry in the same transaction as its state change.
     public var recordedInLedger: Bool
@@ -28,6 +30,11 @@ public struct HandlerResult: Sendable, Hashable {
     }
 
     public static let processed = HandlerResult(.processed)
+
+    /// Handled; `decision` says how (e.g. "ticket 42 status closed mirrored").
+    public static func processed(_ decision: String, recordedInLedger: Bool = false) -> HandlerResult {
+        HandlerResult(.processed, reason: decision, recordedInLedger: recordedInLedger)
+    }
 
     public static func ignored(_ reason: String, recordedInLedger: Bool = false) -> HandlerResult {
         HandlerResult(.ignored, reason: reason, recordedInLedger: recordedInLedger)

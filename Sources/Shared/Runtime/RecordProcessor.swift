@@ -173,7 +173,11 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             try await parking.release(group: group, key: key, eventId: event.id)
         }
         if let reason = result.reason {
-            logger.logger.info("event ignored: \(reason)")
+            if outcome == .ignored {
+                logger.logger.info("event ignored: \(reason)")
+            } else {
+                logger.logger.debug("event handled: \(reason)")
+            }
         }
         return outcome
     }

@@ -180,6 +180,17 @@ struct RetryRulesTests {
         #expect(probes <= RetrySettings().probeInterval * 8, "each probe waits at most the probe interval (\(probes))")
     }
 
+    @Test("what a handler decided is logged with the event id: ignored at info, handled at debug")
+    func decisionsLogged() async throws {
+        let log = CapturedLog()
+        for (id, result) in [("e1", HandlerResult.processed("ticket 42 is closed in the mirror")), ("e2", .ignored("unknown account"))] {
+            let rig = Rig(handler: FixedHandler(result: result), logger: log.logger)
+            _ = await rig.run(Self.record(id))
+        }
+        #expect(log.lines.contains { $0.level == .debug && $0.message == "event handled: ticket 42 is closed in the mirror" && $0.eventId == "e1" })
+        #expect(log.lines.contains { $0.level == .info && $0.message == "event ignored: unknown account" && $0.eventId == "e2" })
+    }
+
     @Test("a dead letter the producer refuses is retried with backoff until acknowledged, and sent once")
     func deadLetterRetriedUntilAcknowledged() async throws {
         let rig = Rig(behaviours: ["e1": .failPermanently], producerFailures: 3)
@@ -247,7 +258,7 @@ private final class Rig: Sendable {
 
     init(
         behaviours: [String: ScriptedHandler.Behaviour] = [:], handler custom: (any EventHandler)? = nil, parking: any KeyParking = InMemoryKeyParking(),
-        producerFailures: Int = 0, breakerThreshold: Int = 1000
+        producerFailures: Int = 0, breakerThreshold: Int = 1000, logger: Logger = Logger(label: "rules")
     ) {
         handler = ScriptedHandler(behaviours: behaviours)
         self.parking = parking
@@ -256,7 +267,7 @@ private final class Rig: Sendable {
         processor = RecordProcessor(
             group: Self.group, topology: RetryRulesTests.topology, decoder: EventDecoder(), handler: custom ?? handler, ledger: ledger,
             parking: parking, producer: producer, settings: RetrySettings(), breaker: BreakerGate(settings: .init(threshold: breakerThreshold)),
-            metrics: WorkerMetrics(group: Self.group, metrics: MetricsBootstrap.shared()), logger: .init(label: "rules"),
+            metrics: WorkerMetrics(group: Self.group, metrics: MetricsBootstrap.shared()), logger: logger,
             shutdown: shutdown, topicRoles: RetryRulesTests.topology.index([RetryRulesTests.source]), dependencies: { _ in [.gorgias] },
             clock: clock, wallClock: { Rig.epoch.addingTimeInterval(clock.now.offset.seconds) }
         )
@@ -325,6 +336,44 @@ private final class GorgiasOutageHandler: EventHandler {
         }
         if failing { throw ProcessingFailure.transient("gorgias.unavailable", "Gorgias is down (test)", dependency: .gorgias) }
         return .processed
+    }
+}
+
+/// Returns the same result for every event.
+private struct FixedHandler: EventHandler {
+    let result: HandlerResult
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult { result }
+}
+
+/// Collects log lines (level, message, event id) at every level.
+private final class CapturedLog: Sendable {
+    struct Line: Sendable {
+        var level: Logger.Level
+        var message: String
+        var eventId: String?
+    }
+
+    private let captured = Mutex<[Line]>([])
+    var lines: [Line] { captured.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "captured") { _ in Handler(log: self) }
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let eventId = (metadata.merging(event.metadata ?? [:]) { _, new in new })[LogKeys.eventId].map { "\($0)" }
+            log.captured.withLock { $0.append(Line(level: event.level, message: "\(event.message)", eventId: eventId)) }
+        }
     }
 }
 

@@ -8,7 +8,8 @@ import Testing
 @Suite("Event decoding properties")
 struct DecoderPropertyTests {
     static let errorClasses: Set<String> = [
-        "record.too_large", "record.invalid_json", "event.invalid_envelope", "event.unsupported_specversion", "event.unknown_type",
+        "record.too_large", "record.invalid_json", "event.invalid_envelope", "event.unsupported_specversion",
+        "event.unknown_type",
         "event.wrong_topic", "event.schema_invalid",
     ]
     let decoder = EventDecoder()
@@ -22,7 +23,8 @@ struct DecoderPropertyTests {
             let topic = EventKind.sourceTopics.randomElement(using: &random)!
             switch decoder.decode(bytes, sourceTopic: topic) {
             case .success: Issue.record("random bytes decoded as an event (seed \(seed))")
-            case .failure(let rejection): #expect(Self.errorClasses.contains(rejection.errorClass), "seed \(seed): \(rejection)")
+            case .failure(let rejection):
+                #expect(Self.errorClasses.contains(rejection.errorClass), "seed \(seed): \(rejection)")
             }
         }
     }
@@ -42,7 +44,9 @@ struct DecoderPropertyTests {
         }
     }
 
-    @Test("mutated samples: a known verdict, accepted events decode again to the same fingerprint, rejected values are not echoed")
+    @Test(
+        "mutated samples: a known verdict, accepted events decode again to the same fingerprint, rejected values are not echoed"
+    )
     func mutatedSamples() throws {
         var random = FuzzGenerator(seed: seed)
         for _ in 0..<FuzzGenerator.iterations {
@@ -56,17 +60,24 @@ struct DecoderPropertyTests {
             case 0: data[field] = nil
             case 1: data[field] = random.json()
             case 2: data[field] = .string(marker + random.string())
-            default: envelope[["id", "source", "time", "specversion", "type", "datacontenttype"].randomElement(using: &random)!] = random.json(depth: 1)
+            default:
+                envelope[
+                    ["id", "source", "time", "specversion", "type", "datacontenttype"].randomElement(using: &random)!] =
+                    random.json(depth: 1)
             }
             envelope["data"] = .object(data)
             let value = Array(JSONValue.object(envelope).serialized().utf8)
             switch decoder.decode(value, sourceTopic: kind.topic) {
             case .success(let event):
                 let again = decoder.decode(Array(event.document.serialized().utf8), sourceTopic: kind.topic)
-                #expect((try? again.get())?.fingerprint == event.fingerprint, "seed \(seed): an accepted event did not decode again")
+                #expect(
+                    (try? again.get())?.fingerprint == event.fingerprint,
+                    "seed \(seed): an accepted event did not decode again")
             case .failure(let rejection):
                 #expect(Self.errorClasses.contains(rejection.errorClass), "seed \(seed): \(rejection)")
-                #expect(!rejection.reason.contains(marker), "seed \(seed): the reason echoes the rejected value: \(rejection.reason)")
+                #expect(
+                    !rejection.reason.contains(marker),
+                    "seed \(seed): the reason echoes the rejected value: \(rejection.reason)")
             }
         }
     }
@@ -90,13 +101,16 @@ struct DecoderPropertyTests {
             let data = iteration.isMultiple(of: 2) ? random.json() : random.plainJSON()
             let texts = [
                 JSONValue.object(["data": data, "id": "e"]).serialized(),
-                Self.loosely(.object(["id": "e", "data": data]), space: ""), Self.loosely(.object(["id": "e", "data": data]), space: " "),
+                Self.loosely(.object(["id": "e", "data": data]), space: ""),
+                Self.loosely(.object(["id": "e", "data": data]), space: " "),
             ]
             for text in texts {
                 let (document, canonicalData) = try JSONParser.parse(Array(text.utf8), canonicalMember: "data")
                 let parsedData = try #require(document["data"])
                 if canonicalData != nil { shortcuts += 1 }
-                let event = CloudEvent(id: "e", source: "s", kind: .subscription, time: nil, data: parsedData, canonicalData: canonicalData)
+                let event = CloudEvent(
+                    id: "e", source: "s", kind: .subscription, time: nil, data: parsedData, canonicalData: canonicalData
+                )
                 #expect(event.fingerprint == CloudEvent.fingerprint(of: data), "seed \(seed): \(text)")
             }
         }
@@ -106,11 +120,13 @@ struct DecoderPropertyTests {
     /// JSON that is valid but not canonical: keys in reverse order, `space` after every separator.
     static func loosely(_ value: JSONValue, space: String) -> String {
         switch value {
-        case .array(let values): "[" + space + values.map { loosely($0, space: space) }.joined(separator: "," + space) + "]"
+        case .array(let values):
+            "[" + space + values.map { loosely($0, space: space) }.joined(separator: "," + space) + "]"
         case .object(let members):
-            "{" + space + members.keys.sorted(by: >).map {
-                JSONValue.string($0).serialized() + ":" + space + loosely(members[$0]!, space: space)
-            }.joined(separator: "," + space) + "}"
+            "{" + space
+                + members.keys.sorted(by: >).map {
+                    JSONValue.string($0).serialized() + ":" + space + loosely(members[$0]!, space: space)
+                }.joined(separator: "," + space) + "}"
         default: value.serialized()
         }
     }

@@ -5,8 +5,13 @@ import Shared
 /// its seed reproduces with `SWITCHBOARD_FUZZ_SEED=<seed>`. `SWITCHBOARD_FUZZ_ITERATIONS` runs longer than CI's
 /// brief default.
 struct FuzzGenerator: RandomNumberGenerator {
-    static var seed: UInt64 { ProcessInfo.processInfo.environment["SWITCHBOARD_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970) }
-    static var iterations: Int { ProcessInfo.processInfo.environment["SWITCHBOARD_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 3_000 }
+    static var seed: UInt64 {
+        ProcessInfo.processInfo.environment["SWITCHBOARD_FUZZ_SEED"].flatMap(UInt64.init)
+            ?? UInt64(Date().timeIntervalSince1970)
+    }
+    static var iterations: Int {
+        ProcessInfo.processInfo.environment["SWITCHBOARD_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 3_000
+    }
 
     private var state: UInt64
 
@@ -51,7 +56,9 @@ struct FuzzGenerator: RandomNumberGenerator {
         case 6: return .array((0..<Int.random(in: 0...4, using: &self)).map { _ in json(depth: depth - 1) })
         default:
             var members: [String: JSONValue] = [:]
-            for _ in 0..<Int.random(in: 0...4, using: &self) { members[string(maximumLength: 8)] = json(depth: depth - 1) }
+            for _ in 0..<Int.random(in: 0...4, using: &self) {
+                members[string(maximumLength: 8)] = json(depth: depth - 1)
+            }
             return .object(members)
         }
     }
@@ -67,7 +74,9 @@ struct FuzzGenerator: RandomNumberGenerator {
         case 4: return .array((0..<Int.random(in: 0...4, using: &self)).map { _ in plainJSON(depth: depth - 1) })
         default:
             var members: [String: JSONValue] = [:]
-            for _ in 0..<Int.random(in: 0...5, using: &self) { members[words.randomElement(using: &self)!] = plainJSON(depth: depth - 1) }
+            for _ in 0..<Int.random(in: 0...5, using: &self) {
+                members[words.randomElement(using: &self)!] = plainJSON(depth: depth - 1)
+            }
             return .object(members)
         }
     }

@@ -17,11 +17,16 @@ struct GoodRecords {
     var records: [OutgoingRecord] {
         let now = Date()
         return [
-            InboundText(accountId: account.id, messageSid: "SMgoodbehind", from: newcomer, to: account.number, body: "the good text behind the corpus", receivedAt: now)
-                .record(id: "good:text", source: "corpus"),
+            InboundText(
+                accountId: account.id, messageSid: "SMgoodbehind", from: newcomer, to: account.number,
+                body: "the good text behind the corpus", receivedAt: now
+            )
+            .record(id: "good:text", source: "corpus"),
             fleet.replyEvent(account, ticketId: conversation.ticketId, messageId: reply),
-            TicketUpdate(accountId: account.id, ticketId: conversation.ticketId, status: .closed, updatedAt: now).record(id: "good:ticket", source: "corpus"),
-            SubscriptionUpdate(accountId: account.id, phone: signUp, state: .subscribed, at: now, source: "signup-form").record(id: "good:signup", source: "corpus"),
+            TicketUpdate(accountId: account.id, ticketId: conversation.ticketId, status: .closed, updatedAt: now)
+                .record(id: "good:ticket", source: "corpus"),
+            SubscriptionUpdate(accountId: account.id, phone: signUp, state: .subscribed, at: now, source: "signup-form")
+                .record(id: "good:signup", source: "corpus"),
         ].map { record in
             var record = record
             record.partition = 0
@@ -32,17 +37,21 @@ struct GoodRecords {
     /// The text is a ticket, the reply an SMS (whose delivery status then lands), the ticket closed, the sign-up stored.
     func expectEffects() async throws {
         let tickets = try await fleet.gorgias(account.id)["tickets"]?.arrayValue ?? []
-        #expect(tickets.contains { ($0["messages"]?.arrayValue ?? []).contains { $0["external_id"] == "SMgoodbehind" } })
+        #expect(
+            tickets.contains { ($0["messages"]?.arrayValue ?? []).contains { $0["external_id"] == "SMgoodbehind" } })
         let sent = try await fleet.sms(account)
         let sms = try #require(sent.first { $0["to"]?.stringValue == conversation.phone }, "the good reply was sent")
         let sid = try #require(sms["sid"]?.stringValue)
-        var delivered = DeliveryUpdate(accountId: account.id, messageSid: sid, status: "delivered", at: Date()).record(id: "good:delivered", source: "corpus")
+        var delivered = DeliveryUpdate(accountId: account.id, messageSid: sid, status: "delivered", at: Date()).record(
+            id: "good:delivered", source: "corpus")
         delivered.partition = 0
         try await fleet.produce([delivered])
         let id = account.id
-        #expect(await eventually(timeout: .seconds(30)) {
-            (try? await fleet.withStore { try await $0.outbound(accountId: id, providerSid: sid) })??.state == .delivered
-        })
+        #expect(
+            await eventually(timeout: .seconds(30)) {
+                (try? await fleet.withStore { try await $0.outbound(accountId: id, providerSid: sid) })??.state
+                    == .delivered
+            })
         let ticketId = conversation.ticketId
         let history = try await fleet.withStore { try await $0.ticketHistory(accountId: id, ticketId: ticketId) }
         #expect(history.last?.status == .closed)

@@ -21,7 +21,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     /// What the decoder alone must say: the rejection class, or nil when the record decodes (a conflicting
     /// duplicate is valid on its own; only the ledger knows it conflicts).
     var decoderClass: String? {
-        guard case .deadLettered(let errorClass) = outcome, errorClass != "event.conflicting_duplicate" else { return nil }
+        guard case .deadLettered(let errorClass) = outcome, errorClass != "event.conflicting_duplicate" else {
+            return nil
+        }
         return errorClass
     }
 

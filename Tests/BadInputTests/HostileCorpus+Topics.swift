@@ -24,18 +24,33 @@ extension CorpusBuilder {
         add("a phone number of 16 digits", Self.schemaInvalid) { _, data in data["to"] = "+1234567890123456" }
         add("a phone number starting +0", Self.schemaInvalid) { _, data in data["from"] = "+0155512345" }
         add("the body as a number", Self.schemaInvalid) { _, data in data["body"] = 12345 }
-        add("a body of 20,001 characters", Self.schemaInvalid) { _, data in data["body"] = .string(String(repeating: "b", count: 20_001)) }
-        add("11 media items", Self.schemaInvalid) { _, data in data["media"] = .array(Array(repeating: data["media"]!.arrayValue![0], count: 11)) }
-        add("a media URL that is not a URI", Self.schemaInvalid) { _, data in data["media"] = [["url": "not a uri", "contentType": "image/jpeg"]] }
+        add("a body of 20,001 characters", Self.schemaInvalid) { _, data in
+            data["body"] = .string(String(repeating: "b", count: 20_001))
+        }
+        add("11 media items", Self.schemaInvalid) { _, data in
+            data["media"] = .array(Array(repeating: data["media"]!.arrayValue![0], count: 11))
+        }
+        add("a media URL that is not a URI", Self.schemaInvalid) { _, data in
+            data["media"] = [["url": "not a uri", "contentType": "image/jpeg"]]
+        }
         add("receivedAt on February 30", Self.schemaInvalid) { _, data in data["receivedAt"] = "2026-02-30T12:00:00Z" }
-        add("a customer name of 256 characters", Self.schemaInvalid) { _, data in data["customer"] = ["name": .string(String(repeating: "n", count: 256))] }
+        add("a customer name of 256 characters", Self.schemaInvalid) { _, data in
+            data["customer"] = ["name": .string(String(repeating: "n", count: 256))]
+        }
         add("a path in the message SID", Self.schemaInvalid) { _, data in data["messageSid"] = "SM../../etc/passwd" }
         add("a script in the body", .handled) { _, data in data["body"] = .string(Self.scriptBody) }
         add("SQL in the body", .handled) { _, data in data["body"] = .string(Self.sqlBody) }
-        add("control characters, emoji and bidi overrides in the body", .handled) { _, data in data["body"] = .string(Self.controlBody) }
+        add("control characters, emoji and bidi overrides in the body", .handled) { _, data in
+            data["body"] = .string(Self.controlBody)
+        }
         add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
-        add("a body of only whitespace", .handled) { _, data in data["body"] = " \n\t "; data["media"] = nil }
-        add("unknown extra fields", .handled) { envelope, data in data["carrier"] = "acme-mobile"; envelope["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }
+        add("a body of only whitespace", .handled) { _, data in
+            data["body"] = " \n\t "; data["media"] = nil
+        }
+        add("unknown extra fields", .handled) { envelope, data in
+            data["carrier"] = "acme-mobile";
+            envelope["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        }
         addDuplicates(changing: "body")
     }
 
@@ -46,14 +61,20 @@ extension CorpusBuilder {
         add("a negative message id", Self.schemaInvalid) { _, data in data["messageId"] = -5 }
         add("a fractional message id", Self.schemaInvalid) { _, data in data["messageId"] = 2.5 }
         add("fromAgent as a string", Self.schemaInvalid) { _, data in data["fromAgent"] = "yes" }
-        add("51 attachments", Self.schemaInvalid) { _, data in data["attachments"] = .array(Array(repeating: ["url": "https://cdn.example/a.png"], count: 51)) }
+        add("51 attachments", Self.schemaInvalid) { _, data in
+            data["attachments"] = .array(Array(repeating: ["url": "https://cdn.example/a.png"], count: 51))
+        }
         add("an attachment without a URL", Self.schemaInvalid) { _, data in data["attachments"] = [["name": "a.png"]] }
         add("createdAt is not a date", Self.schemaInvalid) { _, data in data["createdAt"] = "soon" }
-        add("a body of 100,001 characters", Self.schemaInvalid) { _, data in data["bodyText"] = .string(String(repeating: "b", count: 100_001)) }
+        add("a body of 100,001 characters", Self.schemaInvalid) { _, data in
+            data["bodyText"] = .string(String(repeating: "b", count: 100_001))
+        }
         add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
         add("a ticket Switchboard never opened", .handled) { _, _ in }
         add("a customer's own message", .handled) { _, data in data["fromAgent"] = false }
-        add("an internal note", .handled) { _, data in data["public"] = false; data["channel"] = "internal-note" }
+        add("an internal note", .handled) { _, data in
+            data["public"] = false; data["channel"] = "internal-note"
+        }
         add("a script in the body text", .handled) { _, data in data["bodyText"] = .string(Self.scriptBody) }
         addDuplicates(changing: "bodyText")
     }
@@ -85,11 +106,17 @@ extension CorpusBuilder {
         add("a state outside the three", Self.schemaInvalid) { _, data in data["state"] = "maybe" }
         add("a phone number without country code", Self.schemaInvalid) { _, data in data["phone"] = "12345" }
         add("an empty source", Self.schemaInvalid) { _, data in data["source"] = "" }
-        add("an email of 321 characters", Self.schemaInvalid) { _, data in data["customer"] = ["email": .string(String(repeating: "e", count: 321))] }
+        add("an email of 321 characters", Self.schemaInvalid) { _, data in
+            data["customer"] = ["email": .string(String(repeating: "e", count: 321))]
+        }
         add("a date without a time", Self.schemaInvalid) { _, data in data["at"] = "2026-06-01" }
         add("a forged account id", .handled, key: "forged-shop:corpus") { _, data in data["accountId"] = "forged-shop" }
-        add("SQL in the customer's name", .handled) { _, data in data["phone"] = "+15551239001"; data["customer"] = ["name": .string(Self.sqlBody)] }
-        add("a script as the source", .handled) { _, data in data["phone"] = "+15551239002"; data["source"] = .string(Self.scriptBody) }
+        add("SQL in the customer's name", .handled) { _, data in
+            data["phone"] = "+15551239001"; data["customer"] = ["name": .string(Self.sqlBody)]
+        }
+        add("a script as the source", .handled) { _, data in
+            data["phone"] = "+15551239002"; data["source"] = .string(Self.scriptBody)
+        }
         addDuplicates(changing: "state", to: "unsubscribed")
     }
 
@@ -103,6 +130,8 @@ extension CorpusBuilder {
         conflicting["data"] = .object(data)
         add("a valid event", .handled, bytes: Array(original.serialized().utf8))
         add("the same event again", .handled, bytes: Array(original.serialized().utf8))
-        add("the same event id with different content", .deadLettered("event.conflicting_duplicate"), bytes: Array(JSONValue.object(conflicting).serialized().utf8))
+        add(
+            "the same event id with different content", .deadLettered("event.conflicting_duplicate"),
+            bytes: Array(JSONValue.object(conflicting).serialized().utf8))
     }
 }

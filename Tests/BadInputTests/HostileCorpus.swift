@@ -72,8 +72,13 @@ struct CorpusBuilder {
         add("NaN as a number", Self.invalidJSON, bytes: Array(#"{"specversion":"1.0","data":{"ticketId":NaN}}"#.utf8))
         add("single-quoted strings", Self.invalidJSON, bytes: Array("{'specversion':'1.0'}".utf8))
         add("binary garbage", Self.invalidJSON, bytes: [0x00, 0xFF, 0x10, 0x80, 0x7B, 0x22, 0xFE])
-        add("10,000 levels of nesting", Self.invalidJSON, bytes: Array(String(repeating: "[", count: 10_000).utf8) + Array(String(repeating: "]", count: 10_000).utf8))
-        add("a 300 KB record", .deadLettered("record.too_large")) { _, data in data["padding"] = .string(String(repeating: "x", count: 300_000)) }
+        add(
+            "10,000 levels of nesting", Self.invalidJSON,
+            bytes: Array(String(repeating: "[", count: 10_000).utf8) + Array(String(repeating: "]", count: 10_000).utf8)
+        )
+        add("a 300 KB record", .deadLettered("record.too_large")) { _, data in
+            data["padding"] = .string(String(repeating: "x", count: 300_000))
+        }
     }
 
     /// JSON, but not a CloudEvent Switchboard reads from this topic.
@@ -83,13 +88,23 @@ struct CorpusBuilder {
         add("a JSON string", Self.invalidEnvelope, bytes: Array(#""sms.message.received""#.utf8))
         add("no specversion", Self.invalidEnvelope) { envelope, _ in envelope["specversion"] = nil }
         add("specversion as a number", Self.invalidEnvelope) { envelope, _ in envelope["specversion"] = 1.0 }
-        add("a future specversion", .deadLettered("event.unsupported_specversion")) { envelope, _ in envelope["specversion"] = "2.0" }
-        add("an old specversion", .deadLettered("event.unsupported_specversion")) { envelope, _ in envelope["specversion"] = "0.3" }
+        add("a future specversion", .deadLettered("event.unsupported_specversion")) { envelope, _ in
+            envelope["specversion"] = "2.0"
+        }
+        add("an old specversion", .deadLettered("event.unsupported_specversion")) { envelope, _ in
+            envelope["specversion"] = "0.3"
+        }
         add("no type", Self.invalidEnvelope) { envelope, _ in envelope["type"] = nil }
-        add("an unknown type", .deadLettered("event.unknown_type")) { envelope, _ in envelope["type"] = "sms.message.exploded" }
-        add("SQL in the type", .deadLettered("event.unknown_type")) { envelope, _ in envelope["type"] = "x'; DROP TABLE processed_events;--" }
+        add("an unknown type", .deadLettered("event.unknown_type")) { envelope, _ in
+            envelope["type"] = "sms.message.exploded"
+        }
+        add("SQL in the type", .deadLettered("event.unknown_type")) { envelope, _ in
+            envelope["type"] = "x'; DROP TABLE processed_events;--"
+        }
         let other = EventKind.allCases[(EventKind.allCases.firstIndex(of: kind)! + 1) % EventKind.allCases.count]
-        add("another topic's event", .deadLettered("event.wrong_topic"), bytes: Array(document(of: other).serialized().utf8))
+        add(
+            "another topic's event", .deadLettered("event.wrong_topic"),
+            bytes: Array(document(of: other).serialized().utf8))
     }
 
     /// Valid events with keys the runtime must refuse: ones the store cannot hold, and ones for another account.
@@ -97,8 +112,12 @@ struct CorpusBuilder {
         let invalidKey = HostileCase.Outcome.deadLettered("record.invalid_key")
         add("a NUL byte in the key", invalidKey, key: "acme:\u{0}corpus") { _, _ in }
         add("a key of 2,000 bytes", invalidKey, key: "acme:" + String(repeating: "k", count: 1995)) { _, _ in }
-        add("a key for another account than the event's", .deadLettered("event.key_mismatch"), key: "globex:corpus") { _, _ in }
-        add("a key that only starts like the account id", .deadLettered("event.key_mismatch"), key: "acmecorp:corpus") { _, _ in }
+        add("a key for another account than the event's", .deadLettered("event.key_mismatch"), key: "globex:corpus") {
+            _, _ in
+        }
+        add("a key that only starts like the account id", .deadLettered("event.key_mismatch"), key: "acmecorp:corpus") {
+            _, _ in
+        }
     }
 
     /// Valid envelopes whose content breaks the schema every event type shares.
@@ -108,15 +127,27 @@ struct CorpusBuilder {
         add("data is missing", Self.schemaInvalid) { envelope, _ in envelope["data"] = nil }
         add("data is an array", Self.schemaInvalid) { envelope, _ in envelope["data"] = [1, 2] }
         add("data is a string", Self.schemaInvalid) { envelope, _ in envelope["data"] = "{}" }
-        add("control characters in the account id", Self.schemaInvalid) { _, data in data["accountId"] = "ac\u{0}me\u{7}" }
-        add("SQL in the account id", Self.schemaInvalid) { _, data in data["accountId"] = "acme'; DROP TABLE accounts;--" }
-        add("a script tag as the account id", Self.schemaInvalid) { _, data in data["accountId"] = "<script>alert(1)</script>" }
-        add("an account id of 65 characters", Self.schemaInvalid) { _, data in data["accountId"] = .string(String(repeating: "a", count: 65)) }
+        add("control characters in the account id", Self.schemaInvalid) { _, data in
+            data["accountId"] = "ac\u{0}me\u{7}"
+        }
+        add("SQL in the account id", Self.schemaInvalid) { _, data in
+            data["accountId"] = "acme'; DROP TABLE accounts;--"
+        }
+        add("a script tag as the account id", Self.schemaInvalid) { _, data in
+            data["accountId"] = "<script>alert(1)</script>"
+        }
+        add("an account id of 65 characters", Self.schemaInvalid) { _, data in
+            data["accountId"] = .string(String(repeating: "a", count: 65))
+        }
         add("an empty account id", Self.schemaInvalid) { _, data in data["accountId"] = "" }
         add("the account id as a number", Self.schemaInvalid) { _, data in data["accountId"] = 42 }
         add("an empty event id", Self.schemaInvalid) { envelope, _ in envelope["id"] = "" }
-        add("whitespace in the event id", Self.schemaInvalid) { envelope, _ in envelope["id"] = "corpus id\nwith newline" }
-        add("an event id of 256 characters", Self.schemaInvalid) { envelope, _ in envelope["id"] = .string(String(repeating: "i", count: 256)) }
+        add("whitespace in the event id", Self.schemaInvalid) { envelope, _ in
+            envelope["id"] = "corpus id\nwith newline"
+        }
+        add("an event id of 256 characters", Self.schemaInvalid) { envelope, _ in
+            envelope["id"] = .string(String(repeating: "i", count: 256))
+        }
         add("the event id as a number", Self.schemaInvalid) { envelope, _ in envelope["id"] = 7 }
         add("an empty source", Self.schemaInvalid) { envelope, _ in envelope["source"] = "" }
         add("time is not a date", Self.schemaInvalid) { envelope, _ in envelope["time"] = "yesterday" }

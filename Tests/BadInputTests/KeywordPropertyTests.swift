@@ -8,7 +8,9 @@ import Testing
 struct KeywordPropertyTests {
     static let forms: [(text: String, keyword: ConsentKeyword)] =
         ConsentKeyword.optOutWords.map { ($0, .optOut) } + ConsentKeyword.optInWords.map { ($0, .optIn) }
-        + ConsentKeyword.helpWords.map { ($0, .help) } + [("OPT OUT", .optOut), ("OPT-OUT", .optOut), ("STOP ALL", .optOut)]
+        + ConsentKeyword.helpWords.map { ($0, .help) } + [
+            ("OPT OUT", .optOut), ("OPT-OUT", .optOut), ("STOP ALL", .optOut),
+        ]
     static let allWords = Set(forms.map { $0.text.filter(\.isLetter) })
     let seed = FuzzGenerator.seed
 
@@ -26,8 +28,12 @@ struct KeywordPropertyTests {
     func keywordsInSentences() {
         var random = FuzzGenerator(seed: seed)
         for _ in 0..<FuzzGenerator.iterations {
-            let form = Self.forms.filter { !$0.text.contains(where: { $0 == " " || $0 == "-" }) }.randomElement(using: &random)!
-            let word = String((0..<Int.random(in: 1...8, using: &random)).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ".randomElement(using: &random)! })
+            let form = Self.forms.filter { !$0.text.contains(where: { $0 == " " || $0 == "-" }) }.randomElement(
+                using: &random)!
+            let word = String(
+                (0..<Int.random(in: 1...8, using: &random)).map { _ in
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ".randomElement(using: &random)!
+                })
             guard !["ALL", "OUT"].contains(word) else { continue }
             let text = decorate(form.text + " " + word, &random)
             #expect(ConsentKeyword.match(text) == nil, "seed \(seed): \(text.debugDescription)")
@@ -38,9 +44,13 @@ struct KeywordPropertyTests {
     func randomText() {
         var random = FuzzGenerator(seed: seed)
         for _ in 0..<FuzzGenerator.iterations {
-            let text = Bool.random(using: &random) ? random.string() : decorate(mangle(Self.forms.randomElement(using: &random)!.text, &random), &random)
+            let text =
+                Bool.random(using: &random)
+                ? random.string() : decorate(mangle(Self.forms.randomElement(using: &random)!.text, &random), &random)
             if ConsentKeyword.match(text) != nil {
-                #expect(Self.allWords.contains(text.uppercased().filter(\.isLetter)), "seed \(seed): \(text.debugDescription) matched")
+                #expect(
+                    Self.allWords.contains(text.uppercased().filter(\.isLetter)),
+                    "seed \(seed): \(text.debugDescription) matched")
             }
         }
     }
@@ -48,8 +58,11 @@ struct KeywordPropertyTests {
     /// Random casing, whitespace around, and up to three trailing punctuation marks.
     func decorate(_ text: String, _ random: inout FuzzGenerator) -> String {
         let cased = String(text.map { Bool.random(using: &random) ? Character($0.lowercased()) : $0 })
-        let space = { (random: inout FuzzGenerator) in String((0..<Int.random(in: 0...2, using: &random)).map { _ in " \n\t\r".randomElement(using: &random)! }) }
-        let punctuation = String((0..<Int.random(in: 0...3, using: &random)).map { _ in ".!?,;:".randomElement(using: &random)! })
+        let space = { (random: inout FuzzGenerator) in
+            String((0..<Int.random(in: 0...2, using: &random)).map { _ in " \n\t\r".randomElement(using: &random)! })
+        }
+        let punctuation = String(
+            (0..<Int.random(in: 0...3, using: &random)).map { _ in ".!?,;:".randomElement(using: &random)! })
         return space(&random) + cased + punctuation + space(&random)
     }
 

@@ -27,7 +27,9 @@ final class FaultRun: @unchecked Sendable {
         let accountCount = Self.long ? 20 : 8
         customersPerAccount = Self.long ? 10 : 5
         eventsPerCustomer = Self.long ? 13 : 7
-        accounts = (0..<accountCount).map { E2EFleet.TestAccount(id: "shop\($0)", number: "+1555700\(String(format: "%04d", $0))", oauth: true) }
+        accounts = (0..<accountCount).map {
+            E2EFleet.TestAccount(id: "shop\($0)", number: "+1555700\(String(format: "%04d", $0))", oauth: true)
+        }
     }
 
     var eventCount: Int { texts.count + replies.count }
@@ -41,13 +43,17 @@ final class FaultRun: @unchecked Sendable {
             var seeded: [E2EFleet.Seeded] = []
             for index in 0..<customersPerAccount {
                 let phone = "+1555\(String(format: "%03d", accountIndex))\(String(format: "%04d", index))"
-                seeded.append(try await fleet.seedConversation(account, phone: phone, consent: Self.sendable(index) ? .subscribed : nil))
+                seeded.append(
+                    try await fleet.seedConversation(
+                        account, phone: phone, consent: Self.sendable(index) ? .subscribed : nil))
             }
             customers[account.id] = seeded
         }
     }
 
-    static func replyBody(round: Int, phone: String, account: String) -> String { "answer \(round) for \(phone) at \(account)" }
+    static func replyBody(round: Int, phone: String, account: String) -> String {
+        "answer \(round) for \(phone) at \(account)"
+    }
 
     /// The events, interleaved: per customer, texts and replies alternate (each in its own key order). The agents'
     /// replies are created in the sandbox first, concurrently per account and in order within one.
@@ -69,12 +75,19 @@ final class FaultRun: @unchecked Sendable {
                 for (index, customer) in (customers[account.id] ?? []).enumerated() {
                     let sid = "SM\(account.id)r\(round)c\(index)"
                     texts.append((account.id, sid))
-                    records.append(InboundText(
-                        accountId: account.id, messageSid: sid, from: customer.phone, to: account.number, body: "question \(round)", receivedAt: Date()
-                    ).record(id: sid, source: "fault-run"))
+                    records.append(
+                        InboundText(
+                            accountId: account.id, messageSid: sid, from: customer.phone, to: account.number,
+                            body: "question \(round)", receivedAt: Date()
+                        ).record(id: sid, source: "fault-run"))
                     let message = messageIds[account.id]![next[account.id]!]
                     next[account.id]! += 1
-                    replies.append((account.id, customer.ticketId, customer.phone, Self.replyBody(round: round, phone: customer.phone, account: account.id), Self.sendable(index)))
+                    replies.append(
+                        (
+                            account.id, customer.ticketId, customer.phone,
+                            Self.replyBody(round: round, phone: customer.phone, account: account.id),
+                            Self.sendable(index)
+                        ))
                     records.append(fleet.replyEvent(account, ticketId: customer.ticketId, messageId: message))
                 }
             }
@@ -83,7 +96,9 @@ final class FaultRun: @unchecked Sendable {
     }
 
     /// Runs `body` for every account concurrently; returns the results by account id.
-    private func perAccount<T: Sendable>(_ body: @escaping @Sendable (E2EFleet.TestAccount) async throws -> T) async throws -> [String: T] {
+    private func perAccount<T: Sendable>(_ body: @escaping @Sendable (E2EFleet.TestAccount) async throws -> T)
+        async throws -> [String: T]
+    {
         try await withThrowingTaskGroup(of: (String, T).self) { group in
             for account in accounts {
                 group.addTask { (account.id, try await body(account)) }
@@ -109,8 +124,12 @@ final class FaultRun: @unchecked Sendable {
             let gorgias = try await fleet.gorgias(account.id)
             for ticket in gorgias["tickets"]?.arrayValue ?? [] {
                 for message in ticket["messages"]?.arrayValue ?? [] {
-                    if let id = message["external_id"]?.stringValue { snapshot.imported[id, default: []].append(account.id) }
-                    if message["channel"] == "internal-note" { snapshot.notes[account.id, default: [:]][ticket["id"]?.intValue ?? 0, default: 0] += 1 }
+                    if let id = message["external_id"]?.stringValue {
+                        snapshot.imported[id, default: []].append(account.id)
+                    }
+                    if message["channel"] == "internal-note" {
+                        snapshot.notes[account.id, default: [:]][ticket["id"]?.intValue ?? 0, default: 0] += 1
+                    }
                 }
                 snapshot.ticketOwners[ticket["id"]?.intValue ?? 0] = account.id
             }
@@ -138,14 +157,19 @@ final class FaultRun: @unchecked Sendable {
 
         /// What is not yet accounted for.
         func unsettled(_ run: FaultRun) -> [String] {
-            var missing = run.texts.filter { imported[$0.sid] == nil && deadLetteredTexts[$0.sid] == nil }.map { "text \($0.sid)" }
+            var missing = run.texts.filter { imported[$0.sid] == nil && deadLetteredTexts[$0.sid] == nil }.map {
+                "text \($0.sid)"
+            }
             let sentBodies = Set(sms.map(\.body))
             let sendable = run.replies.filter(\.sendable)
             missing += sendable.filter { !sentBodies.contains($0.body) }.prefix(5).map { "reply \($0.body)" }
-            let blocked = Dictionary(grouping: run.replies.filter { !$0.sendable }, by: { "\($0.account)#\($0.ticketId)" })
+            let blocked = Dictionary(
+                grouping: run.replies.filter { !$0.sendable }, by: { "\($0.account)#\($0.ticketId)" })
             for (key, group) in blocked {
                 let parts = key.split(separator: "#")
-                if (notes[String(parts[0])]?[Int64(parts[1]) ?? 0] ?? 0) < group.count { missing.append("notes on \(key)") }
+                if (notes[String(parts[0])]?[Int64(parts[1]) ?? 0] ?? 0) < group.count {
+                    missing.append("notes on \(key)")
+                }
             }
             return missing + (deadLetteredReplies > 0 ? ["\(deadLetteredReplies) dead-lettered replies"] : [])
         }
@@ -159,31 +183,46 @@ final class FaultRun: @unchecked Sendable {
         for text in texts {
             let copies = snapshot.imported[text.sid]?.count ?? 0
             let letter = snapshot.deadLetteredTexts[text.sid]
-            let explained = copies == 1 && (letter == nil || letter?.kind == .retriesExhausted) || copies == 0 && letter != nil
+            let explained =
+                copies == 1 && (letter == nil || letter?.kind == .retriesExhausted) || copies == 0 && letter != nil
             #expect(
                 explained,
                 "text \(text.sid): \(copies) messages, dead-lettered: \(letter.map { "\($0.kind?.rawValue ?? "?") \($0.errorClass): \($0.reason)" } ?? "no")",
                 sourceLocation: sourceLocation
             )
-            #expect(snapshot.imported[text.sid]?.allSatisfy { $0 == text.account } ?? true, "text \(text.sid) landed in another account", sourceLocation: sourceLocation)
+            #expect(
+                snapshot.imported[text.sid]?.allSatisfy { $0 == text.account } ?? true,
+                "text \(text.sid) landed in another account", sourceLocation: sourceLocation)
         }
         // Every sendable reply is exactly one SMS; no SMS ever reaches a customer without consent.
         let bodies = Dictionary(grouping: snapshot.sms, by: \.body)
         for reply in replies where reply.sendable {
-            #expect(bodies[reply.body]?.count == 1, "reply \"\(reply.body)\": \(bodies[reply.body]?.count ?? 0) SMS", sourceLocation: sourceLocation)
+            #expect(
+                bodies[reply.body]?.count == 1, "reply \"\(reply.body)\": \(bodies[reply.body]?.count ?? 0) SMS",
+                sourceLocation: sourceLocation)
         }
         let unsubscribed = Set(replies.filter { !$0.sendable }.map(\.phone))
-        #expect(!snapshot.sms.contains { unsubscribed.contains($0.to) }, "an SMS reached a customer without consent", sourceLocation: sourceLocation)
-        for (key, group) in Dictionary(grouping: replies.filter { !$0.sendable }, by: { "\($0.account)#\($0.ticketId)" }) {
+        #expect(
+            !snapshot.sms.contains { unsubscribed.contains($0.to) }, "an SMS reached a customer without consent",
+            sourceLocation: sourceLocation)
+        for (key, group) in Dictionary(
+            grouping: replies.filter { !$0.sendable }, by: { "\($0.account)#\($0.ticketId)" })
+        {
             let parts = key.split(separator: "#")
-            #expect(snapshot.notes[String(parts[0])]?[Int64(parts[1]) ?? 0] == group.count, "notes on \(key)", sourceLocation: sourceLocation)
+            #expect(
+                snapshot.notes[String(parts[0])]?[Int64(parts[1]) ?? 0] == group.count, "notes on \(key)",
+                sourceLocation: sourceLocation)
         }
         // No account sees another's data: SMS go to the account's own customers, from its own Twilio account.
         for sms in snapshot.sms {
             let own = customers[sms.account]?.contains { $0.phone == sms.to } ?? false
             #expect(own, "\(sms.account) texted \(sms.to), not its customer", sourceLocation: sourceLocation)
-            #expect(sms.body.hasSuffix("at \(sms.account)"), "\(sms.account) sent another account's reply", sourceLocation: sourceLocation)
+            #expect(
+                sms.body.hasSuffix("at \(sms.account)"), "\(sms.account) sent another account's reply",
+                sourceLocation: sourceLocation)
         }
-        #expect(snapshot.deadLetteredReplies == 0, "replies are never dead-lettered by these faults", sourceLocation: sourceLocation)
+        #expect(
+            snapshot.deadLetteredReplies == 0, "replies are never dead-lettered by these faults",
+            sourceLocation: sourceLocation)
     }
 }

@@ -9,7 +9,8 @@ import TestSupport
 @Suite("Fault suite", .serialized, .timeLimit(FaultRun.long ? .minutes(60) : .minutes(12)))
 struct FaultSuiteTests {
     static let workerEnvironment = [
-        "KAFKA_SESSION_TIMEOUT_MS": "6000", "IN_PLACE_RETRIES": "5", "RETRY_BACKOFF_MAX": "1s", "CIRCUIT_PROBE_INTERVAL": "1s",
+        "KAFKA_SESSION_TIMEOUT_MS": "6000", "IN_PLACE_RETRIES": "5", "RETRY_BACKOFF_MAX": "1s",
+        "CIRCUIT_PROBE_INTERVAL": "1s",
         "LOG_LEVEL": "debug",
     ]
     static var settleTimeout: Duration { FaultRun.long ? .seconds(900) : .seconds(300) }
@@ -30,11 +31,17 @@ struct FaultSuiteTests {
         try await Task.sleep(for: .seconds(3))  // anything still in flight would show up as a duplicate now
         let snapshot = try await run.snapshot()
         if !settled {
-            let parked = (try? await fleet.withStore { store in
-                try await store.database.query("SELECT record_key, event_id, topic, due_at FROM parked_keys ORDER BY seq", [])
-            }) ?? []
-            let heads = parked.map { "\($0["record_key"].text ?? "") \($0["event_id"].text ?? "") on \($0["topic"].text ?? "")" }
-            Issue.record("unsettled after the run: \(snapshot.unsettled(run).prefix(10)); parked: \(heads.prefix(10)); worker logs in \(fleet.saveLogs("fault-run"))")
+            let parked =
+                (try? await fleet.withStore { store in
+                    try await store.database.query(
+                        "SELECT record_key, event_id, topic, due_at FROM parked_keys ORDER BY seq", [])
+                }) ?? []
+            let heads = parked.map {
+                "\($0["record_key"].text ?? "") \($0["event_id"].text ?? "") on \($0["topic"].text ?? "")"
+            }
+            Issue.record(
+                "unsettled after the run: \(snapshot.unsettled(run).prefix(10)); parked: \(heads.prefix(10)); worker logs in \(fleet.saveLogs("fault-run"))"
+            )
         }
         run.checkInvariants(snapshot)
         await fleet.shutdown()
@@ -43,7 +50,9 @@ struct FaultSuiteTests {
     @Test("SIGKILL of random workers at random times")
     func randomKills() async throws {
         guard !TestBroker.isTansu else {
-            print("skipped on Tansu: its coordinator leaves the group rebalancing for good after a follower is replaced (README: Compatibility); CrashRecoveryTests covers crashes there")
+            print(
+                "skipped on Tansu: its coordinator leaves the group rebalancing for good after a follower is replaced (README: Compatibility); CrashRecoveryTests covers crashes there"
+            )
             return
         }
         let fleet = try await E2EFleet(environment: Self.workerEnvironment)
@@ -69,7 +78,8 @@ struct FaultSuiteTests {
         let fleet = try await E2EFleet(brokers: 3, environment: Self.workerEnvironment)
         try await run(fleet) { fleet, _ in
             let broker = fleet.broker.mock!
-            let notLeader: Int32 = 6, timedOut: Int32 = 7, loading: Int32 = 14, notAvailable: Int32 = 15, notCoordinator: Int32 = 16
+            let notLeader: Int32 = 6, timedOut: Int32 = 7, loading: Int32 = 14, notAvailable: Int32 = 15,
+                notCoordinator: Int32 = 16
             var round = 0
             while !Task.isCancelled {
                 broker.pushRequestErrors(.produce, [notLeader, timedOut, notLeader])

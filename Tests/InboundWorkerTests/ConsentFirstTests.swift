@@ -11,9 +11,14 @@ import TestSupport
 struct ConsentFirstTests {
     let acme = E2EFleet.TestAccount(id: "acme")
 
-    func text(_ account: E2EFleet.TestAccount, from: String, _ body: String, sid: String, optOutType: String? = nil) -> OutgoingRecord {
-        InboundText(accountId: account.id, messageSid: sid, from: from, to: account.number, body: body, receivedAt: Date(), optOutType: optOutType)
-            .record(id: sid, source: "test")
+    func text(_ account: E2EFleet.TestAccount, from: String, _ body: String, sid: String, optOutType: String? = nil)
+        -> OutgoingRecord
+    {
+        InboundText(
+            accountId: account.id, messageSid: sid, from: from, to: account.number, body: body, receivedAt: Date(),
+            optOutType: optOutType
+        )
+        .record(id: sid, source: "test")
     }
 
     func state(_ fleet: E2EFleet, _ account: String, _ phone: String) async -> ConsentState? {
@@ -24,7 +29,9 @@ struct ConsentFirstTests {
         try await fleet.gorgias(account)["tickets"]?.arrayValue ?? []
     }
 
-    @Test("with Gorgias failing every call, STOP and START are recorded within 1 s and confirmed within 5 s; notes and the close follow once Gorgias is back; nothing is dead-lettered")
+    @Test(
+        "with Gorgias failing every call, STOP and START are recorded within 1 s and confirmed within 5 s; notes and the close follow once Gorgias is back; nothing is dead-lettered"
+    )
     func gorgiasDown() async throws {
         // A low breaker threshold: the texts failing on Gorgias open its circuit quickly, which must not hold consent back.
         let fleet = try await E2EFleet(environment: ["CIRCUIT_BREAKER_THRESHOLD": "2"])
@@ -36,38 +43,65 @@ struct ConsentFirstTests {
         let ticketId = try #require(try await tickets(fleet, "acme").first?["id"]?.intValue)
 
         try await fleet.sandbox.post("/sandbox/faults", ["gorgiasFailRate": 1])
-        try await fleet.produce((0..<4).map { text(acme, from: "+1555121010\($0)", "hello \($0)", sid: "SM-g-busy\($0)") })
-        #expect(await eventually(timeout: .seconds(20)) { metricSum(await fleet.workers[0].metrics(), "switchboard_circuit_open", matching: "gorgias") == 1 },
-                "the texts failing on Gorgias open its circuit")
+        try await fleet.produce(
+            (0..<4).map { text(acme, from: "+1555121010\($0)", "hello \($0)", sid: "SM-g-busy\($0)") })
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                metricSum(await fleet.workers[0].metrics(), "switchboard_circuit_open", matching: "gorgias") == 1
+            },
+            "the texts failing on Gorgias open its circuit")
 
         let stopSent = ContinuousClock.now
         try await fleet.produce([text(acme, from: phone, "STOP", sid: "SM-g2")])
-        #expect(await eventually(timeout: .seconds(1), every: .milliseconds(20)) { await state(fleet, "acme", phone) == .unsubscribed },
-                "the STOP is recorded within 1 s while Gorgias fails every call:\n\(fleet.logs)")
-        #expect(await eventually(timeout: .seconds(5) - (ContinuousClock.now - stopSent)) {
-            (try? await fleet.sent(acme, to: phone).contains { $0["body"]?.stringValue?.contains("unsubscribed") == true }) == true
-        }, "the confirmation goes out within 5 s")
+        #expect(
+            await eventually(timeout: .seconds(1), every: .milliseconds(20)) {
+                await state(fleet, "acme", phone) == .unsubscribed
+            },
+            "the STOP is recorded within 1 s while Gorgias fails every call:\n\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(5) - (ContinuousClock.now - stopSent)) {
+                (try? await fleet.sent(acme, to: phone).contains {
+                    $0["body"]?.stringValue?.contains("unsubscribed") == true
+                }) == true
+            }, "the confirmation goes out within 5 s")
         #expect(try await fleet.notes(acme, ticketId).isEmpty, "no note while Gorgias is down")
 
         let startSent = ContinuousClock.now
         try await fleet.produce([text(acme, from: phone, "START", sid: "SM-g3")])
-        #expect(await eventually(timeout: .seconds(1), every: .milliseconds(20)) { await state(fleet, "acme", phone) == .subscribed })
-        #expect(await eventually(timeout: .seconds(5) - (ContinuousClock.now - startSent)) { (try? await fleet.sent(acme, to: phone).count) == 2 })
+        #expect(
+            await eventually(timeout: .seconds(1), every: .milliseconds(20)) {
+                await state(fleet, "acme", phone) == .subscribed
+            })
+        #expect(
+            await eventually(timeout: .seconds(5) - (ContinuousClock.now - startSent)) {
+                (try? await fleet.sent(acme, to: phone).count) == 2
+            })
 
         try await fleet.sandbox.post("/sandbox/faults", ["gorgiasFailRate": 0])
-        #expect(await eventually(timeout: .seconds(60)) { (try? await fleet.notes(acme, ticketId).count) == 2 }, "\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(60)) { (try? await fleet.notes(acme, ticketId).count) == 2 },
+            "\(fleet.logs)")
         let notes = try await fleet.notes(acme, ticketId)
-        #expect(notes.first?.contains("opted out of SMS by texting \"STOP\"") == true && notes.last?.contains("re-subscribed") == true)
-        #expect(await eventually { (try? await tickets(fleet, "acme").first { $0["id"]?.intValue == ticketId }?["status"]) == "closed" })
+        #expect(
+            notes.first?.contains("opted out of SMS by texting \"STOP\"") == true
+                && notes.last?.contains("re-subscribed") == true)
+        #expect(
+            await eventually {
+                (try? await tickets(fleet, "acme").first { $0["id"]?.intValue == ticketId }?["status"]) == "closed"
+            })
         #expect(try await fleet.sent(acme, to: phone).count == 2, "one confirmation each, never repeated")
-        #expect(await eventually(timeout: .seconds(30)) { (try? await tickets(fleet, "acme").count) == 5 }, "the texts held by the circuit go through once Gorgias answers")
+        #expect(
+            await eventually(timeout: .seconds(30)) { (try? await tickets(fleet, "acme").count) == 5 },
+            "the texts held by the circuit go through once Gorgias answers")
         for topic in ["sms.consent.dlq", "sms.inbound.dlq"] {
             #expect(try await fleet.broker.allRecords(topic).isEmpty, "\(topic) is empty")
         }
         await fleet.shutdown()
     }
 
-    @Test("a STOP sent while the account is disconnected still blocks replies after reconnecting; a STOP for an unknown account waits in the DLQ with its reason")
+    @Test(
+        "a STOP sent while the account is disconnected still blocks replies after reconnecting; a STOP for an unknown account waits in the DLQ with its reason"
+    )
     func disconnectedAndUnknown() async throws {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme)
@@ -85,21 +119,31 @@ struct ConsentFirstTests {
         let dead = try await fleet.broker.read("sms.consent.dlq", atLeast: 1)
         #expect(dead.count == 1 && dead.first?.header(FailureHeaders.errorClass) == "account.unknown_opt_out")
         #expect(dead.first?.header(FailureHeaders.deadLetterKind) == "rejected")
-        #expect(dead.first?.header(FailureHeaders.errorMessage)?.contains("redrive it once the account is added") == true)
-        #expect(try await fleet.gorgias("acme")["calls"]?.intValue == callsBefore, "a disconnected account gets no Gorgias call")
+        #expect(
+            dead.first?.header(FailureHeaders.errorMessage)?.contains("redrive it once the account is added") == true)
+        #expect(
+            try await fleet.gorgias("acme")["calls"]?.intValue == callsBefore,
+            "a disconnected account gets no Gorgias call")
         #expect(try await fleet.sms(acme).isEmpty, "and no SMS")
 
         try await fleet.withStore { _ = try await $0.setAccountStatus(id: "acme", .connected) }
         try await Task.sleep(for: .seconds(1.5))  // ACCOUNT_CACHE_TTL
         let reply = try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "Here is a coupon!")
         try await fleet.produce([fleet.replyEvent(acme, ticketId: seeded.ticketId, messageId: reply)])
-        #expect(await eventually { (try? await fleet.notes(acme, seeded.ticketId).contains { $0.contains("not sent by SMS") && $0.contains("unsubscribed") }) == true },
-                "\(fleet.logs)")
+        #expect(
+            await eventually {
+                (try? await fleet.notes(acme, seeded.ticketId).contains {
+                    $0.contains("not sent by SMS") && $0.contains("unsubscribed")
+                }) == true
+            },
+            "\(fleet.logs)")
         #expect(try await fleet.sent(acme, to: phone).isEmpty)
         await fleet.shutdown()
     }
 
-    @Test("a signed webhook with OptOutType=STOP and body ARRET unsubscribes the customer, adds nothing to Gorgias, and a later reply is blocked")
+    @Test(
+        "a signed webhook with OptOutType=STOP and body ARRET unsubscribes the customer, adds nothing to Gorgias, and a later reply is blocked"
+    )
     func providerOptOutType() async throws {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme)
@@ -113,31 +157,47 @@ struct ConsentFirstTests {
 
         // What Twilio's Advanced Opt-Out sends for a merchant's French keyword.
         let form = [
-            ("MessageSid", "SMarret0000000000000000000000000001"), ("AccountSid", acme.twilioSid), ("From", phone), ("To", acme.number),
-            ("Body", "ARRET"), ("NumMedia", "0"), ("OptOutType", "STOP"), ("SmsStatus", "received"), ("ApiVersion", "2010-04-01"),
+            ("MessageSid", "SMarret0000000000000000000000000001"), ("AccountSid", acme.twilioSid), ("From", phone),
+            ("To", acme.number),
+            ("Body", "ARRET"), ("NumMedia", "0"), ("OptOutType", "STOP"), ("SmsStatus", "received"),
+            ("ApiVersion", "2010-04-01"),
         ]
         let response = try await HTTPClient.withClient { http in
-            try await http.execute(APIRequest(
-                method: "POST", url: endpoints.inbound,
-                headers: [
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                    ("X-Twilio-Signature", TwilioSignature.compute(url: endpoints.inbound, parameters: form, authToken: acme.twilioToken)),
-                ],
-                body: Array(FormEncoding.encode(form).utf8)
-            ))
+            try await http.execute(
+                APIRequest(
+                    method: "POST", url: endpoints.inbound,
+                    headers: [
+                        ("Content-Type", "application/x-www-form-urlencoded"),
+                        (
+                            "X-Twilio-Signature",
+                            TwilioSignature.compute(
+                                url: endpoints.inbound, parameters: form, authToken: acme.twilioToken)
+                        ),
+                    ],
+                    body: Array(FormEncoding.encode(form).utf8)
+                ))
         }
         #expect(response.status == 200)
-        #expect(try await fleet.broker.read(EventKind.consentTopic, atLeast: 1).count == 1, "the ingress routes it to sms.consent")
+        #expect(
+            try await fleet.broker.read(EventKind.consentTopic, atLeast: 1).count == 1,
+            "the ingress routes it to sms.consent")
         #expect(await eventually { await state(fleet, "acme", phone) == .unsubscribed }, "\(fleet.logs)")
         let history = try await fleet.withStore { try await $0.consentHistory(accountId: "acme", phone: phone) }
         #expect(history.last?.source == "provider-keyword:STOP" && history.last?.keyword == "ARRET")
         #expect(history.last?.eventId == "SMarret0000000000000000000000000001")
 
         let reply = try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "Still there?")
-        #expect(await eventually { (try? await fleet.notes(acme, seeded.ticketId).contains { $0.contains("not sent by SMS") }) == true }, "\(fleet.logs)")
+        #expect(
+            await eventually {
+                (try? await fleet.notes(acme, seeded.ticketId).contains { $0.contains("not sent by SMS") }) == true
+            }, "\(fleet.logs)")
         let messages = try await fleet.ticketMessages(acme, seeded.ticketId)
-        #expect(!messages.contains { $0["body_text"]?.stringValue == "ARRET" }, "the keyword never becomes a ticket message")
-        #expect(messages.filter { $0["channel"] != "internal-note" }.count == messagesBefore + 1, "only the agent's reply was added: \(reply)")
+        #expect(
+            !messages.contains { $0["body_text"]?.stringValue == "ARRET" }, "the keyword never becomes a ticket message"
+        )
+        #expect(
+            messages.filter { $0["channel"] != "internal-note" }.count == messagesBefore + 1,
+            "only the agent's reply was added: \(reply)")
         #expect(try await tickets(fleet, "acme").count == 1)
         #expect(try await fleet.gorgias("acme")["customers"]?.arrayValue?.count == 1)
         #expect(try await fleet.sent(acme, to: phone).isEmpty)
@@ -145,7 +205,9 @@ struct ConsentFirstTests {
         await fleet.shutdown()
     }
 
-    @Test("STOP, START and HELP each get exactly one reply: from Twilio's default handling by default, from Switchboard when it answers")
+    @Test(
+        "STOP, START and HELP each get exactly one reply: from Twilio's default handling by default, from Switchboard when it answers"
+    )
     func oneReplyPerKeyword() async throws {
         let fleet = try await E2EFleet()
         let byProvider = E2EFleet.TestAccount(id: "prov", number: "+15557650001")
@@ -159,23 +221,38 @@ struct ConsentFirstTests {
             let endpoints = try await ingress.register(account)
             for (keyword, expected) in [("STOP", ConsentState.unsubscribed), ("START", .subscribed)] {
                 try await fleet.customerTexts(account, from: phone, keyword, to: endpoints)
-                #expect(await eventually { await state(fleet, account.id, phone) == expected }, "\(account.id) \(keyword):\n\(fleet.logs)")
+                #expect(
+                    await eventually { await state(fleet, account.id, phone) == expected },
+                    "\(account.id) \(keyword):\n\(fleet.logs)")
             }
             try await fleet.customerTexts(account, from: phone, "help", to: endpoints)
         }
         for account in [byProvider, bySwitchboard] {
-            #expect(await eventually { (try? await fleet.sms(account).filter { $0["direction"] != "inbound" && $0["to"]?.stringValue == phone }.count) == 3 },
-                    "\(account.id):\n\(fleet.logs)")
+            #expect(
+                await eventually {
+                    (try? await fleet.sms(account).filter {
+                        $0["direction"] != "inbound" && $0["to"]?.stringValue == phone
+                    }.count) == 3
+                },
+                "\(account.id):\n\(fleet.logs)")
         }
         try await Task.sleep(for: .seconds(2))
         for account in [byProvider, bySwitchboard] {
-            let replies = try await fleet.sms(account).filter { $0["direction"] != "inbound" && $0["to"]?.stringValue == phone }
+            let replies = try await fleet.sms(account).filter {
+                $0["direction"] != "inbound" && $0["to"]?.stringValue == phone
+            }
             let bodies = replies.compactMap { $0["body"]?.stringValue?.lowercased() }
             #expect(replies.count == 3, "\(account.id): exactly one reply per keyword, got \(bodies)")
-            #expect(bodies.filter { $0.contains("unsubscribed") }.count == 1 && bodies.filter { $0.contains("subscribed") && !$0.contains("unsubscribed") }.count == 1)
-            #expect(bodies.filter { $0.contains("rates may apply") }.count == 2, "the START confirmation and the HELP answer carry the rates line")
+            #expect(
+                bodies.filter { $0.contains("unsubscribed") }.count == 1
+                    && bodies.filter { $0.contains("subscribed") && !$0.contains("unsubscribed") }.count == 1)
+            #expect(
+                bodies.filter { $0.contains("rates may apply") }.count == 2,
+                "the START confirmation and the HELP answer carry the rates line")
             let direction = account.id == "prov" ? "outbound-reply" : "outbound-api"
-            #expect(replies.allSatisfy { $0["direction"]?.stringValue == direction }, "\(account.id) replies come from \(direction)")
+            #expect(
+                replies.allSatisfy { $0["direction"]?.stringValue == direction },
+                "\(account.id) replies come from \(direction)")
         }
         let help = try #require(try await fleet.sent(bySwitchboard, to: phone).last?["body"]?.stringValue)
         #expect(help.contains("Brand own") && help.contains("help@own.example") && help.contains("STOP"), "\(help)")

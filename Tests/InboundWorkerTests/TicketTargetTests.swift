@@ -9,10 +9,12 @@ import Testing
 struct TicketTargetTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func ticket(_ status: TicketStatus, snoozedUntil: Date? = nil, closedHoursAgo: Double? = nil) -> TicketRecord {
+    static func ticket(_ status: TicketStatus, snoozedUntil: Date? = nil, closedHoursAgo: Double? = nil) -> TicketRecord
+    {
         TicketRecord(
             accountId: "acme", ticketId: 42, conversationId: "c1", status: status, snoozedUntil: snoozedUntil,
-            statusAt: now.addingTimeInterval(-3600 * (closedHoursAgo ?? 1)), openedAt: now.addingTimeInterval(-86400 * 30),
+            statusAt: now.addingTimeInterval(-3600 * (closedHoursAgo ?? 1)),
+            openedAt: now.addingTimeInterval(-86400 * 30),
             closedAt: closedHoursAgo.map { now.addingTimeInterval(-3600 * $0) }
         )
     }
@@ -48,7 +50,8 @@ struct TicketTargetTests {
             (.reopen, 72.1, .newTicket),
         ]
     )
-    func closedTicket(policy: AccountSettings.ClosedTicketPolicy, closedHoursAgo: Double, expected: TextImporter.Target) {
+    func closedTicket(policy: AccountSettings.ClosedTicketPolicy, closedHoursAgo: Double, expected: TextImporter.Target)
+    {
         let ticket = Self.ticket(.closed, closedHoursAgo: closedHoursAgo)
         #expect(TextImporter.target(for: ticket, settings: Self.settings(policy), now: Self.now) == expected)
     }

@@ -9,29 +9,42 @@ import TestSupport
 /// their unit tests, and cross-checks of every file against the code (services, ports, metrics, topics, packages).
 @Suite("Deployment files")
 struct DeploymentFilesTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
     static func path(_ relative: String) -> String { root + "/" + relative }
-    static func text(_ relative: String) throws -> String { try String(contentsOfFile: path(relative), encoding: .utf8) }
+    static func text(_ relative: String) throws -> String {
+        try String(contentsOfFile: path(relative), encoding: .utf8)
+    }
     static func yaml(_ relative: String) throws -> Any? { try Yams.load(yaml: try text(relative)) }
 
     @Test("promtool: the config and rules are valid and every alert's unit test (fires, then clears) passes")
     func promtool() throws {
-        for arguments in [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]] {
+        for arguments in [
+            ["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"],
+            ["test", "rules", "alerts.test.yml"],
+        ] {
             let (status, output) = try Self.run("/usr/bin/promtool", arguments, in: Self.path("compose/prometheus"))
             #expect(status == 0, "promtool \(arguments.joined(separator: " ")): \(output)")
         }
         let tests = try Self.text("compose/prometheus/alerts.test.yml")
-        for alert in ["SwitchboardLagGrowing", "SwitchboardLagSecondsHigh", "SwitchboardDeadLettersWaiting", "SwitchboardWorkerDown", "SwitchboardCircuitOpen"] {
+        for alert in [
+            "SwitchboardLagGrowing", "SwitchboardLagSecondsHigh", "SwitchboardDeadLettersWaiting",
+            "SwitchboardWorkerDown", "SwitchboardCircuitOpen",
+        ] {
             #expect(try Self.text("compose/prometheus/alerts.yml").contains("alert: \(alert)"))
-            #expect(tests.components(separatedBy: "alertname: \(alert)").count >= 3, "\(alert) is tested firing and clearing")
+            #expect(
+                tests.components(separatedBy: "alertname: \(alert)").count >= 3,
+                "\(alert) is tested firing and clearing")
         }
     }
 
     @Test("every metric an alert, recording rule or dashboard panel uses is exported by a worker")
     func metricNamesExist() throws {
-        let exported = Set(MetricCatalog.all.flatMap { spec in
-            spec.kind == .histogram ? [spec.name + "_bucket", spec.name + "_sum", spec.name + "_count"] : [spec.name]
-        })
+        let exported = Set(
+            MetricCatalog.all.flatMap { spec in
+                spec.kind == .histogram
+                    ? [spec.name + "_bucket", spec.name + "_sum", spec.name + "_count"] : [spec.name]
+            })
         let rules = try Self.text("compose/prometheus/alerts.yml")
         let recorded = Set(Self.matches(#"record: (switchboard:[a-z_:]+)"#, in: rules))
         let dashboard = try Self.text("compose/grafana/dashboards/switchboard.json")
@@ -45,12 +58,16 @@ struct DeploymentFilesTests {
         }
         let panels = try JSONParser.parse(Array(dashboard.utf8))["panels"]?.arrayValue ?? []
         let titles = panels.compactMap { $0["title"]?.stringValue?.lowercased() }
-        for topic in ["lag per topic and partition", "throughput by outcome", "latency", "dlq depth", "rate-limit waits"] {
+        for topic in [
+            "lag per topic and partition", "throughput by outcome", "latency", "dlq depth", "rate-limit waits",
+        ] {
             #expect(titles.contains { $0.contains(topic) }, "the dashboard shows \(topic)")
         }
     }
 
-    @Test("compose: Kafka in KRaft mode, PostgreSQL, topic-init, three separately scaled workers with health checks, scraped where they listen")
+    @Test(
+        "compose: Kafka in KRaft mode, PostgreSQL, topic-init, three separately scaled workers with health checks, scraped where they listen"
+    )
     func composeFile() throws {
         let compose = try #require(try Self.yaml("compose/docker-compose.yml") as? [String: Any])
         let services = try #require(compose["services"] as? [String: [String: Any]])
@@ -70,15 +87,21 @@ struct DeploymentFilesTests {
             #expect((service["deploy"] as? [String: Any])?["replicas"] is Int, "\(member.name) scales on its own")
             let check = (service["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(check?.contains("http://localhost:\(member.defaultMetricsPort)/readyz") == true)
-            let job = jobs.first { ($0["dns_sd_configs"] as? [[String: Any]])?.first?["names"] as? [String] == [member.name] }
-            #expect((job?["dns_sd_configs"] as? [[String: Any]])?.first?["port"] as? Int == member.defaultMetricsPort, "Prometheus scrapes \(member.name)")
+            let job = jobs.first {
+                ($0["dns_sd_configs"] as? [[String: Any]])?.first?["names"] as? [String] == [member.name]
+            }
+            #expect(
+                (job?["dns_sd_configs"] as? [[String: Any]])?.first?["port"] as? Int == member.defaultMetricsPort,
+                "Prometheus scrapes \(member.name)")
         }
         for (name, service) in services where !["topic-init", "migrate"].contains(name) {
             #expect(service["healthcheck"] != nil, "\(name) has a health check")
         }
     }
 
-    @Test("topic-init runs `switchboard topics create`, which makes exactly the topics the workers use: sources, retry tiers and DLQs")
+    @Test(
+        "topic-init runs `switchboard topics create`, which makes exactly the topics the workers use: sources, retry tiers and DLQs"
+    )
     func topicInit() throws {
         let compose = try #require(try Self.yaml("compose/docker-compose.yml") as? [String: Any])
         let service = try #require((compose["services"] as? [String: [String: Any]])?["topic-init"])
@@ -90,39 +113,56 @@ struct DeploymentFilesTests {
         #expect(created.allSatisfy { $0.partitions == 6 && $0.config["retention.ms"] != nil })
     }
 
-    @Test("the Dockerfile's build stage installs exactly the packages the README and install-deps name; the runtime loads the librdkafka 2.16 the compatibility runs test")
+    @Test(
+        "the Dockerfile's build stage installs exactly the packages the README and install-deps name; the runtime loads the librdkafka 2.16 the compatibility runs test"
+    )
     func dockerfilePackages() throws {
         let dockerfile = try Self.text("compose/Dockerfile")
         let stages = dockerfile.components(separatedBy: "\nFROM ")
         #expect(stages.count == 4, "three stages: build, librdkafka, runtime")
         let build = Set(Self.aptPackages(stages[1]))
         let runtime = Set(Self.aptPackages(stages[3]))
-        let readme = try Self.text("README.md").split(separator: "\n").first { $0.hasPrefix("Build packages:") }.map(String.init) ?? ""
+        let readme =
+            try Self.text("README.md").split(separator: "\n").first { $0.hasPrefix("Build packages:") }.map(String.init)
+            ?? ""
         #expect(build == Set(Self.matches("`([a-z0-9.+-]+)`", in: readme)), "README: \(readme)")
         let script = try Self.text("scripts/install-deps")
         let buildLine = script.split(separator: "\n").first { $0.hasPrefix("build_packages=") } ?? ""
         #expect(build == Set(Self.matches(#"([a-z0-9.+-]+-dev)"#, in: String(buildLine))))
-        #expect(runtime.contains("libcurl4") && !runtime.contains("librdkafka1"), "Debian's librdkafka 2.0.2 stays out of the image")
+        #expect(
+            runtime.contains("libcurl4") && !runtime.contains("librdkafka1"),
+            "Debian's librdkafka 2.0.2 stays out of the image")
         // The same wheel, version and digest as scripts/install-deps: the image runs the library the suites ran.
         let wheel = try #require(Self.matches(#"confluent-kafka==([0-9.]+)"#, in: stages[2]).first)
         let digest = try #require(Self.matches(#"([0-9a-f]{64})"#, in: stages[2]).first)
-        #expect(script.contains("confluent-kafka \(wheel) \(digest)"), "install-deps pins confluent-kafka \(wheel) with the same sha256")
+        #expect(
+            script.contains("confluent-kafka \(wheel) \(digest)"),
+            "install-deps pins confluent-kafka \(wheel) with the same sha256")
         #expect(stages[3].contains("COPY --from=librdkafka /librdkafka.so.1 /usr/local/lib/librdkafka.so.1"))
         #expect(stages[1].contains("-c release"))
     }
 
-    @Test("Kubernetes: each worker scales with KEDA on its own group's lag, capped at the partition count, with static membership")
+    @Test(
+        "Kubernetes: each worker scales with KEDA on its own group's lag, capped at the partition count, with static membership"
+    )
     func kubernetes() throws {
         let scaled = try Yams.load_all(yaml: try Self.text("compose/k8s/keda.yaml")).compactMap { $0 as? [String: Any] }
-        let workloads = try Yams.load_all(yaml: try Self.text("compose/k8s/workers.yaml")).compactMap { $0 as? [String: Any] }
+        let workloads = try Yams.load_all(yaml: try Self.text("compose/k8s/workers.yaml")).compactMap {
+            $0 as? [String: Any]
+        }
         for member in FleetRoster.all {
-            let object = try #require(scaled.first { ($0["metadata"] as? [String: Any])?["name"] as? String == member.name })
+            let object = try #require(
+                scaled.first { ($0["metadata"] as? [String: Any])?["name"] as? String == member.name })
             let spec = object["spec"] as? [String: Any] ?? [:]
             let trigger = (spec["triggers"] as? [[String: Any]])?.first?["metadata"] as? [String: Any] ?? [:]
             #expect(trigger["consumerGroup"] as? String == member.group)
             #expect(trigger["allowIdleConsumers"] as? String == "false")
             #expect((spec["maxReplicaCount"] as? Int ?? 99) <= 6)
-            let workload = try #require(workloads.first { $0["kind"] as? String == "StatefulSet" && ($0["metadata"] as? [String: Any])?["name"] as? String == member.name })
+            let workload = try #require(
+                workloads.first {
+                    $0["kind"] as? String == "StatefulSet"
+                        && ($0["metadata"] as? [String: Any])?["name"] as? String == member.name
+                })
             let text = try Yams.dump(object: workload)
             #expect(text.contains("KAFKA_GROUP_INSTANCE_ID") && text.contains(member.executable))
         }
@@ -145,7 +185,9 @@ struct DeploymentFilesTests {
         return command.split(separator: " ").map(String.init).filter { !$0.hasPrefix("-") && !$0.isEmpty }
     }
 
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> (Int32, String) {
+    static func run(
+        _ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

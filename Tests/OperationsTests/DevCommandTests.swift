@@ -7,10 +7,14 @@ import TestSupport
 /// `switchboard dev`, the README's main command, run as a newcomer runs it.
 @Suite("switchboard dev", .serialized, .timeLimit(.minutes(5)))
 struct DevCommandTests {
-    @Test("plays the scenario through the real fleet; the summary matches the sandbox; --keep-running serves the CLI and kcat; Ctrl-C stops it cleanly")
+    @Test(
+        "plays the scenario through the real fleet; the summary matches the sandbox; --keep-running serves the CLI and kcat; Ctrl-C stops it cleanly"
+    )
     func scenario() async throws {
         let dev = try CLIProcess(["dev", "--keep-running", "--json", "--quiet"])
-        #expect(await eventually(timeout: .seconds(180)) { dev.output.contains("\n") || !dev.process.isRunning }, "\(dev.errors)")
+        #expect(
+            await eventually(timeout: .seconds(180)) { dev.output.contains("\n") || !dev.process.isRunning },
+            "\(dev.errors)")
         let summary = try JSONParser.parse(Array(try #require(dev.output.split(separator: "\n").first).utf8))
         #expect(summary["counts"] == summary["expected"], "\(summary.serialized())")
 
@@ -20,20 +24,27 @@ struct DevCommandTests {
         let tickets = gorgias["tickets"]?.arrayValue ?? []
         let messages = tickets.flatMap { $0["messages"]?.arrayValue ?? [] }
         #expect(tickets.count == 8 && summary["counts"]?["tickets"]?.intValue == 8)
-        #expect(Int64(messages.filter { $0["channel"] == "internal-note" }.count) == summary["counts"]?["internalNotes"]?.intValue)
-        #expect(!messages.contains { ["STOP", "HELP"].contains($0["body_text"]?.stringValue ?? "") }, "consent keywords never reach the helpdesk")
+        #expect(
+            Int64(messages.filter { $0["channel"] == "internal-note" }.count)
+                == summary["counts"]?["internalNotes"]?.intValue)
+        #expect(
+            !messages.contains { ["STOP", "HELP"].contains($0["body_text"]?.stringValue ?? "") },
+            "consent keywords never reach the helpdesk")
         let state = try JSONParser.parse(Array(try await httpGet(sandbox + "/sandbox/state").body.utf8))
         let twilio = try #require(state["twilio"]?.objectValue?.values.first)
         let sent = (twilio["messages"]?.arrayValue ?? []).filter { $0["direction"] == "outbound-api" }
         #expect(Int64(sent.count) == summary["counts"]?["smsSent"]?.intValue && sent.count == 4)
         #expect(!sent.contains { $0["to"] == "+15550101003" }, "nothing is sent to a customer after STOP")
         let hana = tickets.first { $0["subject"]?.stringValue?.contains("+15550101008") == true }
-        #expect(hana?["status"] == "closed" && hana?["messages"]?.arrayValue?.contains { $0["channel"] == "internal-note" } == true,
-                "the STOP sent while Gorgias was down was noted and closed once it came back")
+        #expect(
+            hana?["status"] == "closed"
+                && hana?["messages"]?.arrayValue?.contains { $0["channel"] == "internal-note" } == true,
+            "the STOP sent while Gorgias was down was noted and closed once it came back")
 
         // The environment file points the CLI and kcat at the running fleet; its folder (store, logs) is private.
         let environmentFile = try #require(summary["environmentFile"]?.stringValue)
-        let folder = try FileManager.default.attributesOfItem(atPath: (environmentFile as NSString).deletingLastPathComponent)
+        let folder = try FileManager.default.attributesOfItem(
+            atPath: (environmentFile as NSString).deletingLastPathComponent)
         #expect((folder[.posixPermissions] as? Int).map { $0 & 0o077 } == 0, "the dev folder is readable by others")
         let environment = try Self.environment(from: environmentFile)
         let lag = try await CLIProcess.run(["lag", "--json"], environment: environment)
@@ -43,7 +54,8 @@ struct DevCommandTests {
         #expect(groups.isSuperset(of: FleetRoster.all.map(\.group)))
         let stats = try await CLIProcess.run(["conversations", "stats", "--json"], environment: environment)
         let conversations = try JSONParser.parse(Array(stats.output.utf8))["conversations"]?.intValue
-        #expect(stats.status == 0 && conversations == 7, "seven customers texted about something; HELP alone opens none")
+        #expect(
+            stats.status == 0 && conversations == 7, "seven customers texted about something; HELP alone opens none")
         let kcat = try await Self.kcatList(brokers: try #require(environment["KAFKA_BROKERS"]))
         #expect(kcat.contains("topic \"sms.inbound\"") && kcat.contains("topic \"sms.inbound.dlq\""))
 
@@ -59,11 +71,12 @@ struct DevCommandTests {
     /// `export KEY=value` lines.
     static func environment(from path: String) throws -> [String: String] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").compactMap { line in
-            let assignment = line.hasPrefix("export ") ? line.dropFirst(7) : line[...]
-            guard let equals = assignment.firstIndex(of: "=") else { return nil }
-            return (String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...]))
-        })
+        return Dictionary(
+            uniqueKeysWithValues: text.split(separator: "\n").compactMap { line in
+                let assignment = line.hasPrefix("export ") ? line.dropFirst(7) : line[...]
+                guard let equals = assignment.firstIndex(of: "=") else { return nil }
+                return (String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...]))
+            })
     }
 
     static func kcatList(brokers: String) async throws -> String {

@@ -21,7 +21,9 @@ struct ExecutableSymbolsTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test("no worker executable carries librdkafka's mock cluster or the test fakes; the CLI, which runs the embedded broker, does")
+    @Test(
+        "no worker executable carries librdkafka's mock cluster or the test fakes; the CLI, which runs the embedded broker, does"
+    )
     func workersCarryNoMock() throws {
         for kind in WorkerProcess.Kind.allCases {
             let text = try symbols(kind.rawValue)

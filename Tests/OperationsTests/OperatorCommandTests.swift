@@ -12,16 +12,20 @@ struct OperatorCommandTests {
     let acme = E2EFleet.TestAccount(id: "acme")
 
     func text(_ from: String, _ body: String, sid: String) -> OutgoingRecord {
-        InboundText(accountId: acme.id, messageSid: sid, from: from, to: acme.number, body: body, receivedAt: Date()).record(id: sid, source: "test")
+        InboundText(accountId: acme.id, messageSid: sid, from: from, to: acme.number, body: body, receivedAt: Date())
+            .record(id: sid, source: "test")
     }
 
     /// The CLI's environment for this fleet's broker and retry tiers (and what the broker needs of its clients).
     func environment(_ fleet: E2EFleet) -> [String: String] {
-        let wanted = Set(["KAFKA_BROKERS", "RETRY_TIERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"]).union(fleet.broker.local.clientEnvironment.keys)
+        let wanted = Set(["KAFKA_BROKERS", "RETRY_TIERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"]).union(
+            fleet.broker.local.clientEnvironment.keys)
         return fleet.environment.filter { wanted.contains($0.key) }
     }
 
-    @Test("topics create makes every source topic, retry tier and DLQ through the admin API where the broker has one, and says so where it has not")
+    @Test(
+        "topics create makes every source topic, retry tier and DLQ through the admin API where the broker has one, and says so where it has not"
+    )
     func topicsCreate() async throws {
         let broker: (servers: String, keep: Any)
         switch LocalBroker.Kind.fromEnvironment {
@@ -34,34 +38,44 @@ struct OperatorCommandTests {
         }
         let environment = ["KAFKA_BROKERS": broker.servers, "RETRY_TIERS": "30s,5m,1h"]
         let expected = RetryTopology().allTopics(EventKind.sourceTopics)
-        let first = try await CLIProcess.run(["topics", "create", "--partitions", "3", "--timeout", "5", "--json"], environment: environment)
+        let first = try await CLIProcess.run(
+            ["topics", "create", "--partitions", "3", "--timeout", "5", "--json"], environment: environment)
         if LocalBroker.Kind.fromEnvironment == .mock {
             // librdkafka's mock cluster has no CreateTopics: the command fails and says so.
-            #expect(first.status == 1 && first.errors.contains("CreateTopics") && first.errors.contains("switchboard broker"), "\(first.errors)")
+            #expect(
+                first.status == 1 && first.errors.contains("CreateTopics")
+                    && first.errors.contains("switchboard broker"), "\(first.errors)")
         } else {
             let rows = (try? JSONParser.parse(Array(first.output.utf8)).arrayValue) ?? []
-            #expect(Set(rows.compactMap { $0["topic"]?.stringValue }) == Set(expected), "\(first.output) \(first.errors)")
+            #expect(
+                Set(rows.compactMap { $0["topic"]?.stringValue }) == Set(expected), "\(first.output) \(first.errors)")
             #expect(first.status == 0 && rows.allSatisfy { $0["result"] == "ok" }, "\(first.output) \(first.errors)")
             let again = try await CLIProcess.run(["topics", "create", "--partitions", "3"], environment: environment)
             #expect(again.status == 0, "existing topics are left as they are: \(again.output) \(again.errors)")
             let servers = broker.servers
             let topics = try await BlockingCall.run {
-                try KafkaOffsetsReader(settings: KafkaSettings(bootstrapServers: servers), logger: .init(label: "topics-test")).topics()
+                try KafkaOffsetsReader(
+                    settings: KafkaSettings(bootstrapServers: servers), logger: .init(label: "topics-test")
+                ).topics()
             }
             for topic in expected { #expect(topics[topic] == 3, "\(topic): \(topics[topic] ?? 0) partitions") }
         }
         withExtendedLifetime(broker.keep) {}
     }
 
-    @Test("produce validates every event before sending any, keys and routes them by type, and reports where they landed")
+    @Test(
+        "produce validates every event before sending any, keys and routes them by type, and reports where they landed")
     func produce() async throws {
         let fleet = try await E2EFleet()
         let file = NSTemporaryDirectory() + "events-\(UUID().uuidString).jsonl"
-        let valid = #"{"type":"sms.subscription.changed","data":{"accountId":"acme","phone":"+15551230000","state":"subscribed","at":"2026-11-24T10:00:00Z","source":"form"}}"#
+        let valid =
+            #"{"type":"sms.subscription.changed","data":{"accountId":"acme","phone":"+15551230000","state":"subscribed","at":"2026-11-24T10:00:00Z","source":"form"}}"#
         let invalid = #"{"type":"sms.subscription.changed","data":{"accountId":"acme","phone":"555","state":"maybe"}}"#
         try (valid + "\n" + invalid + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let refused = try await CLIProcess.run(["produce", "--file", file], environment: environment(fleet))
-        #expect(refused.status == 1 && refused.errors.contains("line 2") && refused.errors.contains("schema"), "\(refused.errors)")
+        #expect(
+            refused.status == 1 && refused.errors.contains("line 2") && refused.errors.contains("schema"),
+            "\(refused.errors)")
 
         try (valid + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let produced = try await CLIProcess.run(["produce", "--file", file, "--json"], environment: environment(fleet))
@@ -69,73 +83,106 @@ struct OperatorCommandTests {
         let report = try JSONParser.parse(Array(produced.output.utf8))
         let first = report.arrayValue?.first
         #expect(first?["topic"] == "sms.subscriptions" && first?["key"] == "acme:+15551230000")
-        let flags = try await CLIProcess.run(["produce", "--type", "sms.message.status", "--data", #"{"accountId":"acme","messageSid":"SM1","status":"sent","at":"2026-11-24T10:00:00Z"}"#], environment: environment(fleet))
+        let flags = try await CLIProcess.run(
+            [
+                "produce", "--type", "sms.message.status", "--data",
+                #"{"accountId":"acme","messageSid":"SM1","status":"sent","at":"2026-11-24T10:00:00Z"}"#,
+            ], environment: environment(fleet))
         #expect(flags.status == 0 && flags.output.contains("sms.delivery-status"), "\(flags.errors)")
         let records = try await fleet.broker.read("sms.subscriptions", atLeast: 1)
         #expect(records.count == 1, "the invalid batch produced nothing")
-        let usage = try await CLIProcess.run(["produce", "--type", "sms.message.status"], environment: environment(fleet))
+        let usage = try await CLIProcess.run(
+            ["produce", "--type", "sms.message.status"], environment: environment(fleet))
         #expect(usage.status == 64, "a usage error exits 64")
         await fleet.shutdown()
     }
 
-    @Test("lag reads committed offsets and watermarks without joining, and agrees with the worker's /metrics per partition")
+    @Test(
+        "lag reads committed offsets and watermarks without joining, and agrees with the worker's /metrics per partition"
+    )
     func lagMatchesMetrics() async throws {
         // Every Gorgias call stalls, so nothing finishes and the lag holds still while both are read.
-        let fleet = try await E2EFleet(environment: ["KAFKA_STATISTICS_INTERVAL_MS": "1000", "SHUTDOWN_TIMEOUT": "2s"]) { sandbox in
+        let fleet = try await E2EFleet(environment: ["KAFKA_STATISTICS_INTERVAL_MS": "1000", "SHUTDOWN_TIMEOUT": "2s"])
+        { sandbox in
             sandbox.faults.stallEvery = 1
             sandbox.faults.stallMs = 120_000
         }
         try await fleet.addAccount(acme)
-        try await fleet.produce((0..<30).map { text("+1555100\(String(format: "%04d", $0))", "hello", sid: "SM-lag-\($0)") })
-        let down = try await CLIProcess.run(["lag", "--group", "switchboard-inbound", "--json"], environment: environment(fleet))
+        try await fleet.produce(
+            (0..<30).map { text("+1555100\(String(format: "%04d", $0))", "hello", sid: "SM-lag-\($0)") })
+        let down = try await CLIProcess.run(
+            ["lag", "--group", "switchboard-inbound", "--json"], environment: environment(fleet))
         #expect(down.status == 0, "\(down.errors)")
-        #expect(Self.lagByPartition(down.output)["sms.inbound"]?.values.reduce(0, +) == 30, "works while no worker runs")
+        #expect(
+            Self.lagByPartition(down.output)["sms.inbound"]?.values.reduce(0, +) == 30, "works while no worker runs")
 
         let worker = try await fleet.start(.inbound)
         var metrics: [Int32: Int] = [:]
-        #expect(await eventually(timeout: .seconds(20)) {
-            metrics = Self.metricLag(await worker.metrics(), topic: "sms.inbound")
-            return metrics.values.reduce(0, +) == 30 && metrics.count == 3
-        })
-        let cli = try await CLIProcess.run(["lag", "--group", "switchboard-inbound", "--json"], environment: environment(fleet))
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                metrics = Self.metricLag(await worker.metrics(), topic: "sms.inbound")
+                return metrics.values.reduce(0, +) == 30 && metrics.count == 3
+            })
+        let cli = try await CLIProcess.run(
+            ["lag", "--group", "switchboard-inbound", "--json"], environment: environment(fleet))
         #expect(Self.lagByPartition(cli.output)["sms.inbound"] == metrics)
         await worker.kill9()
         await fleet.shutdown()
     }
 
-    @Test("dead letters are listed with their reason, redriven at a bounded rate once the cause is fixed, and processed; depth returns to 0")
+    @Test(
+        "dead letters are listed with their reason, redriven at a bounded rate once the cause is fixed, and processed; depth returns to 0"
+    )
     func deadLetterRedrive() async throws {
         let fleet = try await E2EFleet(environment: ["IN_PLACE_RETRIES": "1", "DLQ_DEPTH_INTERVAL": "1s"])
         try await fleet.addAccount(acme)
         // The helpdesk refuses Switchboard's key (an operator rotated it in Gorgias): every text fails as unauthorized.
-        try await fleet.sandbox.post("/sandbox/gorgias/accounts", ["subdomain": "acme", "email": "ops@acme.example", "apiKey": "rotated"])
+        try await fleet.sandbox.post(
+            "/sandbox/gorgias/accounts", ["subdomain": "acme", "email": "ops@acme.example", "apiKey": "rotated"])
         let worker = try await fleet.start(.inbound)
         try await fleet.produce((0..<4).map { text("+1555200000\($0)", "Where is my order?", sid: "SM-dlq-\($0)") })
         let env = environment(fleet)
         var listed: [JSONValue] = []
-        #expect(await eventually(timeout: .seconds(60)) {
-            let list = try? await CLIProcess.run(["dlq", "list", "--topic", "sms.inbound", "--json"], environment: env)
-            listed = (list.flatMap { try? JSONParser.parse(Array($0.output.utf8)) })?.arrayValue ?? []
-            return listed.count == 4
-        }, "\(fleet.logs)")
-        #expect(listed.allSatisfy { $0["errorClass"] == "gorgias.unauthorized" && $0["originalTopic"] == "sms.inbound" })
-        #expect(await eventually(timeout: .seconds(10)) { metricSum(await worker.metrics(), "switchboard_dlq_depth_records", matching: "sms.inbound.dlq") == 4 })
+        #expect(
+            await eventually(timeout: .seconds(60)) {
+                let list = try? await CLIProcess.run(
+                    ["dlq", "list", "--topic", "sms.inbound", "--json"], environment: env)
+                listed = (list.flatMap { try? JSONParser.parse(Array($0.output.utf8)) })?.arrayValue ?? []
+                return listed.count == 4
+            }, "\(fleet.logs)")
+        #expect(
+            listed.allSatisfy { $0["errorClass"] == "gorgias.unauthorized" && $0["originalTopic"] == "sms.inbound" })
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                metricSum(await worker.metrics(), "switchboard_dlq_depth_records", matching: "sms.inbound.dlq") == 4
+            })
         let filtered = try await CLIProcess.run(["dlq", "list", "--error-class", "event.", "--json"], environment: env)
         #expect(try JSONParser.parse(Array(filtered.output.utf8)).arrayValue?.isEmpty == true)
 
-        let dry = try await CLIProcess.run(["dlq", "redrive", "--topic", "sms.inbound", "--dry-run", "--json"], environment: env)
+        let dry = try await CLIProcess.run(
+            ["dlq", "redrive", "--topic", "sms.inbound", "--dry-run", "--json"], environment: env)
         #expect(try JSONParser.parse(Array(dry.output.utf8))["redriven"]?.arrayValue?.count == 4)
         #expect(try await fleet.gorgias("acme")["tickets"]?.arrayValue?.isEmpty == true, "a dry run changes nothing")
 
-        try await fleet.sandbox.post("/sandbox/gorgias/accounts", ["subdomain": "acme", "email": "ops@acme.example", "apiKey": .string(acme.gorgiasKey)])
+        try await fleet.sandbox.post(
+            "/sandbox/gorgias/accounts",
+            ["subdomain": "acme", "email": "ops@acme.example", "apiKey": .string(acme.gorgiasKey)])
         let started = ContinuousClock.now
-        let redrive = try await CLIProcess.run(["dlq", "redrive", "--topic", "sms.inbound", "--rate", "5", "--json"], environment: env)
+        let redrive = try await CLIProcess.run(
+            ["dlq", "redrive", "--topic", "sms.inbound", "--rate", "5", "--json"], environment: env)
         #expect(redrive.status == 0, "\(redrive.errors)")
         #expect(ContinuousClock.now - started >= .milliseconds(600), "4 records at 5/s take at least 0.6 s")
-        #expect(await eventually(timeout: .seconds(30)) { (try? await fleet.gorgias("acme")["tickets"]?.arrayValue?.count) == 4 }, "\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(30)) {
+                (try? await fleet.gorgias("acme")["tickets"]?.arrayValue?.count) == 4
+            }, "\(fleet.logs)")
         let after = try await CLIProcess.run(["dlq", "list", "--json"], environment: env)
-        #expect(try JSONParser.parse(Array(after.output.utf8)).arrayValue?.isEmpty == true, "redriven records are reviewed")
-        #expect(await eventually(timeout: .seconds(10)) { metricSum(await worker.metrics(), "switchboard_dlq_depth_records", matching: "sms.inbound.dlq") == 0 })
+        #expect(
+            try JSONParser.parse(Array(after.output.utf8)).arrayValue?.isEmpty == true, "redriven records are reviewed")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                metricSum(await worker.metrics(), "switchboard_dlq_depth_records", matching: "sms.inbound.dlq") == 0
+            })
         let redriven = try await fleet.broker.read("sms.inbound", atLeast: 8)
         #expect(redriven.suffix(4).allSatisfy { $0.header(FailureHeaders.redriveCount) == "1" })
         await fleet.shutdown()
@@ -144,13 +191,18 @@ struct OperatorCommandTests {
     @Test("every command answers --help with exit 0; a bad option exits 64 and names it")
     func help() async throws {
         let commands = [
-            [], ["dev"], ["produce"], ["dlq"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["dlq", "ack"], ["lag"],
-            ["accounts"], ["accounts", "add"], ["accounts", "list"], ["accounts", "show"], ["accounts", "disconnect"], ["accounts", "reconnect"],
-            ["conversations", "stats"], ["conversations", "show"], ["migrate"], ["broker"], ["sandbox"], ["ingress"], ["bench"],
+            [], ["dev"], ["produce"], ["dlq"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["dlq", "ack"],
+            ["lag"],
+            ["accounts"], ["accounts", "add"], ["accounts", "list"], ["accounts", "show"], ["accounts", "disconnect"],
+            ["accounts", "reconnect"],
+            ["conversations", "stats"], ["conversations", "show"], ["migrate"], ["broker"], ["sandbox"], ["ingress"],
+            ["bench"],
         ]
         for command in commands {
             let result = try await CLIProcess.run(command + ["--help"])
-            #expect(result.status == 0 && result.output.contains("USAGE"), "switchboard \(command.joined(separator: " ")) --help")
+            #expect(
+                result.status == 0 && result.output.contains("USAGE"),
+                "switchboard \(command.joined(separator: " ")) --help")
         }
         let bad = try await CLIProcess.run(["lag", "--frobnicate"])
         #expect(bad.status == 64 && bad.errors.contains("--frobnicate"))
@@ -162,10 +214,17 @@ struct OperatorCommandTests {
         let closedPort = freeLoopbackPort()
         let started = ContinuousClock.now
         let refused = try await CLIProcess.run(
-            ["accounts", "list"], environment: ["DATABASE_URL": "postgres://switchboard:pw@127.0.0.1:\(closedPort)/switchboard", "SWITCHBOARD_SECRET_KEY": secretKey]
+            ["accounts", "list"],
+            environment: [
+                "DATABASE_URL": "postgres://switchboard:pw@127.0.0.1:\(closedPort)/switchboard",
+                "SWITCHBOARD_SECRET_KEY": secretKey,
+            ]
         )
-        #expect(refused.status == 1 && refused.errors.contains("cannot connect to PostgreSQL at 127.0.0.1:\(closedPort)"), "\(refused.errors)")
-        #expect(ContinuousClock.now - started < .seconds(30), "the pool's retries no longer hide the failure for a minute")
+        #expect(
+            refused.status == 1 && refused.errors.contains("cannot connect to PostgreSQL at 127.0.0.1:\(closedPort)"),
+            "\(refused.errors)")
+        #expect(
+            ContinuousClock.now - started < .seconds(30), "the pool's retries no longer hide the failure for a minute")
         #expect(!refused.errors.contains("pw@"))
     }
 
@@ -173,7 +232,9 @@ struct OperatorCommandTests {
     static func lagByPartition(_ json: String) -> [String: [Int32: Int]] {
         var result: [String: [Int32: Int]] = [:]
         for row in (try? JSONParser.parse(Array(json.utf8)))?.arrayValue ?? [] {
-            guard let topic = row["topic"]?.stringValue, let partition = row["partition"]?.intValue, let lag = row["lag"]?.intValue else { continue }
+            guard let topic = row["topic"]?.stringValue, let partition = row["partition"]?.intValue,
+                let lag = row["lag"]?.intValue
+            else { continue }
             result[topic, default: [:]][Int32(partition)] = Int(lag)
         }
         return result
@@ -182,9 +243,11 @@ struct OperatorCommandTests {
     /// `switchboard_consumer_lag_records` samples of one topic as partition → lag.
     static func metricLag(_ text: String, topic: String) -> [Int32: Int] {
         var result: [Int32: Int] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("switchboard_consumer_lag_records{") && line.contains("topic=\"\(topic)\"") {
+        for line in text.split(separator: "\n")
+        where line.hasPrefix("switchboard_consumer_lag_records{") && line.contains("topic=\"\(topic)\"") {
             guard let range = line.range(of: "partition=\""), let end = line[range.upperBound...].firstIndex(of: "\""),
-                let partition = Int32(line[range.upperBound..<end]), let value = Double(line.split(separator: " ").last ?? "")
+                let partition = Int32(line[range.upperBound..<end]),
+                let value = Double(line.split(separator: " ").last ?? "")
             else { continue }
             result[partition] = Int(value)
         }

@@ -40,18 +40,24 @@ struct ProcessLifecycleTests {
         await fleet.shutdown()
     }
 
-    @Test("SIGTERM mid-load: the worker exits 0 within its bound, commits exactly the finished work, and a new worker finishes the rest once")
+    @Test(
+        "SIGTERM mid-load: the worker exits 0 within its bound, commits exactly the finished work, and a new worker finishes the rest once"
+    )
     func sigtermMidLoad() async throws {
         let fleet = try await E2EFleet(partitions: 3, environment: ["SHUTDOWN_TIMEOUT": "10s"])
         let total = 20_000
         let events = (0..<total).map { index in
             SubscriptionUpdate(
-                accountId: "acme", phone: "+1555\(String(format: "%07d", index))", state: .subscribed, at: Date(), source: "signup"
+                accountId: "acme", phone: "+1555\(String(format: "%07d", index))", state: .subscribed, at: Date(),
+                source: "signup"
             ).record(id: "signup-\(index)", source: "test")
         }
         let reports = try await fleet.broker.producer.sendAll(events)
         let worker = try await fleet.start(.status)
-        #expect(await eventually(timeout: .seconds(60)) { metricSum(await worker.metrics(), "switchboard_records_total") >= 1_000 })
+        #expect(
+            await eventually(timeout: .seconds(60)) {
+                metricSum(await worker.metrics(), "switchboard_records_total") >= 1_000
+            })
         let stopped = ContinuousClock.now
         let code = await worker.terminate(timeout: .seconds(30))
         #expect(code == 0, "\(worker.log.suffix(2000))")
@@ -61,24 +67,31 @@ struct ProcessLifecycleTests {
         let committed = try await fleet.broker.committed(group: group, topic: "sms.subscriptions", partitions: 3)
         let processed = try await fleet.withStore { store in
             var ids: Set<Int> = []
-            for index in 0..<total where try await store.lookup(group: group, eventId: "signup-\(index)") != nil { ids.insert(index) }
+            for index in 0..<total where try await store.lookup(group: group, eventId: "signup-\(index)") != nil {
+                ids.insert(index)
+            }
             return ids
         }
         #expect(processed.count < total, "stopped mid-load (\(processed.count) of \(total) done)")
         for (index, report) in reports.enumerated() {
             let position = committed[TopicPartition(report.topic, report.partition)] ?? 0
             if (report.offset < position) != processed.contains(index) {
-                Issue.record("event \(index) at \(report.partition)@\(report.offset): committed up to \(position), processed \(processed.contains(index))")
+                Issue.record(
+                    "event \(index) at \(report.partition)@\(report.offset): committed up to \(position), processed \(processed.contains(index))"
+                )
                 break
             }
         }
 
         let successor = try await fleet.start(.status)
-        #expect(await eventually(timeout: .seconds(120)) {
-            let offsets = (try? await fleet.broker.committed(group: group, topic: "sms.subscriptions", partitions: 3)) ?? [:]
-            return offsets.values.reduce(0, +) == Int64(total)
-        })
-        let duplicates = metricSum(await successor.metrics(), "switchboard_records_total", matching: "outcome=\"duplicate\"")
+        #expect(
+            await eventually(timeout: .seconds(120)) {
+                let offsets =
+                    (try? await fleet.broker.committed(group: group, topic: "sms.subscriptions", partitions: 3)) ?? [:]
+                return offsets.values.reduce(0, +) == Int64(total)
+            })
+        let duplicates = metricSum(
+            await successor.metrics(), "switchboard_records_total", matching: "outcome=\"duplicate\"")
         #expect(duplicates == 0, "no finished record is handed out again")
         await fleet.shutdown()
     }

@@ -30,7 +30,8 @@ struct PrometheusScrapeTests {
         let prometheus = Process()
         prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
         prometheus.arguments = [
-            "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data", "--web.listen-address=127.0.0.1:\(port)",
+            "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+            "--web.listen-address=127.0.0.1:\(port)",
         ]
         prometheus.standardOutput = FileHandle.nullDevice
         prometheus.standardError = FileHandle.nullDevice
@@ -38,17 +39,23 @@ struct PrometheusScrapeTests {
         defer { prometheus.terminate() }
         let api = "http://127.0.0.1:\(port)/api/v1"
 
-        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
-            let targets = (try? await Self.json(api + "/targets"))?["data"]?["activeTargets"]?.arrayValue ?? []
-            return targets.count == 3 && targets.allSatisfy { $0["health"] == "up" }
-        }, "all three workers scraped and up")
+        #expect(
+            await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
+                let targets = (try? await Self.json(api + "/targets"))?["data"]?["activeTargets"]?.arrayValue ?? []
+                return targets.count == 3 && targets.allSatisfy { $0["health"] == "up" }
+            }, "all three workers scraped and up")
         var groups: Set<String> = []
-        #expect(await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
-            let result = (try? await Self.json(api + "/query?query=switchboard_consumer_group_lag_records"))?["data"]?["result"]?.arrayValue ?? []
-            groups = Set(result.compactMap { $0["metric"]?["group"]?.stringValue })
-            return groups == Set(FleetRoster.all.map(\.group))
-        }, "group lag of every group: \(groups)")
-        let partitions = try await Self.json(api + "/query?query=switchboard_consumer_lag_records")["data"]?["result"]?.arrayValue ?? []
+        #expect(
+            await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
+                let result =
+                    (try? await Self.json(api + "/query?query=switchboard_consumer_group_lag_records"))?["data"]?[
+                        "result"]?.arrayValue ?? []
+                groups = Set(result.compactMap { $0["metric"]?["group"]?.stringValue })
+                return groups == Set(FleetRoster.all.map(\.group))
+            }, "group lag of every group: \(groups)")
+        let partitions =
+            try await Self.json(api + "/query?query=switchboard_consumer_lag_records")["data"]?["result"]?.arrayValue
+            ?? []
         let topics = Set(partitions.compactMap { $0["metric"]?["topic"]?.stringValue })
         #expect(topics.isSuperset(of: EventKind.sourceTopics))
         let rules = try await Self.json(api + "/rules")["data"]?["groups"]?.arrayValue ?? []

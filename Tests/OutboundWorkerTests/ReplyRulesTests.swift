@@ -8,7 +8,9 @@ import Testing
 @Suite("Reply rules")
 struct ReplyRulesTests {
     static func message(_ fields: [String: JSONValue]) throws -> GorgiasMessage {
-        var document: [String: JSONValue] = ["id": 1, "from_agent": true, "channel": "sms", "via": "helpdesk", "public": true]
+        var document: [String: JSONValue] = [
+            "id": 1, "from_agent": true, "channel": "sms", "via": "helpdesk", "public": true,
+        ]
         for (key, value) in fields { document[key] = value }
         return try JSONDecoder().decode(GorgiasMessage.self, from: Data(JSONValue.object(document).serialized().utf8))
     }
@@ -44,14 +46,15 @@ struct ReplyRulesTests {
 
     @Test("images become MMS media; other attachments are named for a note")
     func attachments() throws {
-        let content = ReplyContent(try Self.message([
-            "body_text": "see attached",
-            "attachments": [
-                ["url": "https://cdn.example/a.png", "content_type": "image/png"],
-                ["url": "https://cdn.example/b.JPG"],
-                ["url": "https://cdn.example/c.pdf", "name": "invoice.pdf", "content_type": "application/pdf"],
-            ],
-        ]))
+        let content = ReplyContent(
+            try Self.message([
+                "body_text": "see attached",
+                "attachments": [
+                    ["url": "https://cdn.example/a.png", "content_type": "image/png"],
+                    ["url": "https://cdn.example/b.JPG"],
+                    ["url": "https://cdn.example/c.pdf", "name": "invoice.pdf", "content_type": "application/pdf"],
+                ],
+            ]))
         #expect(content.mediaURLs == ["https://cdn.example/a.png", "https://cdn.example/b.JPG"])
         #expect(content.unsupportedAttachments == ["invoice.pdf"])
         #expect(!content.isEmpty)
@@ -59,8 +62,11 @@ struct ReplyRulesTests {
 
     @Test("#optout and #opt-out are commands in any case, not inside other words")
     func optOutCommand() throws {
-        for (text, expected) in [("Done. #optout", true), ("#OPT-OUT", true), ("#optouts please", false), ("no command", false)] {
-            #expect(ReplyContent(try Self.message(["body_text": .string(text)])).hasOptOutCommand == expected, "\(text)")
+        for (text, expected) in [
+            ("Done. #optout", true), ("#OPT-OUT", true), ("#optouts please", false), ("no command", false),
+        ] {
+            #expect(
+                ReplyContent(try Self.message(["body_text": .string(text)])).hasOptOutCommand == expected, "\(text)")
         }
     }
 

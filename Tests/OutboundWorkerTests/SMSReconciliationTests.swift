@@ -25,16 +25,21 @@ struct SMSReconciliationTests {
         let reply = try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "Your refund is on its way")
         try await fleet.produce([fleet.replyEvent(acme, ticketId: seeded.ticketId, messageId: reply)])
         let id = OutboundMessage.id(accountId: "acme", ticketId: seeded.ticketId, messageId: reply)
-        #expect(await eventually(timeout: .seconds(20)) { (try? await fleet.withStore { try await $0.outbound(id: id)?.state }) == .sent }, "\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                (try? await fleet.withStore { try await $0.outbound(id: id)?.state }) == .sent
+            }, "\(fleet.logs)")
         try await Task.sleep(for: .seconds(3))
         let sent = try await outboundSent(fleet, seeded.phone)
         #expect(sent.count == 1, "sent \(sent.count) times")
         #expect(sent.first?["status"] == "queued", "still queued at Twilio when it was reconciled")
-        #expect(try await fleet.withStore { try await $0.outbound(id: id)?.providerSid } == sent.first?["sid"]?.stringValue)
+        #expect(
+            try await fleet.withStore { try await $0.outbound(id: id)?.providerSid } == sent.first?["sid"]?.stringValue)
         await fleet.shutdown()
     }
 
-    @Test("two identical replies to one customer, with a SIGKILL between and the second's send refused once, are two SMS")
+    @Test(
+        "two identical replies to one customer, with a SIGKILL between and the second's send refused once, are two SMS")
     func identicalReplies() async throws {
         let fleet = try await E2EFleet(environment: ["KAFKA_SESSION_TIMEOUT_MS": "6000"])
         try await fleet.addAccount(acme)
@@ -49,12 +54,17 @@ struct SMSReconciliationTests {
         try await fleet.sandbox.post("/sandbox/faults", ["failNextSMSCreates": 1])
         let second = try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "OK")
         try await fleet.produce([fleet.replyEvent(acme, ticketId: seeded.ticketId, messageId: second)])
-        #expect(await eventually(timeout: .seconds(30)) { (try? await outboundSent(fleet, seeded.phone).count) == 2 }, "\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(30)) { (try? await outboundSent(fleet, seeded.phone).count) == 2 },
+            "\(fleet.logs)")
         try await Task.sleep(for: .seconds(3))
         let sent = try await outboundSent(fleet, seeded.phone)
         #expect(sent.count == 2 && sent.allSatisfy { $0["body"] == "OK" })
         let sids = try await fleet.withStore { store in
-            try await [first, second].asyncCompact { try await store.outbound(id: OutboundMessage.id(accountId: "acme", ticketId: seeded.ticketId, messageId: $0))?.providerSid }
+            try await [first, second].asyncCompact {
+                try await store.outbound(
+                    id: OutboundMessage.id(accountId: "acme", ticketId: seeded.ticketId, messageId: $0))?.providerSid
+            }
         }
         #expect(Set(sids) == Set(sent.compactMap { $0["sid"]?.stringValue }), "each reply records its own SMS")
         await fleet.shutdown()

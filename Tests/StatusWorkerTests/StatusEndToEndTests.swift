@@ -12,9 +12,14 @@ struct StatusEndToEndTests {
     /// keeps milliseconds).
     let t0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 60).rounded(.down))
 
-    func status(_ ticketId: Int64, _ value: TicketStatus, at offset: Double, snoozedUntil: Date? = nil, id: String) -> OutgoingRecord {
-        TicketUpdate(accountId: "acme", ticketId: ticketId, status: value, updatedAt: t0.addingTimeInterval(offset), snoozedUntil: snoozedUntil)
-            .record(id: id, source: "test")
+    func status(_ ticketId: Int64, _ value: TicketStatus, at offset: Double, snoozedUntil: Date? = nil, id: String)
+        -> OutgoingRecord
+    {
+        TicketUpdate(
+            accountId: "acme", ticketId: ticketId, status: value, updatedAt: t0.addingTimeInterval(offset),
+            snoozedUntil: snoozedUntil
+        )
+        .record(id: id, source: "test")
     }
 
     @Test("close, snooze and reopen are mirrored with history; unknown tickets are ignored")
@@ -25,14 +30,34 @@ struct StatusEndToEndTests {
         let customer = try await fleet.seedConversation(acme, phone: "+15553330001", consent: .subscribed)
         let snoozeUntil = Date().addingTimeInterval(7200)
         try await fleet.produce([status(customer.ticketId, .closed, at: 10, id: "s1")])
-        #expect(await eventually { (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??.status == .closed }, "\(fleet.logs)")
+        #expect(
+            await eventually {
+                (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??
+                    .status == .closed
+            }, "\(fleet.logs)")
         try await fleet.produce([status(customer.ticketId, .closed, at: 20, snoozedUntil: snoozeUntil, id: "s2")])
-        #expect(await eventually { (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??.isSnoozed == true })
-        try await fleet.produce([status(customer.ticketId, .open, at: 30, id: "s3"), status(999_999, .closed, at: 40, id: "s4")])
-        #expect(await eventually { (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??.status == .open })
-        let history = try await fleet.withStore { try await $0.ticketHistory(accountId: "acme", ticketId: customer.ticketId) }
+        #expect(
+            await eventually {
+                (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??
+                    .isSnoozed == true
+            })
+        try await fleet.produce([
+            status(customer.ticketId, .open, at: 30, id: "s3"), status(999_999, .closed, at: 40, id: "s4"),
+        ])
+        #expect(
+            await eventually {
+                (try? await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })??
+                    .status == .open
+            })
+        let history = try await fleet.withStore {
+            try await $0.ticketHistory(accountId: "acme", ticketId: customer.ticketId)
+        }
         #expect(history.map(\.status) == [.open, .closed, .closed, .open])
-        #expect(await eventually { metricSum(await fleet.workers[0].metrics(), "switchboard_records_total", matching: "outcome=\"ignored\"") >= 1 })
+        #expect(
+            await eventually {
+                metricSum(
+                    await fleet.workers[0].metrics(), "switchboard_records_total", matching: "outcome=\"ignored\"") >= 1
+            })
         await fleet.shutdown()
     }
 
@@ -48,17 +73,24 @@ struct StatusEndToEndTests {
         events += events.prefix(10)
         events.shuffle()
         try await fleet.produce(events)
-        #expect(await eventually {
-            let history = (try? await fleet.withStore { try await $0.ticketHistory(accountId: "acme", ticketId: customer.ticketId) }) ?? []
-            return history.last?.at == t0.addingTimeInterval(300)
-        }, "\(fleet.logs)")
+        #expect(
+            await eventually {
+                let history =
+                    (try? await fleet.withStore {
+                        try await $0.ticketHistory(accountId: "acme", ticketId: customer.ticketId)
+                    }) ?? []
+                return history.last?.at == t0.addingTimeInterval(300)
+            }, "\(fleet.logs)")
         try await Task.sleep(for: .seconds(1))
-        let ticket = try #require(try await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })
+        let ticket = try #require(
+            try await fleet.withStore { try await $0.ticket(accountId: "acme", ticketId: customer.ticketId) })
         #expect(ticket.status == .open && ticket.statusAt == t0.addingTimeInterval(300))
         await fleet.shutdown()
     }
 
-    @Test("a failed delivery yields exactly one note with the code explained; 21610 unsubscribes, 30004 (blocked) does not")
+    @Test(
+        "a failed delivery yields exactly one note with the code explained; 21610 unsubscribes, 30004 (blocked) does not"
+    )
     func failedDelivery() async throws {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme)
@@ -70,7 +102,8 @@ struct StatusEndToEndTests {
             for (index, seeded) in [customer, blocked, optedOut].enumerated() {
                 let now = Date()
                 let message = OutboundMessage(
-                    id: "acme:\(seeded.ticketId):\(index)", accountId: "acme", ticketId: seeded.ticketId, messageId: Int64(index), toPhone: seeded.phone,
+                    id: "acme:\(seeded.ticketId):\(index)", accountId: "acme", ticketId: seeded.ticketId,
+                    messageId: Int64(index), toPhone: seeded.phone,
                     bodyDigest: "d", state: .sending, createdAt: now, updatedAt: now
                 )
                 _ = try await store.claimOutbound(message)
@@ -78,7 +111,9 @@ struct StatusEndToEndTests {
             }
         }
         func delivery(_ sid: String, _ status: String, code: Int?, offset: Double, id: String) -> OutgoingRecord {
-            DeliveryUpdate(accountId: "acme", messageSid: sid, status: status, at: t0.addingTimeInterval(offset), errorCode: code).record(id: id, source: "test")
+            DeliveryUpdate(
+                accountId: "acme", messageSid: sid, status: status, at: t0.addingTimeInterval(offset), errorCode: code
+            ).record(id: id, source: "test")
         }
         try await fleet.produce([
             delivery("SMfail0", "undelivered", code: 30003, offset: 3, id: "d1"),
@@ -89,22 +124,35 @@ struct StatusEndToEndTests {
             delivery("SMfail2", "failed", code: 21610, offset: 3, id: "d6"),
             delivery("SMunknown", "delivered", code: nil, offset: 3, id: "d5"),
         ])
-        #expect(await eventually {
-            var counts: [Int] = []
-            for seeded in [customer, blocked, optedOut] { counts.append((try? await fleet.notes(acme, seeded.ticketId).count) ?? 0) }
-            return counts == [1, 1, 1]
-        }, "\(fleet.logs)")
+        #expect(
+            await eventually {
+                var counts: [Int] = []
+                for seeded in [customer, blocked, optedOut] {
+                    counts.append((try? await fleet.notes(acme, seeded.ticketId).count) ?? 0)
+                }
+                return counts == [1, 1, 1]
+            }, "\(fleet.logs)")
         try await Task.sleep(for: .seconds(2))
         let notes = try await fleet.notes(acme, customer.ticketId)
-        #expect(notes.count == 1 && notes.first?.contains("unreachable") == true && notes.first?.contains("30003") == true)
+        #expect(
+            notes.count == 1 && notes.first?.contains("unreachable") == true && notes.first?.contains("30003") == true)
         let record = try await fleet.withStore { try await $0.outbound(accountId: "acme", providerSid: "SMfail0") }
         #expect(record?.state == .undelivered)
         let blockedNote = try await fleet.notes(acme, blocked.ticketId).first ?? ""
-        #expect(blockedNote.contains("30004") && blockedNote.contains("not an opt-out") && !blockedNote.contains("marked the customer unsubscribed"), "\(blockedNote)")
-        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: blocked.phone) }?.state == .subscribed, "30004 is not an opt-out")
-        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: optedOut.phone) }?.state == .unsubscribed)
-        #expect(try await fleet.notes(acme, optedOut.ticketId).first?.contains("marked the customer unsubscribed") == true)
-        #expect(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: customer.phone) }?.state == .subscribed)
+        #expect(
+            blockedNote.contains("30004") && blockedNote.contains("not an opt-out")
+                && !blockedNote.contains("marked the customer unsubscribed"), "\(blockedNote)")
+        #expect(
+            try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: blocked.phone) }?.state
+                == .subscribed, "30004 is not an opt-out")
+        #expect(
+            try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: optedOut.phone) }?.state
+                == .unsubscribed)
+        #expect(
+            try await fleet.notes(acme, optedOut.ticketId).first?.contains("marked the customer unsubscribed") == true)
+        #expect(
+            try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: customer.phone) }?.state
+                == .subscribed)
         await fleet.shutdown()
     }
 
@@ -115,16 +163,32 @@ struct StatusEndToEndTests {
         try await fleet.start(.status)
         let phone = "+15553330005"
         func change(_ state: ConsentState, _ offset: Double, id: String) -> OutgoingRecord {
-            SubscriptionUpdate(accountId: "acme", phone: phone, state: state, at: t0.addingTimeInterval(offset), source: "signup-form", customer: CustomerHint(name: "Sam"))
-                .record(id: id, source: "test")
+            SubscriptionUpdate(
+                accountId: "acme", phone: phone, state: state, at: t0.addingTimeInterval(offset), source: "signup-form",
+                customer: CustomerHint(name: "Sam")
+            )
+            .record(id: id, source: "test")
         }
-        try await fleet.produce([change(.unsubscribed, 30, id: "u3"), change(.subscribed, 20, id: "u2"), change(.pending, 10, id: "u1")])
-        #expect(await eventually { (try? await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })??.state == .unsubscribed }, "\(fleet.logs)")
+        try await fleet.produce([
+            change(.unsubscribed, 30, id: "u3"), change(.subscribed, 20, id: "u2"), change(.pending, 10, id: "u1"),
+        ])
+        #expect(
+            await eventually {
+                (try? await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })??.state
+                    == .unsubscribed
+            }, "\(fleet.logs)")
         try await Task.sleep(for: .seconds(1))
-        let subscriber = try #require(try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })
-        #expect(subscriber.state == .unsubscribed && subscriber.changedAt == t0.addingTimeInterval(30) && subscriber.name == "Sam")
+        let subscriber = try #require(
+            try await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })
+        #expect(
+            subscriber.state == .unsubscribed && subscriber.changedAt == t0.addingTimeInterval(30)
+                && subscriber.name == "Sam")
         try await fleet.produce([change(.subscribed, 40, id: "u4")])
-        #expect(await eventually { (try? await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })??.state == .subscribed })
+        #expect(
+            await eventually {
+                (try? await fleet.withStore { try await $0.subscriber(accountId: "acme", phone: phone) })??.state
+                    == .subscribed
+            })
         await fleet.shutdown()
     }
 
@@ -137,12 +201,16 @@ struct StatusEndToEndTests {
         _ = try await fleet.seedConversation(acme, phone: "+15553330007", consent: .subscribed)
         try await fleet.produce([
             status(one.ticketId, .closed, at: 60, id: "a1"),
-            SubscriptionUpdate(accountId: "acme", phone: "+15553330007", state: .unsubscribed, at: Date(), source: "keyword:STOP").record(id: "a2", source: "test"),
+            SubscriptionUpdate(
+                accountId: "acme", phone: "+15553330007", state: .unsubscribed, at: Date(), source: "keyword:STOP"
+            ).record(id: "a2", source: "test"),
         ])
-        #expect(await eventually(timeout: .seconds(60)) {
-            let text = await worker.metrics()
-            return metricSum(text, "switchboard_tickets", matching: "status=\"closed\"") == 1 && metricSum(text, "switchboard_opt_outs_last_day") == 1
-        }, "\(fleet.logs)")
+        #expect(
+            await eventually(timeout: .seconds(60)) {
+                let text = await worker.metrics()
+                return metricSum(text, "switchboard_tickets", matching: "status=\"closed\"") == 1
+                    && metricSum(text, "switchboard_opt_outs_last_day") == 1
+            }, "\(fleet.logs)")
         let stats = try await fleet.withStore { try await $0.conversationStats(accountId: "acme") }
         #expect(stats.ticketsByStatus["closed"] == 1 && stats.ticketsByStatus["open"] == 1 && stats.conversations == 2)
         let text = await worker.metrics()

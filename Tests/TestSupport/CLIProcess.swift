@@ -72,7 +72,9 @@ public final class CLIProcess: @unchecked Sendable {
     }
 
     /// Runs to completion: (exit code, stdout, stderr).
-    public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String, errors: String) {
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+    ) async throws -> (status: Int32, output: String, errors: String) {
         let cli = try CLIProcess(arguments, environment: environment)
         let status = await cli.wait(timeout: timeout)
         return (status, cli.output, cli.errors)

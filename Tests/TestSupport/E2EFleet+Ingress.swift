@@ -24,7 +24,8 @@ extension E2EFleet {
         /// Registers `account` with this ingress; returns its webhook URLs.
         @discardableResult
         public func register(_ account: TestAccount) async throws -> IngressRegistration.Endpoints {
-            try await IngressRegistration.connect(accountId: account.id, ingressURL: url, store: store, box: box, http: http)
+            try await IngressRegistration.connect(
+                accountId: account.id, ingressURL: url, store: store, box: box, http: http)
         }
 
         public func stop() async {
@@ -40,10 +41,12 @@ extension E2EFleet {
         let store = try await Store.open(database, logger: Logger(label: "e2e-ingress"))
         let box = try SecretBox(base64Key: secretKey)
         let http = HTTPClient()
-        let directory = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
+        let directory = AccountDirectory(
+            store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
         var logger = Logger(label: "e2e-ingress")
         logger.logLevel = .critical
-        let ingress = IngressServer(configuration: .init(), accounts: directory, producer: broker.producer, receipts: store, logger: logger)
+        let ingress = IngressServer(
+            configuration: .init(), accounts: directory, producer: broker.producer, receipts: store, logger: logger)
         let task = Task { try await ingress.run() }
         return RunningIngress(url: await ingress.url(), store: store, http: http, box: box, task: task)
     }
@@ -53,11 +56,15 @@ extension E2EFleet {
     @discardableResult
     /// `media`: files the sandbox hosts behind the account's credentials, as `{"contentType", "size"}`.
     public func customerTexts(
-        _ test: TestAccount, from phone: String, _ body: String, media: [JSONValue] = [], to endpoints: IngressRegistration.Endpoints
+        _ test: TestAccount, from phone: String, _ body: String, media: [JSONValue] = [],
+        to endpoints: IngressRegistration.Endpoints
     ) async throws -> String {
-        let sent = try await sandbox.post("/sandbox/twilio/\(test.twilioSid)/inbound", [
-            "from": .string(phone), "to": .string(test.number), "body": .string(body), "url": .string(endpoints.inbound), "media": .array(media),
-        ])
+        let sent = try await sandbox.post(
+            "/sandbox/twilio/\(test.twilioSid)/inbound",
+            [
+                "from": .string(phone), "to": .string(test.number), "body": .string(body),
+                "url": .string(endpoints.inbound), "media": .array(media),
+            ])
         return sent["sid"]?.stringValue ?? ""
     }
 }

@@ -64,7 +64,8 @@ public final class E2EFleet: @unchecked Sendable {
     var databaseURLString: String {
         switch database {
         case .sqlite(let path): "sqlite:\(path)"
-        case .postgres(let host, let port, let username, _, let name, _): "postgres://\(username)@\(host):\(port)/\(name)?sslmode=disable"
+        case .postgres(let host, let port, let username, _, let name, _):
+            "postgres://\(username)@\(host):\(port)/\(name)?sslmode=disable"
         }
     }
 
@@ -83,8 +84,10 @@ public final class E2EFleet: @unchecked Sendable {
             ? AccountCredentials(gorgiasOAuthToken: test.gorgiasKey, smsAuthToken: test.twilioToken)
             : AccountCredentials(gorgiasAPIKey: test.gorgiasKey, smsAuthToken: test.twilioToken)
         let account = Account(
-            id: test.id, gorgiasBaseURL: sandbox.gorgiasBaseURL(test.id), gorgiasAuthKind: test.oauth ? .oauth : .apiKey,
-            gorgiasEmail: test.oauth ? nil : "ops@\(test.id).example", smsBaseURL: sandbox.twilioBaseURL, smsAccountSid: test.twilioSid,
+            id: test.id, gorgiasBaseURL: sandbox.gorgiasBaseURL(test.id),
+            gorgiasAuthKind: test.oauth ? .oauth : .apiKey,
+            gorgiasEmail: test.oauth ? nil : "ops@\(test.id).example", smsBaseURL: sandbox.twilioBaseURL,
+            smsAccountSid: test.twilioSid,
             smsSender: .number(test.number), settings: settings, sealedCredentials: try credentials.sealed(box)
         )
         try await withStore { try await $0.createAccount(account) }
@@ -96,9 +99,12 @@ public final class E2EFleet: @unchecked Sendable {
             gorgias["apiKey"] = .string(test.gorgiasKey)
         }
         try await sandbox.post("/sandbox/gorgias/accounts", .object(gorgias))
-        try await sandbox.post("/sandbox/twilio/accounts", [
-            "accountSid": .string(test.twilioSid), "authToken": .string(test.twilioToken), "defaultOptOutHandling": .bool(twilioOptOutHandling),
-        ])
+        try await sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(test.twilioSid), "authToken": .string(test.twilioToken),
+                "defaultOptOutHandling": .bool(twilioOptOutHandling),
+            ])
         return account
     }
 
@@ -109,20 +115,28 @@ public final class E2EFleet: @unchecked Sendable {
 
     /// Starts a worker process, a new static group member, and waits until it is in a stable group.
     @discardableResult
-    public func start(_ kind: WorkerProcess.Kind, environment extra: [String: String] = [:], waitReady: Bool = true) async throws -> WorkerProcess {
+    public func start(_ kind: WorkerProcess.Kind, environment extra: [String: String] = [:], waitReady: Bool = true)
+        async throws -> WorkerProcess
+    {
         let index = Set(workers.filter { $0.kind == kind }.compactMap(\.instanceId)).count
-        return try await launch(kind, instanceId: WorkerProcess.instanceId(kind, index), environment: extra, waitReady: waitReady)
+        return try await launch(
+            kind, instanceId: WorkerProcess.instanceId(kind, index), environment: extra, waitReady: waitReady)
     }
 
     /// Starts a replacement for `worker` (usually just killed): the same kind under the same static member id, so it
     /// takes the partitions back without waiting out the session timeout, as a restarted pod does.
     @discardableResult
-    public func restart(_ worker: WorkerProcess, environment extra: [String: String] = [:], waitReady: Bool = false) async throws -> WorkerProcess {
+    public func restart(_ worker: WorkerProcess, environment extra: [String: String] = [:], waitReady: Bool = false)
+        async throws -> WorkerProcess
+    {
         try await launch(worker.kind, instanceId: worker.instanceId, environment: extra, waitReady: waitReady)
     }
 
-    private func launch(_ kind: WorkerProcess.Kind, instanceId: String?, environment extra: [String: String], waitReady: Bool) async throws -> WorkerProcess {
-        let worker = try WorkerProcess(kind, instanceId: instanceId, environment: environment.merging(extra) { _, new in new })
+    private func launch(
+        _ kind: WorkerProcess.Kind, instanceId: String?, environment extra: [String: String], waitReady: Bool
+    ) async throws -> WorkerProcess {
+        let worker = try WorkerProcess(
+            kind, instanceId: instanceId, environment: environment.merging(extra) { _, new in new })
         workers.append(worker)
         if waitReady {
             guard await worker.waitUntilReady() else {
@@ -161,7 +175,8 @@ public final class E2EFleet: @unchecked Sendable {
     /// Writes every worker's whole log to a temporary file and returns its path (for runs too long to quote).
     public func saveLogs(_ name: String) -> String {
         let path = NSTemporaryDirectory() + "switchboard-\(name)-\(UUID().uuidString.prefix(8)).log"
-        let text = workers.map { "--- \($0.kind.rawValue) pid \($0.processIdentifier)\n" + $0.log }.joined(separator: "\n")
+        let text = workers.map { "--- \($0.kind.rawValue) pid \($0.processIdentifier)\n" + $0.log }.joined(
+            separator: "\n")
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }

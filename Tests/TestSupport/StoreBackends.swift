@@ -23,7 +23,9 @@ extension ThrowawayPostgres {
 public struct UsesPostgres: SuiteTrait, TestTrait, TestScoping {
     public var isRecursive: Bool { false }
 
-    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
         let server = try await ThrowawayPostgres()
         defer { server.destroy() }
         try await ThrowawayPostgres.$current.withValue(server) { try await function() }
@@ -41,12 +43,16 @@ public func freshDatabaseURL(_ backend: StoreBackend) throws -> DatabaseURL {
     case .sqlite:
         return .sqlite(path: NSTemporaryDirectory() + "switchboard-test-\(UUID().uuidString.prefix(8)).sqlite")
     case .postgres:
-        guard let server = ThrowawayPostgres.current else { throw ThrowawayPostgres.Unavailable(description: "no PostgreSQL in scope") }
+        guard let server = ThrowawayPostgres.current else {
+            throw ThrowawayPostgres.Unavailable(description: "no PostgreSQL in scope")
+        }
         return try DatabaseURL(try server.createDatabase("t\(UUID().uuidString.prefix(8).lowercased())"))
     }
 }
 
 /// Runs `body` with a migrated store on a fresh database of `backend`.
-public func withFreshStore<T: Sendable>(_ backend: StoreBackend, _ body: @Sendable (Store) async throws -> T) async throws -> T {
+public func withFreshStore<T: Sendable>(_ backend: StoreBackend, _ body: @Sendable (Store) async throws -> T)
+    async throws -> T
+{
     try await Store.withStore(try freshDatabaseURL(backend), logger: Logger(label: "test-store"), body)
 }

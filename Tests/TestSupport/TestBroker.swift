@@ -52,7 +52,9 @@ public final class TestBroker: Sendable {
     }
 
     /// Reads every record of `topic` from the beginning, waiting until at least `count` arrived.
-    public func read(_ topic: String, atLeast count: Int, timeout: Duration = .seconds(30)) async throws -> [KafkaRecord] {
+    public func read(_ topic: String, atLeast count: Int, timeout: Duration = .seconds(30)) async throws
+        -> [KafkaRecord]
+    {
         let received = Mutex<[KafkaRecord]>([])
         let reader = try KafkaConsumer(
             settings: local.settings(["session.timeout.ms": "6000"], source: "test"),

@@ -38,7 +38,10 @@ public final class WebhookReceiver: Sendable {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
             log.entries.withLock {
-                $0.append(Received(path: request.uri.path, query: request.uri.query, headers: headers, body: buffer.readBytes(length: buffer.readableBytes) ?? []))
+                $0.append(
+                    Received(
+                        path: request.uri.path, query: request.uri.query, headers: headers,
+                        body: buffer.readBytes(length: buffer.readableBytes) ?? []))
             }
             return Response(status: .init(code: status))
         }

@@ -8,9 +8,13 @@ import TestSupport
 
 @Suite("Gorgias client against the sandbox", .serialized, .timeLimit(.minutes(3)))
 struct GorgiasClientTests {
-    func client(_ sandbox: SandboxFixture, _ http: HTTPClient, subdomain: String = "acme", limiter: any RateLimiter = UnlimitedRateLimiter()) -> GorgiasClient {
+    func client(
+        _ sandbox: SandboxFixture, _ http: HTTPClient, subdomain: String = "acme",
+        limiter: any RateLimiter = UnlimitedRateLimiter()
+    ) -> GorgiasClient {
         GorgiasClient(
-            baseURL: sandbox.gorgiasBaseURL(subdomain), credentials: .apiKey(email: "ops@\(subdomain).com", key: "key-\(subdomain)"),
+            baseURL: sandbox.gorgiasBaseURL(subdomain),
+            credentials: .apiKey(email: "ops@\(subdomain).com", key: "key-\(subdomain)"),
             accountId: subdomain, http: http, limiter: limiter
         )
     }
@@ -21,7 +25,8 @@ struct GorgiasClientTests {
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
         #expect(try await gorgias.customer(externalId: "sms:+15551234567") == nil)
-        let created = try await gorgias.createCustomer(phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
+        let created = try await gorgias.createCustomer(
+            phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
         #expect(created.channels?.first?.address == "+15551234567")
         #expect(try await gorgias.customer(externalId: "sms:+15551234567")?.id == created.id)
         #expect(try await gorgias.customer(phone: "+15551234567")?.id == created.id)
@@ -37,16 +42,21 @@ struct GorgiasClientTests {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
-        let customer = try await gorgias.createCustomer(phone: "+15551234567", name: "Jane", email: nil, externalId: "sms:+15551234567")
+        let customer = try await gorgias.createCustomer(
+            phone: "+15551234567", name: "Jane", email: nil, externalId: "sms:+15551234567")
         let first = GorgiasNewMessage(
             channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customer.id),
-            source: GorgiasMessageSource(type: "sms", from: GorgiasAddress(address: "+15551234567"), to: [GorgiasAddress(address: "+15557654321")]),
+            source: GorgiasMessageSource(
+                type: "sms", from: GorgiasAddress(address: "+15551234567"),
+                to: [GorgiasAddress(address: "+15557654321")]),
             bodyText: "Where is my order?", externalId: "SM1", sentDatetime: "2026-06-01T12:00:00Z"
         )
-        let ticket = try await gorgias.createTicket(GorgiasNewTicket(
-            channel: "sms", via: "api", fromAgent: false, status: "open", subject: "SMS from +15551234567", externalId: "conv:c1:1",
-            customer: GorgiasPersonRef(id: customer.id), tags: [["name": "sms"]], messages: [first]
-        ))
+        let ticket = try await gorgias.createTicket(
+            GorgiasNewTicket(
+                channel: "sms", via: "api", fromAgent: false, status: "open", subject: "SMS from +15551234567",
+                externalId: "conv:c1:1",
+                customer: GorgiasPersonRef(id: customer.id), tags: [["name": "sms"]], messages: [first]
+            ))
         #expect(ticket.messages?.first?.externalId == "SM1")
         #expect(ticket.messages?.first?.fromAgent == false)
         #expect(try await gorgias.ticket(externalId: "conv:c1:1")?.id == ticket.id)
@@ -54,9 +64,12 @@ struct GorgiasClientTests {
         second.bodyText = "Hello?"
         second.externalId = "SM2"
         let threaded = try await gorgias.createMessage(ticketId: ticket.id, second)
-        let note = try await gorgias.createMessage(ticketId: ticket.id, GorgiasNewMessage(
-            channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil, bodyText: "Customer opted out by text."
-        ))
+        let note = try await gorgias.createMessage(
+            ticketId: ticket.id,
+            GorgiasNewMessage(
+                channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
+                bodyText: "Customer opted out by text."
+            ))
         #expect(note.isInternalNote)
         #expect(try await gorgias.message(ticketId: ticket.id, id: threaded.id).bodyText == "Hello?")
         let all = try await gorgias.messages(ticketId: ticket.id)
@@ -77,12 +90,20 @@ struct GorgiasClientTests {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
-        let customer = try await gorgias.createCustomer(phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
+        let customer = try await gorgias.createCustomer(
+            phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
         // One request creates the ticket with 250 messages (the API takes up to 500); listing them takes three pages.
-        let ticket = try await gorgias.createTicket(GorgiasNewTicket(
-            channel: "sms", via: "api", fromAgent: false, status: "open", subject: "s", externalId: nil, customer: GorgiasPersonRef(id: customer.id),
-            tags: nil, messages: (0..<250).map { GorgiasNewMessage(channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customer.id), bodyText: "\($0)") }
-        ))
+        let ticket = try await gorgias.createTicket(
+            GorgiasNewTicket(
+                channel: "sms", via: "api", fromAgent: false, status: "open", subject: "s", externalId: nil,
+                customer: GorgiasPersonRef(id: customer.id),
+                tags: nil,
+                messages: (0..<250).map {
+                    GorgiasNewMessage(
+                        channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customer.id),
+                        bodyText: "\($0)")
+                }
+            ))
         let messages = try await gorgias.messages(ticketId: ticket.id)
         #expect(messages.map(\.bodyText) == (0..<250).map { "\($0)" })
         await http.shutdown()
@@ -93,12 +114,14 @@ struct GorgiasClientTests {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let gorgias = client(sandbox, http)
-        let integration = try await gorgias.createIntegration(name: "Switchboard", url: "http://127.0.0.1:1/hook", secretHeader: ("X-Switchboard-Secret", "s3cret"))
+        let integration = try await gorgias.createIntegration(
+            name: "Switchboard", url: "http://127.0.0.1:1/hook", secretHeader: ("X-Switchboard-Secret", "s3cret"))
         // Read back through the API, as the account itself sees it (the sandbox's own views mask the secret).
-        let fetched = try await http.execute(APIRequest(
-            url: sandbox.gorgiasBaseURL("acme") + "/api/integrations/\(integration.id)",
-            headers: [("Authorization", "Basic " + Data("ops@acme.com:key-acme".utf8).base64EncodedString())]
-        ))
+        let fetched = try await http.execute(
+            APIRequest(
+                url: sandbox.gorgiasBaseURL("acme") + "/api/integrations/\(integration.id)",
+                headers: [("Authorization", "Basic " + Data("ops@acme.com:key-acme".utf8).base64EncodedString())]
+            ))
         let http0 = try JSONParser.parse(fetched.body)["http"]
         #expect(http0?["triggers"]?["ticket_message_created"] == .bool(true))
         #expect(http0?["headers"]?["X-Switchboard-Secret"] == "s3cret")
@@ -113,7 +136,8 @@ struct GorgiasClientTests {
     func isolation() async throws {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
-        _ = try await client(sandbox, http, subdomain: "acme").createCustomer(phone: "+15551234567", name: "A", email: nil, externalId: "sms:+15551234567")
+        _ = try await client(sandbox, http, subdomain: "acme").createCustomer(
+            phone: "+15551234567", name: "A", email: nil, externalId: "sms:+15551234567")
         _ = try await client(sandbox, http, subdomain: "globex").customer(externalId: "x")
         #expect(try await client(sandbox, http, subdomain: "globex").customer(externalId: "sms:+15551234567") == nil)
         let intruder = GorgiasClient(
@@ -123,12 +147,15 @@ struct GorgiasClientTests {
         await #expect {
             try await intruder.customer(externalId: "sms:+15551234567")
         } throws: { error in
-            (error as? GorgiasError)?.status == 401 && ProcessingFailure.classify(error).errorClass == "gorgias.unauthorized"
+            (error as? GorgiasError)?.status == 401
+                && ProcessingFailure.classify(error).errorClass == "gorgias.unauthorized"
         }
         await http.shutdown()
     }
 
-    @Test("5xx, 429, timeouts and dropped connections are transient; a dropped create is not duplicated thanks to external_id")
+    @Test(
+        "5xx, 429, timeouts and dropped connections are transient; a dropped create is not duplicated thanks to external_id"
+    )
     func failures() async throws {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         var configuration = HTTPClient.Configuration()
@@ -140,7 +167,8 @@ struct GorgiasClientTests {
         try await sandbox.post("/sandbox/faults", ["failRate": 1.0])
         await #expect { try await gorgias.customer(externalId: "x") } throws: { error in
             let failure = ProcessingFailure.classify(error)
-            return failure.kind == .transient && failure.dependency == .gorgias && failure.errorClass == "gorgias.http_503"
+            return failure.kind == .transient && failure.dependency == .gorgias
+                && failure.errorClass == "gorgias.http_503"
         }
         try await sandbox.post("/sandbox/faults", ["burst429": 1])
         await #expect { try await gorgias.customer(externalId: "x") } throws: { error in
@@ -152,7 +180,10 @@ struct GorgiasClientTests {
             (error as? HTTPError)?.kind == .timeout && ProcessingFailure.classify(error).kind == .transient
         }
         try await sandbox.post("/sandbox/faults", ["dropRate": 1.0])
-        await #expect { _ = try await gorgias.createCustomer(phone: "+15551230000", name: nil, email: nil, externalId: "sms:+15551230000") } throws: { error in
+        await #expect {
+            _ = try await gorgias.createCustomer(
+                phone: "+15551230000", name: nil, email: nil, externalId: "sms:+15551230000")
+        } throws: { error in
             (error as? HTTPError)?.kind == .connection && ProcessingFailure.classify(error).kind == .transient
         }
         try await sandbox.post("/sandbox/faults", [:])
@@ -164,14 +195,18 @@ struct GorgiasClientTests {
         await http.shutdown()
     }
 
-    @Test("under a 60 s burst from many tasks and two limiter connections, no request exceeds Gorgias' budget", .timeLimit(.minutes(2)))
+    @Test(
+        "under a 60 s burst from many tasks and two limiter connections, no request exceeds Gorgias' budget",
+        .timeLimit(.minutes(2)))
     func budget() async throws {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
         let path = NSTemporaryDirectory() + "budget-\(UUID().uuidString.prefix(6)).sqlite"
         try await Store.withStore(.sqlite(path: path), logger: Logger(label: "a")) { first in
             try await Store.withStore(.sqlite(path: path), logger: Logger(label: "b")) { second in
-                let clients = [first, second].map { store in client(sandbox, http, limiter: StoreRateLimiter(store: store)) }
+                let clients = [first, second].map { store in
+                    client(sandbox, http, limiter: StoreRateLimiter(store: store))
+                }
                 let started = ContinuousClock.now
                 let refused = LockedCounter()
                 let made = LockedCounter()

@@ -4,21 +4,31 @@ import Testing
 
 @Suite("Consent keywords")
 struct ConsentKeywordTests {
-    @Test("opt-out words, any case, trimmed, with trailing punctuation and compounds", arguments: [
-        "STOP", "stop", " Stop.\n", "STOPALL", "stop all", "STOP ALL!", "UNSUBSCRIBE", "cancel", "End", "quit", "REVOKE", "optout", "OPT OUT", "opt-out", "Opt-Out!!",
-    ])
+    @Test(
+        "opt-out words, any case, trimmed, with trailing punctuation and compounds",
+        arguments: [
+            "STOP", "stop", " Stop.\n", "STOPALL", "stop all", "STOP ALL!", "UNSUBSCRIBE", "cancel", "End", "quit",
+            "REVOKE", "optout", "OPT OUT", "opt-out", "Opt-Out!!",
+        ])
     func optOut(text: String) {
         #expect(ConsentKeyword.match(text) == .optOut)
     }
 
-    @Test("opt-in and help words", arguments: [("START", ConsentKeyword.optIn), ("yes", .optIn), ("Unstop", .optIn), ("HELP", .help), ("info?", .help)])
+    @Test(
+        "opt-in and help words",
+        arguments: [
+            ("START", ConsentKeyword.optIn), ("yes", .optIn), ("Unstop", .optIn), ("HELP", .help), ("info?", .help),
+        ])
     func others(text: String, keyword: ConsentKeyword) {
         #expect(ConsentKeyword.match(text) == keyword)
     }
 
-    @Test("sentences are messages, not keywords", arguments: [
-        "STOP PLEASE", "please stop", "Stop sending", "yes please", "help me", "I want to opt out", "", "   ", "stop stop", "opt in", "end of story", "S T O P",
-    ])
+    @Test(
+        "sentences are messages, not keywords",
+        arguments: [
+            "STOP PLEASE", "please stop", "Stop sending", "yes please", "help me", "I want to opt out", "", "   ",
+            "stop stop", "opt in", "end of story", "S T O P",
+        ])
     func notKeywords(text: String) {
         #expect(ConsentKeyword.match(text) == nil)
     }
@@ -28,13 +38,19 @@ struct ConsentKeywordTests {
 struct ConsentVocabularyTests {
     let french = ConsentKeyword.Vocabulary(optOut: ["ARRET", "ne plus"], optIn: ["COMMENCER"], help: ["AIDE"])
 
-    @Test("the provider's OptOutType decides over the words: ARRET with OptOutType STOP is an opt-out, even without a vocabulary")
+    @Test(
+        "the provider's OptOutType decides over the words: ARRET with OptOutType STOP is an opt-out, even without a vocabulary"
+    )
     func providerDecides() {
         #expect(ConsentKeyword.classify("ARRET", optOutType: "STOP") == .optOut)
-        #expect(ConsentKeyword.classify("Stop", optOutType: "START") == .optIn, "the provider's class wins over the matcher's")
+        #expect(
+            ConsentKeyword.classify("Stop", optOutType: "START") == .optIn,
+            "the provider's class wins over the matcher's")
         #expect(ConsentKeyword.classify("where is my order", optOutType: "help") == .help)
         #expect(ConsentKeyword.classify("ARRET") == nil, "without the provider or a vocabulary, ARRET is a message")
-        #expect(ConsentKeyword.classify("STOP", optOutType: "SOMETHING-NEW") == .optOut, "an unknown OptOutType falls back to matching")
+        #expect(
+            ConsentKeyword.classify("STOP", optOutType: "SOMETHING-NEW") == .optOut,
+            "an unknown OptOutType falls back to matching")
     }
 
     @Test("an account's extra words match like the defaults: any case, accents folded, trailing punctuation, two words")
@@ -52,7 +68,8 @@ struct ConsentVocabularyTests {
         #expect(french.problem() == nil)
         #expect(ConsentKeyword.Vocabulary(optIn: ["stop"]).problem()?.keyword == .optIn)
         #expect(ConsentKeyword.Vocabulary(optOut: ["ALTO"], help: ["alto"]).problem()?.keyword == .help)
-        #expect(ConsentKeyword.Vocabulary(help: ["not a keyword"]).problem()?.reason.contains("one or two words") == true)
+        #expect(
+            ConsentKeyword.Vocabulary(help: ["not a keyword"]).problem()?.reason.contains("one or two words") == true)
         #expect(ConsentKeyword.Vocabulary(optOut: ["STOP2"]).problem() != nil)
     }
 }

@@ -7,7 +7,8 @@ import Testing
 struct JSONParserTests {
     @Test("parses every JSON value type exactly")
     func parsesValues() throws {
-        let value = try JSONParser.parse(#"{"a":[1,-2.5,true,false,null,"x\u00e9\ud83d\ude00\n"],"big":9007199254740993,"e":1e3}"#)
+        let value = try JSONParser.parse(
+            #"{"a":[1,-2.5,true,false,null,"x\u00e9\ud83d\ude00\n"],"big":9007199254740993,"e":1e3}"#)
         #expect(value["a"] == [1, -2.5, true, false, nil, "xé😀\n"])
         #expect(value["big"] == .int(9_007_199_254_740_993))
         #expect(value["e"]?.doubleValue == 1000)
@@ -45,7 +46,9 @@ struct JSONParserTests {
 
     @Test("serialization round-trips through the parser")
     func roundTrip() throws {
-        let value: JSONValue = ["text": "quote \" backslash \\ control \u{07} line\u{2028}", "n": 3, "list": [1.5, nil, false]]
+        let value: JSONValue = [
+            "text": "quote \" backslash \\ control \u{07} line\u{2028}", "n": 3, "list": [1.5, nil, false],
+        ]
         #expect(try JSONParser.parse(value.serialized()) == value)
     }
 }
@@ -59,7 +62,12 @@ struct RFC3339Tests {
         #expect(RFC3339.parse("2024-02-29T23:59:59.500z")?.timeIntervalSince1970 == 1_709_251_199.5)
     }
 
-    @Test("rejects invalid forms", arguments: ["2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-06-01 12:00", "2026-06-01T12:00:00", "2026-06-01T24:00:00Z", "yesterday"])
+    @Test(
+        "rejects invalid forms",
+        arguments: [
+            "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-06-01 12:00", "2026-06-01T12:00:00",
+            "2026-06-01T24:00:00Z", "yesterday",
+        ])
     func rejects(text: String) {
         #expect(RFC3339.parse(text) == nil)
     }

@@ -20,11 +20,15 @@ struct SchemaValidationTests {
     }
 
     func decode(_ document: JSONValue, topic: String = EventKind.inboundText.topic) -> EventDecoder.Rejection? {
-        if case .failure(let rejection) = decoder.decode(Array(document.serialized().utf8), sourceTopic: topic) { return rejection }
+        if case .failure(let rejection) = decoder.decode(Array(document.serialized().utf8), sourceTopic: topic) {
+            return rejection
+        }
         return nil
     }
 
-    func mutating(_ kind: EventKind, _ change: (inout [String: JSONValue], inout [String: JSONValue]) -> Void) throws -> JSONValue {
+    func mutating(_ kind: EventKind, _ change: (inout [String: JSONValue], inout [String: JSONValue]) -> Void) throws
+        -> JSONValue
+    {
         var envelope = try #require(try sampleDocument(kind).objectValue)
         var data = try #require(envelope["data"]?.objectValue)
         change(&envelope, &data)
@@ -45,19 +49,35 @@ struct SchemaValidationTests {
         let cases: [(JSONValue, String)] = [
             (try mutating(.inboundText) { _, data in data["from"] = "5551234" }, "/data/from: does not match pattern"),
             (try mutating(.inboundText) { _, data in data["body"] = 42 }, "/data/body: expected string, got integer"),
-            (try mutating(.inboundText) { _, data in data["receivedAt"] = "yesterday" }, "/data/receivedAt: not a valid date-time"),
-            (try mutating(.inboundText) { _, data in data["body"] = .string(String(repeating: "x", count: 20001)) }, "longer than 20000"),
-            (try mutating(.inboundText) { _, data in data["accountId"] = "acme'; DROP TABLE accounts;--" }, "/data/accountId: does not match"),
-            (try mutating(.inboundText) { _, data in data["media"] = [["url": "not a uri", "contentType": "image/png"]] }, "/data/media/0/url: not a valid uri"),
+            (
+                try mutating(.inboundText) { _, data in data["receivedAt"] = "yesterday" },
+                "/data/receivedAt: not a valid date-time"
+            ),
+            (
+                try mutating(.inboundText) { _, data in data["body"] = .string(String(repeating: "x", count: 20001)) },
+                "longer than 20000"
+            ),
+            (
+                try mutating(.inboundText) { _, data in data["accountId"] = "acme'; DROP TABLE accounts;--" },
+                "/data/accountId: does not match"
+            ),
+            (
+                try mutating(.inboundText) { _, data in
+                    data["media"] = [["url": "not a uri", "contentType": "image/png"]]
+                }, "/data/media/0/url: not a valid uri"
+            ),
         ]
         for (document, expected) in cases {
             let rejection = try #require(decode(document))
             #expect(rejection.reason.contains(expected), "\(rejection.reason)")
         }
         let ticket = try mutating(.helpdeskMessage) { _, data in data["ticketId"] = "86538298" }
-        #expect(decode(ticket, topic: EventKind.helpdeskMessage.topic)?.reason.contains("/data/ticketId: expected integer, got string") == true)
+        #expect(
+            decode(ticket, topic: EventKind.helpdeskMessage.topic)?.reason.contains(
+                "/data/ticketId: expected integer, got string") == true)
         let status = try mutating(.ticketStatus) { _, data in data["status"] = "snoozed" }
-        #expect(decode(status, topic: EventKind.ticketStatus.topic)?.reason.contains("must be one of open, closed") == true)
+        #expect(
+            decode(status, topic: EventKind.ticketStatus.topic)?.reason.contains("must be one of open, closed") == true)
     }
 
     @Test("unknown extra fields are allowed for forward compatibility")
@@ -77,9 +97,12 @@ struct SchemaValidationTests {
         #expect(decode(unknown)?.errorClass == "event.unknown_type")
         let misplaced = try sampleDocument(.deliveryStatus)
         #expect(decode(misplaced)?.errorClass == "event.wrong_topic")
-        #expect(decoder.decode(Array("not json".utf8), sourceTopic: "sms.inbound").failureClass == "record.invalid_json")
+        #expect(
+            decoder.decode(Array("not json".utf8), sourceTopic: "sms.inbound").failureClass == "record.invalid_json")
         #expect(decoder.decode([0xFF, 0xFE], sourceTopic: "sms.inbound").failureClass == "record.invalid_json")
-        #expect(EventDecoder(maximumRecordBytes: 10).decode(Array("{\"a\": 12345678}".utf8), sourceTopic: "sms.inbound").failureClass == "record.too_large")
+        #expect(
+            EventDecoder(maximumRecordBytes: 10).decode(Array("{\"a\": 12345678}".utf8), sourceTopic: "sms.inbound")
+                .failureClass == "record.too_large")
     }
 
     @Test("validation messages never echo the offending value")

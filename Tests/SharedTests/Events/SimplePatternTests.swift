@@ -5,10 +5,15 @@ import Testing
 
 @Suite("Simple pattern matcher")
 struct SimplePatternTests {
-    static let patterns = [#"^\+[1-9][0-9]{6,14}$"#, #"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"#, #"^[A-Za-z0-9_-]{1,64}$"#, #"^[\x21-\x7E]+$"#, "^a?b*c+$"]
+    static let patterns = [
+        #"^\+[1-9][0-9]{6,14}$"#, #"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"#, #"^[A-Za-z0-9_-]{1,64}$"#, #"^[\x21-\x7E]+$"#,
+        "^a?b*c+$",
+    ]
     static let inputs = [
-        "+15551234567", "+1555123", "+155512", "+0555123456", "+1234567890123456", "15551234567", "acme", "acme.shop-1_x",
-        "-acme", "", "a b", "SM0123456789abcdef0123456789abcdef", String(repeating: "x", count: 65), "é", "abc", "bbc", "ac", "c",
+        "+15551234567", "+1555123", "+155512", "+0555123456", "+1234567890123456", "15551234567", "acme",
+        "acme.shop-1_x",
+        "-acme", "", "a b", "SM0123456789abcdef0123456789abcdef", String(repeating: "x", count: 65), "é", "abc", "bbc",
+        "ac", "c",
         "a\u{7F}", "~!@#", "a\nb",
     ]
 

@@ -16,18 +16,22 @@ struct KafkaRoundTripTests {
         let settings = KafkaSettings(bootstrapServers: broker.bootstrapServers)
         let producer = try KafkaProducer(settings: settings, clientId: "test", logger: logger)
         for index in 0..<50 {
-            try await producer.send(OutgoingRecord(
-                topic: "roundtrip",
-                key: Array("key-\(index % 5)".utf8),
-                value: Array("value-\(index)".utf8),
-                headers: [KafkaHeader(key: "h", string: "\(index)"), KafkaHeader(key: "null", value: nil)]
-            ))
+            try await producer.send(
+                OutgoingRecord(
+                    topic: "roundtrip",
+                    key: Array("key-\(index % 5)".utf8),
+                    value: Array("value-\(index)".utf8),
+                    headers: [KafkaHeader(key: "h", string: "\(index)"), KafkaHeader(key: "null", value: nil)]
+                ))
         }
         let received = Mutex<[KafkaRecord]>([])
         let done = AsyncEvent()
-        let consumer = try KafkaConsumer(settings: settings, groupId: "roundtrip-group", clientId: "test", logger: logger)
+        let consumer = try KafkaConsumer(
+            settings: settings, groupId: "roundtrip-group", clientId: "test", logger: logger)
         let reading = consumer.readRecords { records in
-            let count = received.withLock { $0 += records; return $0.count }
+            let count = received.withLock {
+                $0 += records; return $0.count
+            }
             if count == 50 { done.signal() }
         }
         try consumer.start(topics: ["roundtrip"])
@@ -58,7 +62,9 @@ struct KafkaRoundTripTests {
         let consumer = try KafkaConsumer(settings: settings, groupId: "resume-group", clientId: "test", logger: logger)
         let reading = consumer.readRecords { records in
             let now = ContinuousClock.now
-            arrived.withLock { arrived in for record in records { arrived[String(decoding: record.value, as: UTF8.self)] = now } }
+            arrived.withLock { arrived in
+                for record in records { arrived[String(decoding: record.value, as: UTF8.self)] = now }
+            }
         }
         try consumer.start(topics: ["resume"])
         try await producer.send(OutgoingRecord(topic: "resume", key: nil, value: Array("warm-up".utf8)))
@@ -72,7 +78,10 @@ struct KafkaRoundTripTests {
             #expect(arrived.withLock { $0["cycle-\(cycle)"] } == nil, "a paused partition delivered")
             let resumed = ContinuousClock.now
             consumer.resume([partition])
-            #expect(await eventually(timeout: .seconds(10), every: .milliseconds(5)) { arrived.withLock { $0["cycle-\(cycle)"] != nil } })
+            #expect(
+                await eventually(timeout: .seconds(10), every: .milliseconds(5)) {
+                    arrived.withLock { $0["cycle-\(cycle)"] != nil }
+                })
             delays.append((arrived.withLock { $0["cycle-\(cycle)"] } ?? .now) - resumed)
         }
         let median = delays.sorted()[delays.count / 2]
@@ -94,7 +103,8 @@ struct KafkaRoundTripTests {
         let producer = try KafkaProducer(settings: settings, clientId: "test", logger: logger)
         let count = 30_000
         let padding = String(repeating: "x", count: 100)
-        _ = try await producer.sendAll((0..<count).map { OutgoingRecord(topic: "backlog", key: nil, value: "\($0)-\(padding)") })
+        _ = try await producer.sendAll(
+            (0..<count).map { OutgoingRecord(topic: "backlog", key: nil, value: "\($0)-\(padding)") })
         let arrivals = Mutex<(instants: [ContinuousClock.Instant], largestBatch: Int)>(([], 0))
         let consumer = try KafkaConsumer(settings: settings, groupId: "backlog-group", clientId: "test", logger: logger)
         let reading = consumer.readRecords { records in
@@ -105,7 +115,10 @@ struct KafkaRoundTripTests {
             }
         }
         try consumer.start(topics: ["backlog"])
-        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(20)) { arrivals.withLock { $0.instants.count } >= count })
+        #expect(
+            await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
+                arrivals.withLock { $0.instants.count } >= count
+            })
         let (instants, largestBatch) = arrivals.withLock { ($0.instants, $0.largestBatch) }
         let gaps = zip(instants.dropFirst(), instants).map { $0 - $1 }
         let longest = gaps.max() ?? .zero

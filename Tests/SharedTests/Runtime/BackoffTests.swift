@@ -10,7 +10,9 @@ struct BackoffTests {
         for (attempt, ceiling) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (30, 1000)] {
             for _ in 0..<200 {
                 let delay = backoff.delay(attempt: attempt)
-                #expect(delay >= .milliseconds(ceiling / 2) && delay <= .milliseconds(ceiling), "attempt \(attempt): \(delay)")
+                #expect(
+                    delay >= .milliseconds(ceiling / 2) && delay <= .milliseconds(ceiling),
+                    "attempt \(attempt): \(delay)")
             }
         }
     }

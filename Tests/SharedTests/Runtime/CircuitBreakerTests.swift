@@ -18,12 +18,15 @@ struct CircuitBreakerTests {
         #expect(!breaker.isOpen)
     }
 
-    @Test("a success of a record that never calls the failing dependency neither closes its circuit nor resets its count")
+    @Test(
+        "a success of a record that never calls the failing dependency neither closes its circuit nor resets its count")
     func unrelatedSuccess() {
         var breaker = CircuitBreaker(settings: .init(threshold: 2))
         _ = breaker.recordFailure(dependency: .gorgias, account: "a", now: now)
         #expect(breaker.recordSuccess(account: "a", dependencies: [.store, .sms], now: now) == nil)
-        #expect(breaker.recordFailure(dependency: .gorgias, account: "b", now: now) == .opened(.gorgias), "the count survived the STOP's success")
+        #expect(
+            breaker.recordFailure(dependency: .gorgias, account: "b", now: now) == .opened(.gorgias),
+            "the count survived the STOP's success")
         #expect(breaker.recordSuccess(account: "a", dependencies: [.store, .sms], now: now) == nil)
         #expect(breaker.isOpen, "a STOP handled without Gorgias does not close Gorgias' circuit")
     }

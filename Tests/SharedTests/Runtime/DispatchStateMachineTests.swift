@@ -10,7 +10,8 @@ struct DispatchStateMachineTests {
     let now = ContinuousClock.now
 
     func record(_ offset: Int64, key: String?, partition: Int32 = 0) -> KafkaRecord {
-        KafkaRecord(topic: "sms.inbound", partition: partition, offset: offset, key: key.map { Array($0.utf8) }, value: [])
+        KafkaRecord(
+            topic: "sms.inbound", partition: partition, offset: offset, key: key.map { Array($0.utf8) }, value: [])
     }
 
     func started(_ actions: [DispatchStateMachine.Action]) -> [Int64] {
@@ -62,7 +63,8 @@ struct DispatchStateMachineTests {
 
     @Test("a full window pauses the partition and a drained one resumes it")
     func pauseResume() {
-        var machine = DispatchStateMachine(limits: .init(maxRunning: 10, maxBufferedPerPartition: 4, resumeAtBuffered: 2))
+        var machine = DispatchStateMachine(
+            limits: .init(maxRunning: 10, maxBufferedPerPartition: 4, resumeAtBuffered: 2))
         _ = machine.assign([tp])
         var dispatches: [DispatchStateMachine.Dispatch] = []
         var paused = false
@@ -72,8 +74,14 @@ struct DispatchStateMachineTests {
             paused = paused || actions.contains { if case .pause = $0 { return true } else { return false } }
         }
         #expect(paused)
-        #expect(!machine.finish(dispatches[0], now: now).contains { if case .resume = $0 { return true } else { return false } })
-        #expect(machine.finish(dispatches[1], now: now).contains { if case .resume = $0 { return true } else { return false } })
+        #expect(
+            !machine.finish(dispatches[0], now: now).contains {
+                if case .resume = $0 { return true } else { return false }
+            })
+        #expect(
+            machine.finish(dispatches[1], now: now).contains {
+                if case .resume = $0 { return true } else { return false }
+            })
     }
 
     @Test("re-fetched offsets after a resume are ignored")
@@ -178,7 +186,10 @@ struct DispatchStateMachineTests {
         _ = machine.assign([tp, other])
         let failing = dispatch(machine.receive(record(0, key: "a"), now: now))!  // the record whose failures open the circuit
         let suspendActions = machine.suspend(true)
-        #expect(suspendActions.contains { if case .pause(let list) = $0 { return Set(list) == [tp, other] } else { return false } })
+        #expect(
+            suspendActions.contains {
+                if case .pause(let list) = $0 { return Set(list) == [tp, other] } else { return false }
+            })
         #expect(started(machine.receive(record(1, key: "b"), now: now)) == [])
         #expect(started(machine.receive(record(2, key: "c"), now: now)) == [])
         // The failing record is given up on (dead-lettered): one queued record becomes the next probe.
@@ -188,15 +199,20 @@ struct DispatchStateMachineTests {
         #expect(resumed.contains { if case .resume = $0 { return true } else { return false } })
     }
 
-    @Test("suspending one topic holds its records and pauses its partitions while other topics flow; one of its records probes")
+    @Test(
+        "suspending one topic holds its records and pauses its partitions while other topics flow; one of its records probes"
+    )
     func topicSuspension() {
         var machine = DispatchStateMachine(limits: .init(maxRunning: 10, maxBufferedPerPartition: 100))
         let consent = TopicPartition("sms.consent", 0)
         _ = machine.assign([tp, consent])
         let failing = dispatch(machine.receive(record(0, key: "a"), now: now))!
         let suspendActions = machine.suspend(.topics(["sms.inbound"]))
-        #expect(suspendActions.contains { if case .pause(let list) = $0 { return list == [tp] } else { return false } }, "only sms.inbound pauses")
-        #expect(started(machine.receive(record(1, key: "b"), now: now)) == [], "sms.inbound waits behind its running probe")
+        #expect(
+            suspendActions.contains { if case .pause(let list) = $0 { return list == [tp] } else { return false } },
+            "only sms.inbound pauses")
+        #expect(
+            started(machine.receive(record(1, key: "b"), now: now)) == [], "sms.inbound waits behind its running probe")
         let stop = KafkaRecord(topic: "sms.consent", partition: 0, offset: 0, key: Array("a".utf8), value: [])
         #expect(started(machine.receive(stop, now: now)) == [0], "sms.consent starts at once, even with the same key")
         #expect(started(machine.finish(failing, now: now)) == [1], "the held record becomes the next probe")

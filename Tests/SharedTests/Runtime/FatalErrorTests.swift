@@ -18,7 +18,8 @@ struct FatalErrorTests {
         worker.worker.injectFatalConsumerError()
         #expect(await eventually(timeout: .seconds(5)) { !worker.worker.isLive }, "liveness fails")
         await #expect(throws: KafkaError.self) { try await worker.task.value }
-        #expect(ContinuousClock.now - injected < .seconds(20), "stopped \(ContinuousClock.now - injected) after the error")
+        #expect(
+            ContinuousClock.now - injected < .seconds(20), "stopped \(ContinuousClock.now - injected) after the error")
     }
 
     @Test("a fatal producer error (a fenced producer) fails liveness and ends the worker with that error")
@@ -35,7 +36,8 @@ struct FatalErrorTests {
     @Test("a worker process whose consumer hits a fatal error exits non-zero within seconds")
     func processExitsNonZero() async throws {
         let fleet = try await E2EFleet()
-        let worker = try await fleet.start(.status, environment: ["SWITCHBOARD_FAILPOINT_FATAL_KAFKA_AFTER": "1"], waitReady: false)
+        let worker = try await fleet.start(
+            .status, environment: ["SWITCHBOARD_FAILPOINT_FATAL_KAFKA_AFTER": "1"], waitReady: false)
         let code = await worker.waitForExit(timeout: .seconds(30))
         #expect(code != nil && code != 0, "exit code \(String(describing: code)):\n\(worker.log.suffix(2000))")
         #expect(worker.log.contains("fatal"))

@@ -52,7 +52,8 @@ struct RetryRulesTests {
     @Test("a failure on the last tier is dead-lettered as retries-exhausted, and its key released")
     func lastTierToDeadLetter() async throws {
         let rig = Rig(behaviours: ["e1": .failTransiently(times: 10)])
-        try await rig.parking.park(group: Rig.group, key: Self.parkingKey, eventId: "e1", topic: Self.tier1, dueAt: rig.wallNow())
+        try await rig.parking.park(
+            group: Rig.group, key: Self.parkingKey, eventId: "e1", topic: Self.tier1, dueAt: rig.wallNow())
         let record = Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])
         #expect(await rig.run(record) == .deadLettered)
         let dead = try #require(rig.producer.sent.only)
@@ -67,7 +68,8 @@ struct RetryRulesTests {
         let rig = Rig(behaviours: ["e1": .failPermanently])
         #expect(await rig.run(Self.record("e1")) == .deadLettered)
         let dead = try #require(rig.producer.sent.only)
-        #expect(dead.topic == Self.dlq && dead.header(FailureHeaders.deadLetterKind) == DeadLetter.Kind.rejected.rawValue)
+        #expect(
+            dead.topic == Self.dlq && dead.header(FailureHeaders.deadLetterKind) == DeadLetter.Kind.rejected.rawValue)
         #expect(dead.header(FailureHeaders.attempts) == "1")
         #expect(rig.clock.now.offset == .zero, "no waiting before a permanent failure's dead letter")
     }
@@ -83,7 +85,9 @@ struct RetryRulesTests {
     func undecodable(key: String, value: String?, errorClass: String) async throws {
         let rig = Rig()
         let valid = Self.record("e1")
-        let record = KafkaRecord(topic: Self.source, partition: 0, offset: 7, key: Array(key.utf8), value: value.map { Array($0.utf8) } ?? valid.value)
+        let record = KafkaRecord(
+            topic: Self.source, partition: 0, offset: 7, key: Array(key.utf8),
+            value: value.map { Array($0.utf8) } ?? valid.value)
         #expect(await rig.run(record) == .deadLettered)
         let dead = try #require(rig.producer.sent.only)
         #expect(dead.topic == Self.dlq && dead.header(FailureHeaders.errorClass) == errorClass)
@@ -113,7 +117,8 @@ struct RetryRulesTests {
     @Test("a deferral on the last tier waits in the last tier again: throttling never reaches the DLQ")
     func throttledNeverDeadLetters() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
-        #expect(await rig.run(Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])) == .retried)
+        #expect(
+            await rig.run(Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])) == .retried)
         let deferred = try #require(rig.producer.sent.only)
         #expect(deferred.topic == Self.tier1 && deferred.header(FailureHeaders.deferred) == "true")
     }
@@ -121,7 +126,9 @@ struct RetryRulesTests {
     @Test("a record deferred by throttling that then fails climbs from the first tier, not past it")
     func deferredThenFailing() async throws {
         let rig = Rig(behaviours: ["e1": .failTransiently(times: 10)])
-        #expect(await rig.run(Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.deferred, "true")])) == .retried)
+        #expect(
+            await rig.run(Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.deferred, "true")]))
+                == .retried)
         #expect(rig.producer.sent.only?.topic == Self.tier0)
     }
 
@@ -141,7 +148,8 @@ struct RetryRulesTests {
     func staleHeadReleased() async throws {
         let rig = Rig()
         let longAgo = rig.wallNow().addingTimeInterval(-3 * 3600)
-        try await rig.parking.park(group: Rig.group, key: Self.parkingKey, eventId: "lost", topic: Self.tier0, dueAt: longAgo)
+        try await rig.parking.park(
+            group: Rig.group, key: Self.parkingKey, eventId: "lost", topic: Self.tier0, dueAt: longAgo)
         #expect(await rig.run(Self.record("e1")) == .processed)
         #expect(rig.producer.sent.isEmpty)
     }
@@ -165,7 +173,9 @@ struct RetryRulesTests {
         #expect(rig.clock.now.offset == .zero)
     }
 
-    @Test("breaker: once a dependency fails for everyone the record probes in place past its attempts, and a success closes it")
+    @Test(
+        "breaker: once a dependency fails for everyone the record probes in place past its attempts, and a success closes it"
+    )
     func breakerProbesThenCloses() async throws {
         let outage = GorgiasOutageHandler(failures: 8)
         let rig = Rig(handler: outage, breakerThreshold: 2)
@@ -183,12 +193,21 @@ struct RetryRulesTests {
     @Test("what a handler decided is logged with the event id: ignored at info, handled at debug")
     func decisionsLogged() async throws {
         let log = CapturedLog()
-        for (id, result) in [("e1", HandlerResult.processed("ticket 42 is closed in the mirror")), ("e2", .ignored("unknown account"))] {
+        for (id, result) in [
+            ("e1", HandlerResult.processed("ticket 42 is closed in the mirror")), ("e2", .ignored("unknown account")),
+        ] {
             let rig = Rig(handler: FixedHandler(result: result), logger: log.logger)
             _ = await rig.run(Self.record(id))
         }
-        #expect(log.lines.contains { $0.level == .debug && $0.message == "event handled: ticket 42 is closed in the mirror" && $0.eventId == "e1" })
-        #expect(log.lines.contains { $0.level == .info && $0.message == "event ignored: unknown account" && $0.eventId == "e2" })
+        #expect(
+            log.lines.contains {
+                $0.level == .debug && $0.message == "event handled: ticket 42 is closed in the mirror"
+                    && $0.eventId == "e1"
+            })
+        #expect(
+            log.lines.contains {
+                $0.level == .info && $0.message == "event ignored: unknown account" && $0.eventId == "e2"
+            })
     }
 
     @Test("a dead letter the producer refuses is retried with backoff until acknowledged, and sent once")
@@ -257,7 +276,8 @@ private final class Rig: Sendable {
     let processor: RecordProcessor<ManualClock>
 
     init(
-        behaviours: [String: ScriptedHandler.Behaviour] = [:], handler custom: (any EventHandler)? = nil, parking: any KeyParking = InMemoryKeyParking(),
+        behaviours: [String: ScriptedHandler.Behaviour] = [:], handler custom: (any EventHandler)? = nil,
+        parking: any KeyParking = InMemoryKeyParking(),
         producerFailures: Int = 0, breakerThreshold: Int = 1000, logger: Logger = Logger(label: "rules")
     ) {
         handler = ScriptedHandler(behaviours: behaviours)
@@ -265,10 +285,13 @@ private final class Rig: Sendable {
         producer = CapturingProducer(failures: producerFailures)
         let clock = clock
         processor = RecordProcessor(
-            group: Self.group, topology: RetryRulesTests.topology, decoder: EventDecoder(), handler: custom ?? handler, ledger: ledger,
-            parking: parking, producer: producer, settings: RetrySettings(), breaker: BreakerGate(settings: .init(threshold: breakerThreshold)),
+            group: Self.group, topology: RetryRulesTests.topology, decoder: EventDecoder(), handler: custom ?? handler,
+            ledger: ledger,
+            parking: parking, producer: producer, settings: RetrySettings(),
+            breaker: BreakerGate(settings: .init(threshold: breakerThreshold)),
             metrics: WorkerMetrics(group: Self.group, metrics: MetricsBootstrap.shared()), logger: logger,
-            shutdown: shutdown, topicRoles: RetryRulesTests.topology.index([RetryRulesTests.source]), dependencies: { _ in [.gorgias] },
+            shutdown: shutdown, topicRoles: RetryRulesTests.topology.index([RetryRulesTests.source]),
+            dependencies: { _ in [.gorgias] },
             clock: clock, wallClock: { Rig.epoch.addingTimeInterval(clock.now.offset.seconds) }
         )
     }
@@ -334,7 +357,9 @@ private final class GorgiasOutageHandler: EventHandler {
             state.calls += 1
             return state.calls <= state.failures
         }
-        if failing { throw ProcessingFailure.transient("gorgias.unavailable", "Gorgias is down (test)", dependency: .gorgias) }
+        if failing {
+            throw ProcessingFailure.transient("gorgias.unavailable", "Gorgias is down (test)", dependency: .gorgias)
+        }
         return .processed
     }
 }

@@ -15,7 +15,10 @@ struct RetryTopologyTests {
         #expect(topology.classify("sms.inbound.retry.5m")! == ("sms.inbound", .retry(tier: 1)))
         #expect(topology.classify("sms.inbound.dlq")! == ("sms.inbound", .deadLetter))
         #expect(topology.classify("other") == nil)
-        #expect(topology.consumedTopics(["sms.inbound"]) == ["sms.inbound", "sms.inbound.retry.30s", "sms.inbound.retry.5m", "sms.inbound.retry.1h"])
+        #expect(
+            topology.consumedTopics(["sms.inbound"]) == [
+                "sms.inbound", "sms.inbound.retry.30s", "sms.inbound.retry.5m", "sms.inbound.retry.1h",
+            ])
     }
 
     @Test("failures climb the tiers to the DLQ; long waits skip short tiers; deferrals never reach the DLQ")

@@ -35,10 +35,14 @@ struct RuntimeBehaviourTests {
     /// Tiers 1 s and 2 s (TestBroker's), two tries in place. "head" fails until it reaches the last tier; "follower"
     /// waits behind it into that tier without failing once, then fails on its own: it must get its own climb through
     /// the tiers, not inherit its predecessor's place and go straight to the DLQ.
-    @Test("a record that waited behind its key's predecessor into the last tier still gets every tier for its own failures")
+    @Test(
+        "a record that waited behind its key's predecessor into the last tier still gets every tier for its own failures"
+    )
     func followerKeepsItsRetries() async throws {
         let broker = try TestBroker()
-        let handler = ScriptedHandler(behaviours: ["head": .failTransiently(times: 4), "follower": .failTransiently(times: 2)])
+        let handler = ScriptedHandler(behaviours: [
+            "head": .failTransiently(times: 4), "follower": .failTransiently(times: 2),
+        ])
         let worker = try WorkerInstance(broker: broker, handler: handler, environment: ["IN_PLACE_RETRIES": "2"])
         let phone = "+15557000003"
         try await broker.send([
@@ -51,7 +55,9 @@ struct RuntimeBehaviourTests {
         let head = try #require(handler.handled.first { $0.eventId == "head" })
         #expect(head.topic == broker.topology.retryTopic(topic, tier: 1))
         let follower = try #require(handler.handled.first { $0.eventId == "follower" })
-        #expect(follower.topic == broker.topology.retryTopic(topic, tier: 0), "its own first hand-off goes to the first tier")
+        #expect(
+            follower.topic == broker.topology.retryTopic(topic, tier: 0),
+            "its own first hand-off goes to the first tier")
         #expect(try await broker.allRecords(broker.topology.deadLetterTopic(topic)).isEmpty)
     }
 
@@ -61,7 +67,8 @@ struct RuntimeBehaviourTests {
     func deferredKeepsItsRetries() async throws {
         let broker = try TestBroker()
         let handler = ScriptedHandler(behaviours: ["deferred": .throttleThenFail(throttles: 2, failures: 3)])
-        let worker = try WorkerInstance(broker: broker, handler: handler, environment: ["IN_PLACE_RETRIES": "2", "IN_PLACE_RETRY_BUDGET": "500ms"])
+        let worker = try WorkerInstance(
+            broker: broker, handler: handler, environment: ["IN_PLACE_RETRIES": "2", "IN_PLACE_RETRY_BUDGET": "500ms"])
         try await broker.send([TestEvents.subscription(id: "deferred", phone: "+15557000005", sequence: 1)])
         #expect(await eventually(timeout: .seconds(40)) { handler.handledCount >= 1 })
         try await worker.stop()
@@ -80,11 +87,13 @@ struct RuntimeBehaviourTests {
         let phone = "+15557000004"
         let original = TestEvents.subscription(id: "twice", phone: phone, sequence: 1)
         let tier = broker.topology.retryTopic(topic, tier: 0)
-        try await parking.park(group: "test-group", key: "\(topic) acme:\(phone)", eventId: "twice", topic: tier, dueAt: Date())
+        try await parking.park(
+            group: "test-group", key: "\(topic) acme:\(phone)", eventId: "twice", topic: tier, dueAt: Date())
         var copy = original
         copy.topic = tier
         copy.headers = FailureHeaders.headers(
-            for: KafkaRecord(topic: topic, partition: 0, offset: 0, key: original.key, value: original.value), group: "test-group",
+            for: KafkaRecord(topic: topic, partition: 0, offset: 0, key: original.key, value: original.value),
+            group: "test-group",
             attempts: 1, errorClass: "test.flaky", message: "handed off", now: Date(), dueAt: Date()
         )
         try await broker.send([copy, original])
@@ -102,10 +111,14 @@ struct RuntimeBehaviourTests {
         let outage = OutageHandler()
         let worker = try WorkerInstance(
             broker: broker, handler: outage,
-            environment: ["CIRCUIT_BREAKER_THRESHOLD": "5", "CIRCUIT_PROBE_INTERVAL": "200ms", "IN_PLACE_RETRIES": "2", "MAX_IN_FLIGHT": "4"]
+            environment: [
+                "CIRCUIT_BREAKER_THRESHOLD": "5", "CIRCUIT_PROBE_INTERVAL": "200ms", "IN_PLACE_RETRIES": "2",
+                "MAX_IN_FLIGHT": "4",
+            ]
         )
         let records = (0..<200).map { index in
-            TestEvents.subscription(id: "outage-\(index)", account: "acct\(index % 4)", phone: "+1555710\(1000 + index)", sequence: index)
+            TestEvents.subscription(
+                id: "outage-\(index)", account: "acct\(index % 4)", phone: "+1555710\(1000 + index)", sequence: index)
         }
         try await broker.send(records)
         #expect(await eventually { outage.failures >= 20 })
@@ -126,7 +139,8 @@ struct RuntimeBehaviourTests {
         let broker = try TestBroker()
         let gate = AsyncEvent()
         let handler = ScriptedHandler(gate: gate)
-        let worker = try WorkerInstance(broker: broker, handler: handler, group: "metrics-group", environment: ["MAX_BUFFERED_PER_PARTITION": "20"])
+        let worker = try WorkerInstance(
+            broker: broker, handler: handler, group: "metrics-group", environment: ["MAX_BUFFERED_PER_PARTITION": "20"])
         let port = Mutex<Int?>(nil)
         let server = MetricsServer(
             port: 0, host: "127.0.0.1", registry: MetricsBootstrap.shared().registry,
@@ -138,7 +152,9 @@ struct RuntimeBehaviourTests {
         defer { serverTask.cancel() }
         #expect(await eventually { port.withLock { $0 } != nil })
         let base = "http://127.0.0.1:\(port.withLock { $0 }!)"
-        try await broker.send((0..<600).map { TestEvents.subscription(id: "lag-\($0)", phone: "+1555720\(1000 + $0 % 30)", sequence: $0) })
+        try await broker.send(
+            (0..<600).map { TestEvents.subscription(id: "lag-\($0)", phone: "+1555720\(1000 + $0 % 30)", sequence: $0) }
+        )
         let sawLag = await eventually(timeout: .seconds(30)) {
             let text = (try? await httpGet("\(base)/metrics").body) ?? ""
             return metricSum(text, "switchboard_consumer_lag_records", matching: "metrics-group") > 0
@@ -155,7 +171,8 @@ struct RuntimeBehaviourTests {
         gate.signal()
         let drained = await eventually(timeout: .seconds(30)) {
             let text = (try? await httpGet("\(base)/metrics").body) ?? ""
-            return handler.handledCount >= 600 && metricSum(text, "switchboard_consumer_lag_records", matching: "metrics-group") == 0
+            return handler.handledCount >= 600
+                && metricSum(text, "switchboard_consumer_lag_records", matching: "metrics-group") == 0
                 && metricSum(text, "switchboard_records_total", matching: "outcome=\"processed\"") >= 600
         }
         #expect(drained)

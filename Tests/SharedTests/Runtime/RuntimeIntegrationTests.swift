@@ -38,11 +38,15 @@ struct RuntimeIntegrationTests {
         let broker = try TestBroker()
         let handler = ScriptedHandler(delay: { .milliseconds(2) })
         let ledger = ForgetfulLedger()
-        let first = try WorkerInstance(broker: broker, handler: handler, ledger: ledger, environment: ["MAX_IN_FLIGHT": "16"])
-        let records = (0..<3000).map { TestEvents.subscription(id: "rebalance-\($0)", phone: "+1555100\(1000 + $0 % 60)", sequence: $0) }
+        let first = try WorkerInstance(
+            broker: broker, handler: handler, ledger: ledger, environment: ["MAX_IN_FLIGHT": "16"])
+        let records = (0..<3000).map {
+            TestEvents.subscription(id: "rebalance-\($0)", phone: "+1555100\(1000 + $0 % 60)", sequence: $0)
+        }
         try await broker.send(records)
         #expect(await eventually { handler.handledCount >= 300 })
-        let second = try WorkerInstance(broker: broker, handler: handler, ledger: ledger, environment: ["MAX_IN_FLIGHT": "16"])
+        let second = try WorkerInstance(
+            broker: broker, handler: handler, ledger: ledger, environment: ["MAX_IN_FLIGHT": "16"])
         #expect(await eventually(timeout: .seconds(30)) { second.worker.isReady && handler.handledCount >= 1200 })
         try await first.stop()
         #expect(await eventually(timeout: .seconds(90)) { handler.handledCount >= 3000 })
@@ -52,11 +56,15 @@ struct RuntimeIntegrationTests {
         #expect(counts.count == 3000, "lost \(3000 - counts.count) records")
         let duplicated = counts.filter { $0.value > 1 }
         let refused = first.worker.refusedCommitCount + second.worker.refusedCommitCount
-        #expect(duplicated.isEmpty || refused > 0, "repeated \(duplicated.count) finished records though every commit was accepted")
+        #expect(
+            duplicated.isEmpty || refused > 0,
+            "repeated \(duplicated.count) finished records though every commit was accepted")
         #expect(Set(handler.handled.map(\.partition)).count == 6)
     }
 
-    @Test("a transient failure succeeds in place; a longer one through a retry tier; an endless one is dead-lettered as retries-exhausted")
+    @Test(
+        "a transient failure succeeds in place; a longer one through a retry tier; an endless one is dead-lettered as retries-exhausted"
+    )
     func transientRetries() async throws {
         let broker = try TestBroker()
         let handler = ScriptedHandler(behaviours: [
@@ -127,7 +135,9 @@ struct RuntimeIntegrationTests {
                 value = Array("not json \(index)".utf8)
                 expectedClasses[id] = "record.invalid_json"
             case 1:
-                value = Array(#"{"specversion":"1.0","id":"\#(id)","source":"t","type":"sms.subscription.changed","data":{"accountId":"acme"}}"#.utf8)
+                value = Array(
+                    #"{"specversion":"1.0","id":"\#(id)","source":"t","type":"sms.subscription.changed","data":{"accountId":"acme"}}"#
+                        .utf8)
                 expectedClasses[id] = "event.schema_invalid"
             case 2:
                 value = Array(repeating: UInt8(ascii: "x"), count: 70_000)
@@ -136,11 +146,16 @@ struct RuntimeIntegrationTests {
                 value = [0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D]
                 expectedClasses[id] = "record.invalid_json"
             default:
-                value = Array(#"{"specversion":"1.0","id":"\#(id)","source":"t","type":"sms.unknown.thing","data":{}}"#.utf8)
+                value = Array(
+                    #"{"specversion":"1.0","id":"\#(id)","source":"t","type":"sms.unknown.thing","data":{}}"#.utf8)
                 expectedClasses[id] = "event.unknown_type"
             }
-            records.append(OutgoingRecord(topic: topic, key: Array("k\(index % 7)".utf8), value: value, headers: [KafkaHeader(key: "test-id", string: id)]))
-            records.append(TestEvents.subscription(id: "good-\(index)", phone: "+1555400\(1000 + index % 7)", sequence: index))
+            records.append(
+                OutgoingRecord(
+                    topic: topic, key: Array("k\(index % 7)".utf8), value: value,
+                    headers: [KafkaHeader(key: "test-id", string: id)]))
+            records.append(
+                TestEvents.subscription(id: "good-\(index)", phone: "+1555400\(1000 + index % 7)", sequence: index))
         }
         try await broker.send(records)
         let dead = try await broker.read(broker.topology.deadLetterTopic(topic), atLeast: 200, timeout: .seconds(60))
@@ -163,7 +178,10 @@ struct RuntimeIntegrationTests {
             broker: broker, handler: handler, ledger: ForgetfulLedger(), group: "shutdown-group",
             environment: ["MAX_IN_FLIGHT": "8", "MAX_BUFFERED_PER_PARTITION": "8", "SHUTDOWN_TIMEOUT": "10s"]
         )
-        try await broker.send((0..<1500).map { TestEvents.subscription(id: "stop-\($0)", phone: "+1555500\(1000 + $0 % 50)", sequence: $0) })
+        try await broker.send(
+            (0..<1500).map {
+                TestEvents.subscription(id: "stop-\($0)", phone: "+1555500\(1000 + $0 % 50)", sequence: $0)
+            })
         #expect(await eventually { handler.handledCount >= 200 })
         let took = try await worker.stop()
         #expect(took < .seconds(10))
@@ -186,7 +204,9 @@ struct RuntimeIntegrationTests {
         let handler = ScriptedHandler()
         let worker = try WorkerInstance(broker: broker, handler: handler)
         let record = TestEvents.subscription(id: "thrice", phone: "+15556000001")
-        try await broker.send([record, record, record, TestEvents.subscription(id: "after", phone: "+15556000001", sequence: 1)])
+        try await broker.send([
+            record, record, record, TestEvents.subscription(id: "after", phone: "+15556000001", sequence: 1),
+        ])
         #expect(await eventually { handler.handledCount >= 2 })
         try await Task.sleep(for: .milliseconds(500))
         try await worker.stop()

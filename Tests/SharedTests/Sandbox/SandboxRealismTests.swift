@@ -14,19 +14,26 @@ struct SandboxRealismTests {
     let token = "real-token"
     let basic = "Basic " + Data("ops@acme.com:key".utf8).base64EncodedString()
 
-    func sandbox(_ configure: @escaping (inout SandboxConfiguration) -> Void = { _ in }) async throws -> SandboxFixture {
+    func sandbox(_ configure: @escaping (inout SandboxConfiguration) -> Void = { _ in }) async throws -> SandboxFixture
+    {
         try await SandboxFixture { configuration in
-            configuration.gorgiasAccounts = [GorgiasAccountSeed(subdomain: "acme", email: "ops@acme.com", apiKey: "key")]
+            configuration.gorgiasAccounts = [
+                GorgiasAccountSeed(subdomain: "acme", email: "ops@acme.com", apiKey: "key")
+            ]
             configure(&configuration)
         }
     }
 
     func register(_ sandbox: SandboxFixture, services: JSONValue = [:]) async throws {
-        try await sandbox.post("/sandbox/twilio/accounts", ["accountSid": .string(sid), "authToken": .string(token), "messagingServices": services])
+        try await sandbox.post(
+            "/sandbox/twilio/accounts",
+            ["accountSid": .string(sid), "authToken": .string(token), "messagingServices": services])
     }
 
     func gorgias(_ sandbox: SandboxFixture, _ http: HTTPClient) -> GorgiasClient {
-        GorgiasClient(baseURL: sandbox.gorgiasBaseURL("acme"), credentials: .apiKey(email: "ops@acme.com", key: "key"), accountId: "acme", http: http, limiter: UnlimitedRateLimiter())
+        GorgiasClient(
+            baseURL: sandbox.gorgiasBaseURL("acme"), credentials: .apiKey(email: "ops@acme.com", key: "key"),
+            accountId: "acme", http: http, limiter: UnlimitedRateLimiter())
     }
 
     @Test("an unknown subdomain or account SID is refused like bad credentials, not created on first use")
@@ -34,11 +41,16 @@ struct SandboxRealismTests {
         let sandbox = try await sandbox()
         try await HTTPClient.withClient { http in
             let unknown = GorgiasClient(
-                baseURL: sandbox.gorgiasBaseURL("nobody"), credentials: .apiKey(email: "x@y.z", key: "k"), accountId: "nobody", http: http, limiter: UnlimitedRateLimiter()
+                baseURL: sandbox.gorgiasBaseURL("nobody"), credentials: .apiKey(email: "x@y.z", key: "k"),
+                accountId: "nobody", http: http, limiter: UnlimitedRateLimiter()
             )
-            await #expect { _ = try await unknown.customer(externalId: "sms:+15550000000") } throws: { ($0 as? GorgiasError)?.status == 401 }
+            await #expect { _ = try await unknown.customer(externalId: "sms:+15550000000") } throws: {
+                ($0 as? GorgiasError)?.status == 401
+            }
             let sms = SMSClient(baseURL: sandbox.twilioBaseURL, accountSid: sid, authToken: token, http: http)
-            await #expect { _ = try await sms.send(to: "+15551234567", sender: .number("+15557654321"), body: "hi") } throws: { ($0 as? SMSError)?.status == 401 }
+            await #expect {
+                _ = try await sms.send(to: "+15551234567", sender: .number("+15557654321"), body: "hi")
+            } throws: { ($0 as? SMSError)?.status == 401 }
         }
     }
 
@@ -48,21 +60,29 @@ struct SandboxRealismTests {
         try await register(sandbox)
         try await HTTPClient.withClient { http in
             let sms = SMSClient(baseURL: sandbox.twilioBaseURL, accountSid: sid, authToken: token, http: http)
-            let sent = try await sms.send(to: "+15551234567", sender: .number("+15557654321"), body: "queued for a minute")
+            let sent = try await sms.send(
+                to: "+15551234567", sender: .number("+15557654321"), body: "queued for a minute")
             let today = String(RFC3339.format(Date()).prefix(10))
-            let bySentDate = try await http.execute(APIRequest(
-                url: sandbox.twilioBaseURL + "/2010-04-01/Accounts/\(sid)/Messages.json?To=%2B15551234567&DateSent%3E=\(today)",
-                headers: [("Authorization", "Basic " + Data("\(sid):\(token)".utf8).base64EncodedString())]
-            ))
-            #expect(try JSONParser.parse(bySentDate.body)["messages"]?.arrayValue?.isEmpty == true, "Twilio's DateSent filter matches date_sent")
-            let listed = try await sms.messages(to: "+15551234567", sender: .number("+15557654321"), since: Date().addingTimeInterval(-10))
-            #expect(listed.map(\.sid) == [sent.sid] && listed.first?.status == "queued" && listed.first?.dateSent == nil)
+            let bySentDate = try await http.execute(
+                APIRequest(
+                    url: sandbox.twilioBaseURL
+                        + "/2010-04-01/Accounts/\(sid)/Messages.json?To=%2B15551234567&DateSent%3E=\(today)",
+                    headers: [("Authorization", "Basic " + Data("\(sid):\(token)".utf8).base64EncodedString())]
+                ))
+            #expect(
+                try JSONParser.parse(bySentDate.body)["messages"]?.arrayValue?.isEmpty == true,
+                "Twilio's DateSent filter matches date_sent")
+            let listed = try await sms.messages(
+                to: "+15551234567", sender: .number("+15557654321"), since: Date().addingTimeInterval(-10))
+            #expect(
+                listed.map(\.sid) == [sent.sid] && listed.first?.status == "queued" && listed.first?.dateSent == nil)
         }
     }
 
     @Test("a sender's messages leave its queue at its rate: the second is still queued when the first is sent")
     func senderRate() async throws {
-        #expect(SandboxConfiguration().faults.smsPerSecondPerSender == 1, "a long code sends about one segment per second")
+        #expect(
+            SandboxConfiguration().faults.smsPerSecondPerSender == 1, "a long code sends about one segment per second")
         // One message per 4 s here, so the snapshot below has seconds of slack on a loaded machine; the rule is the same.
         let sandbox = try await sandbox {
             $0.callbackDelayMs = 20
@@ -77,12 +97,15 @@ struct SandboxRealismTests {
             var snapshot: [String: String] = [:]
             let left = try await eventually(timeout: .seconds(10)) {
                 let messages = try await sandbox.json("/sandbox/twilio/\(sid)")["messages"]?.arrayValue ?? []
-                snapshot = Dictionary(messages.compactMap { message in
-                    message["sid"]?.stringValue.flatMap { sid in message["status"]?.stringValue.map { (sid, $0) } }
-                }, uniquingKeysWith: { first, _ in first })
+                snapshot = Dictionary(
+                    messages.compactMap { message in
+                        message["sid"]?.stringValue.flatMap { sid in message["status"]?.stringValue.map { (sid, $0) } }
+                    }, uniquingKeysWith: { first, _ in first })
                 return snapshot[first.sid] != "queued"
             }
-            #expect(left && ["sending", "sent", "delivered"].contains(snapshot[first.sid]) && snapshot[second.sid] == "queued", "\(snapshot)")
+            #expect(
+                left && ["sending", "sent", "delivered"].contains(snapshot[first.sid])
+                    && snapshot[second.sid] == "queued", "\(snapshot)")
         }
     }
 
@@ -92,13 +115,17 @@ struct SandboxRealismTests {
         let sandbox = try await sandbox()
         try await register(sandbox, services: [.init(stringLiteral: service): ["+15557654321"]])
         let receiver = try await WebhookReceiver()
-        try await sandbox.post("/sandbox/twilio/\(sid)/inbound", [
-            "from": "+15551234567", "to": "+15557654321", "body": "STOP", "url": .string(receiver.url + "/inbound"),
-        ])
+        try await sandbox.post(
+            "/sandbox/twilio/\(sid)/inbound",
+            [
+                "from": "+15551234567", "to": "+15557654321", "body": "STOP", "url": .string(receiver.url + "/inbound"),
+            ])
         try await HTTPClient.withClient { http in
             let sms = SMSClient(baseURL: sandbox.twilioBaseURL, accountSid: sid, authToken: token, http: http)
             for sender in [Account.SMSSender.messagingService(service), .number("+15557654321")] {
-                await #expect { _ = try await sms.send(to: "+15551234567", sender: sender, body: "promo") } throws: { ($0 as? SMSError)?.code == 21610 }
+                await #expect { _ = try await sms.send(to: "+15551234567", sender: sender, body: "promo") } throws: {
+                    ($0 as? SMSError)?.code == 21610
+                }
             }
         }
     }
@@ -109,8 +136,12 @@ struct SandboxRealismTests {
         try await HTTPClient.withClient { http in
             for faults: JSONValue in [["burst429": 1], ["failRate": 1]] {
                 try await sandbox.post("/sandbox/faults", faults)
-                let response = try await http.execute(APIRequest(url: sandbox.gorgiasBaseURL("acme") + "/api/customers", headers: [("Authorization", basic)]))
-                #expect([429, 503].contains(response.status) && response.header("X-Gorgias-Account-Api-Call-Limit") != nil, "\(faults.serialized())")
+                let response = try await http.execute(
+                    APIRequest(
+                        url: sandbox.gorgiasBaseURL("acme") + "/api/customers", headers: [("Authorization", basic)]))
+                #expect(
+                    [429, 503].contains(response.status) && response.header("X-Gorgias-Account-Api-Call-Limit") != nil,
+                    "\(faults.serialized())")
             }
         }
     }
@@ -120,11 +151,17 @@ struct SandboxRealismTests {
         let sandbox = try await sandbox { $0.faults.ignoredListFilters = ["channel_address", "external_id"] }
         try await HTTPClient.withClient { http in
             let client = gorgias(sandbox, http)
-            let other = try await client.createCustomer(phone: "+15550000001", name: "Someone Else", email: nil, externalId: "sms:+15550000001")
-            let raw = try await http.execute(APIRequest(
-                url: sandbox.gorgiasBaseURL("acme") + "/api/customers?channel_type=phone&channel_address=%2B15559999999", headers: [("Authorization", basic)]
-            ))
-            #expect(try JSONParser.parse(raw.body)["data"]?.arrayValue?.first?["id"]?.intValue == other.id, "the sandbox ignored the filter")
+            let other = try await client.createCustomer(
+                phone: "+15550000001", name: "Someone Else", email: nil, externalId: "sms:+15550000001")
+            let raw = try await http.execute(
+                APIRequest(
+                    url: sandbox.gorgiasBaseURL("acme")
+                        + "/api/customers?channel_type=phone&channel_address=%2B15559999999",
+                    headers: [("Authorization", basic)]
+                ))
+            #expect(
+                try JSONParser.parse(raw.body)["data"]?.arrayValue?.first?["id"]?.intValue == other.id,
+                "the sandbox ignored the filter")
             #expect(try await client.customer(phone: "+15559999999") == nil)
             #expect(try await client.customer(externalId: "sms:+15559999999") == nil)
             #expect(try await client.customer(phone: "+15550000001")?.id == other.id)
@@ -136,10 +173,13 @@ struct SandboxRealismTests {
         let sandbox = try await sandbox()
         try await register(sandbox)
         let receiver = try await WebhookReceiver()
-        try await sandbox.post("/sandbox/twilio/\(sid)/inbound", [
-            "from": "+15551234567", "to": "+15557654321", "body": "photo", "url": .string(receiver.url + "/inbound"),
-            "media": [["contentType": "image/png", "size": 2048]],
-        ])
+        try await sandbox.post(
+            "/sandbox/twilio/\(sid)/inbound",
+            [
+                "from": "+15551234567", "to": "+15557654321", "body": "photo",
+                "url": .string(receiver.url + "/inbound"),
+                "media": [["contentType": "image/png", "size": 2048]],
+            ])
         let webhook = try #require(await receiver.waitFor(1).first)
         let url = try #require(webhook.formValue("MediaUrl0"))
         try await HTTPClient.withClient { http in
@@ -147,43 +187,64 @@ struct SandboxRealismTests {
             let sms = SMSClient(baseURL: sandbox.twilioBaseURL, accountSid: sid, authToken: token, http: http)
             let media = try await sms.media(url, maximumBytes: 1_000_000)
             #expect(media.bytes.count == 2048 && MediaType.sniff(media.bytes) == "image/png")
-            await #expect { _ = try await sms.media(url, maximumBytes: 100) } throws: { ($0 as? HTTPError)?.kind == .tooLarge }
-            let uploaded = try await gorgias(sandbox, http).upload(filename: "image-1.png", contentType: "image/png", bytes: media.bytes)
+            await #expect { _ = try await sms.media(url, maximumBytes: 100) } throws: {
+                ($0 as? HTTPError)?.kind == .tooLarge
+            }
+            let uploaded = try await gorgias(sandbox, http).upload(
+                filename: "image-1.png", contentType: "image/png", bytes: media.bytes)
             let served = try await http.execute(APIRequest(url: uploaded.url))
             #expect(served.status == 200 && served.body == media.bytes && served.header("Content-Type") == "image/png")
         }
     }
 
-    @Test("Gorgias' clock can be off; a snooze ends by itself and reopens the ticket; merges move messages and channels")
+    @Test(
+        "Gorgias' clock can be off; a snooze ends by itself and reopens the ticket; merges move messages and channels")
     func gorgiasClockSnoozesMerges() async throws {
         let sandbox = try await sandbox { $0.faults.gorgiasClockOffsetSeconds = -600 }
         try await HTTPClient.withClient { http in
             let client = gorgias(sandbox, http)
-            let customer = try await client.createCustomer(phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
+            let customer = try await client.createCustomer(
+                phone: "+15551234567", name: nil, email: nil, externalId: "sms:+15551234567")
             let updated = try #require(customer.updatedDatetime.flatMap(GorgiasDate.parse))
             #expect(abs(updated.timeIntervalSinceNow + 600) < 30, "the sandbox Gorgias runs ten minutes behind")
             func ticket(_ body: String) async throws -> GorgiasTicket {
-                try await client.createTicket(GorgiasNewTicket(
-                    channel: "sms", via: "api", fromAgent: false, status: "open", subject: body, externalId: nil, customer: GorgiasPersonRef(id: customer.id),
-                    tags: nil, messages: [GorgiasNewMessage(channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customer.id), bodyText: body)]
-                ))
+                try await client.createTicket(
+                    GorgiasNewTicket(
+                        channel: "sms", via: "api", fromAgent: false, status: "open", subject: body, externalId: nil,
+                        customer: GorgiasPersonRef(id: customer.id),
+                        tags: nil,
+                        messages: [
+                            GorgiasNewMessage(
+                                channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customer.id),
+                                bodyText: body)
+                        ]
+                    ))
             }
             let snoozed = try await ticket("snooze me")
             let until = SandboxTime.gorgias(Date().addingTimeInterval(-600 + 1))
-            try await sandbox.post("/sandbox/gorgias/acme/tickets/\(snoozed.id)/status", ["status": "closed", "snooze_datetime": .string(until)])
+            try await sandbox.post(
+                "/sandbox/gorgias/acme/tickets/\(snoozed.id)/status",
+                ["status": "closed", "snooze_datetime": .string(until)])
             #expect(try await client.ticket(id: snoozed.id).status == "closed")
-            #expect(await eventually(timeout: .seconds(5)) { (try? await client.ticket(id: snoozed.id).status) == "open" }, "the snooze ended")
+            #expect(
+                await eventually(timeout: .seconds(5)) { (try? await client.ticket(id: snoozed.id).status) == "open" },
+                "the snooze ended")
 
             let merged = try await ticket("merged away")
             try await sandbox.post("/sandbox/gorgias/acme/tickets/\(merged.id)/merge", ["into": .int(snoozed.id)])
-            await #expect { _ = try await client.ticket(id: merged.id) } throws: { ($0 as? GorgiasError)?.isNotFound == true }
+            await #expect { _ = try await client.ticket(id: merged.id) } throws: {
+                ($0 as? GorgiasError)?.isNotFound == true
+            }
             #expect(try await client.ticket(id: snoozed.id).messages?.count == 2)
 
-            let target = try await client.createCustomer(phone: "+15559990000", name: "Jane", email: "jane@example.com", externalId: "email:jane")
-            let response = try await http.execute(APIRequest(
-                method: "PUT", url: sandbox.gorgiasBaseURL("acme") + "/api/customers/merge", headers: [("Authorization", basic), ("Content-Type", "application/json")],
-                body: (["source_id": .int(customer.id), "target_id": .int(target.id)] as JSONValue).canonicalBytes()
-            ))
+            let target = try await client.createCustomer(
+                phone: "+15559990000", name: "Jane", email: "jane@example.com", externalId: "email:jane")
+            let response = try await http.execute(
+                APIRequest(
+                    method: "PUT", url: sandbox.gorgiasBaseURL("acme") + "/api/customers/merge",
+                    headers: [("Authorization", basic), ("Content-Type", "application/json")],
+                    body: (["source_id": .int(customer.id), "target_id": .int(target.id)] as JSONValue).canonicalBytes()
+                ))
             #expect(response.status == 200)
             #expect(try await client.customer(externalId: "sms:+15551234567") == nil)
             #expect(try await client.customer(phone: "+15551234567")?.id == target.id)
@@ -191,20 +252,29 @@ struct SandboxRealismTests {
         }
     }
 
-    @Test("the sandbox's views never show an integration's secret; control posts from another origin or not as JSON are refused")
+    @Test(
+        "the sandbox's views never show an integration's secret; control posts from another origin or not as JSON are refused"
+    )
     func noSecretsNoCrossOrigin() async throws {
         let sandbox = try await sandbox()
         try await HTTPClient.withClient { http in
-            _ = try await gorgias(sandbox, http).createIntegration(name: "bridge", url: "https://bridge.example/gorgias?k=s3cr3t-value", secretHeader: ("X-Switchboard-Secret", "s3cr3t-value"))
+            _ = try await gorgias(sandbox, http).createIntegration(
+                name: "bridge", url: "https://bridge.example/gorgias?k=s3cr3t-value",
+                secretHeader: ("X-Switchboard-Secret", "s3cr3t-value"))
             for path in ["/sandbox/gorgias/acme", "/sandbox/state"] {
                 let shown = try await http.execute(APIRequest(url: sandbox.url + path)).bodyText
                 #expect(shown.contains("bridge.example") && !shown.contains("s3cr3t-value"), "\(path) shows the secret")
             }
             let faults = Array(#"{"failRate": 1}"#.utf8)
-            let crossOrigin = try await http.execute(APIRequest(
-                method: "POST", url: sandbox.url + "/sandbox/faults", headers: [("Content-Type", "application/json"), ("Origin", "https://evil.example")], body: faults
-            ))
-            let plainText = try await http.execute(APIRequest(method: "POST", url: sandbox.url + "/sandbox/faults", headers: [("Content-Type", "text/plain")], body: faults))
+            let crossOrigin = try await http.execute(
+                APIRequest(
+                    method: "POST", url: sandbox.url + "/sandbox/faults",
+                    headers: [("Content-Type", "application/json"), ("Origin", "https://evil.example")], body: faults
+                ))
+            let plainText = try await http.execute(
+                APIRequest(
+                    method: "POST", url: sandbox.url + "/sandbox/faults", headers: [("Content-Type", "text/plain")],
+                    body: faults))
             #expect(crossOrigin.status == 403 && plainText.status == 403)
             #expect(try await sandbox.json("/sandbox/faults")["failRate"]?.doubleValue == 0, "nothing changed")
         }

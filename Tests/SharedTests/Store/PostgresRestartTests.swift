@@ -43,7 +43,9 @@ struct PostgresRestartTests {
                 try await Task.sleep(for: .seconds(3))
                 try await server.start()
                 let restarted = ContinuousClock.now
-                let everyoneMoved = await eventually(timeout: .seconds(40)) { board.stuck(since: restarted, of: 24).isEmpty }
+                let everyoneMoved = await eventually(timeout: .seconds(40)) {
+                    board.stuck(since: restarted, of: 24).isEmpty
+                }
                 let stuck = board.stuck(since: restarted, of: 24)
                 #expect(everyoneMoved, "tasks without progress 40 s after the restart: \(stuck)")
             }
@@ -58,7 +60,8 @@ struct PostgresRestartTests {
     static func oneUnitOfWork(_ store: Store, worker: Int, round: Int) async throws {
         let eventId = "restart-\(worker)-\(round)"
         _ = try await store.lookup(group: "restart", eventId: eventId)
-        try await store.park(group: "restart", key: "key-\(worker)", eventId: eventId, topic: "t.retry.1s", dueAt: Date())
+        try await store.park(
+            group: "restart", key: "key-\(worker)", eventId: eventId, topic: "t.retry.1s", dueAt: Date())
         _ = try await store.head(group: "restart", key: "key-\(worker)")
         try await store.release(group: "restart", key: "key-\(worker)", eventId: eventId)
         try await store.database.transaction { executor in
@@ -66,7 +69,8 @@ struct PostgresRestartTests {
                 "INSERT INTO effects (account_id, effect_key, state, started_at) VALUES (?, ?, 'started', ?)",
                 "restart", eventId, Int64(round)
             )
-            try await executor.query("UPDATE effects SET state = 'done' WHERE account_id = ? AND effect_key = ?", "restart", eventId)
+            try await executor.query(
+                "UPDATE effects SET state = 'done' WHERE account_id = ? AND effect_key = ?", "restart", eventId)
         }
     }
 }

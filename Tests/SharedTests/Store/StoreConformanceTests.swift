@@ -13,9 +13,13 @@ struct StoreConformanceTests {
 
     func account(_ id: String, settings: AccountSettings = AccountSettings(brand: "Acme")) throws -> Account {
         Account(
-            id: id, gorgiasBaseURL: "https://\(id).gorgias.com", gorgiasAuthKind: .apiKey, gorgiasEmail: "ops@\(id).com",
-            smsBaseURL: "https://api.twilio.com", smsAccountSid: "AC\(id)", smsSender: .number("+15557654321"), settings: settings,
-            sealedCredentials: try AccountCredentials(gorgiasAPIKey: "gorgias-secret-\(id)", smsAuthToken: "twilio-secret-\(id)").sealed(Self.box)
+            id: id, gorgiasBaseURL: "https://\(id).gorgias.com", gorgiasAuthKind: .apiKey,
+            gorgiasEmail: "ops@\(id).com",
+            smsBaseURL: "https://api.twilio.com", smsAccountSid: "AC\(id)", smsSender: .number("+15557654321"),
+            settings: settings,
+            sealedCredentials: try AccountCredentials(
+                gorgiasAPIKey: "gorgias-secret-\(id)", smsAuthToken: "twilio-secret-\(id)"
+            ).sealed(Self.box)
         )
     }
 
@@ -36,7 +40,9 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("accounts round-trip with sealed credentials; duplicates and unknown ids are clear errors", arguments: StoreBackend.allCases)
+    @Test(
+        "accounts round-trip with sealed credentials; duplicates and unknown ids are clear errors",
+        arguments: StoreBackend.allCases)
     func accounts(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             var acme = try account("acme")
@@ -58,13 +64,17 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("two connections recording the same event leave one entry and exactly one winner", arguments: StoreBackend.allCases)
+    @Test(
+        "two connections recording the same event leave one entry and exactly one winner",
+        arguments: StoreBackend.allCases)
     func ledgerRace(backend: StoreBackend) async throws {
         let url = try freshDatabaseURL(backend)
         try await Store.withStore(url, logger: Logger(label: "a")) { first in
             try await Store.withStore(url, logger: Logger(label: "b")) { second in
                 for round in 0..<20 {
-                    let entry = LedgerEntry(group: "switchboard-inbound", eventId: "SM\(round)", outcome: .processed, fingerprint: "f\(round)")
+                    let entry = LedgerEntry(
+                        group: "switchboard-inbound", eventId: "SM\(round)", outcome: .processed,
+                        fingerprint: "f\(round)")
                     let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
                         for index in 0..<8 {
                             let store = index % 2 == 0 ? first : second
@@ -97,7 +107,8 @@ struct StoreConformanceTests {
                         let store = worker % 2 == 0 ? first : second
                         group.addTask {
                             while Date().timeIntervalSince(started) < run.seconds {
-                                let wait = try await store.takeToken(bucket: "gorgias:acme", capacity: capacity, refillPerSecond: refill)
+                                let wait = try await store.takeToken(
+                                    bucket: "gorgias:acme", capacity: capacity, refillPerSecond: refill)
                                 if wait == .zero {
                                     granted.increment()
                                 } else {
@@ -118,34 +129,46 @@ struct StoreConformanceTests {
                 // A block set through one connection holds for the other until it ends (a wide margin: a busy
                 // machine once took a second between the two calls).
                 try await first.blockBucket(bucket: "gorgias:acme", until: Date().addingTimeInterval(20))
-                let wait = try await second.takeToken(bucket: "gorgias:acme", capacity: capacity, refillPerSecond: refill)
+                let wait = try await second.takeToken(
+                    bucket: "gorgias:acme", capacity: capacity, refillPerSecond: refill)
                 #expect(wait > .seconds(10) && wait <= .seconds(20))
             }
         }
     }
 
-    @Test("several tokens are taken all or none, with the wait until that many are due; unspent ones can be refunded", arguments: StoreBackend.allCases)
+    @Test(
+        "several tokens are taken all or none, with the wait until that many are due; unspent ones can be refunded",
+        arguments: StoreBackend.allCases)
     func multiTokenTakes(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let now = Date(millis: 1_700_000_000_000)
-            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 8, now: now) == .zero)
+            #expect(
+                try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 8, now: now) == .zero)
             let wait = try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 4, now: now)
             #expect(wait > .milliseconds(900) && wait <= .milliseconds(1000), "2 left, 2 more due in a second: \(wait)")
-            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 2, now: now) == .zero, "the refused take spent nothing")
+            #expect(
+                try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 2, now: now) == .zero,
+                "the refused take spent nothing")
             try await store.refundTokens(bucket: "b", count: 3)
-            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 3, now: now) == .zero)
+            #expect(
+                try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 3, now: now) == .zero)
             try await store.refundTokens(bucket: "b", count: 50)
-            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 10, now: now) == .zero, "refunds stop at capacity")
-            #expect(try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 1, now: now) != .zero)
+            #expect(
+                try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 10, now: now) == .zero,
+                "refunds stop at capacity")
+            #expect(
+                try await store.takeToken(bucket: "b", capacity: 10, refillPerSecond: 2, count: 1, now: now) != .zero)
         }
     }
 
-    @Test("outbound message state never moves backwards, even under concurrent updates", arguments: StoreBackend.allCases)
+    @Test(
+        "outbound message state never moves backwards, even under concurrent updates", arguments: StoreBackend.allCases)
     func outboundMonotonic(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let now = Date()
             let message = OutboundMessage(
-                id: OutboundMessage.id(accountId: "acme", ticketId: 7, messageId: 70), accountId: "acme", ticketId: 7, messageId: 70,
+                id: OutboundMessage.id(accountId: "acme", ticketId: 7, messageId: 70), accountId: "acme", ticketId: 7,
+                messageId: 70,
                 toPhone: "+15551234567", bodyDigest: "d", state: .sending, createdAt: now, updatedAt: now
             )
             let (claimed, created) = try await store.claimOutbound(message)
@@ -154,25 +177,33 @@ struct StoreConformanceTests {
             let sent = try await store.advanceOutbound(id: message.id, to: .sent, providerSid: "SM1", segments: 2)
             #expect(sent?.state == .sent && sent?.providerSid == "SM1" && sent?.segments == 2)
             #expect(try await store.advanceOutbound(id: message.id, to: .queued) == nil)
-            let delivered = try await store.applyDeliveryStatus(accountId: "acme", providerSid: "SM1", state: .delivered, errorCode: nil, at: now)
+            let delivered = try await store.applyDeliveryStatus(
+                accountId: "acme", providerSid: "SM1", state: .delivered, errorCode: nil, at: now)
             guard case .advanced(let from, let advanced)? = delivered else {
                 Issue.record("expected advance, got \(String(describing: delivered))")
                 return
             }
             #expect(from == .sent && advanced.state == .delivered)
-            let late = try await store.applyDeliveryStatus(accountId: "acme", providerSid: "SM1", state: .sent, errorCode: nil, at: now)
+            let late = try await store.applyDeliveryStatus(
+                accountId: "acme", providerSid: "SM1", state: .sent, errorCode: nil, at: now)
             #expect(late == .stale(message: advanced))
-            #expect(try await store.applyDeliveryStatus(accountId: "acme", providerSid: "SMX", state: .sent, errorCode: nil, at: now) == .unknownMessage)
+            #expect(
+                try await store.applyDeliveryStatus(
+                    accountId: "acme", providerSid: "SMX", state: .sent, errorCode: nil, at: now) == .unknownMessage)
 
             let second = OutboundMessage(
-                id: "acme:7:71", accountId: "acme", ticketId: 7, messageId: 71, toPhone: "+15551234567", bodyDigest: "d",
+                id: "acme:7:71", accountId: "acme", ticketId: 7, messageId: 71, toPhone: "+15551234567",
+                bodyDigest: "d",
                 state: .sending, providerSid: "SM2", createdAt: now, updatedAt: now
             )
             _ = try await store.claimOutbound(second)
             let states: [OutboundState] = [.queued, .sent, .failed, .queued, .accepted, .sent, .queued]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for state in states {
-                    group.addTask { _ = try await store.advanceOutbound(id: second.id, to: state, errorCode: state == .failed ? 30003 : nil) }
+                    group.addTask {
+                        _ = try await store.advanceOutbound(
+                            id: second.id, to: state, errorCode: state == .failed ? 30003 : nil)
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -182,15 +213,21 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("consent changes apply in event-time order, opt-out wins ties, names are never overwritten", arguments: StoreBackend.allCases)
+    @Test(
+        "consent changes apply in event-time order, opt-out wins ties, names are never overwritten",
+        arguments: StoreBackend.allCases)
     func consent(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let t0 = Date(millis: 1_800_000_000_000)
             func change(_ state: ConsentState, _ offset: Int, name: String? = nil) -> ConsentChange {
-                ConsentChange(accountId: "acme", phone: "+15551234567", state: state, at: t0.addingTimeInterval(Double(offset)), source: "test", name: name)
+                ConsentChange(
+                    accountId: "acme", phone: "+15551234567", state: state, at: t0.addingTimeInterval(Double(offset)),
+                    source: "test", name: name)
             }
             #expect(try await store.applyConsent(change(.subscribed, 10, name: "Jane")) == .applied(previous: nil))
-            #expect(try await store.applyConsent(change(.unsubscribed, 20, name: "Someone Else")) == .applied(previous: .subscribed))
+            #expect(
+                try await store.applyConsent(change(.unsubscribed, 20, name: "Someone Else"))
+                    == .applied(previous: .subscribed))
             guard case .stale(let current)? = try await store.applyConsent(change(.subscribed, 15)) else {
                 Issue.record("an older change must not apply")
                 return
@@ -202,8 +239,11 @@ struct StoreConformanceTests {
                 Issue.record("at equal times the opt-out stands")
                 return
             }
-            let entry = LedgerEntry(group: "switchboard-status", eventId: "consent-1", outcome: .processed, fingerprint: "x")
-            #expect(try await store.applyConsent(change(.pending, 40), recording: entry) == .applied(previous: .unsubscribed))
+            let entry = LedgerEntry(
+                group: "switchboard-status", eventId: "consent-1", outcome: .processed, fingerprint: "x")
+            #expect(
+                try await store.applyConsent(change(.pending, 40), recording: entry)
+                    == .applied(previous: .unsubscribed))
             #expect(try await store.applyConsent(change(.subscribed, 50), recording: entry) == nil)
             #expect(try await store.subscriber(accountId: "acme", phone: "+15551234567")?.state == .pending)
             let stats = try await store.conversationStats(accountId: "acme", days: 100_000)
@@ -211,47 +251,73 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("tickets mirror the newest status with history; stale and unknown updates change nothing", arguments: StoreBackend.allCases)
+    @Test(
+        "tickets mirror the newest status with history; stale and unknown updates change nothing",
+        arguments: StoreBackend.allCases)
     func tickets(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let t0 = Date(millis: 1_800_000_000_000)
             let conversation = try await store.openConversation(accountId: "acme", phone: "+15551234567", at: t0)
             #expect(try await store.openConversation(accountId: "acme", phone: "+15551234567").id == conversation.id)
             try await store.setConversationCustomer(conversationId: conversation.id, customerId: 42)
-            try await store.attachTicket(conversationId: conversation.id, accountId: "acme", ticketId: 100, openedAt: t0)
+            try await store.attachTicket(
+                conversationId: conversation.id, accountId: "acme", ticketId: 100, openedAt: t0)
             let reloaded = try #require(try await store.conversation(accountId: "acme", phone: "+15551234567"))
             #expect(reloaded.customerId == 42 && reloaded.currentTicketId == 100 && reloaded.ticketCount == 1)
             #expect(try await store.conversation(accountId: "acme", ticketId: 100)?.id == conversation.id)
             #expect(try await store.conversation(accountId: "globex", ticketId: 100) == nil)
 
             func status(_ value: TicketStatus, _ offset: Double, snoozed: Date? = nil) -> TicketStatusChange {
-                TicketStatusChange(accountId: "acme", ticketId: 100, status: value, snoozedUntil: snoozed, updatedAt: t0.addingTimeInterval(offset))
+                TicketStatusChange(
+                    accountId: "acme", ticketId: 100, status: value, snoozedUntil: snoozed,
+                    updatedAt: t0.addingTimeInterval(offset))
             }
-            guard case .applied? = try await store.applyTicketStatus(status(.closed, 60)) else { Issue.record("close"); return }
-            guard case .stale? = try await store.applyTicketStatus(status(.open, 30)) else { Issue.record("stale"); return }
-            guard case .stale? = try await store.applyTicketStatus(status(.closed, 60)) else { Issue.record("duplicate"); return }
+            guard case .applied? = try await store.applyTicketStatus(status(.closed, 60)) else {
+                Issue.record("close"); return
+            }
+            guard case .stale? = try await store.applyTicketStatus(status(.open, 30)) else {
+                Issue.record("stale"); return
+            }
+            guard case .stale? = try await store.applyTicketStatus(status(.closed, 60)) else {
+                Issue.record("duplicate"); return
+            }
             let snoozeUntil = Date().addingTimeInterval(3600)
-            guard case .applied? = try await store.applyTicketStatus(status(.closed, 90, snoozed: snoozeUntil)) else { Issue.record("snooze"); return }
+            guard case .applied? = try await store.applyTicketStatus(status(.closed, 90, snoozed: snoozeUntil)) else {
+                Issue.record("snooze"); return
+            }
             #expect(try await store.ticket(accountId: "acme", ticketId: 100)?.isSnoozed == true)
-            guard case .applied? = try await store.applyTicketStatus(status(.open, 120)) else { Issue.record("reopen"); return }
-            #expect(try await store.applyTicketStatus(TicketStatusChange(accountId: "acme", ticketId: 999, status: .closed, snoozedUntil: nil, updatedAt: t0)) == .unknownTicket)
+            guard case .applied? = try await store.applyTicketStatus(status(.open, 120)) else {
+                Issue.record("reopen"); return
+            }
+            #expect(
+                try await store.applyTicketStatus(
+                    TicketStatusChange(
+                        accountId: "acme", ticketId: 999, status: .closed, snoozedUntil: nil, updatedAt: t0))
+                    == .unknownTicket)
             let history = try await store.ticketHistory(accountId: "acme", ticketId: 100).map(\.status)
             #expect(history == [.open, .closed, .closed, .open])
-            guard case .applied? = try await store.applyTicketStatus(status(.closed, 180)) else { Issue.record("close again"); return }
+            guard case .applied? = try await store.applyTicketStatus(status(.closed, 180)) else {
+                Issue.record("close again"); return
+            }
             let stats = try await store.conversationStats(accountId: "acme")
             #expect(stats.ticketsByStatus["closed"] == 1)
             #expect(stats.medianTimeToCloseSeconds == 180)
         }
     }
 
-    @Test("parked keys keep their members in order; the effect journal remembers started and done", arguments: StoreBackend.allCases)
+    @Test(
+        "parked keys keep their members in order; the effect journal remembers started and done",
+        arguments: StoreBackend.allCases)
     func parkingAndEffects(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let due = Date(millis: 1_800_000_000_000)
             try await store.park(group: "g", key: "acme:+1555", eventId: "a", topic: "t.retry.30s", dueAt: due)
             try await store.park(group: "g", key: "acme:+1555", eventId: "b", topic: "t.retry.30s", dueAt: due)
-            try await store.park(group: "g", key: "acme:+1555", eventId: "a", topic: "t.retry.5m", dueAt: due.addingTimeInterval(300))
-            #expect(try await store.head(group: "g", key: "acme:+1555") == ParkedEvent(eventId: "a", topic: "t.retry.5m", dueAt: due.addingTimeInterval(300)))
+            try await store.park(
+                group: "g", key: "acme:+1555", eventId: "a", topic: "t.retry.5m", dueAt: due.addingTimeInterval(300))
+            #expect(
+                try await store.head(group: "g", key: "acme:+1555")
+                    == ParkedEvent(eventId: "a", topic: "t.retry.5m", dueAt: due.addingTimeInterval(300)))
             #expect(try await store.head(group: "other", key: "acme:+1555") == nil)
             try await store.release(group: "g", key: "acme:+1555", eventId: "a")
             #expect(try await store.head(group: "g", key: "acme:+1555")?.eventId == "b")
@@ -269,7 +335,9 @@ struct StoreConformanceTests {
         try await withFreshStore(backend) { store in
             let old = Date().addingTimeInterval(-40 * 86400)
             for index in 0..<30 {
-                _ = try await store.record(LedgerEntry(group: "g", eventId: "old-\(index)", outcome: .processed, fingerprint: "f", recordedAt: old))
+                _ = try await store.record(
+                    LedgerEntry(
+                        group: "g", eventId: "old-\(index)", outcome: .processed, fingerprint: "f", recordedAt: old))
             }
             _ = try await store.record(LedgerEntry(group: "g", eventId: "new", outcome: .processed, fingerprint: "f"))
             #expect(try await store.purgeLedger(olderThan: Date().addingTimeInterval(-30 * 86400), batchSize: 7) == 30)
@@ -278,22 +346,28 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("hostile strings round-trip or are refused with a clear error; nothing is interpolated into SQL", arguments: StoreBackend.allCases)
+    @Test(
+        "hostile strings round-trip or are refused with a clear error; nothing is interpolated into SQL",
+        arguments: StoreBackend.allCases)
     func hostileStrings(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
             let hostile = [
-                "Robert'); DROP TABLE subscribers;--", "\" OR 1=1 --", "$1 $2 ? ?? :name", "😀 ünïcödé \u{202E}rtl", "back\\slash 'quote' \"dq\"",
+                "Robert'); DROP TABLE subscribers;--", "\" OR 1=1 --", "$1 $2 ? ?? :name", "😀 ünïcödé \u{202E}rtl",
+                "back\\slash 'quote' \"dq\"",
                 String(repeating: "A", count: 1_048_576),
             ]
             for (index, text) in hostile.enumerated() {
                 let phone = "+1555000000\(index)"
-                let change = ConsentChange(accountId: "acme", phone: phone, state: .subscribed, at: Date(), source: text, name: text, email: text)
+                let change = ConsentChange(
+                    accountId: "acme", phone: phone, state: .subscribed, at: Date(), source: text, name: text,
+                    email: text)
                 #expect(try await store.applyConsent(change) == .applied(previous: nil))
                 let loaded = try #require(try await store.subscriber(accountId: "acme", phone: phone))
                 #expect(loaded.name == text && loaded.email == text && loaded.source == text)
                 guard text.utf8.count <= 1024 else { continue }
                 #expect(try await store.beginEffect(accountId: "acme", key: text) == nil)
-                _ = try await store.record(LedgerEntry(group: text, eventId: text, outcome: .processed, fingerprint: text))
+                _ = try await store.record(
+                    LedgerEntry(group: text, eventId: text, outcome: .processed, fingerprint: text))
                 #expect(try await store.lookup(group: text, eventId: text)?.fingerprint == text)
             }
             let huge = String(repeating: "k", count: 1_048_576)
@@ -302,7 +376,8 @@ struct StoreConformanceTests {
             } throws: { error in
                 (error as? StoreError)?.code == .invalidData && "\(error)".contains("event id is 1048576 bytes")
             }
-            let nul = ConsentChange(accountId: "acme", phone: "+15550009999", state: .subscribed, at: Date(), source: "s", name: "a\u{0}b")
+            let nul = ConsentChange(
+                accountId: "acme", phone: "+15550009999", state: .subscribed, at: Date(), source: "s", name: "a\u{0}b")
             await #expect {
                 try await store.applyConsent(nul)
             } throws: { error in

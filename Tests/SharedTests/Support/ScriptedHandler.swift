@@ -31,7 +31,10 @@ final class ScriptedHandler: EventHandler {
     let delay: @Sendable () -> Duration
     let gate: AsyncEvent?
 
-    init(behaviours: [String: Behaviour] = [:], delay: @escaping @Sendable () -> Duration = { .zero }, gate: AsyncEvent? = nil) {
+    init(
+        behaviours: [String: Behaviour] = [:], delay: @escaping @Sendable () -> Duration = { .zero },
+        gate: AsyncEvent? = nil
+    ) {
         self.behaviours = Mutex(behaviours)
         self.delay = delay
         self.gate = gate
@@ -48,24 +51,30 @@ final class ScriptedHandler: EventHandler {
         case .failTransiently(let times):
             let failed = nextTry(event.id)
             if failed <= times {
-                throw ProcessingFailure.transient("test.flaky", "scripted transient failure \(failed)/\(times)", dependency: nil)
+                throw ProcessingFailure.transient(
+                    "test.flaky", "scripted transient failure \(failed)/\(times)", dependency: nil)
             }
         case .failPermanently:
             throw ProcessingFailure.permanent("test.rejected", "scripted permanent failure")
         case .throttleThenFail(let throttles, let failures):
             let tries = nextTry(event.id)
             if tries <= throttles {
-                throw ProcessingFailure(.throttled, "test.rate_limited", "scripted throttling \(tries)/\(throttles)", retryAfter: .seconds(1))
+                throw ProcessingFailure(
+                    .throttled, "test.rate_limited", "scripted throttling \(tries)/\(throttles)",
+                    retryAfter: .seconds(1))
             }
             if tries <= throttles + failures {
-                throw ProcessingFailure.transient("test.flaky", "scripted transient failure \(tries - throttles)/\(failures)", dependency: nil)
+                throw ProcessingFailure.transient(
+                    "test.flaky", "scripted transient failure \(tries - throttles)/\(failures)", dependency: nil)
             }
         }
         invocations.withLock {
-            $0.append(Invocation(
-                eventId: event.id, key: context.key, topic: context.topic, partition: context.partition,
-                offset: context.offset, attempt: context.attempt, sequence: Int(event.data["sequence"]?.intValue ?? -1)
-            ))
+            $0.append(
+                Invocation(
+                    eventId: event.id, key: context.key, topic: context.topic, partition: context.partition,
+                    offset: context.offset, attempt: context.attempt,
+                    sequence: Int(event.data["sequence"]?.intValue ?? -1)
+                ))
         }
         return .processed
     }

@@ -6,7 +6,9 @@ import TestSupport
 /// Builds valid Switchboard events for runtime tests.
 enum TestEvents {
     /// A valid `sms.subscription.changed` event (the simplest contract), keyed `acct:phone`.
-    static func subscription(id: String, account: String = "acme", phone: String = "+15550001111", sequence: Int = 0) -> OutgoingRecord {
+    static func subscription(id: String, account: String = "acme", phone: String = "+15550001111", sequence: Int = 0)
+        -> OutgoingRecord
+    {
         let data: JSONValue = [
             "accountId": .string(account),
             "phone": .string(phone),
@@ -16,6 +18,7 @@ enum TestEvents {
             "sequence": .int(Int64(sequence)),
         ]
         let event = CloudEvent(id: id, source: "test", kind: .subscription, time: Date(), data: data)
-        return OutgoingRecord(topic: EventKind.subscription.topic, key: "\(account):\(phone)", value: event.document.serialized())
+        return OutgoingRecord(
+            topic: EventKind.subscription.topic, key: "\(account):\(phone)", value: event.document.serialized())
     }
 }

@@ -136,13 +136,21 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Sandbox", "Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Sandbox", "Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Sandbox", "Shared", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Sandbox", "Shared", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "FaultTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadInputTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IngressTests", dependencies: ["Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IngressTests", dependencies: ["Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OperationsTests",
             dependencies: ["Shared", "Sandbox", "TestSupport", .product(name: "Yams", package: "Yams")],

@@ -24,9 +24,13 @@ struct ConsentKeywordHandler: Sendable {
     }
 
     /// Handles `keyword` texted in `text`; `entry` is nil for an account Switchboard does not know.
-    func handle(_ keyword: ConsentKeyword, text: InboundText, eventId: String, entry: AccountDirectory.Entry?, logger: Logger) async throws -> HandlerResult {
+    func handle(
+        _ keyword: ConsentKeyword, text: InboundText, eventId: String, entry: AccountDirectory.Entry?, logger: Logger
+    ) async throws -> HandlerResult {
         guard let entry else {
-            guard keyword == .optOut else { return .ignored("\(keyword.providerType) for unknown account \(text.accountId)") }
+            guard keyword == .optOut else {
+                return .ignored("\(keyword.providerType) for unknown account \(text.accountId)")
+            }
             // Never skipped: the DLQ keeps the opt-out, to redrive once the account is added.
             throw ProcessingFailure.permanent(
                 "account.unknown_opt_out",
@@ -40,7 +44,9 @@ struct ConsentKeywordHandler: Sendable {
     }
 
     /// Records the opt-out or opt-in (with its follow-up), then sends the one confirmation where the account does.
-    private func change(_ keyword: ConsentKeyword, _ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws -> HandlerResult {
+    private func change(
+        _ keyword: ConsentKeyword, _ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger
+    ) async throws -> HandlerResult {
         let account = entry.account
         let word = String(text.body.trimmingCharacters(in: .whitespacesAndNewlines).prefix(160))
         let optOut = keyword == .optOut
@@ -50,33 +56,49 @@ struct ConsentKeywordHandler: Sendable {
             name: text.customer.name, email: text.customer.email, eventId: eventId, keyword: word
         )
         // A disconnected account gets no Gorgias call, now or later; the opt-out itself stands.
-        let followUp = account.status == .connected ? followUp(keyword, word: word, text: text, eventId: eventId, account: account) : nil
+        let followUp =
+            account.status == .connected
+            ? followUp(keyword, word: word, text: text, eventId: eventId, account: account) : nil
         guard case .applied(let previous)? = try await store.applyConsent(change, followUp: followUp) else {
-            logger.info("consent keyword older than the consent on record; nothing changed", metadata: ["keyword": "\(keyword.providerType)"])
+            logger.info(
+                "consent keyword older than the consent on record; nothing changed",
+                metadata: ["keyword": "\(keyword.providerType)"])
             return .ignored("a newer consent change stands")
         }
         logger.info(
             "consent recorded",
-            metadata: ["keyword": "\(keyword.providerType)", "state": "\(change.state.rawValue)", "followup": "\(followUp != nil)"]
+            metadata: [
+                "keyword": "\(keyword.providerType)", "state": "\(change.state.rawValue)",
+                "followup": "\(followUp != nil)",
+            ]
         )
         guard account.status == .connected else { return .processed }
         // A START from someone already subscribed (an extra "YES") is not confirmed again.
-        guard account.settings.consentReplies == .switchboard, optOut || previous != .subscribed else { return .processed }
-        let body = optOut ? ConsentNotes.optOutConfirmation(brand: account.settings.brand) : ConsentNotes.optInConfirmation(brand: account.settings.brand)
-        let outcome = try await sms.send(entry, key: "sms:\(eventId):\(optOut ? "opt-out" : "opt-in")", to: text.from, body: body)
+        guard account.settings.consentReplies == .switchboard, optOut || previous != .subscribed else {
+            return .processed
+        }
+        let body =
+            optOut
+            ? ConsentNotes.optOutConfirmation(brand: account.settings.brand)
+            : ConsentNotes.optInConfirmation(brand: account.settings.brand)
+        let outcome = try await sms.send(
+            entry, key: "sms:\(eventId):\(optOut ? "opt-out" : "opt-in")", to: text.from, body: body)
         logger.info("consent confirmation", metadata: ["outcome": "\(outcome)"])
         return .processed
     }
 
     /// The note (and close) for the conversation's active ticket: the store finds it in the consent transaction, or
     /// attaches the follow-up to the ticket the customer's next text opens (a STOP may overtake their earlier text).
-    private func followUp(_ keyword: ConsentKeyword, word: String, text: InboundText, eventId: String, account: Account) -> HelpdeskFollowUp? {
+    private func followUp(_ keyword: ConsentKeyword, word: String, text: InboundText, eventId: String, account: Account)
+        -> HelpdeskFollowUp?
+    {
         switch keyword {
         case .optOut:
             let closes = account.settings.stopClosesTicket
             return HelpdeskFollowUp(
                 accountId: account.id, key: "note:\(eventId):opt-out", ticketId: nil, phone: text.from,
-                note: ConsentNotes.optedOutByText(word: word, at: text.receivedAt, ticketClosed: closes), closeTicket: closes
+                note: ConsentNotes.optedOutByText(word: word, at: text.receivedAt, ticketClosed: closes),
+                closeTicket: closes
             )
         case .optIn:
             return HelpdeskFollowUp(
@@ -89,13 +111,18 @@ struct ConsentKeywordHandler: Sendable {
     }
 
     /// Answers HELP where the account does; the provider's own handling answers it otherwise.
-    private func help(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws -> HandlerResult {
-        guard entry.account.status == .connected else { return .ignored("HELP for a disconnected account: nothing sent") }
+    private func help(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws
+        -> HandlerResult
+    {
+        guard entry.account.status == .connected else {
+            return .ignored("HELP for a disconnected account: nothing sent")
+        }
         guard entry.account.settings.consentReplies == .switchboard else {
             logger.info("HELP left to the SMS provider, which answers it for this account")
             return .processed
         }
-        let outcome = try await sms.send(entry, key: "sms:\(eventId):help", to: text.from, body: entry.account.settings.effectiveHelpText)
+        let outcome = try await sms.send(
+            entry, key: "sms:\(eventId):help", to: text.from, body: entry.account.settings.effectiveHelpText)
         logger.info("HELP answered", metadata: ["outcome": "\(outcome)"])
         return .processed
     }

@@ -7,7 +7,9 @@ import Shared
 struct CustomerResolver: Sendable {
     let store: Store
 
-    func customerId(for conversation: Conversation, text: InboundText, entry: AccountDirectory.Entry) async throws -> Int64 {
+    func customerId(for conversation: Conversation, text: InboundText, entry: AccountDirectory.Entry) async throws
+        -> Int64
+    {
         if let known = conversation.customerId { return known }
         let gorgias = entry.gorgias
         let subscriber = try await store.subscriber(accountId: entry.account.id, phone: text.from)
@@ -18,15 +20,22 @@ struct CustomerResolver: Sendable {
         if customer == nil { customer = try await gorgias.customer(phone: text.from) }
         if customer == nil {
             do {
-                customer = try await gorgias.createCustomer(phone: text.from, name: name, email: email, externalId: externalId)
+                customer = try await gorgias.createCustomer(
+                    phone: text.from, name: name, email: email, externalId: externalId)
             } catch let error as GorgiasError where error.status == 409 {
                 // Known by email (e.g. from email support): add the phone to that customer.
                 guard let email, let existing = try await gorgias.customer(email: email) else { throw error }
-                let channels = (existing.channels ?? []) + [GorgiasCustomerChannel(type: "phone", address: text.from, preferred: false)]
+                let channels =
+                    (existing.channels ?? []) + [
+                        GorgiasCustomerChannel(type: "phone", address: text.from, preferred: false)
+                    ]
                 customer = try await gorgias.setCustomerChannels(id: existing.id, channels: channels)
             }
         }
-        guard var resolved = customer else { throw ProcessingFailure.transient("gorgias.customer_missing", "customer lookup returned nothing", dependency: .gorgias) }
+        guard var resolved = customer else {
+            throw ProcessingFailure.transient(
+                "gorgias.customer_missing", "customer lookup returned nothing", dependency: .gorgias)
+        }
         if (resolved.name ?? "").isEmpty, let name {
             resolved = try await gorgias.setCustomerName(id: resolved.id, name: name)
         }

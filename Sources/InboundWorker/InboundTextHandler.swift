@@ -20,7 +20,8 @@ struct InboundTextHandler: EventHandler {
         let text = try InboundText(event)
         let entry = try await accounts.entry(text.accountId)
         if let keyword = text.consentKeyword(extra: entry?.account.settings.extraKeywords ?? .none) {
-            return try await consent.handle(keyword, text: text, eventId: event.id, entry: entry, logger: context.logger)
+            return try await consent.handle(
+                keyword, text: text, eventId: event.id, entry: entry, logger: context.logger)
         }
         guard let entry else {
             return .ignored("unknown account \(text.accountId)")

@@ -5,7 +5,12 @@ import Shared
 enum InboundWorker {
     static let definition = WorkerDefinition(
         FleetRoster.inbound,
-        makeServices: { context in [HelpdeskFollowUps(store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger)] }
+        makeServices: { context in
+            [
+                HelpdeskFollowUps(
+                    store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger)
+            ]
+        }
     ) { context in
         InboundTextHandler(accounts: context.accounts, store: context.store)
     }

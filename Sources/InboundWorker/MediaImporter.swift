@@ -30,11 +30,16 @@ struct MediaImporter: Sendable {
         return imported
     }
 
-    private func importItem(_ item: InboundText.Media, index: Int, sid: String, entry: AccountDirectory.Entry) async throws -> Imported {
+    private func importItem(_ item: InboundText.Media, index: Int, sid: String, entry: AccountDirectory.Entry)
+        async throws -> Imported
+    {
         let declared = item.contentType.lowercased()
         guard entry.sms.isOwnMedia(item.url) else {
             let https = URL(string: item.url)?.scheme?.lowercased() == "https"
-            return Imported(line: https ? "[Attachment \(declared): \(item.url)]" : "[Attachment \(declared) not imported: it is not at an https address]")
+            return Imported(
+                line: https
+                    ? "[Attachment \(declared): \(item.url)]"
+                    : "[Attachment \(declared) not imported: it is not at an https address]")
         }
         let outcome = try await EffectJournal(store: store, accountId: entry.account.id).once(
             key: "media:\(sid):\(index)",
@@ -43,7 +48,9 @@ struct MediaImporter: Sendable {
         )
         switch outcome {
         case .alreadyDone(let reference):
-            if let reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8)) { return known }
+            if let reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8)) {
+                return known
+            }
             return try await upload(item, declared: declared, index: index, entry: entry)  // an unreadable record: again
         case .found(let imported), .created(let imported):
             return imported
@@ -51,14 +58,17 @@ struct MediaImporter: Sendable {
     }
 
     /// Fetches the media from the SMS provider and uploads it to Gorgias, or says in a line why not.
-    private func upload(_ item: InboundText.Media, declared: String, index: Int, entry: AccountDirectory.Entry) async throws -> Imported {
+    private func upload(_ item: InboundText.Media, declared: String, index: Int, entry: AccountDirectory.Entry)
+        async throws -> Imported
+    {
         do {
             let fetched = try await entry.sms.media(item.url, maximumBytes: Self.fetchLimit)
             let type = MediaType.effective(declared: fetched.contentType ?? declared, bytes: fetched.bytes)
             if fetched.bytes.count > MediaType.limit(for: type) {
                 return Imported(line: Self.tooLarge(type, limit: MediaType.limit(for: type)))
             }
-            let attachment = try await entry.gorgias.upload(filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
+            let attachment = try await entry.gorgias.upload(
+                filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
             return Imported(attachment: attachment)
         } catch let error as HTTPError where error.kind == .tooLarge {
             return Imported(line: Self.tooLarge(declared, limit: Self.fetchLimit))

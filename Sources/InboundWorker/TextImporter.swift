@@ -33,7 +33,8 @@ struct TextImporter: Sendable {
     @discardableResult
     func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
         let account = entry.account
-        let conversation = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
+        let conversation = try await store.openConversation(
+            accountId: account.id, phone: text.from, at: text.receivedAt)
         // A first text needs several calls (find the customer twice, create it, create the ticket, one per media
         // file): take them all at once, before the import is journaled, so a burst of new conversations beyond the
         // budget still finishes texts at the budget's rate instead of every text taking a token and waiting for the
@@ -46,35 +47,47 @@ struct TextImporter: Sendable {
         }
     }
 
-    private func importText(_ text: InboundText, conversation: Conversation, retried: Bool, entry: AccountDirectory.Entry) async throws -> String {
+    private func importText(
+        _ text: InboundText, conversation: Conversation, retried: Bool, entry: AccountDirectory.Entry
+    ) async throws -> String {
         var conversation = conversation
         let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
         do {
-            return try await deliver(text, conversation: conversation, customerId: customerId, retried: retried, entry: entry)
+            return try await deliver(
+                text, conversation: conversation, customerId: customerId, retried: retried, entry: entry)
         } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
             guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
             try await store.forgetConversationCustomer(conversationId: conversation.id)
             conversation.customerId = nil
             let current = try await customers.customerId(for: conversation, text: text, entry: entry)
-            return try await deliver(text, conversation: conversation, customerId: current, retried: true, entry: entry) + " (its customer was merged)"
+            return try await deliver(text, conversation: conversation, customerId: current, retried: true, entry: entry)
+                + " (its customer was merged)"
         }
     }
 
-    private func deliver(_ text: InboundText, conversation: Conversation, customerId: Int64, retried: Bool, entry: AccountDirectory.Entry) async throws -> String {
+    private func deliver(
+        _ text: InboundText, conversation: Conversation, customerId: Int64, retried: Bool, entry: AccountDirectory.Entry
+    ) async throws -> String {
         let account = entry.account
         let effect = "import:\(text.messageSid)"
         let message = Self.message(text, customerId: customerId, media: try await media.importMedia(text, entry: entry))
         var target = try await chooseTarget(conversation, account: account)
         if target != .newTicket {
             let ticketId = Self.ticketId(target)
-            if retried, let found = try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == text.messageSid }) {
+            if retried,
+                let found = try await entry.gorgias.messages(ticketId: ticketId).first(where: {
+                    $0.externalId == text.messageSid
+                })
+            {
                 try await finish(effect, reference: found.id, conversation: conversation, at: text.receivedAt)
                 return "found on ticket \(ticketId) after a retry"
             }
             do {
                 if case .reopen = target {
                     let reopened = try await entry.gorgias.setTicketStatus(id: ticketId, .open)
-                    if let change = reopened.statusChange(accountId: account.id) { _ = try await store.applyTicketStatus(change) }
+                    if let change = reopened.statusChange(accountId: account.id) {
+                        _ = try await store.applyTicketStatus(change)
+                    }
                     try await store.attachWaitingFollowUps(accountId: account.id, phone: text.from, ticketId: ticketId)
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
@@ -82,7 +95,9 @@ struct TextImporter: Sendable {
                 return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
             } catch let error as GorgiasError where error.isNotFound {
                 guard try await Self.isGone({ _ = try await entry.gorgias.ticket(id: ticketId) }) else { throw error }
-                if let surviving = try await entry.gorgias.tickets(customerId: customerId).first(where: { $0.id != ticketId && $0.status == "open" }) {
+                if let surviving = try await entry.gorgias.tickets(customerId: customerId).first(where: {
+                    $0.id != ticketId && $0.status == "open"
+                }) {
                     // Merged into another ticket of the customer: the conversation follows it.
                     try await store.attachTicket(
                         conversationId: conversation.id, accountId: account.id, ticketId: surviving.id,
@@ -93,7 +108,10 @@ struct TextImporter: Sendable {
                     return "threaded onto ticket \(surviving.id), which ticket \(ticketId) was merged into"
                 }
                 // Deleted: forget it and open a new one.
-                _ = try await store.applyTicketStatus(TicketStatusChange(accountId: account.id, ticketId: ticketId, status: .closed, snoozedUntil: nil, updatedAt: Date()))
+                _ = try await store.applyTicketStatus(
+                    TicketStatusChange(
+                        accountId: account.id, ticketId: ticketId, status: .closed, snoozedUntil: nil, updatedAt: Date()
+                    ))
                 target = .newTicket
             }
         }
@@ -104,15 +122,17 @@ struct TextImporter: Sendable {
             ticket = found
         } else {
             let name = text.customer.name
-            ticket = try await entry.gorgias.createTicket(GorgiasNewTicket(
-                channel: "sms", via: "api", fromAgent: false, status: "open",
-                subject: "SMS from \(name.map { "\($0) (\(text.from))" } ?? text.from)", externalId: externalId,
-                customer: GorgiasPersonRef(id: customerId), tags: [["name": "sms"]], messages: [message]
-            ))
+            ticket = try await entry.gorgias.createTicket(
+                GorgiasNewTicket(
+                    channel: "sms", via: "api", fromAgent: false, status: "open",
+                    subject: "SMS from \(name.map { "\($0) (\(text.from))" } ?? text.from)", externalId: externalId,
+                    customer: GorgiasPersonRef(id: customerId), tags: [["name": "sms"]], messages: [message]
+                ))
         }
         // Stamped with Gorgias' own time, so its later status changes compare on one clock.
         let openedAt = ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
-        try await store.attachTicket(conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
+        try await store.attachTicket(
+            conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
         try await finish(effect, reference: ticket.id, conversation: conversation, at: text.receivedAt)
         return "new ticket \(ticket.id)"
     }
@@ -143,7 +163,9 @@ struct TextImporter: Sendable {
     /// Where this text goes, from the conversation's current ticket as the store mirrors it.
     func chooseTarget(_ conversation: Conversation, account: Account) async throws -> Target {
         guard let ticketId = conversation.currentTicketId else { return .newTicket }
-        return Self.target(for: try await store.ticket(accountId: account.id, ticketId: ticketId), settings: account.settings, now: Date())
+        return Self.target(
+            for: try await store.ticket(accountId: account.id, ticketId: ticketId), settings: account.settings,
+            now: Date())
     }
 
     /// The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto
@@ -156,7 +178,8 @@ struct TextImporter: Sendable {
             return .newTicket
         case .reopen:
             let closedAt = ticket.closedAt ?? ticket.statusAt
-            return now.timeIntervalSince(closedAt) <= Double(settings.reopenWindowHours) * 3600 ? .reopen(ticket.ticketId) : .newTicket
+            return now.timeIntervalSince(closedAt) <= Double(settings.reopenWindowHours) * 3600
+                ? .reopen(ticket.ticketId) : .newTicket
         }
     }
 
@@ -170,9 +193,11 @@ struct TextImporter: Sendable {
         let attachments = media.compactMap(\.attachment)
         return GorgiasNewMessage(
             channel: "sms", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customerId),
-            source: GorgiasMessageSource(type: "sms", from: GorgiasAddress(address: text.from), to: [GorgiasAddress(address: text.to)]),
+            source: GorgiasMessageSource(
+                type: "sms", from: GorgiasAddress(address: text.from), to: [GorgiasAddress(address: text.to)]),
             bodyText: body, bodyHTML: "<p>\(HTMLText.escape(body))</p>", externalId: text.messageSid,
-            sentDatetime: RFC3339.format(text.receivedAt, fractional: true), attachments: attachments.isEmpty ? nil : attachments
+            sentDatetime: RFC3339.format(text.receivedAt, fractional: true),
+            attachments: attachments.isEmpty ? nil : attachments
         )
     }
 

@@ -28,8 +28,12 @@ public enum IngressRegistration {
     /// Registers the account with the ingress at `ingressURL` and stores the integration id, the new secret and the
     /// status-callback URL. An integration registered earlier is removed first, so reconnecting never leaves two.
     @discardableResult
-    public static func connect(accountId: String, ingressURL: String, store: Store, box: SecretBox, http: HTTPClient) async throws -> Endpoints {
-        guard var account = try await store.account(id: accountId) else { throw RegistrationError("no account \(accountId)") }
+    public static func connect(accountId: String, ingressURL: String, store: Store, box: SecretBox, http: HTTPClient)
+        async throws -> Endpoints
+    {
+        guard var account = try await store.account(id: accountId) else {
+            throw RegistrationError("no account \(accountId)")
+        }
         try await removeIntegration(of: account, box: box, http: http)
         var credentials = try account.credentials(box)
         credentials.integrationSecret = AccountCredentials.newSecret()
@@ -38,7 +42,8 @@ public enum IngressRegistration {
         let entry = try AccountDirectory.entry(for: account, box: box, http: http)
         let secret = credentials.integrationSecret ?? ""
         let integration = try await entry.gorgias.createIntegration(
-            name: "Switchboard SMS (\(accountId))", url: endpoints.gorgias + "?k=" + secret, secretHeader: (secretHeader, secret)
+            name: "Switchboard SMS (\(accountId))", url: endpoints.gorgias + "?k=" + secret,
+            secretHeader: (secretHeader, secret)
         )
         account.gorgiasIntegrationId = integration.id
         account.settings.statusCallbackURL = endpoints.status

@@ -44,14 +44,16 @@ public final class IngressServer: Service, Sendable {
             if !loopback && publicURL == nil {
                 throw ConfigurationError(
                     setting: "--public-url",
-                    reason: "listening on \(host) needs the public URL providers call (Twilio signatures are computed against it)"
+                    reason:
+                        "listening on \(host) needs the public URL providers call (Twilio signatures are computed against it)"
                 )
             }
             if let publicURL, URL(string: publicURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
                 throw ConfigurationError(setting: "--public-url", reason: "must be an http(s) URL")
             }
             if let bad = trustedProxies.first(where: { PublicURL.ProxyAddress($0) == nil }) {
-                throw ConfigurationError(setting: "--trusted-proxy", reason: "\(bad) is not an IP address or CIDR block")
+                throw ConfigurationError(
+                    setting: "--trusted-proxy", reason: "\(bad) is not an IP address or CIDR block")
             }
         }
     }
@@ -69,13 +71,18 @@ public final class IngressServer: Service, Sendable {
     private let port = Atomic<Int>(0)
     private let listening = AsyncEvent()
 
-    public init(configuration: Configuration, accounts: AccountDirectory, producer: any RecordProducing, receipts: any WebhookReceipts, logger: Logger) {
+    public init(
+        configuration: Configuration, accounts: AccountDirectory, producer: any RecordProducing,
+        receipts: any WebhookReceipts, logger: Logger
+    ) {
         self.configuration = configuration
         self.accounts = accounts
         self.producer = producer
         self.receipts = receipts
         self.logger = logger
-        self.publicURL = PublicURL(configured: configuration.publicURL, trustedProxies: configuration.trustedProxies.compactMap(PublicURL.ProxyAddress.init))
+        self.publicURL = PublicURL(
+            configured: configuration.publicURL,
+            trustedProxies: configuration.trustedProxies.compactMap(PublicURL.ProxyAddress.init))
     }
 
     /// The base URL once listening.
@@ -90,10 +97,13 @@ public final class IngressServer: Service, Sendable {
         router.post("twilio/inbound/:account") { request, context in
             try await self.twilio(request, context) { entry, form, firstSeen in
                 try WebhookTranslator.inboundText(
-                    accountId: entry.account.id, form: form, receivedAt: firstSeen, extraKeywords: entry.account.settings.extraKeywords,
+                    accountId: entry.account.id, form: form, receivedAt: firstSeen,
+                    extraKeywords: entry.account.settings.extraKeywords,
                     mediaAllowed: { MediaAddress.isAcceptable($0, providerBaseURL: entry.account.smsBaseURL) }
                 )
-            } receiptKey: { form in WebhookTranslator.Fields(form)["MessageSid"].map { "twilio:inbound:\($0)" } }
+            } receiptKey: { form in
+                WebhookTranslator.Fields(form)["MessageSid"].map { "twilio:inbound:\($0)" }
+            }
         }
         router.post("twilio/status/:account") { request, context in
             try await self.twilio(request, context) { entry, form, firstSeen in
@@ -112,7 +122,8 @@ public final class IngressServer: Service, Sendable {
             server: .http1(configuration: http1),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections, logger: logger)
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    configuration.maximumConnections, logger: logger)
             ),
             onServerRunning: { [self] channel in
                 port.store(channel.localAddress?.port ?? configuration.port, ordering: .relaxed)
@@ -140,15 +151,23 @@ public final class IngressServer: Service, Sendable {
         let form = FormEncoding.decode(String(decoding: body, as: UTF8.self))
         let url = publicURL.url(
             uri: request.uri.description, host: request.head.authority, peer: context.remoteAddress,
-            forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!], forwardedHost: request.headers[HTTPField.Name("X-Forwarded-Host")!],
+            forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!],
+            forwardedHost: request.headers[HTTPField.Name("X-Forwarded-Host")!],
             listening: "\(configuration.host):\(port.load(ordering: .relaxed))"
         )
-        guard TwilioSignature.isValid(signature: signature, url: url, parameters: form, authToken: entry.credentials.smsAuthToken) else {
-            logger.warning("rejected a Twilio webhook with a bad signature", metadata: [LogKeys.accountId: "\(entry.account.id)"])
+        guard
+            TwilioSignature.isValid(
+                signature: signature, url: url, parameters: form, authToken: entry.credentials.smsAuthToken)
+        else {
+            logger.warning(
+                "rejected a Twilio webhook with a bad signature", metadata: [LogKeys.accountId: "\(entry.account.id)"])
             return Self.forbidden
         }
         do {
-            let firstSeen = try await receiptKey(form).asyncMap { try await receipts.firstSeen(accountId: entry.account.id, key: $0, now: Date()) } ?? Date()
+            let firstSeen =
+                try await receiptKey(form).asyncMap {
+                    try await receipts.firstSeen(accountId: entry.account.id, key: $0, now: Date())
+                } ?? Date()
             try await producer.send(try translate(entry, form, firstSeen))
         } catch let error as WebhookError {
             return Self.status(400, error.description)
@@ -158,17 +177,24 @@ public final class IngressServer: Service, Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/xml"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
+        return Response(
+            status: .ok, headers: headers,
+            body: .init(
+                byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
     }
 
     private func gorgias(_ request: Request, _ context: IngressRequestContext) async throws -> Response {
-        guard let entry = try await accounts.entry(context.parameters.get("account") ?? ""), let secret = entry.credentials.integrationSecret else {
+        guard let entry = try await accounts.entry(context.parameters.get("account") ?? ""),
+            let secret = entry.credentials.integrationSecret
+        else {
             return Self.forbidden
         }
-        let presented = request.headers[HTTPField.Name(IngressRegistration.secretHeader)!]
+        let presented =
+            request.headers[HTTPField.Name(IngressRegistration.secretHeader)!]
             ?? FormEncoding.decode(request.uri.query ?? "").first { $0.0 == "k" }?.1 ?? ""
         guard TwilioSignature.constantTimeEqual(presented, secret) else {
-            logger.warning("rejected a Gorgias webhook with a bad secret", metadata: [LogKeys.accountId: "\(entry.account.id)"])
+            logger.warning(
+                "rejected a Gorgias webhook with a bad secret", metadata: [LogKeys.accountId: "\(entry.account.id)"])
             return Self.forbidden
         }
         let body: [UInt8]
@@ -180,7 +206,10 @@ public final class IngressServer: Service, Sendable {
             guard let json = try? JSONParser.parse(body) else { return Self.status(200, "ignored") }
             let key = WebhookTranslator.gorgiasReceiptKey(json, body: body)
             let firstSeen = try await receipts.firstSeen(accountId: entry.account.id, key: key, now: Date())
-            guard let record = try WebhookTranslator.gorgiasEvent(accountId: entry.account.id, body: json, receivedAt: firstSeen) else {
+            guard
+                let record = try WebhookTranslator.gorgiasEvent(
+                    accountId: entry.account.id, body: json, receivedAt: firstSeen)
+            else {
                 return Self.status(200, "ignored")
             }
             try await producer.send(record)
@@ -205,19 +234,22 @@ public final class IngressServer: Service, Sendable {
         }
         let timeout = configuration.readTimeout
         do {
-            return .success(try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                group.addTask {
-                    var buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
-                    return buffer.readBytes(length: buffer.readableBytes) ?? []
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let bytes = first else { throw Refusal(response: Self.status(408, "body not received in time")) }
-                return bytes
-            })
+            return .success(
+                try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                    group.addTask {
+                        var buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
+                        return buffer.readBytes(length: buffer.readableBytes) ?? []
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let bytes = first else {
+                        throw Refusal(response: Self.status(408, "body not received in time"))
+                    }
+                    return bytes
+                })
         } catch let refusal as Refusal {
             return .failure(refusal)
         } catch {

@@ -49,9 +49,13 @@ struct PublicURL: Sendable {
     }
 
     /// The public URL of a request to `uri` that reached `host` (the Host header) from `peer`.
-    func url(uri: String, host: String?, peer: SocketAddress?, forwardedProto: String?, forwardedHost: String?, listening: String) -> String {
+    func url(
+        uri: String, host: String?, peer: SocketAddress?, forwardedProto: String?, forwardedHost: String?,
+        listening: String
+    ) -> String {
         if let configured { return configured + uri }
-        if isTrusted(peer), let proto = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+        if isTrusted(peer),
+            let proto = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased(),
             ["http", "https"].contains(proto)
         {
             let forwarded = forwardedHost?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)

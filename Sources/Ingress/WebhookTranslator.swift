@@ -11,7 +11,8 @@ public enum WebhookTranslator {
     /// Media URLs that fail `mediaAllowed` (the ingress allows https to public hosts and the account's own provider
     /// host) refuse the webhook.
     public static func inboundText(
-        accountId: String, form: [(String, String)], receivedAt: Date = Date(), extraKeywords: ConsentKeyword.Vocabulary = .none,
+        accountId: String, form: [(String, String)], receivedAt: Date = Date(),
+        extraKeywords: ConsentKeyword.Vocabulary = .none,
         mediaAllowed: (String) -> Bool = { _ in true }
     ) throws -> OutgoingRecord {
         let fields = Fields(form)
@@ -19,7 +20,8 @@ public enum WebhookTranslator {
         let count = Int(fields["NumMedia"] ?? "0") ?? 0
         let media = (0..<min(count, 10)).compactMap { index -> InboundText.Media? in
             guard let url = fields["MediaUrl\(index)"] else { return nil }
-            return InboundText.Media(url: url, contentType: fields["MediaContentType\(index)"] ?? "application/octet-stream")
+            return InboundText.Media(
+                url: url, contentType: fields["MediaContentType\(index)"] ?? "application/octet-stream")
         }
         if let refused = media.first(where: { !mediaAllowed($0.url) }) {
             throw WebhookError("MediaUrl \(refused.url.prefix(80)) is not an https URL of a public host")
@@ -30,16 +32,20 @@ public enum WebhookTranslator {
             // Only the values Twilio documents; anything else is left to Switchboard's own matching.
             optOutType: fields["OptOutType"].flatMap(ConsentKeyword.init(providerType:))?.providerType
         )
-        return text.record(id: sid, source: "twilio:inbound/\(accountId)", time: receivedAt, topic: text.topic(extra: extraKeywords))
+        return text.record(
+            id: sid, source: "twilio:inbound/\(accountId)", time: receivedAt, topic: text.topic(extra: extraKeywords))
     }
 
     /// A Twilio status callback → `sms.message.status`.
-    public static func deliveryStatus(accountId: String, form: [(String, String)], at: Date = Date()) throws -> OutgoingRecord {
+    public static func deliveryStatus(accountId: String, form: [(String, String)], at: Date = Date()) throws
+        -> OutgoingRecord
+    {
         let fields = Fields(form)
         let sid = try fields.required("MessageSid")
         let status = try fields.required("MessageStatus")
         let update = DeliveryUpdate(
-            accountId: accountId, messageSid: sid, status: status, at: at, errorCode: fields["ErrorCode"].flatMap(Int.init),
+            accountId: accountId, messageSid: sid, status: status, at: at,
+            errorCode: fields["ErrorCode"].flatMap(Int.init),
             to: fields["To"], from: fields["From"]
         )
         return update.record(id: "twilio:\(sid):\(status)", source: "twilio:status/\(accountId)", time: at)
@@ -48,26 +54,36 @@ public enum WebhookTranslator {
     /// A Gorgias HTTP-integration call (the rendered form Switchboard registers) → `helpdesk.message.created` or
     /// `helpdesk.ticket.updated`; nil for events Switchboard does not use. Values arrive as strings rendered by Jinja
     /// (`True`, `None`…).
-    public static func gorgiasEvent(accountId: String, body: JSONValue, receivedAt: Date = Date()) throws -> OutgoingRecord? {
+    public static func gorgiasEvent(accountId: String, body: JSONValue, receivedAt: Date = Date()) throws
+        -> OutgoingRecord?
+    {
         guard let ticketId = Int64(text(body["ticket_id"]) ?? "") else { throw WebhookError("ticket_id is missing") }
         switch text(body["event_type"]) {
         case "ticket-message-created", "ticket_message_created":
-            guard let messageId = Int64(text(body["message_id"]) ?? "") else { throw WebhookError("message_id is missing") }
+            guard let messageId = Int64(text(body["message_id"]) ?? "") else {
+                throw WebhookError("message_id is missing")
+            }
             let message = HelpdeskMessage(
                 accountId: accountId, ticketId: ticketId, messageId: messageId,
                 createdAt: text(body["message_created"]).flatMap(GorgiasDate.parse) ?? receivedAt,
-                fromAgent: flag(body["from_agent"]), channel: text(body["message_channel"]), isPublic: flag(body["message_public"]),
+                fromAgent: flag(body["from_agent"]), channel: text(body["message_channel"]),
+                isPublic: flag(body["message_public"]),
                 via: text(body["message_via"]), senderId: text(body["sender_id"]).flatMap { Int64($0) }
             )
-            return message.record(id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)", time: receivedAt)
-        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created", "ticket-self-unsnoozed", "ticket_self_unsnoozed":
+            return message.record(
+                id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)",
+                time: receivedAt)
+        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created", "ticket-self-unsnoozed",
+            "ticket_self_unsnoozed":
             guard let status = text(body["ticket_status"]).flatMap(TicketStatus.init(rawValue:)) else { return nil }
             let updatedAt = text(body["updated"]).flatMap(GorgiasDate.parse) ?? receivedAt
             let update = TicketUpdate(
                 accountId: accountId, ticketId: ticketId, status: status, updatedAt: updatedAt,
                 snoozedUntil: text(body["snooze"]).flatMap(GorgiasDate.parse)
             )
-            return update.record(id: "gorgias:\(accountId):ticket:\(ticketId):\(RFC3339.format(updatedAt, fractional: true))", source: "gorgias:integration/\(accountId)", time: receivedAt)
+            return update.record(
+                id: "gorgias:\(accountId):ticket:\(ticketId):\(RFC3339.format(updatedAt, fractional: true))",
+                source: "gorgias:integration/\(accountId)", time: receivedAt)
         default:
             return nil
         }
@@ -78,7 +94,9 @@ public enum WebhookTranslator {
     public static func gorgiasReceiptKey(_ body: JSONValue, body bytes: [UInt8]) -> String {
         if let event = text(body["event_id"]) { return "gorgias:event:\(event.prefix(200))" }
         let ticket = text(body["ticket_id"]) ?? "-"
-        if let message = text(body["message_id"]) { return "gorgias:message:\(ticket.prefix(40)):\(message.prefix(40))" }
+        if let message = text(body["message_id"]) {
+            return "gorgias:message:\(ticket.prefix(40)):\(message.prefix(40))"
+        }
         if let updated = text(body["updated"]) { return "gorgias:ticket:\(ticket.prefix(40)):\(updated.prefix(64))" }
         return "gorgias:body:" + SHA256Digest.hex(bytes).prefix(32)
     }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A plain GET (independent of Switchboard's own HTTP client), for polling local `/metrics`, `/readyz` and the sandbox.

@@ -17,10 +17,14 @@ public struct ProcessUsage: Codable, Sendable {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let peakKiB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?
+        let peakKiB =
+            status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?
             .split(separator: " ").compactMap { Double($0) }.first ?? 0
-        let currentKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+        let currentKiB =
+            status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
             .split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return ProcessUsage(cpuSeconds: (user + system) / ticks, peakRSSMiB: (peakKiB / 1024 * 10).rounded() / 10, rssMiB: currentKiB / 1024)
+        return ProcessUsage(
+            cpuSeconds: (user + system) / ticks, peakRSSMiB: (peakKiB / 1024 * 10).rounded() / 10,
+            rssMiB: currentKiB / 1024)
     }
 }

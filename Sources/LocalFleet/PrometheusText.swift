@@ -13,11 +13,13 @@ public func metricSum(_ text: String, _ metric: String, matching: String = "") -
 /// contain `matching`; linear within a bucket, as PromQL's `histogram_quantile`. Nil without observations.
 public func histogramQuantile(_ text: String, _ metric: String, _ quantile: Double, matching: String = "") -> Double? {
     var buckets: [Double: Double] = [:]
-    for line in text.split(separator: "\n") where line.hasPrefix(metric + "_bucket{") && (matching.isEmpty || line.contains(matching)) {
+    for line in text.split(separator: "\n")
+    where line.hasPrefix(metric + "_bucket{") && (matching.isEmpty || line.contains(matching)) {
         guard let range = line.range(of: "le=\""), let end = line[range.upperBound...].firstIndex(of: "\""),
             let count = Double(line.split(separator: " ").last ?? "")
         else { continue }
-        let bound = line[range.upperBound..<end] == "+Inf" ? Double.infinity : Double(line[range.upperBound..<end]) ?? .infinity
+        let bound =
+            line[range.upperBound..<end] == "+Inf" ? Double.infinity : Double(line[range.upperBound..<end]) ?? .infinity
         buckets[bound, default: 0] += count
     }
     let sorted = buckets.sorted { $0.key < $1.key }

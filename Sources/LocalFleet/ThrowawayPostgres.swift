@@ -18,7 +18,8 @@ public final class ThrowawayPostgres: Sendable {
     /// Creates and starts a cluster.
     public init() async throws {
         guard let binaries = Self.findBinaries() else {
-            throw Unavailable(description: "PostgreSQL binaries not found under /usr/lib/postgresql (apt-get install postgresql)")
+            throw Unavailable(
+                description: "PostgreSQL binaries not found under /usr/lib/postgresql (apt-get install postgresql)")
         }
         self.binaries = binaries
         self.port = freeLoopbackPort()
@@ -27,7 +28,9 @@ public final class ThrowawayPostgres: Sendable {
         if getuid() == 0 {
             try Self.run("/bin/chown", ["-R", "postgres:postgres", directory])
         }
-        try Self.run(asPostgres: "\(binaries)/initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try Self.run(
+            asPostgres: "\(binaries)/initdb",
+            ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         try await start()
     }
 
@@ -66,7 +69,8 @@ public final class ThrowawayPostgres: Sendable {
     private var serverArguments: [String] {
         [
             "-D", "\(directory)/data", "-p", "\(port)", "-h", "127.0.0.1", "-k", directory,
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
+            "max_connections=200",
         ]
     }
 
@@ -99,7 +103,9 @@ public final class ThrowawayPostgres: Sendable {
 
     @discardableResult
     private static func run(asPostgres executable: String, _ arguments: [String]) throws -> String {
-        getuid() == 0 ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : try run(executable, arguments)
+        getuid() == 0
+            ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+            : try run(executable, arguments)
     }
 
     @discardableResult

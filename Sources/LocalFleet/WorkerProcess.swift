@@ -25,11 +25,16 @@ public final class WorkerProcess: @unchecked Sendable {
 
     /// Starts the executable with `environment` on top of this process's (minus its `KAFKA_*`), a free metrics port
     /// and JSON logs written to a file in `logDirectory`; with `instanceId`, as that static group member.
-    public init(_ kind: Kind, instanceId: String? = nil, environment: [String: String], logDirectory: String = NSTemporaryDirectory()) throws {
+    public init(
+        _ kind: Kind, instanceId: String? = nil, environment: [String: String],
+        logDirectory: String = NSTemporaryDirectory()
+    ) throws {
         self.kind = kind
         self.instanceId = instanceId
         self.metricsPort = freeLoopbackPort()
-        self.logPath = (logDirectory.hasSuffix("/") ? logDirectory : logDirectory + "/") + "\(kind.rawValue)-\(UUID().uuidString.prefix(8)).log"
+        self.logPath =
+            (logDirectory.hasSuffix("/") ? logDirectory : logDirectory + "/")
+            + "\(kind.rawValue)-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/\(kind.rawValue)")
         var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }

@@ -16,24 +16,30 @@ struct AgentOptOut: Sendable {
         case nil:
             why = "there is no SMS consent on record for this number, so there is nothing to revoke"
         case .pending?:
-            why = "they never confirmed SMS consent (pending since \(ReplyNotes.readable(subscriber!.changedAt))), so no SMS can be sent anyway"
+            why =
+                "they never confirmed SMS consent (pending since \(ReplyNotes.readable(subscriber!.changedAt))), so no SMS can be sent anyway"
         case .unsubscribed?:
-            why = "they were already unsubscribed on \(ReplyNotes.readable(subscriber!.changedAt)) (\(ConsentSource.describe(subscriber!.source)))"
+            why =
+                "they were already unsubscribed on \(ReplyNotes.readable(subscriber!.changedAt)) (\(ConsentSource.describe(subscriber!.source)))"
         case .subscribed?:
             let closes = account.settings.stopClosesTicket
             let at = job.message.createdDatetime.flatMap(GorgiasDate.parse) ?? Date()
             let change = ConsentChange(
-                accountId: account.id, phone: job.phone, state: .unsubscribed, at: at, source: ConsentSource.agentOptOut,
+                accountId: account.id, phone: job.phone, state: .unsubscribed, at: at,
+                source: ConsentSource.agentOptOut,
                 eventId: job.eventId, keyword: "#optout"
             )
             let note = ReplyNotes.optedOutByAgent(job.phone, agent: job.message.sender?.name, ticketClosed: closes)
             _ = try await store.applyConsent(change, followUp: followUp(job, note: note, close: closes))
             return
         }
-        try await store.scheduleFollowUp(followUp(job, note: ReplyNotes.cannotOptOut(job.phone, why: why), close: false))
+        try await store.scheduleFollowUp(
+            followUp(job, note: ReplyNotes.cannotOptOut(job.phone, why: why), close: false))
     }
 
     private func followUp(_ job: ReplyJob, note: String, close: Bool) -> HelpdeskFollowUp {
-        HelpdeskFollowUp(accountId: job.account.id, key: job.noteKey("opt-out"), ticketId: job.ticketId, note: note, closeTicket: close)
+        HelpdeskFollowUp(
+            accountId: job.account.id, key: job.noteKey("opt-out"), ticketId: job.ticketId, note: note,
+            closeTicket: close)
     }
 }

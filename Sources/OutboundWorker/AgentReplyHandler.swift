@@ -23,21 +23,29 @@ struct AgentReplyHandler: EventHandler {
 
     func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
         let reply = try HelpdeskMessage(event)
-        guard let entry = try await accounts.entry(reply.accountId) else { return .ignored("unknown account \(reply.accountId)") }
+        guard let entry = try await accounts.entry(reply.accountId) else {
+            return .ignored("unknown account \(reply.accountId)")
+        }
         guard entry.account.status == .connected else { return .ignored("account \(reply.accountId) is disconnected") }
         if reply.fromAgent == false { return .ignored("a customer message, not an agent reply") }
         if reply.channel == "internal-note" || reply.isPublic == false { return .ignored("an internal note") }
         let known = try await store.conversation(accountId: reply.accountId, ticketId: reply.ticketId)
-        guard let conversation = try await known.asyncOr({ try await merged.conversation(for: reply, entry: entry) }) else {
+        guard let conversation = try await known.asyncOr({ try await merged.conversation(for: reply, entry: entry) })
+        else {
             return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
         }
-        if known == nil { context.logger.info("ticket joined its conversation after a merge in Gorgias", metadata: ["ticket": "\(reply.ticketId)"]) }
+        if known == nil {
+            context.logger.info(
+                "ticket joined its conversation after a merge in Gorgias", metadata: ["ticket": "\(reply.ticketId)"])
+        }
         let message = try await entry.gorgias.message(ticketId: reply.ticketId, id: reply.messageId)
         if case .ignore(let reason) = ReplyClassifier.classify(message, settings: entry.account.settings) {
             return .ignored(reason)
         }
         let content = ReplyContent(message)
-        let job = ReplyJob(eventId: event.id, ticketId: reply.ticketId, message: message, content: content, conversation: conversation, entry: entry)
+        let job = ReplyJob(
+            eventId: event.id, ticketId: reply.ticketId, message: message, content: content, conversation: conversation,
+            entry: entry)
         if content.hasOptOutCommand {
             try await optOut.run(job)
             context.logger.info("#optout handled; the reply was not sent")

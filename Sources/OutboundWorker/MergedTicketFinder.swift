@@ -33,7 +33,8 @@ struct MergedTicketFinder: Sendable {
         guard let conversation else { return nil }
         try await store.setConversationCustomer(conversationId: conversation.id, customerId: customerId)
         try await store.attachTicket(
-            conversationId: conversation.id, accountId: entry.account.id, ticketId: ticket.id, openedAt: ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? Date()
+            conversationId: conversation.id, accountId: entry.account.id, ticketId: ticket.id,
+            openedAt: ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? Date()
         )
         return try await store.conversation(accountId: entry.account.id, ticketId: ticket.id)
     }

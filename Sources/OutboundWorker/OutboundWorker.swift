@@ -6,7 +6,12 @@ import Shared
 enum OutboundWorker {
     static let definition = WorkerDefinition(
         FleetRoster.outbound,
-        makeServices: { context in [HelpdeskFollowUps(store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger)] }
+        makeServices: { context in
+            [
+                HelpdeskFollowUps(
+                    store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger)
+            ]
+        }
     ) { context in
         AgentReplyHandler(accounts: context.accounts, store: context.store)
     }

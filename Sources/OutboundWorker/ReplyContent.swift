@@ -13,8 +13,11 @@ struct ReplyContent: Sendable, Hashable {
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "gif"]
 
     init(_ message: GorgiasMessage) {
-        let raw = [message.strippedText, message.bodyText].compactMap { $0 }.first { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
-        text = raw.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? HTMLText.plainText(message.bodyHTML ?? "")
+        let raw = [message.strippedText, message.bodyText].compactMap { $0 }.first {
+            !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        text =
+            raw.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? HTMLText.plainText(message.bodyHTML ?? "")
         hasOptOutCommand = text.range(of: "#opt-?out\\b", options: [.regularExpression, .caseInsensitive]) != nil
         var media: [String] = []
         var unsupported: [String] = []

@@ -7,16 +7,21 @@ enum ReplyNotes {
     /// missing consent may be covered by the account's conversational-replies option.
     static func consentBlocked(_ phone: String, subscriber: Subscriber?, conversationalReplyHours: Int?) -> String {
         let conversational =
-            conversationalReplyHours.map { " The customer's last text was more than \($0) hours ago, beyond the conversational-reply window." }
+            conversationalReplyHours.map {
+                " The customer's last text was more than \($0) hours ago, beyond the conversational-reply window."
+            }
             ?? " (The account's conversational-replies option, `accounts set --conversational-reply-hours`, would allow replies for a while after the customer's last text.)"
         switch subscriber?.state {
         case .unsubscribed?:
             return unsubscribed(phone, since: subscriber!.changedAt, source: subscriber!.source)
         case .pending?:
-            return "This reply was not sent by SMS: \(phone) has not confirmed SMS consent (pending since \(readable(subscriber!.changedAt))). Reach the customer another way."
+            return
+                "This reply was not sent by SMS: \(phone) has not confirmed SMS consent (pending since \(readable(subscriber!.changedAt))). Reach the customer another way."
                 + conversational
         case .subscribed?, nil:
-            return "This reply was not sent by SMS: there is no SMS consent on record for \(phone). Reach the customer another way." + conversational
+            return
+                "This reply was not sent by SMS: there is no SMS consent on record for \(phone). Reach the customer another way."
+                + conversational
         }
     }
 

@@ -33,11 +33,14 @@ struct ReplySender: Sendable {
     func deliver(_ job: ReplyJob) async throws -> Outcome {
         let account = job.account
         let now = Date()
-        let (record, created) = try await store.claimOutbound(OutboundMessage(
-            id: OutboundMessage.id(accountId: account.id, ticketId: job.ticketId, messageId: job.message.id), accountId: account.id,
-            ticketId: job.ticketId, messageId: job.message.id, toPhone: job.phone, bodyDigest: Self.digest(job.content),
-            state: .sending, createdAt: now, updatedAt: now
-        ))
+        let (record, created) = try await store.claimOutbound(
+            OutboundMessage(
+                id: OutboundMessage.id(accountId: account.id, ticketId: job.ticketId, messageId: job.message.id),
+                accountId: account.id,
+                ticketId: job.ticketId, messageId: job.message.id, toPhone: job.phone,
+                bodyDigest: Self.digest(job.content),
+                state: .sending, createdAt: now, updatedAt: now
+            ))
         if !created {
             guard record.state == .sending else {
                 // Already sent, refused or explained: only a note a crash interrupted may be missing.
@@ -52,7 +55,8 @@ struct ReplySender: Sendable {
             let reconciler = SMSReconciler(sms: job.entry.sms, store: store, accountId: account.id)
             if let started = record.sendStartedAt,
                 let sent = try await reconciler.findSent(
-                    to: job.phone, sender: account.smsSender, body: job.content.text, mediaCount: job.content.mediaURLs.count, attemptedAt: started
+                    to: job.phone, sender: account.smsSender, body: job.content.text,
+                    mediaCount: job.content.mediaURLs.count, attemptedAt: started
                 )
             {
                 try await recordSent(job, record: record, sid: sent.sid, providerSegments: sent.segments)
@@ -66,8 +70,11 @@ struct ReplySender: Sendable {
         }
         try await beforeSend?()
         let window = account.settings.conversationalReplyHours.map { Duration.seconds($0 * 3600) }
-        if case .blocked(let subscriber) = try await store.beginSend(id: record.id, accountId: account.id, phone: job.phone, conversationalWindow: window) {
-            let note = ReplyNotes.consentBlocked(job.phone, subscriber: subscriber, conversationalReplyHours: account.settings.conversationalReplyHours)
+        if case .blocked(let subscriber) = try await store.beginSend(
+            id: record.id, accountId: account.id, phone: job.phone, conversationalWindow: window)
+        {
+            let note = ReplyNotes.consentBlocked(
+                job.phone, subscriber: subscriber, conversationalReplyHours: account.settings.conversationalReplyHours)
             try await store.advanceOutbound(id: record.id, to: .blocked, errorMessage: note)
             try await postNotSent(job, note: note)
             return .blocked
@@ -91,7 +98,8 @@ struct ReplySender: Sendable {
     private func contentProblem(_ job: ReplyJob) -> String? {
         if job.content.isTooLong { return ReplyNotes.tooLong(characters: job.content.text.count) }
         if job.content.isEmpty {
-            return job.content.unsupportedAttachments.isEmpty ? "" : ReplyNotes.unsupportedAttachments(job.content.unsupportedAttachments, nothingSent: true)
+            return job.content.unsupportedAttachments.isEmpty
+                ? "" : ReplyNotes.unsupportedAttachments(job.content.unsupportedAttachments, nothingSent: true)
         }
         return nil
     }
@@ -107,13 +115,16 @@ struct ReplySender: Sendable {
         try await notes.post(job.entry, ticketId: job.ticketId, key: job.noteKey("not-sent"), text: note)
     }
 
-    private func recordSent(_ job: ReplyJob, record: OutboundMessage, sid: String, providerSegments: Int?) async throws {
+    private func recordSent(_ job: ReplyJob, record: OutboundMessage, sid: String, providerSegments: Int?) async throws
+    {
         let segments = providerSegments.flatMap { $0 > 0 ? $0 : nil } ?? SMSSegments.count(job.content.text).segments
         do {
             try await store.advanceOutbound(id: record.id, to: .sent, providerSid: sid, segments: segments)
         } catch let error as StoreError where error.code == .constraint {
             // Another reply claimed this message between our look and our claim: look again on the retry.
-            throw ProcessingFailure.transient("sms.claimed_by_another_reply", "the provider message was claimed by another reply meanwhile", dependency: .store)
+            throw ProcessingFailure.transient(
+                "sms.claimed_by_another_reply", "the provider message was claimed by another reply meanwhile",
+                dependency: .store)
         }
     }
 
@@ -121,17 +132,21 @@ struct ReplySender: Sendable {
     private func refused(_ job: ReplyJob, record: OutboundMessage, error: SMSError) async throws {
         let code = error.code ?? 0
         if error.isOptOut {
-            _ = try await store.applyConsent(ConsentChange(
-                accountId: job.account.id, phone: job.phone, state: .unsubscribed, at: Date(), source: ConsentSource.provider(code: code),
-                eventId: job.eventId
-            ))
+            _ = try await store.applyConsent(
+                ConsentChange(
+                    accountId: job.account.id, phone: job.phone, state: .unsubscribed, at: Date(),
+                    source: ConsentSource.provider(code: code),
+                    eventId: job.eventId
+                ))
         }
         try await store.advanceOutbound(id: record.id, to: .failed, errorCode: code, errorMessage: error.message)
         try await postRefusedNote(job, code: code)
     }
 
     private func postRefusedNote(_ job: ReplyJob, code: Int) async throws {
-        let note = SMSErrorCodes.optOutCodes.contains(code) ? ReplyNotes.providerOptOut(code: code) : ReplyNotes.refused(code: code)
+        let note =
+            SMSErrorCodes.optOutCodes.contains(code)
+            ? ReplyNotes.providerOptOut(code: code) : ReplyNotes.refused(code: code)
         try await notes.post(job.entry, ticketId: job.ticketId, key: job.noteKey("refused"), text: note)
     }
 
@@ -144,6 +159,8 @@ struct ReplySender: Sendable {
     }
 
     static func digest(_ content: ReplyContent) -> String {
-        String(SHA256Digest.hex(Array((content.text + "\u{0}" + content.mediaURLs.joined(separator: "\u{0}")).utf8)).prefix(32))
+        String(
+            SHA256Digest.hex(Array((content.text + "\u{0}" + content.mediaURLs.joined(separator: "\u{0}")).utf8))
+                .prefix(32))
     }
 }

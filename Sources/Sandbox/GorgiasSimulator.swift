@@ -39,12 +39,15 @@ enum GorgiasSimulator {
     ) -> (SandboxReply, [WebhookJob]) {
         account.callsByOperation[operation(method, path), default: 0] += 1
         switch (method, path.count, path.first) {
-        case ("GET", 1, "customers"): return (listCustomers(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
+        case ("GET", 1, "customers"):
+            return (listCustomers(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
         case ("PUT", 2, "customers") where path[1] == "merge": return mergeCustomers(body, &account, &state)
         case ("POST", 1, "customers"): return (createCustomer(body, &account, &state), [])
         case ("GET", 2, "customers"): return (withId(path[1]) { getCustomer($0, account) }, [])
-        case ("PUT", 2, "customers"): return (withId(path[1]) { updateCustomer($0, body, &account, now: state.gorgiasNow) }, [])
-        case ("GET", 1, "tickets"): return (listTickets(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
+        case ("PUT", 2, "customers"):
+            return (withId(path[1]) { updateCustomer($0, body, &account, now: state.gorgiasNow) }, [])
+        case ("GET", 1, "tickets"):
+            return (listTickets(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
         case ("POST", 1, "tickets"): return createTicket(body, &account, &state)
         case ("GET", 2, "tickets"): return (withId(path[1]) { getTicket($0, account) }, [])
         case ("PUT", 2, "tickets"):
@@ -56,23 +59,38 @@ enum GorgiasSimulator {
         case ("GET", 3, "tickets") where path[2] == "messages":
             return (withId(path[1]) { ticketMessages($0, query, account) }, [])
         case ("GET", 4, "tickets") where path[2] == "messages":
-            guard let ticketId = Int64(path[1]), let messageId = Int64(path[3]) else { return (.gorgiasError(404, "Resource not found."), []) }
+            guard let ticketId = Int64(path[1]), let messageId = Int64(path[3]) else {
+                return (.gorgiasError(404, "Resource not found."), [])
+            }
             return (getMessage(ticketId: ticketId, messageId: messageId, account), [])
         case ("GET", 1, "messages"):
             guard let ticketId = query["ticket_id"].flatMap(Int64.init) else {
-                return (.gorgiasError(400, "Invalid parameters", data: ["ticket_id": ["Missing data for required field."]]), [])
+                return (
+                    .gorgiasError(400, "Invalid parameters", data: ["ticket_id": ["Missing data for required field."]]),
+                    []
+                )
             }
             return (ticketMessages(ticketId, query, account), [])
-        case ("GET", 1, "integrations"): return (list(account.integrations.map(\.object), query, uri: "/api/integrations"), [])
+        case ("GET", 1, "integrations"):
+            return (list(account.integrations.map(\.object), query, uri: "/api/integrations"), [])
         case ("POST", 1, "integrations"): return (createIntegration(body, &account, &state), [])
         case ("GET", 2, "integrations"):
-            return (withId(path[1]) { id in account.integrations.first { $0.id == id }.map { .json(200, $0.object) } ?? .gorgiasError(404, "Resource not found.") }, [])
+            return (
+                withId(path[1]) { id in
+                    account.integrations.first { $0.id == id }.map { .json(200, $0.object) }
+                        ?? .gorgiasError(404, "Resource not found.")
+                }, []
+            )
         case ("DELETE", 2, "integrations"):
-            return (withId(path[1]) { id in
-                guard let index = account.integrations.firstIndex(where: { $0.id == id }) else { return .gorgiasError(404, "Resource not found.") }
-                account.integrations.remove(at: index)
-                return SandboxReply(status: 204)
-            }, [])
+            return (
+                withId(path[1]) { id in
+                    guard let index = account.integrations.firstIndex(where: { $0.id == id }) else {
+                        return .gorgiasError(404, "Resource not found.")
+                    }
+                    account.integrations.remove(at: index)
+                    return SandboxReply(status: 204)
+                }, []
+            )
         default:
             return (.gorgiasError(404, "Resource not found."), [])
         }
@@ -88,30 +106,47 @@ enum GorgiasSimulator {
     /// The cursor envelope: `data`, `object`, `uri`, `meta.next_cursor`/`prev_cursor` (opaque base64 offsets).
     static func list(_ items: [JSONValue], _ query: [String: String], uri: String) -> SandboxReply {
         guard let limit = Int(query["limit"] ?? String(pageDefault)), (1...pageMaximum).contains(limit) else {
-            return .gorgiasError(400, "Invalid parameters", data: ["limit": .array([.string("Must be between 1 and \(pageMaximum).")])])
+            return .gorgiasError(
+                400, "Invalid parameters", data: ["limit": .array([.string("Must be between 1 and \(pageMaximum).")])])
         }
         var offset = 0
         if let cursor = query["cursor"] {
-            guard let decoded = Data(base64Encoded: cursor).map({ String(decoding: $0, as: UTF8.self) }), decoded.hasPrefix("next:"),
+            guard let decoded = Data(base64Encoded: cursor).map({ String(decoding: $0, as: UTF8.self) }),
+                decoded.hasPrefix("next:"),
                 let value = Int(decoded.dropFirst(5)), value >= 0
             else { return .gorgiasError(400, "Invalid cursor") }
             offset = value
         }
         let page = Array(items.dropFirst(offset).prefix(limit))
-        let next: JSONValue = offset + limit < items.count ? .string(Data("next:\(offset + limit)".utf8).base64EncodedString()) : .null
-        let previous: JSONValue = offset > 0 ? .string(Data("next:\(max(0, offset - limit))".utf8).base64EncodedString()) : .null
-        return .json(200, ["data": .array(page), "object": "list", "uri": .string(uri), "meta": ["next_cursor": next, "prev_cursor": previous]])
+        let next: JSONValue =
+            offset + limit < items.count ? .string(Data("next:\(offset + limit)".utf8).base64EncodedString()) : .null
+        let previous: JSONValue =
+            offset > 0 ? .string(Data("next:\(max(0, offset - limit))".utf8).base64EncodedString()) : .null
+        return .json(
+            200,
+            [
+                "data": .array(page), "object": "list", "uri": .string(uri),
+                "meta": ["next_cursor": next, "prev_cursor": previous],
+            ])
     }
 
     // MARK: Customers
 
     /// Filters by `external_id`, `email`, `name`, `channel_type`+`channel_address`, except those in `ignoring` (a
     /// real account that ignores a filter returns everyone).
-    static func listCustomers(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = []) -> SandboxReply {
+    static func listCustomers(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = [])
+        -> SandboxReply
+    {
         var customers = account.customers
-        let query = query.filter { !ignoring.contains($0.key) && !(ignoring.contains("channel_address") && $0.key == "channel_type") }
-        if let externalId = query["external_id"] { customers = customers.filter { $0["external_id"]?.stringValue == externalId } }
-        if let email = query["email"] { customers = customers.filter { $0["email"]?.stringValue?.lowercased() == email.lowercased() } }
+        let query = query.filter {
+            !ignoring.contains($0.key) && !(ignoring.contains("channel_address") && $0.key == "channel_type")
+        }
+        if let externalId = query["external_id"] {
+            customers = customers.filter { $0["external_id"]?.stringValue == externalId }
+        }
+        if let email = query["email"] {
+            customers = customers.filter { $0["email"]?.stringValue?.lowercased() == email.lowercased() }
+        }
         if let name = query["name"] { customers = customers.filter { $0["name"]?.stringValue == name } }
         if let address = query["channel_address"] {
             let type = query["channel_type"]
@@ -124,9 +159,13 @@ enum GorgiasSimulator {
         return list(customers, query, uri: "/api/customers")
     }
 
-    static func createCustomer(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> SandboxReply {
+    static func createCustomer(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState)
+        -> SandboxReply
+    {
         guard let body = body?.objectValue else { return .gorgiasError(400, "Invalid JSON body") }
-        if let email = body["email"]?.stringValue, account.customers.contains(where: { $0["email"]?.stringValue?.lowercased() == email.lowercased() }) {
+        if let email = body["email"]?.stringValue,
+            account.customers.contains(where: { $0["email"]?.stringValue?.lowercased() == email.lowercased() })
+        {
             return .gorgiasError(409, "Email already used by another customer.")
         }
         let now = state.gorgiasNow
@@ -134,11 +173,13 @@ enum GorgiasSimulator {
         var channels: [JSONValue] = []
         for channel in body["channels"]?.arrayValue ?? [] {
             guard let type = channel["type"]?.stringValue, let address = channel["address"]?.stringValue else {
-                return .gorgiasError(400, "Failed to create customer", data: ["channels": ["Missing data for required field."]])
+                return .gorgiasError(
+                    400, "Failed to create customer", data: ["channels": ["Missing data for required field."]])
             }
             channels.append([
                 "id": .int(state.allocateId()), "type": .string(type), "address": .string(address),
-                "preferred": channel["preferred"] ?? false, "created_datetime": .string(now), "updated_datetime": .string(now),
+                "preferred": channel["preferred"] ?? false, "created_datetime": .string(now),
+                "updated_datetime": .string(now),
                 "deleted_datetime": nil,
             ])
         }
@@ -160,10 +201,15 @@ enum GorgiasSimulator {
     }
 
     /// Partial update; sending `channels` replaces them all (as documented).
-    static func updateCustomer(_ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, now: String) -> SandboxReply {
+    static func updateCustomer(_ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, now: String)
+        -> SandboxReply
+    {
         guard let index = account.customerIndex(id) else { return .gorgiasError(404, "Resource not found.") }
-        guard let fields = body?.objectValue, case .object(var customer) = account.customers[index] else { return .gorgiasError(400, "Invalid JSON body") }
-        for (key, value) in fields where ["name", "email", "external_id", "note", "language", "timezone", "channels", "meta"].contains(key) {
+        guard let fields = body?.objectValue, case .object(var customer) = account.customers[index] else {
+            return .gorgiasError(400, "Invalid JSON body")
+        }
+        for (key, value) in fields
+        where ["name", "email", "external_id", "note", "language", "timezone", "channels", "meta"].contains(key) {
             customer[key] = value
         }
         customer["updated_datetime"] = .string(now)
@@ -173,11 +219,19 @@ enum GorgiasSimulator {
 
     /// `PUT /api/customers/merge {source_id, target_id}` (external-apis.md §1.6): the target gains the source's
     /// channels and tickets; the source is gone (404 afterwards), its `external_id` with it.
-    static func mergeCustomers(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+    static func mergeCustomers(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (
+        SandboxReply, [WebhookJob]
+    ) {
         guard let source = body?["source_id"]?.intValue, let target = body?["target_id"]?.intValue, source != target,
             let sourceIndex = account.customerIndex(source), let targetIndex = account.customerIndex(target),
             case .object(var merged) = account.customers[targetIndex]
-        else { return (.gorgiasError(400, "Invalid parameters", data: ["source_id": ["Two different existing customers are required."]]), []) }
+        else {
+            return (
+                .gorgiasError(
+                    400, "Invalid parameters", data: ["source_id": ["Two different existing customers are required."]]),
+                []
+            )
+        }
         let moved = account.customers[sourceIndex]["channels"]?.arrayValue ?? []
         merged["channels"] = .array((merged["channels"]?.arrayValue ?? []) + moved)
         merged["updated_datetime"] = .string(state.gorgiasNow)
@@ -194,14 +248,18 @@ enum GorgiasSimulator {
 
     /// Merges ticket `source` into `target`, as an agent does in Gorgias: the messages move to the target, the source
     /// is gone (404 afterwards), and the target's integrations hear of the update.
-    static func mergeTickets(source: Int64, target: Int64, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+    static func mergeTickets(source: Int64, target: Int64, _ account: inout GorgiasAccount, _ state: inout SandboxState)
+        -> (SandboxReply, [WebhookJob])
+    {
         guard source != target, let sourceIndex = account.ticketIndex(source), account.ticketIndex(target) != nil else {
             return (.gorgiasError(400, "Two different existing tickets are required."), [])
         }
         let moved = account.tickets[sourceIndex]["messages"]?.arrayValue ?? []
         account.tickets.remove(at: sourceIndex)
         let targetIndex = account.ticketIndex(target)!
-        guard case .object(var ticket) = account.tickets[targetIndex] else { return (.gorgiasError(500, "corrupt ticket"), []) }
+        guard case .object(var ticket) = account.tickets[targetIndex] else {
+            return (.gorgiasError(500, "corrupt ticket"), [])
+        }
         let messages = ((ticket["messages"]?.arrayValue ?? []) + moved).sorted {
             ($0["created_datetime"]?.stringValue ?? "") < ($1["created_datetime"]?.stringValue ?? "")
         }
@@ -209,7 +267,9 @@ enum GorgiasSimulator {
         ticket["messages_count"] = .int(Int64(messages.count))
         ticket["updated_datetime"] = .string(state.gorgiasNow)
         account.tickets[targetIndex] = .object(ticket)
-        let jobs = integrationEvents("ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account, state: &state)
+        let jobs = integrationEvents(
+            "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account,
+            state: &state)
         return (.json(200, .object(ticket)), jobs)
     }
 
@@ -217,11 +277,17 @@ enum GorgiasSimulator {
 
     /// Lists tickets as `TicketCompact` (no messages). Filters `customer_id`, `external_id`; there is no status
     /// filter, as in the real API.
-    static func listTickets(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = []) -> SandboxReply {
+    static func listTickets(_ query: [String: String], _ account: GorgiasAccount, ignoring: Set<String> = [])
+        -> SandboxReply
+    {
         var tickets = account.tickets
         let query = query.filter { !ignoring.contains($0.key) }
-        if let customerId = query["customer_id"].flatMap(Int64.init) { tickets = tickets.filter { $0["customer"]?["id"]?.intValue == customerId } }
-        if let externalId = query["external_id"] { tickets = tickets.filter { $0["external_id"]?.stringValue == externalId } }
+        if let customerId = query["customer_id"].flatMap(Int64.init) {
+            tickets = tickets.filter { $0["customer"]?["id"]?.intValue == customerId }
+        }
+        if let externalId = query["external_id"] {
+            tickets = tickets.filter { $0["external_id"]?.stringValue == externalId }
+        }
         let order = query["order_by"] ?? "created_datetime:desc"
         let field = String(order.split(separator: ":").first ?? "created_datetime")
         let descending = order.hasSuffix(":desc")
@@ -242,7 +308,9 @@ enum GorgiasSimulator {
         account.ticketIndex(id).map { .json(200, account.tickets[$0]) } ?? .gorgiasError(404, "Resource not found.")
     }
 
-    static func createTicket(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+    static func createTicket(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (
+        SandboxReply, [WebhookJob]
+    ) {
         guard let body = body?.objectValue else { return (.gorgiasError(400, "Invalid JSON body"), []) }
         var problems: [String: JSONValue] = [:]
         let messages = body["messages"]?.arrayValue ?? []
@@ -253,7 +321,10 @@ enum GorgiasSimulator {
         }
         if !problems.isEmpty { return (.gorgiasError(400, "Failed to create ticket", data: .object(problems)), []) }
         if let subject = body["subject"]?.stringValue, subject.count > 998 {
-            return (.gorgiasError(400, "Failed to create ticket", data: ["subject": ["Longer than maximum length 998."]]), [])
+            return (
+                .gorgiasError(400, "Failed to create ticket", data: ["subject": ["Longer than maximum length 998."]]),
+                []
+            )
         }
         let now = state.gorgiasNow
         let ticketId = state.allocateId()
@@ -269,35 +340,50 @@ enum GorgiasSimulator {
             tag["name"].map { ["id": .int(state.allocateId()), "name": $0] }
         }
         let ticket: JSONValue = [
-            "id": .int(ticketId), "uri": .string("/api/tickets/\(ticketId)/"), "external_id": body["external_id"] ?? .null,
-            "status": body["status"] ?? "open", "priority": body["priority"] ?? "normal", "channel": body["channel"] ?? "api",
+            "id": .int(ticketId), "uri": .string("/api/tickets/\(ticketId)/"),
+            "external_id": body["external_id"] ?? .null,
+            "status": body["status"] ?? "open", "priority": body["priority"] ?? "normal",
+            "channel": body["channel"] ?? "api",
             "via": body["via"] ?? "api", "from_agent": body["from_agent"] ?? false, "spam": false,
-            "subject": body["subject"] ?? .string(built.first?["body_text"]?.stringValue.map { String($0.prefix(60)) } ?? ""),
-            "customer": customerSummary(customer), "assignee_user": nil, "assignee_team": nil, "tags": .array(tags), "meta": body["meta"] ?? [:],
+            "subject": body["subject"]
+                ?? .string(built.first?["body_text"]?.stringValue.map { String($0.prefix(60)) } ?? ""),
+            "customer": customerSummary(customer), "assignee_user": nil, "assignee_team": nil, "tags": .array(tags),
+            "meta": body["meta"] ?? [:],
             "language": "en", "messages": .array(built), "messages_count": .int(Int64(built.count)), "is_unread": true,
             "created_datetime": .string(now), "opened_datetime": nil, "last_message_datetime": .string(now),
             "last_received_message_datetime": .string(now), "updated_datetime": .string(now),
-            "closed_datetime": body["status"]?.stringValue == "closed" ? .string(now) : nil, "snooze_datetime": nil, "trashed_datetime": nil,
+            "closed_datetime": body["status"]?.stringValue == "closed" ? .string(now) : nil, "snooze_datetime": nil,
+            "trashed_datetime": nil,
         ]
         account.tickets.append(ticket)
-        var jobs = integrationEvents("ticket-created", trigger: "ticket_created", ticket: ticket, message: nil, account: account, state: &state)
+        var jobs = integrationEvents(
+            "ticket-created", trigger: "ticket_created", ticket: ticket, message: nil, account: account, state: &state)
         for message in built {
-            jobs += integrationEvents("ticket-message-created", trigger: "ticket_message_created", ticket: ticket, message: message, account: account, state: &state)
+            jobs += integrationEvents(
+                "ticket-message-created", trigger: "ticket_message_created", ticket: ticket, message: message,
+                account: account, state: &state)
         }
         return (.json(201, ticket), jobs)
     }
 
     /// Partial update of status, snooze, subject, external id and tags (tags replace all).
-    static func updateTicket(_ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+    static func updateTicket(
+        _ id: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState
+    ) -> (SandboxReply, [WebhookJob]) {
         guard let index = account.ticketIndex(id) else { return (.gorgiasError(404, "Resource not found."), []) }
-        guard let fields = body?.objectValue, case .object(var ticket) = account.tickets[index] else { return (.gorgiasError(400, "Invalid JSON body"), []) }
+        guard let fields = body?.objectValue, case .object(var ticket) = account.tickets[index] else {
+            return (.gorgiasError(400, "Invalid JSON body"), [])
+        }
         if let status = fields["status"] {
             guard let value = status.stringValue, ["open", "closed"].contains(value) else {
-                return (.gorgiasError(400, "Invalid parameters", data: ["status": ["Must be one of: open, closed."]]), [])
+                return (
+                    .gorgiasError(400, "Invalid parameters", data: ["status": ["Must be one of: open, closed."]]), []
+                )
             }
         }
         let now = state.gorgiasNow
-        for (key, value) in fields where ["status", "snooze_datetime", "subject", "external_id", "priority", "meta", "tags"].contains(key) {
+        for (key, value) in fields
+        where ["status", "snooze_datetime", "subject", "external_id", "priority", "meta", "tags"].contains(key) {
             ticket[key] = value
         }
         if let status = fields["status"]?.stringValue {
@@ -306,7 +392,9 @@ enum GorgiasSimulator {
         }
         ticket["updated_datetime"] = .string(now)
         account.tickets[index] = .object(ticket)
-        let jobs = integrationEvents("ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account, state: &state)
+        let jobs = integrationEvents(
+            "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account,
+            state: &state)
         return (.json(200, .object(ticket)), jobs)
     }
 
@@ -316,7 +404,8 @@ enum GorgiasSimulator {
         let now = Date().addingTimeInterval(state.faults.gorgiasClockOffsetSeconds)
         var jobs: [WebhookJob] = []
         for index in account.tickets.indices {
-            guard case .object(var ticket) = account.tickets[index], let until = ticket["snooze_datetime"]?.stringValue.flatMap(GorgiasDate.parse),
+            guard case .object(var ticket) = account.tickets[index],
+                let until = ticket["snooze_datetime"]?.stringValue.flatMap(GorgiasDate.parse),
                 until <= now
             else { continue }
             ticket["snooze_datetime"] = nil
@@ -324,7 +413,9 @@ enum GorgiasSimulator {
             ticket["closed_datetime"] = nil
             ticket["updated_datetime"] = .string(SandboxTime.gorgias(until))
             account.tickets[index] = .object(ticket)
-            jobs += integrationEvents("ticket-self-unsnoozed", trigger: "ticket_self_unsnoozed", ticket: .object(ticket), message: nil, account: account, state: &state)
+            jobs += integrationEvents(
+                "ticket-self-unsnoozed", trigger: "ticket_self_unsnoozed", ticket: .object(ticket), message: nil,
+                account: account, state: &state)
         }
         return jobs
     }
@@ -333,7 +424,9 @@ enum GorgiasSimulator {
 
     /// Adds a message. A customer message on a closed ticket reopens it only when ``SandboxFaults/customerMessageReopens``
     /// is on (Gorgias' documents do not say it does).
-    static func createMessage(ticketId: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (SandboxReply, [WebhookJob]) {
+    static func createMessage(
+        ticketId: Int64, _ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState
+    ) -> (SandboxReply, [WebhookJob]) {
         guard let index = account.ticketIndex(ticketId) else { return (.gorgiasError(404, "Resource not found."), []) }
         guard let body else { return (.gorgiasError(400, "Invalid JSON body"), []) }
         let now = state.gorgiasNow
@@ -342,13 +435,16 @@ enum GorgiasSimulator {
         case .success(let value): message = value
         case .failure(let problem): return (.gorgiasError(400, "Failed to create message", data: problem.data), [])
         }
-        guard case .object(var ticket) = account.tickets[index] else { return (.gorgiasError(500, "corrupt ticket"), []) }
+        guard case .object(var ticket) = account.tickets[index] else {
+            return (.gorgiasError(500, "corrupt ticket"), [])
+        }
         ticket["messages"] = .array((ticket["messages"]?.arrayValue ?? []) + [message])
         ticket["messages_count"] = .int(Int64(ticket["messages"]?.arrayValue?.count ?? 0))
         ticket["last_message_datetime"] = .string(now)
         ticket["updated_datetime"] = .string(now)
         var jobs: [WebhookJob] = []
-        let fromCustomer = message["from_agent"]?.boolValue == false && message["channel"]?.stringValue != "internal-note"
+        let fromCustomer =
+            message["from_agent"]?.boolValue == false && message["channel"]?.stringValue != "internal-note"
         if fromCustomer {
             ticket["last_received_message_datetime"] = .string(now)
             if ticket["status"]?.stringValue == "closed" && state.faults.customerMessageReopens {
@@ -356,24 +452,32 @@ enum GorgiasSimulator {
                 ticket["closed_datetime"] = nil
                 ticket["snooze_datetime"] = nil
                 account.tickets[index] = .object(ticket)
-                jobs += integrationEvents("ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account, state: &state)
+                jobs += integrationEvents(
+                    "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil,
+                    account: account, state: &state)
             }
         }
         account.tickets[index] = .object(ticket)
-        jobs += integrationEvents("ticket-message-created", trigger: "ticket_message_created", ticket: .object(ticket), message: message, account: account, state: &state)
+        jobs += integrationEvents(
+            "ticket-message-created", trigger: "ticket_message_created", ticket: .object(ticket), message: message,
+            account: account, state: &state)
         return (.json(201, message), jobs)
     }
 
     static func getMessage(ticketId: Int64, messageId: Int64, _ account: GorgiasAccount) -> SandboxReply {
         guard let index = account.ticketIndex(ticketId),
-            let message = account.tickets[index]["messages"]?.arrayValue?.first(where: { $0["id"]?.intValue == messageId })
+            let message = account.tickets[index]["messages"]?.arrayValue?.first(where: {
+                $0["id"]?.intValue == messageId
+            })
         else { return .gorgiasError(404, "Resource not found.") }
         return .json(200, message)
     }
 
-    static func ticketMessages(_ ticketId: Int64, _ query: [String: String], _ account: GorgiasAccount) -> SandboxReply {
+    static func ticketMessages(_ ticketId: Int64, _ query: [String: String], _ account: GorgiasAccount) -> SandboxReply
+    {
         guard let index = account.ticketIndex(ticketId) else { return .gorgiasError(404, "Resource not found.") }
-        return list(account.tickets[index]["messages"]?.arrayValue ?? [], query, uri: "/api/messages?ticket_id=\(ticketId)")
+        return list(
+            account.tickets[index]["messages"]?.arrayValue ?? [], query, uri: "/api/messages?ticket_id=\(ticketId)")
     }
 
     struct Problem: Error {
@@ -382,7 +486,9 @@ enum GorgiasSimulator {
 
     /// Validates and completes a message: `channel` and `from_agent` are required; a customer message's `sender`
     /// must be a customer; internal notes are never public; `sent_datetime` given means imported as sent.
-    static func buildMessage(_ body: JSONValue, ticketId: Int64, account: GorgiasAccount, state: inout SandboxState, now: String) -> Result<JSONValue, Problem> {
+    static func buildMessage(
+        _ body: JSONValue, ticketId: Int64, account: GorgiasAccount, state: inout SandboxState, now: String
+    ) -> Result<JSONValue, Problem> {
         guard let fields = body.objectValue else { return .failure(Problem(data: ["body": ["Invalid JSON."]])) }
         var missing: [String: JSONValue] = [:]
         if fields["channel"]?.stringValue == nil { missing["channel"] = ["Missing data for required field."] }
@@ -398,59 +504,89 @@ enum GorgiasSimulator {
             }
             sender = customerSummary(customer)
         } else if sender.isNull {
-            sender = ["id": 1, "email": .string(account.email ?? "api@\(account.subdomain).gorgias.com"), "name": "API user"]
+            sender = [
+                "id": 1, "email": .string(account.email ?? "api@\(account.subdomain).gorgias.com"), "name": "API user",
+            ]
         }
         let text = fields["body_text"]?.stringValue ?? fields["body_html"]?.stringValue ?? ""
         let attachments: [JSONValue] = (fields["attachments"]?.arrayValue ?? []).map { attachment in
-            ["url": attachment["url"] ?? "", "name": attachment["name"] ?? nil, "content_type": attachment["content_type"] ?? nil, "size": attachment["size"] ?? nil]
+            [
+                "url": attachment["url"] ?? "", "name": attachment["name"] ?? nil,
+                "content_type": attachment["content_type"] ?? nil, "size": attachment["size"] ?? nil,
+            ]
         }
         return .success([
-            "id": .int(state.allocateId()), "uri": .string("/api/tickets/\(ticketId)/messages/"), "ticket_id": .int(ticketId),
-            "message_id": nil, "external_id": fields["external_id"] ?? .null, "public": isNote ? false : (fields["public"] ?? true),
+            "id": .int(state.allocateId()), "uri": .string("/api/tickets/\(ticketId)/messages/"),
+            "ticket_id": .int(ticketId),
+            "message_id": nil, "external_id": fields["external_id"] ?? .null,
+            "public": isNote ? false : (fields["public"] ?? true),
             "channel": .string(channel), "via": fields["via"] ?? "api", "from_agent": .bool(fromAgent),
-            "integration_id": nil, "rule_id": fields["rule_id"] ?? .null, "sender": sender, "receiver": fields["receiver"] ?? .null,
+            "integration_id": nil, "rule_id": fields["rule_id"] ?? .null, "sender": sender,
+            "receiver": fields["receiver"] ?? .null,
             "source": fields["source"] ?? .null, "subject": fields["subject"] ?? "", "body_text": .string(text),
             "body_html": fields["body_html"] ?? .string("<div>\(text)</div>"), "stripped_text": .string(text),
-            "attachments": .array(attachments), "created_datetime": .string(now), "sent_datetime": fields["sent_datetime"] ?? .null,
+            "attachments": .array(attachments), "created_datetime": .string(now),
+            "sent_datetime": fields["sent_datetime"] ?? .null,
             "failed_datetime": nil, "opened_datetime": nil, "last_sending_error": nil, "is_retriable": true,
         ])
     }
 
     static func findCustomer(_ reference: [String: JSONValue], _ account: GorgiasAccount) -> JSONValue? {
         if let id = reference["id"]?.intValue { return account.customerIndex(id).map { account.customers[$0] } }
-        if let email = reference["email"]?.stringValue { return account.customers.first { $0["email"]?.stringValue == email } }
+        if let email = reference["email"]?.stringValue {
+            return account.customers.first { $0["email"]?.stringValue == email }
+        }
         return nil
     }
 
     static func customerSummary(_ customer: JSONValue) -> JSONValue {
-        ["id": customer["id"] ?? nil, "email": customer["email"] ?? nil, "name": customer["name"] ?? nil,
-         "firstname": customer["firstname"] ?? nil, "lastname": customer["lastname"] ?? nil]
+        [
+            "id": customer["id"] ?? nil, "email": customer["email"] ?? nil, "name": customer["name"] ?? nil,
+            "firstname": customer["firstname"] ?? nil, "lastname": customer["lastname"] ?? nil,
+        ]
     }
 
     // MARK: Files
 
     /// `POST /api/upload?type=attachment` with a multipart file: stored, and answered as third-party code reads it,
     /// a list of `{url, name, content_type, size}`.
-    static func upload(_ file: (filename: String, contentType: String, bytes: [UInt8])?, filesURL: String, account: inout GorgiasAccount, state: inout SandboxState) -> SandboxReply {
+    static func upload(
+        _ file: (filename: String, contentType: String, bytes: [UInt8])?, filesURL: String,
+        account: inout GorgiasAccount, state: inout SandboxState
+    ) -> SandboxReply {
         account.callsByOperation["POST upload", default: 0] += 1
-        guard let file, !file.bytes.isEmpty else { return .gorgiasError(400, "Failed to upload", data: ["file": ["Missing data for required field."]]) }
+        guard let file, !file.bytes.isEmpty else {
+            return .gorgiasError(400, "Failed to upload", data: ["file": ["Missing data for required field."]])
+        }
         guard file.bytes.count <= 20 * 1024 * 1024 else { return .gorgiasError(413, "Payload too large") }
         let id = String(state.allocateId())
         account.files[id] = StoredFile(name: file.filename, contentType: file.contentType, bytes: file.bytes)
-        let url = "\(filesURL)/\(id)/\(file.filename.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "file")"
-        return .json(201, [[
-            "url": .string(url), "name": .string(file.filename), "content_type": .string(file.contentType), "size": .int(Int64(file.bytes.count)),
-        ]])
+        let url =
+            "\(filesURL)/\(id)/\(file.filename.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "file")"
+        return .json(
+            201,
+            [
+                [
+                    "url": .string(url), "name": .string(file.filename), "content_type": .string(file.contentType),
+                    "size": .int(Int64(file.bytes.count)),
+                ]
+            ])
     }
 
     // MARK: HTTP integrations
 
-    static func createIntegration(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> SandboxReply {
-        guard let body, body["type"]?.stringValue == "http", let http = body["http"]?.objectValue, http["url"]?.stringValue != nil else {
-            return .gorgiasError(400, "Failed to create integration", data: ["http": ["An http integration needs http.url."]])
+    static func createIntegration(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState)
+        -> SandboxReply
+    {
+        guard let body, body["type"]?.stringValue == "http", let http = body["http"]?.objectValue,
+            http["url"]?.stringValue != nil
+        else {
+            return .gorgiasError(
+                400, "Failed to create integration", data: ["http": ["An http integration needs http.url."]])
         }
         let object: JSONValue = [
-            "id": .int(state.allocateId()), "name": body["name"] ?? "HTTP integration", "type": "http", "http": .object(http),
+            "id": .int(state.allocateId()), "name": body["name"] ?? "HTTP integration", "type": "http",
+            "http": .object(http),
             "created_datetime": .string(state.gorgiasNow), "deactivated_datetime": nil,
         ]
         account.integrations.append(GorgiasAccount.Integration(object: object))
@@ -459,7 +595,8 @@ enum GorgiasSimulator {
 
     /// Renders every active integration subscribed to `trigger` for this event.
     static func integrationEvents(
-        _ type: String, trigger: String, ticket: JSONValue, message: JSONValue?, account: GorgiasAccount, state: inout SandboxState
+        _ type: String, trigger: String, ticket: JSONValue, message: JSONValue?, account: GorgiasAccount,
+        state: inout SandboxState
     ) -> [WebhookJob] {
         var jobs: [WebhookJob] = []
         for integration in account.integrations where integration.isActive {
@@ -469,16 +606,22 @@ enum GorgiasSimulator {
             compact["messages"] = nil
             compact["customer_id"] = ticket["customer"]?["id"] ?? nil
             var context: [String: JSONValue] = [
-                "event": ["id": .int(state.allocateId()), "type": .string(type), "object_id": ticket["id"] ?? nil, "user_id": nil],
+                "event": [
+                    "id": .int(state.allocateId()), "type": .string(type), "object_id": ticket["id"] ?? nil,
+                    "user_id": nil,
+                ],
                 "ticket": .object(compact),
             ]
             if let message { context["message"] = message }
             let rendered = TemplateRenderer.render(http["form"] ?? "{{context}}", context: .object(context))
-            let headers = (http["headers"]?.objectValue ?? [:]).compactMap { key, value in value.stringValue.map { (key, $0) } }
-            jobs.append(WebhookJob(
-                kind: .integration(subdomain: account.subdomain, integrationId: integration.id), url: url,
-                headers: headers + [("Content-Type", "application/json")], body: rendered.canonicalBytes()
-            ))
+            let headers = (http["headers"]?.objectValue ?? [:]).compactMap { key, value in
+                value.stringValue.map { (key, $0) }
+            }
+            jobs.append(
+                WebhookJob(
+                    kind: .integration(subdomain: account.subdomain, integrationId: integration.id), url: url,
+                    headers: headers + [("Content-Type", "application/json")], body: rendered.canonicalBytes()
+                ))
         }
         return jobs
     }

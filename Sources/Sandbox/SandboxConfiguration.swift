@@ -47,21 +47,33 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
         let defaults = SandboxFaults()
         latencyMs = try container.decodeIfPresent(Int.self, forKey: .latencyMs) ?? defaults.latencyMs
         failRate = try container.decodeIfPresent(Double.self, forKey: .failRate) ?? defaults.failRate
-        gorgiasFailRate = try container.decodeIfPresent(Double.self, forKey: .gorgiasFailRate) ?? defaults.gorgiasFailRate
+        gorgiasFailRate =
+            try container.decodeIfPresent(Double.self, forKey: .gorgiasFailRate) ?? defaults.gorgiasFailRate
         burst429 = try container.decodeIfPresent(Int.self, forKey: .burst429) ?? defaults.burst429
         stallEvery = try container.decodeIfPresent(Int.self, forKey: .stallEvery) ?? defaults.stallEvery
         stallMs = try container.decodeIfPresent(Int.self, forKey: .stallMs) ?? defaults.stallMs
         dropRate = try container.decodeIfPresent(Double.self, forKey: .dropRate) ?? defaults.dropRate
-        duplicateWebhookRate = try container.decodeIfPresent(Double.self, forKey: .duplicateWebhookRate) ?? defaults.duplicateWebhookRate
+        duplicateWebhookRate =
+            try container.decodeIfPresent(Double.self, forKey: .duplicateWebhookRate) ?? defaults.duplicateWebhookRate
         webhookJitterMs = try container.decodeIfPresent(Int.self, forKey: .webhookJitterMs) ?? defaults.webhookJitterMs
-        smsConcurrencyRefusalRate = try container.decodeIfPresent(Double.self, forKey: .smsConcurrencyRefusalRate) ?? defaults.smsConcurrencyRefusalRate
-        smsPerSecondPerSender = try container.decodeIfPresent(Double.self, forKey: .smsPerSecondPerSender) ?? defaults.smsPerSecondPerSender
-        smsMinimumQueuedMs = try container.decodeIfPresent(Int.self, forKey: .smsMinimumQueuedMs) ?? defaults.smsMinimumQueuedMs
-        dropNextSMSCreates = try container.decodeIfPresent(Int.self, forKey: .dropNextSMSCreates) ?? defaults.dropNextSMSCreates
-        failNextSMSCreates = try container.decodeIfPresent(Int.self, forKey: .failNextSMSCreates) ?? defaults.failNextSMSCreates
-        ignoredListFilters = try container.decodeIfPresent([String].self, forKey: .ignoredListFilters) ?? defaults.ignoredListFilters
-        customerMessageReopens = try container.decodeIfPresent(Bool.self, forKey: .customerMessageReopens) ?? defaults.customerMessageReopens
-        gorgiasClockOffsetSeconds = try container.decodeIfPresent(Double.self, forKey: .gorgiasClockOffsetSeconds) ?? defaults.gorgiasClockOffsetSeconds
+        smsConcurrencyRefusalRate =
+            try container.decodeIfPresent(Double.self, forKey: .smsConcurrencyRefusalRate)
+            ?? defaults.smsConcurrencyRefusalRate
+        smsPerSecondPerSender =
+            try container.decodeIfPresent(Double.self, forKey: .smsPerSecondPerSender) ?? defaults.smsPerSecondPerSender
+        smsMinimumQueuedMs =
+            try container.decodeIfPresent(Int.self, forKey: .smsMinimumQueuedMs) ?? defaults.smsMinimumQueuedMs
+        dropNextSMSCreates =
+            try container.decodeIfPresent(Int.self, forKey: .dropNextSMSCreates) ?? defaults.dropNextSMSCreates
+        failNextSMSCreates =
+            try container.decodeIfPresent(Int.self, forKey: .failNextSMSCreates) ?? defaults.failNextSMSCreates
+        ignoredListFilters =
+            try container.decodeIfPresent([String].self, forKey: .ignoredListFilters) ?? defaults.ignoredListFilters
+        customerMessageReopens =
+            try container.decodeIfPresent(Bool.self, forKey: .customerMessageReopens) ?? defaults.customerMessageReopens
+        gorgiasClockOffsetSeconds =
+            try container.decodeIfPresent(Double.self, forKey: .gorgiasClockOffsetSeconds)
+            ?? defaults.gorgiasClockOffsetSeconds
     }
 }
 

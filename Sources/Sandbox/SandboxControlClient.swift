@@ -29,11 +29,14 @@ public struct SandboxControlClient: Sendable {
     }
 
     private func call(_ method: String, _ path: String, body: JSONValue?) async throws -> JSONValue {
-        let response = try await http.execute(APIRequest(
-            method: method, url: url + path, headers: body == nil ? [] : [("Content-Type", "application/json")], body: body?.canonicalBytes()
-        ))
+        let response = try await http.execute(
+            APIRequest(
+                method: method, url: url + path, headers: body == nil ? [] : [("Content-Type", "application/json")],
+                body: body?.canonicalBytes()
+            ))
         guard (200..<300).contains(response.status) else {
-            throw Failure(description: "\(method) \(path) answered \(response.status): \(response.bodyText.prefix(300))")
+            throw Failure(
+                description: "\(method) \(path) answered \(response.status): \(response.bodyText.prefix(300))")
         }
         return (try? JSONParser.parse(response.body)) ?? .null
     }

@@ -61,7 +61,8 @@ struct SandboxControlRoutes: Sendable {
             guard let subdomain = body["subdomain"]?.stringValue else { return badRequest("subdomain is required") }
             server.state.withLock { state in
                 state.gorgias[subdomain] = GorgiasAccount(
-                    subdomain: subdomain, email: body["email"]?.stringValue, apiKey: body["apiKey"]?.stringValue, oauthToken: body["oauthToken"]?.stringValue
+                    subdomain: subdomain, email: body["email"]?.stringValue, apiKey: body["apiKey"]?.stringValue,
+                    oauthToken: body["oauthToken"]?.stringValue
                 )
             }
             return json(["ok": true])
@@ -72,9 +73,12 @@ struct SandboxControlRoutes: Sendable {
                 return badRequest("accountSid and authToken are required")
             }
             let handling = body["defaultOptOutHandling"]?.boolValue ?? true
-            let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+            let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues {
+                $0.arrayValue?.compactMap(\.stringValue) ?? []
+            }
             server.state.withLock {
-                $0.twilio[sid] = TwilioAccount(accountSid: sid, authToken: token, defaultOptOutHandling: handling, messagingServices: services)
+                $0.twilio[sid] = TwilioAccount(
+                    accountSid: sid, authToken: token, defaultOptOutHandling: handling, messagingServices: services)
             }
             return json(["ok": true])
         }
@@ -84,7 +88,8 @@ struct SandboxControlRoutes: Sendable {
         router.post("sandbox/gorgias/:subdomain/tickets/:ticket/:action") { request, context in
             try await agentAction(
                 request, subdomain: context.parameters.get("subdomain") ?? "",
-                ticket: Int64(context.parameters.get("ticket") ?? "") ?? 0, action: context.parameters.get("action") ?? ""
+                ticket: Int64(context.parameters.get("ticket") ?? "") ?? 0,
+                action: context.parameters.get("action") ?? ""
             )
         }
     }
@@ -92,7 +97,8 @@ struct SandboxControlRoutes: Sendable {
     /// A customer texting in: the sandbox records it, applies Twilio's keyword engine and posts the signed webhook.
     private func inbound(_ request: Request, sid: String) async throws -> Response {
         let body = try JSONParser.parse(try await Self.body(request))
-        guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue, let url = body["url"]?.stringValue else {
+        guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue, let url = body["url"]?.stringValue
+        else {
             return badRequest("from, to and url are required")
         }
         // A medium is an outside `url`, or a file the sandbox hosts: `{"contentType", "size"}` (bytes of that type).
@@ -100,14 +106,17 @@ struct SandboxControlRoutes: Sendable {
             let type = item["contentType"]?.stringValue ?? "image/jpeg"
             if let url = item["url"]?.stringValue { return .url(url, contentType: type) }
             guard let size = item["size"]?.intValue else { return nil }
-            return .hosted(StoredFile(name: "media", contentType: type, bytes: StoredFile.generated(contentType: type, size: Int(size))))
+            return .hosted(
+                StoredFile(
+                    name: "media", contentType: type, bytes: StoredFile.generated(contentType: type, size: Int(size))))
         }
         let baseURL = await server.url()
         let result = server.state.withLock { state -> (sid: String, keyword: String?, job: WebhookJob)? in
             guard var account = state.twilio[sid] else { return nil }
             defer { state.twilio[sid] = account }
             return TwilioSimulator.inbound(
-                from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, baseURL: baseURL, account: &account
+                from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, baseURL: baseURL,
+                account: &account
             )
         }
         guard let result else { return notFound() }
@@ -117,7 +126,9 @@ struct SandboxControlRoutes: Sendable {
 
     /// What an agent does in the helpdesk: `reply` (public, via helpdesk; `via: rule` for an auto-reply), `note`,
     /// `status` (close, reopen, snooze) or `merge` (`{"into": <ticket>}`: this ticket into another). Fires the account's HTTP integrations like Gorgias does.
-    private func agentAction(_ request: Request, subdomain: String, ticket: Int64, action: String) async throws -> Response {
+    private func agentAction(_ request: Request, subdomain: String, ticket: Int64, action: String) async throws
+        -> Response
+    {
         let body = try JSONParser.parse(try await Self.body(request))
         let result = server.state.withLock { state -> (SandboxReply, [WebhookJob])? in
             guard var account = state.gorgias[subdomain] else { return nil }
@@ -125,9 +136,13 @@ struct SandboxControlRoutes: Sendable {
             let agent: JSONValue = ["id": 7, "email": .string("agent@\(subdomain).example"), "name": "Alex Agent"]
             switch action {
             case "reply", "note":
-                let channel = action == "note" ? "internal-note" : (account.ticketIndex(ticket).flatMap { account.tickets[$0]["channel"]?.stringValue } ?? "sms")
+                let channel =
+                    action == "note"
+                    ? "internal-note"
+                    : (account.ticketIndex(ticket).flatMap { account.tickets[$0]["channel"]?.stringValue } ?? "sms")
                 var message: [String: JSONValue] = [
-                    "channel": .string(channel), "via": body["via"] ?? "helpdesk", "from_agent": true, "public": .bool(action == "reply"),
+                    "channel": .string(channel), "via": body["via"] ?? "helpdesk", "from_agent": true,
+                    "public": .bool(action == "reply"),
                     "sender": agent, "body_text": body["body_text"] ?? "", "body_html": body["body_html"] ?? nil,
                     "attachments": body["attachments"] ?? [],
                 ]
@@ -138,7 +153,9 @@ struct SandboxControlRoutes: Sendable {
                 if let snooze = body["snooze_datetime"] { update["snooze_datetime"] = snooze }
                 return GorgiasSimulator.updateTicket(ticket, .object(update), &account, &state)
             case "merge":
-                guard let target = body["into"]?.intValue else { return (.gorgiasError(400, "into (the surviving ticket id) is required"), []) }
+                guard let target = body["into"]?.intValue else {
+                    return (.gorgiasError(400, "into (the surviving ticket id) is required"), [])
+                }
                 return GorgiasSimulator.mergeTickets(source: ticket, target: target, &account, &state)
             default:
                 return (.gorgiasError(404, "unknown action \(action)"), [])
@@ -163,16 +180,23 @@ struct SandboxControlRoutes: Sendable {
         [
             "subdomain": .string(account.subdomain), "auth": account.oauthToken != nil ? "oauth" : "api_key",
             "customers": .array(account.customers), "tickets": .array(account.tickets),
-            "integrations": .array(account.integrations.map { redacted($0.object) }), "calls": .int(Int64(account.calls)),
+            "integrations": .array(account.integrations.map { redacted($0.object) }),
+            "calls": .int(Int64(account.calls)),
             "callsByOperation": .object(account.callsByOperation.mapValues { .int(Int64($0)) }),
         ]
     }
 
     /// An integration as the sandbox shows it: the secret it sends (headers, the URL's query) masked.
     static func redacted(_ integration: JSONValue) -> JSONValue {
-        guard case .object(var object) = integration, case .object(var http)? = object["http"] else { return integration }
-        if case .object(let headers)? = http["headers"] { http["headers"] = .object(headers.mapValues { _ in "********" }) }
-        if let url = http["url"]?.stringValue, let query = url.firstIndex(of: "?") { http["url"] = .string(String(url[..<query]) + "?…") }
+        guard case .object(var object) = integration, case .object(var http)? = object["http"] else {
+            return integration
+        }
+        if case .object(let headers)? = http["headers"] {
+            http["headers"] = .object(headers.mapValues { _ in "********" })
+        }
+        if let url = http["url"]?.stringValue, let query = url.firstIndex(of: "?") {
+            http["url"] = .string(String(url[..<query]) + "?…")
+        }
         object["http"] = .object(http)
         return .object(object)
     }
@@ -180,12 +204,13 @@ struct SandboxControlRoutes: Sendable {
     static func twilioView(_ account: TwilioAccount) -> JSONValue {
         [
             "accountSid": .string(account.accountSid),
-            "messages": .array(account.messages.map { stored in
-                guard case .object(var message) = stored.message else { return stored.message }
-                message["media_urls"] = .array(stored.mediaUrls.map { .string($0) })
-                message["sandbox_created_at"] = .string(RFC3339.format(stored.createdAt, fractional: true))
-                return .object(message)
-            }),
+            "messages": .array(
+                account.messages.map { stored in
+                    guard case .object(var message) = stored.message else { return stored.message }
+                    message["media_urls"] = .array(stored.mediaUrls.map { .string($0) })
+                    message["sandbox_created_at"] = .string(RFC3339.format(stored.createdAt, fractional: true))
+                    return .object(message)
+                }),
             "blocklist": .array(account.blocklist.sorted().map { .string($0) }),
         ]
     }

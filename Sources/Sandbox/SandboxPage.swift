@@ -25,12 +25,15 @@ enum SandboxPage {
     static func index(_ state: SandboxState) -> String {
         let gorgias = state.gorgias.keys.sorted().map { subdomain in
             let account = state.gorgias[subdomain]!
-            return "<li><a href=\"/view/gorgias/\(escape(subdomain))\">\(escape(subdomain))</a> — \(account.tickets.count) tickets, \(account.customers.count) customers, \(account.calls) API calls</li>"
+            return
+                "<li><a href=\"/view/gorgias/\(escape(subdomain))\">\(escape(subdomain))</a> — \(account.tickets.count) tickets, \(account.customers.count) customers, \(account.calls) API calls</li>"
         }.joined()
         let twilio = state.twilio.keys.sorted().map { sid in
             "<li><a href=\"/view/twilio/\(escape(sid))\">\(escape(sid))</a> — \(state.twilio[sid]!.messages.count) messages</li>"
         }.joined()
-        return page("Switchboard sandbox", "<h1>Sandbox</h1><h2>Gorgias accounts</h2><ul>\(gorgias)</ul><h2>SMS accounts</h2><ul>\(twilio)</ul>")
+        return page(
+            "Switchboard sandbox",
+            "<h1>Sandbox</h1><h2>Gorgias accounts</h2><ul>\(gorgias)</ul><h2>SMS accounts</h2><ul>\(twilio)</ul>")
     }
 
     static func gorgias(_ account: GorgiasAccount) -> String {
@@ -41,23 +44,34 @@ enum SandboxPage {
                 let note = message["channel"]?.stringValue == "internal-note"
                 let agent = message["from_agent"]?.boolValue == true
                 let kind = note ? "note" : (agent ? "agent" : "")
-                let who = note ? "Internal note" : (message["sender"]?["name"]?.stringValue ?? (agent ? "Agent" : "Customer"))
+                let who =
+                    note ? "Internal note" : (message["sender"]?["name"]?.stringValue ?? (agent ? "Agent" : "Customer"))
                 let attachments = (message["attachments"]?.arrayValue ?? []).compactMap { $0["url"]?.stringValue }
                     .map { "<div class=\"meta\">📎 \(escape($0))</div>" }.joined()
-                return "<div class=\"msg \(kind)\"><div class=\"meta\">\(escape(who)) · \(escape(message["channel"]?.stringValue ?? "")) · \(escape(message["created_datetime"]?.stringValue ?? ""))</div>\(escape(message["body_text"]?.stringValue ?? ""))\(attachments)</div>"
+                return
+                    "<div class=\"msg \(kind)\"><div class=\"meta\">\(escape(who)) · \(escape(message["channel"]?.stringValue ?? "")) · \(escape(message["created_datetime"]?.stringValue ?? ""))</div>\(escape(message["body_text"]?.stringValue ?? ""))\(attachments)</div>"
             }.joined()
-            let customer = ticket["customer"]?["name"]?.stringValue ?? ticket["customer"]?["email"]?.stringValue ?? "customer \(ticket["customer"]?["id"]?.intValue ?? 0)"
-            return "<div class=\"ticket \(status)\"><h3>#\(ticket["id"]?.intValue ?? 0) \(escape(ticket["subject"]?.stringValue ?? "")) — \(escape(status))\(snooze)</h3><div class=\"meta\">\(escape(customer)) · external id \(escape(ticket["external_id"]?.stringValue ?? "-"))</div>\(messages)</div>"
+            let customer =
+                ticket["customer"]?["name"]?.stringValue ?? ticket["customer"]?["email"]?.stringValue
+                ?? "customer \(ticket["customer"]?["id"]?.intValue ?? 0)"
+            return
+                "<div class=\"ticket \(status)\"><h3>#\(ticket["id"]?.intValue ?? 0) \(escape(ticket["subject"]?.stringValue ?? "")) — \(escape(status))\(snooze)</h3><div class=\"meta\">\(escape(customer)) · external id \(escape(ticket["external_id"]?.stringValue ?? "-"))</div>\(messages)</div>"
         }.joined()
-        return page("Gorgias \(account.subdomain)", "<h1>Gorgias: \(escape(account.subdomain))</h1><p>\(account.calls) API calls</p>\(tickets)")
+        return page(
+            "Gorgias \(account.subdomain)",
+            "<h1>Gorgias: \(escape(account.subdomain))</h1><p>\(account.calls) API calls</p>\(tickets)")
     }
 
     static func twilio(_ account: TwilioAccount) -> String {
         let rows = account.messages.reversed().map { stored -> String in
             let message = stored.message
             let error = message["error_code"]?.intValue.map { " (\($0))" } ?? ""
-            return "<tr><td>\(escape(message["date_created"]?.stringValue ?? ""))</td><td>\(escape(message["direction"]?.stringValue ?? ""))</td><td>\(escape(message["from"]?.stringValue ?? message["messaging_service_sid"]?.stringValue ?? ""))</td><td>\(escape(message["to"]?.stringValue ?? ""))</td><td>\(escape(message["body"]?.stringValue ?? ""))\(stored.mediaUrls.map { "<div class=\"meta\">📎 \(escape($0))</div>" }.joined())</td><td>\(escape(message["status"]?.stringValue ?? ""))\(error)</td><td>\(escape(message["num_segments"]?.stringValue ?? ""))</td></tr>"
+            return
+                "<tr><td>\(escape(message["date_created"]?.stringValue ?? ""))</td><td>\(escape(message["direction"]?.stringValue ?? ""))</td><td>\(escape(message["from"]?.stringValue ?? message["messaging_service_sid"]?.stringValue ?? ""))</td><td>\(escape(message["to"]?.stringValue ?? ""))</td><td>\(escape(message["body"]?.stringValue ?? ""))\(stored.mediaUrls.map { "<div class=\"meta\">📎 \(escape($0))</div>" }.joined())</td><td>\(escape(message["status"]?.stringValue ?? ""))\(error)</td><td>\(escape(message["num_segments"]?.stringValue ?? ""))</td></tr>"
         }.joined()
-        return page("SMS \(account.accountSid)", "<h1>SMS: \(escape(account.accountSid))</h1><table><tr><th>When</th><th>Direction</th><th>From</th><th>To</th><th>Body</th><th>Status</th><th>Segments</th></tr>\(rows)</table>")
+        return page(
+            "SMS \(account.accountSid)",
+            "<h1>SMS: \(escape(account.accountSid))</h1><table><tr><th>When</th><th>Direction</th><th>From</th><th>To</th><th>Body</th><th>Status</th><th>Segments</th></tr>\(rows)</table>"
+        )
     }
 }

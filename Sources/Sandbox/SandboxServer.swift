@@ -41,7 +41,8 @@ public final class SandboxServer: Service, Sendable {
         }
         initial.faults = configuration.faults
         for seed in configuration.gorgiasAccounts where initial.gorgias[seed.subdomain] == nil {
-            initial.gorgias[seed.subdomain] = GorgiasAccount(subdomain: seed.subdomain, email: seed.email, apiKey: seed.apiKey, oauthToken: seed.oauthToken)
+            initial.gorgias[seed.subdomain] = GorgiasAccount(
+                subdomain: seed.subdomain, email: seed.email, apiKey: seed.apiKey, oauthToken: seed.oauthToken)
         }
         for seed in configuration.twilioAccounts where initial.twilio[seed.accountSid] == nil {
             initial.twilio[seed.accountSid] = TwilioAccount(accountSid: seed.accountSid, authToken: seed.authToken)
@@ -97,8 +98,12 @@ public final class SandboxServer: Service, Sendable {
         router.get("gorgias/:subdomain/files/:file/:name") { _, context in
             let subdomain = context.parameters.get("subdomain") ?? ""
             let id = context.parameters.get("file") ?? ""
-            guard let file = self.state.withLock({ $0.gorgias[subdomain]?.files[id] }) else { return Response(status: .notFound) }
-            return Self.response(SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes))
+            guard let file = self.state.withLock({ $0.gorgias[subdomain]?.files[id] }) else {
+                return Response(status: .notFound)
+            }
+            return Self.response(
+                SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes)
+            )
         }
         SandboxControlRoutes(server: self).register(on: router)
         return router
@@ -112,7 +117,8 @@ public final class SandboxServer: Service, Sendable {
         let authorization = request.headers[.authorization]
         let autoCreate = configuration.autoCreateAccounts
         // `POST /api/upload` takes a multipart file (the one non-JSON call); the file is served at a URL of its own.
-        let upload = request.method == .post && path == ["upload"]
+        let upload =
+            request.method == .post && path == ["upload"]
             ? MultipartForm.firstFile(bytes, contentType: request.headers[.contentType] ?? "") : nil
         let filesURL = "\(await url())/gorgias/\(subdomain)/files"
         return await withFaults(service: .gorgias, subdomain: subdomain) {
@@ -127,8 +133,12 @@ public final class SandboxServer: Service, Sendable {
                 return (.gorgiasError(400, "Invalid JSON body"), [])
             }
             return self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
-                guard var account = Self.authenticateGorgias(subdomain, authorization, &state, autoCreate: autoCreate) else {
-                    return (.gorgiasError(401, "The server could not verify that you are authorized to access the URL requested."), [])
+                guard var account = Self.authenticateGorgias(subdomain, authorization, &state, autoCreate: autoCreate)
+                else {
+                    return (
+                        .gorgiasError(
+                            401, "The server could not verify that you are authorized to access the URL requested."), []
+                    )
                 }
                 account.calls += 1
                 defer { state.gorgias[subdomain] = account }
@@ -144,7 +154,8 @@ public final class SandboxServer: Service, Sendable {
                     reply.headers.append(limitHeader)
                     return (reply, [])
                 }
-                var (reply, webhooks) = GorgiasSimulator.handle(request.method.rawValue, path, query: query, body: parsedBody, account: &account, state: &state)
+                var (reply, webhooks) = GorgiasSimulator.handle(
+                    request.method.rawValue, path, query: query, body: parsedBody, account: &account, state: &state)
                 reply.headers.append(limitHeader)
                 return (reply, webhooks.map(ScheduledJob.webhook))
             }
@@ -166,7 +177,9 @@ public final class SandboxServer: Service, Sendable {
                     return (TwilioSimulator.error(401, 20003, "Authenticate"), [])
                 }
                 defer { state.twilio[sid] = account }
-                let (reply, steps) = TwilioSimulator.handle(request.method.rawValue, path, query: query, form: form, account: &account, state: &state, callbackDelayMs: delay)
+                let (reply, steps) = TwilioSimulator.handle(
+                    request.method.rawValue, path, query: query, form: form, account: &account, state: &state,
+                    callbackDelayMs: delay)
                 return (reply, steps.isEmpty ? [] : [ScheduledJob.statuses(steps)])
             }
         }
@@ -179,12 +192,15 @@ public final class SandboxServer: Service, Sendable {
 
     /// HTTP Basic (email:key) or Bearer. An unknown subdomain is refused, unless `autoCreate`: then the first
     /// credentials used create the account.
-    static func authenticateGorgias(_ subdomain: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool) -> GorgiasAccount? {
+    static func authenticateGorgias(
+        _ subdomain: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool
+    ) -> GorgiasAccount? {
         guard let header, !subdomain.isEmpty else { return nil }
         var email: String?
         var key: String?
         var token: String?
-        if header.hasPrefix("Basic "), let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+        if header.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
             let colon = decoded.firstIndex(of: ":")
         {
             email = String(decoded[..<colon])
@@ -204,7 +220,9 @@ public final class SandboxServer: Service, Sendable {
         return account.apiKey != nil && account.apiKey == key && account.email == email ? account : nil
     }
 
-    static func authenticateTwilio(_ sid: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool) -> TwilioAccount? {
+    static func authenticateTwilio(_ sid: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool)
+        -> TwilioAccount?
+    {
         guard let header, header.hasPrefix("Basic "),
             let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
             let colon = decoded.firstIndex(of: ":"), String(decoded[..<colon]) == sid
@@ -227,9 +245,11 @@ public final class SandboxServer: Service, Sendable {
     /// handling (the change happened, the client never hears of it). Gorgias' refusals carry its call-limit header,
     /// as every Gorgias response does.
     private func withFaults(
-        service: Service, subdomain: String? = nil, smsCreate: Bool = false, _ handle: () -> (SandboxReply, [ScheduledJob])
+        service: Service, subdomain: String? = nil, smsCreate: Bool = false,
+        _ handle: () -> (SandboxReply, [ScheduledJob])
     ) async -> Response {
-        let (faults, count, burst, failCreate, dropCreate, usage) = state.withLock { state -> (SandboxFaults, Int, Bool, Bool, Bool, String?) in
+        let (faults, count, burst, failCreate, dropCreate, usage) = state.withLock {
+            state -> (SandboxFaults, Int, Bool, Bool, Bool, String?) in
             state.apiRequests += 1
             let burst = state.faults.burst429 > 0
             if burst { state.faults.burst429 -= 1 }
@@ -237,7 +257,10 @@ public final class SandboxServer: Service, Sendable {
             if fail { state.faults.failNextSMSCreates -= 1 }
             let drop = smsCreate && !fail && state.faults.dropNextSMSCreates > 0
             if drop { state.faults.dropNextSMSCreates -= 1 }
-            return (state.faults, state.apiRequests, burst, fail, drop, subdomain.flatMap { state.gorgias[$0]?.bucket.usage })
+            return (
+                state.faults, state.apiRequests, burst, fail, drop,
+                subdomain.flatMap { state.gorgias[$0]?.bucket.usage }
+            )
         }
         let limitHeader = usage.map { [("X-Gorgias-Account-Api-Call-Limit", $0)] } ?? []
         var delay = faults.latencyMs
@@ -252,8 +275,13 @@ public final class SandboxServer: Service, Sendable {
             reply.headers += limitHeader
             return Self.response(reply)
         }
-        if failCreate || Double.random(in: 0..<1) < faults.failRate || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate) {
-            var reply = service == .gorgias ? SandboxReply.gorgiasError(503, "Service temporarily unavailable.") : TwilioSimulator.error(503, 20500, "Service Unavailable")
+        if failCreate || Double.random(in: 0..<1) < faults.failRate
+            || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate)
+        {
+            var reply =
+                service == .gorgias
+                ? SandboxReply.gorgiasError(503, "Service temporarily unavailable.")
+                : TwilioSimulator.error(503, 20500, "Service Unavailable")
             reply.headers += limitHeader
             return Self.response(reply)
         }
@@ -273,7 +301,8 @@ public final class SandboxServer: Service, Sendable {
         for (name, value) in reply.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
-        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Sends the headers and half the body, then drops the connection.
@@ -337,9 +366,11 @@ public final class SandboxServer: Service, Sendable {
             for attempt in 0..<3 {
                 let succeeded: Bool
                 do {
-                    let response = try await http.execute(APIRequest(
-                        method: "POST", url: webhook.url, headers: webhook.headers, body: webhook.body, timeout: .seconds(10), service: "webhook"
-                    ))
+                    let response = try await http.execute(
+                        APIRequest(
+                            method: "POST", url: webhook.url, headers: webhook.headers, body: webhook.body,
+                            timeout: .seconds(10), service: "webhook"
+                        ))
                     succeeded = (200..<300).contains(response.status)
                 } catch {
                     succeeded = false

@@ -71,7 +71,10 @@ struct TwilioAccount: Codable, Sendable {
     /// Media of inbound messages, by media SID (`ME…`), served only with the account's Basic auth.
     var media: [String: StoredFile] = [:]
 
-    init(accountSid: String, authToken: String, defaultOptOutHandling: Bool = true, messagingServices: [String: [String]] = [:]) {
+    init(
+        accountSid: String, authToken: String, defaultOptOutHandling: Bool = true,
+        messagingServices: [String: [String]] = [:]
+    ) {
         self.accountSid = accountSid
         self.authToken = authToken
         self.defaultOptOutHandling = defaultOptOutHandling

@@ -7,10 +7,12 @@ enum TwilioSimulator {
 
     /// Twilio's legacy error body: `{"code", "message", "more_info", "status"}`.
     static func error(_ status: Int, _ code: Int, _ message: String) -> SandboxReply {
-        .json(status, [
-            "code": .int(Int64(code)), "message": .string(message),
-            "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(Int64(status)),
-        ])
+        .json(
+            status,
+            [
+                "code": .int(Int64(code)), "message": .string(message),
+                "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(Int64(status)),
+            ])
     }
 
     static func newSid(_ prefix: String) -> String {
@@ -25,8 +27,13 @@ enum TwilioSimulator {
         case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
         case ("GET", ["Messages.json"]): return (list(query, account), [])
         case ("GET", let parts) where parts.count == 4 && parts[0] == "Messages" && parts[2] == "Media":
-            guard let file = account.media[parts[3]] else { return (error(404, 20404, "The requested resource was not found"), []) }
-            return (SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes), [])
+            guard let file = account.media[parts[3]] else {
+                return (error(404, 20404, "The requested resource was not found"), [])
+            }
+            return (
+                SandboxReply(
+                    status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes), []
+            )
         case ("GET", let parts) where parts.count == 2 && parts[0] == "Messages" && parts[1].hasSuffix(".json"):
             let sid = String(parts[1].dropLast(5))
             guard let stored = account.messages.first(where: { $0.sid == sid }) else {
@@ -47,7 +54,9 @@ enum TwilioSimulator {
         var delayMs: Int
     }
 
-    static func send(_ form: [(String, String)], _ account: inout TwilioAccount, state: SandboxState, callbackDelayMs: Int) -> (SandboxReply, [StatusStep]) {
+    static func send(
+        _ form: [(String, String)], _ account: inout TwilioAccount, state: SandboxState, callbackDelayMs: Int
+    ) -> (SandboxReply, [StatusStep]) {
         func field(_ name: String) -> String? { form.last { $0.0 == name }?.1 }
         let media = form.filter { $0.0 == "MediaUrl" }.map(\.1)
         guard let to = field("To"), PhoneNumber.isE164(to) else {
@@ -86,20 +95,36 @@ enum TwilioSimulator {
         let sid = newSid(media.isEmpty ? "SM" : "MM")
         let segments = SMSSegments.count(body).segments
         let message: JSONValue = [
-            "sid": .string(sid), "account_sid": .string(account.accountSid), "messaging_service_sid": service.map { .string($0) } ?? nil,
+            "sid": .string(sid), "account_sid": .string(account.accountSid),
+            "messaging_service_sid": service.map { .string($0) } ?? nil,
             "from": from.map { .string($0) } ?? nil, "to": .string(to), "body": .string(body),
             "status": service == nil ? "queued" : "accepted", "direction": "outbound-api",
             "num_segments": .string(service == nil ? String(segments) : "0"), "num_media": .string(String(media.count)),
-            "error_code": nil, "error_message": nil, "price": nil, "price_unit": nil, "api_version": .string(apiVersion),
-            "date_created": .string(HTTPDate.format(now)), "date_sent": nil, "date_updated": .string(HTTPDate.format(now)),
+            "error_code": nil, "error_message": nil, "price": nil, "price_unit": nil,
+            "api_version": .string(apiVersion),
+            "date_created": .string(HTTPDate.format(now)), "date_sent": nil,
+            "date_updated": .string(HTTPDate.format(now)),
             "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid).json"),
-            "subresource_uris": ["media": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media.json")],
+            "subresource_uris": [
+                "media": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media.json")
+            ],
         ]
-        account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media, statusCallback: field("StatusCallback"), createdAt: now))
+        account.messages.append(
+            TwilioAccount.StoredSMS(
+                message: message, mediaUrls: media, statusCallback: field("StatusCallback"), createdAt: now))
         func step(_ status: String, _ code: Int?, _ after: Int) -> StatusStep {
-            StatusStep(accountSid: account.accountSid, messageSid: sid, status: status, errorCode: code, delayMs: queuedMs + callbackDelayMs * after)
+            StatusStep(
+                accountSid: account.accountSid, messageSid: sid, status: status, errorCode: code,
+                delayMs: queuedMs + callbackDelayMs * after)
         }
-        var steps: [StatusStep] = service == nil ? [] : [StatusStep(accountSid: account.accountSid, messageSid: sid, status: "queued", errorCode: nil, delayMs: callbackDelayMs / 2)]
+        var steps: [StatusStep] =
+            service == nil
+            ? []
+            : [
+                StatusStep(
+                    accountSid: account.accountSid, messageSid: sid, status: "queued", errorCode: nil,
+                    delayMs: callbackDelayMs / 2)
+            ]
         steps.append(step("sending", nil, 1))
         if let code = state.undeliverable[to] {
             steps.append(step(code < 30000 ? "failed" : "undelivered", code, 2))
@@ -119,10 +144,16 @@ enum TwilioSimulator {
         if let to = field("To") { messages = messages.filter { $0.message["to"]?.stringValue == to } }
         if let from = field("From") { messages = messages.filter { $0.message["from"]?.stringValue == from } }
         func day(_ stored: TwilioAccount.StoredSMS) -> String? {
-            stored.message["date_sent"]?.stringValue.flatMap(HTTPDate.parse).map { String(RFC3339.format($0).prefix(10)) }
+            stored.message["date_sent"]?.stringValue.flatMap(HTTPDate.parse).map {
+                String(RFC3339.format($0).prefix(10))
+            }
         }
-        if let after = field("DateSent>") ?? field("DateSent>=") { messages = messages.filter { day($0).map { $0 >= after } ?? false } }
-        if let before = field("DateSent<") ?? field("DateSent<=") { messages = messages.filter { day($0).map { $0 <= before } ?? false } }
+        if let after = field("DateSent>") ?? field("DateSent>=") {
+            messages = messages.filter { day($0).map { $0 >= after } ?? false }
+        }
+        if let before = field("DateSent<") ?? field("DateSent<=") {
+            messages = messages.filter { day($0).map { $0 <= before } ?? false }
+        }
         if let exact = field("DateSent") { messages = messages.filter { day($0) == exact } }
         messages.reverse()
         let pageSize = min(max(Int(field("PageSize") ?? "50") ?? 50, 1), 1000)
@@ -130,19 +161,26 @@ enum TwilioSimulator {
         let slice = Array(messages.dropFirst(page * pageSize).prefix(pageSize))
         let base = "/\(apiVersion)/Accounts/\(account.accountSid)/Messages.json"
         let carried = query.filter { !["Page", "PageSize", "PageToken"].contains($0.0) }
-        func pageURI(_ number: Int) -> String { base + "?" + FormEncoding.encode(carried + [("PageSize", String(pageSize)), ("Page", String(number))]) }
+        func pageURI(_ number: Int) -> String {
+            base + "?" + FormEncoding.encode(carried + [("PageSize", String(pageSize)), ("Page", String(number))])
+        }
         let hasNext = (page + 1) * pageSize < messages.count
-        return .json(200, [
-            "messages": .array(slice.map(\.message)), "page": .int(Int64(page)), "page_size": .int(Int64(pageSize)),
-            "start": .int(Int64(page * pageSize)), "end": .int(Int64(page * pageSize + max(slice.count - 1, 0))),
-            "uri": .string(pageURI(page)), "first_page_uri": .string(pageURI(0)),
-            "next_page_uri": hasNext ? .string(pageURI(page + 1)) : nil, "previous_page_uri": page > 0 ? .string(pageURI(page - 1)) : nil,
-        ])
+        return .json(
+            200,
+            [
+                "messages": .array(slice.map(\.message)), "page": .int(Int64(page)), "page_size": .int(Int64(pageSize)),
+                "start": .int(Int64(page * pageSize)), "end": .int(Int64(page * pageSize + max(slice.count - 1, 0))),
+                "uri": .string(pageURI(page)), "first_page_uri": .string(pageURI(0)),
+                "next_page_uri": hasNext ? .string(pageURI(page + 1)) : nil,
+                "previous_page_uri": page > 0 ? .string(pageURI(page - 1)) : nil,
+            ])
     }
 
     /// Applies a status step to the stored message and builds its signed status callback, if one was requested.
     static func apply(_ step: StatusStep, _ account: inout TwilioAccount) -> WebhookJob? {
-        guard let index = account.messages.firstIndex(where: { $0.sid == step.messageSid }), case .object(var message) = account.messages[index].message else {
+        guard let index = account.messages.firstIndex(where: { $0.sid == step.messageSid }),
+            case .object(var message) = account.messages[index].message
+        else {
             return nil
         }
         message["status"] = .string(step.status)
@@ -155,14 +193,18 @@ enum TwilioSimulator {
         account.messages[index].message = .object(message)
         guard let url = account.messages[index].statusCallback else { return nil }
         var parameters = [
-            ("MessageSid", step.messageSid), ("SmsSid", step.messageSid), ("MessageStatus", step.status), ("SmsStatus", step.status),
+            ("MessageSid", step.messageSid), ("SmsSid", step.messageSid), ("MessageStatus", step.status),
+            ("SmsStatus", step.status),
             ("AccountSid", account.accountSid), ("To", message["to"]?.stringValue ?? ""), ("ApiVersion", apiVersion),
         ]
         if let from = message["from"]?.stringValue { parameters.append(("From", from)) }
-        if let service = message["messaging_service_sid"]?.stringValue { parameters.append(("MessagingServiceSid", service)) }
+        if let service = message["messaging_service_sid"]?.stringValue {
+            parameters.append(("MessagingServiceSid", service))
+        }
         if let code = step.errorCode { parameters.append(("ErrorCode", String(code))) }
         if ["delivered", "undelivered"].contains(step.status) {
-            parameters.append(("RawDlrDoneDate", String(RFC3339.format(Date()).filter(\.isNumber).dropFirst(2).prefix(10))))
+            parameters.append(
+                ("RawDlrDoneDate", String(RFC3339.format(Date()).filter(\.isNumber).dropFirst(2).prefix(10))))
         }
         return signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .statusCallback)
     }
@@ -170,7 +212,9 @@ enum TwilioSimulator {
     /// Twilio's default keywords (external-apis.md §3.6): whole body, case-insensitive.
     static func keyword(_ body: String) -> String? {
         let word = body.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
-        if ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"].contains(word) { return "STOP" }
+        if ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"].contains(word) {
+            return "STOP"
+        }
         if ["START", "YES", "UNSTOP"].contains(word) { return "START" }
         if ["HELP", "INFO"].contains(word) { return "HELP" }
         return nil
@@ -180,8 +224,10 @@ enum TwilioSimulator {
     /// is Twilio's generic one (its exact wording is not documented).
     static func autoReply(_ keyword: String) -> String? {
         switch keyword {
-        case "STOP": "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe."
-        case "START": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+        case "STOP":
+            "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe."
+        case "START":
+            "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
         case "HELP": "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
         default: nil
         }
@@ -198,7 +244,8 @@ enum TwilioSimulator {
     }
 
     static func inbound(
-        from: String, to: String, body: String, media inboundMedia: [InboundMedia], url: String, baseURL: String, account: inout TwilioAccount
+        from: String, to: String, body: String, media inboundMedia: [InboundMedia], url: String, baseURL: String,
+        account: inout TwilioAccount
     ) -> (sid: String, keyword: String?, job: WebhookJob) {
         let sid = newSid(inboundMedia.isEmpty ? "SM" : "MM")
         let media = inboundMedia.map { item -> (url: String, contentType: String) in
@@ -207,7 +254,10 @@ enum TwilioSimulator {
             case .hosted(let file):
                 let mediaSid = newSid("ME")
                 account.media[mediaSid] = file
-                return ("\(baseURL)/twilio/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media/\(mediaSid)", file.contentType)
+                return (
+                    "\(baseURL)/twilio/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid)/Media/\(mediaSid)",
+                    file.contentType
+                )
             }
         }
         let keyword = account.defaultOptOutHandling ? keyword(body) : nil
@@ -222,22 +272,30 @@ enum TwilioSimulator {
         }
         let now = Date()
         let message: JSONValue = [
-            "sid": .string(sid), "account_sid": .string(account.accountSid), "from": .string(from), "to": .string(to), "body": .string(body),
-            "status": "received", "direction": "inbound", "num_segments": .string(String(SMSSegments.count(body).segments)),
+            "sid": .string(sid), "account_sid": .string(account.accountSid), "from": .string(from), "to": .string(to),
+            "body": .string(body),
+            "status": "received", "direction": "inbound",
+            "num_segments": .string(String(SMSSegments.count(body).segments)),
             "num_media": .string(String(media.count)), "date_created": .string(HTTPDate.format(now)),
         ]
-        account.messages.append(TwilioAccount.StoredSMS(message: message, mediaUrls: media.map(\.url), statusCallback: nil, createdAt: now))
+        account.messages.append(
+            TwilioAccount.StoredSMS(message: message, mediaUrls: media.map(\.url), statusCallback: nil, createdAt: now))
         if let reply = keyword.flatMap(autoReply), !(keyword == "HELP" && optedOut) {
             let replyMessage: JSONValue = [
-                "sid": .string(newSid("SM")), "account_sid": .string(account.accountSid), "from": .string(to), "to": .string(from),
-                "body": .string(reply), "status": "delivered", "direction": "outbound-reply", "num_segments": "1", "num_media": "0",
+                "sid": .string(newSid("SM")), "account_sid": .string(account.accountSid), "from": .string(to),
+                "to": .string(from),
+                "body": .string(reply), "status": "delivered", "direction": "outbound-reply", "num_segments": "1",
+                "num_media": "0",
                 "date_created": .string(HTTPDate.format(now)),
             ]
-            account.messages.append(TwilioAccount.StoredSMS(message: replyMessage, mediaUrls: [], statusCallback: nil, createdAt: now))
+            account.messages.append(
+                TwilioAccount.StoredSMS(message: replyMessage, mediaUrls: [], statusCallback: nil, createdAt: now))
         }
         var parameters = [
-            ("MessageSid", sid), ("SmsSid", sid), ("SmsMessageSid", sid), ("AccountSid", account.accountSid), ("From", from), ("To", to),
-            ("Body", body), ("NumMedia", String(media.count)), ("NumSegments", String(SMSSegments.count(body).segments)),
+            ("MessageSid", sid), ("SmsSid", sid), ("SmsMessageSid", sid), ("AccountSid", account.accountSid),
+            ("From", from), ("To", to),
+            ("Body", body), ("NumMedia", String(media.count)),
+            ("NumSegments", String(SMSSegments.count(body).segments)),
             ("SmsStatus", "received"), ("ApiVersion", apiVersion),
         ]
         for (index, item) in media.enumerated() {
@@ -245,10 +303,14 @@ enum TwilioSimulator {
             parameters.append(("MediaContentType\(index)", item.contentType))
         }
         if let keyword { parameters.append(("OptOutType", keyword)) }
-        return (sid, keyword, signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .inbound))
+        return (
+            sid, keyword, signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .inbound)
+        )
     }
 
-    static func signedWebhook(url: String, parameters: [(String, String)], authToken: String, kind: WebhookJob.Kind) -> WebhookJob {
+    static func signedWebhook(url: String, parameters: [(String, String)], authToken: String, kind: WebhookJob.Kind)
+        -> WebhookJob
+    {
         let signature = TwilioSignature.compute(url: url, parameters: parameters, authToken: authToken)
         return WebhookJob(
             kind: kind, url: url,

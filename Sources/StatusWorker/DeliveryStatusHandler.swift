@@ -19,32 +19,47 @@ struct DeliveryStatusHandler: Sendable {
 
     func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
         let update = try DeliveryUpdate(event)
-        guard let entry = try await accounts.entry(update.accountId) else { return .ignored("unknown account \(update.accountId)") }
-        guard let state = OutboundState.fromProvider(update.status) else { return .ignored("status \(update.status) is not tracked") }
+        guard let entry = try await accounts.entry(update.accountId) else {
+            return .ignored("unknown account \(update.accountId)")
+        }
+        guard let state = OutboundState.fromProvider(update.status) else {
+            return .ignored("status \(update.status) is not tracked")
+        }
         let message: OutboundMessage
-        switch try await store.applyDeliveryStatus(accountId: update.accountId, providerSid: update.messageSid, state: state, errorCode: update.errorCode, at: update.at) {
+        switch try await store.applyDeliveryStatus(
+            accountId: update.accountId, providerSid: update.messageSid, state: state, errorCode: update.errorCode,
+            at: update.at)
+        {
         case .unknownMessage?, nil: return .ignored("not a reply Switchboard sent")
         case .stale(let current)?: message = current
         case .advanced(_, let advanced)?: message = advanced
         }
-        guard message.state == .failed || message.state == .undelivered else { return .processed("reply \(message.id) is \(message.state)") }
+        guard message.state == .failed || message.state == .undelivered else {
+            return .processed("reply \(message.id) is \(message.state)")
+        }
         let code = message.errorCode ?? update.errorCode
         if let code, SMSErrorCodes.optOutCodes.contains(code) {
-            _ = try await store.applyConsent(ConsentChange(
-                accountId: update.accountId, phone: message.toPhone, state: .unsubscribed, at: update.at,
-                source: ConsentSource.provider(code: code), eventId: event.id
-            ))
+            _ = try await store.applyConsent(
+                ConsentChange(
+                    accountId: update.accountId, phone: message.toPhone, state: .unsubscribed, at: update.at,
+                    source: ConsentSource.provider(code: code), eventId: event.id
+                ))
         }
         guard entry.account.status == .connected else { return .ignored("account disconnected: no note posted") }
-        try await notes.post(entry, ticketId: message.ticketId, key: "note:delivery:\(update.messageSid)", text: DeliveryNotes.failed(code: code))
-        return .processed("reply \(message.id) \(message.state) (error \(code.map(String.init) ?? "none")); noted on ticket \(message.ticketId)")
+        try await notes.post(
+            entry, ticketId: message.ticketId, key: "note:delivery:\(update.messageSid)",
+            text: DeliveryNotes.failed(code: code))
+        return .processed(
+            "reply \(message.id) \(message.state) (error \(code.map(String.init) ?? "none")); noted on ticket \(message.ticketId)"
+        )
     }
 }
 
 enum DeliveryNotes {
     static func failed(code: Int?) -> String {
         guard let code else { return "This SMS reply was not delivered; the provider gave no reason." }
-        let unsubscribed = SMSErrorCodes.optOutCodes.contains(code) ? " Switchboard marked the customer unsubscribed." : ""
+        let unsubscribed =
+            SMSErrorCodes.optOutCodes.contains(code) ? " Switchboard marked the customer unsubscribed." : ""
         return "This SMS reply was not delivered: \(SMSErrorCodes.explain(code)).\(unsubscribed)"
     }
 }

@@ -4,7 +4,9 @@ import Shared
 enum StatusWorker {
     static let definition = WorkerDefinition(
         FleetRoster.status,
-        makeServices: { context in [ConversationMetricsReporter(store: context.store, metrics: context.metrics, logger: context.logger)] }
+        makeServices: { context in
+            [ConversationMetricsReporter(store: context.store, metrics: context.metrics, logger: context.logger)]
+        }
     ) { context in
         StatusEventHandler(accounts: context.accounts, store: context.store)
     }

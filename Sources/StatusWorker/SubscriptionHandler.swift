@@ -10,13 +10,16 @@ struct SubscriptionHandler: Sendable {
 
     func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
         let update = try SubscriptionUpdate(event)
-        guard try await accounts.entry(update.accountId) != nil else { return .ignored("unknown account \(update.accountId)") }
+        guard try await accounts.entry(update.accountId) != nil else {
+            return .ignored("unknown account \(update.accountId)")
+        }
         let change = ConsentChange(
             accountId: update.accountId, phone: update.phone, state: update.state, at: update.at, source: update.source,
             name: update.customer.name, email: update.customer.email, eventId: event.id
         )
         switch try await store.applyConsent(change, recording: context.ledgerEntry(for: event, outcome: .processed)) {
-        case .applied?: return .processed("consent \(update.state) recorded from \(update.source)", recordedInLedger: true)
+        case .applied?:
+            return .processed("consent \(update.state) recorded from \(update.source)", recordedInLedger: true)
         case .stale?: return .ignored("a newer consent change stands", recordedInLedger: true)
         case nil: return .ignored("already handled by another worker", recordedInLedger: true)
         }

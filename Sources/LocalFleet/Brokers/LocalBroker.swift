@@ -27,7 +27,9 @@ public final class LocalBroker: Sendable {
 
     /// Starts the broker and creates every source topic, retry tier and DLQ of `topology` with `partitions` each.
     /// `brokers` is the mock cluster's size (Tansu is one broker).
-    public init(_ kind: Kind = .fromEnvironment, partitions: Int, topology: RetryTopology, brokers: Int = 1, logger: Logger) throws {
+    public init(
+        _ kind: Kind = .fromEnvironment, partitions: Int, topology: RetryTopology, brokers: Int = 1, logger: Logger
+    ) throws {
         self.kind = kind
         switch kind {
         case .mock:
@@ -57,7 +59,10 @@ public final class LocalBroker: Sendable {
 
     /// ``clientProperties`` as `KAFKA_*` variables for a worker process.
     public var clientEnvironment: [String: String] {
-        Dictionary(uniqueKeysWithValues: clientProperties.map { ("KAFKA_" + $0.key.uppercased().replacingOccurrences(of: ".", with: "_"), $0.value) })
+        Dictionary(
+            uniqueKeysWithValues: clientProperties.map {
+                ("KAFKA_" + $0.key.uppercased().replacingOccurrences(of: ".", with: "_"), $0.value)
+            })
     }
 
     /// What a worker process on this broker needs: ``clientEnvironment``, and on the mock cluster a 3 s session timeout.

@@ -18,7 +18,8 @@ public final class TansuBroker: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "broker", "--listener-url", "tcp://\(bootstrapServers)", "--advertised-listener-url", "tcp://\(bootstrapServers)",
+            "broker", "--listener-url", "tcp://\(bootstrapServers)", "--advertised-listener-url",
+            "tcp://\(bootstrapServers)",
             "--storage-engine", "memory://tansu/",
         ]
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -31,8 +31,10 @@ public struct RecoveryDrill: Sendable {
         public var processed: @Sendable () async throws -> [String: Date]
 
         public init(
-            producer: KafkaProducer, record: @escaping @Sendable (Int) -> (id: String, record: OutgoingRecord), victims: @escaping @Sendable () -> [WorkerProcess],
-            restart: @escaping @Sendable (WorkerProcess) async throws -> Void, processed: @escaping @Sendable () async throws -> [String: Date]
+            producer: KafkaProducer, record: @escaping @Sendable (Int) -> (id: String, record: OutgoingRecord),
+            victims: @escaping @Sendable () -> [WorkerProcess],
+            restart: @escaping @Sendable (WorkerProcess) async throws -> Void,
+            processed: @escaping @Sendable () async throws -> [String: Date]
         ) {
             self.producer = producer
             self.record = record
@@ -43,7 +45,9 @@ public struct RecoveryDrill: Sendable {
     }
 
     /// Runs the drill; waits up to `settle` after the flow stops for every record to be processed.
-    public func run(_ fleet: Fleet, settle: Duration = .seconds(60), progress: @Sendable (String) -> Void = { _ in }) async throws -> RecoveryTimeline {
+    public func run(_ fleet: Fleet, settle: Duration = .seconds(60), progress: @Sendable (String) -> Void = { _ in })
+        async throws -> RecoveryTimeline
+    {
         let produced = Mutex<[RecoveryTimeline.Produced]>([])
         let total = warmup + interval * kills + cooldown
         let flow = Task {

@@ -41,7 +41,9 @@ public struct RecoveryTimeline: Sendable {
 
     /// ``longestStall(from:)`` from the moment the group recovered from the last kill.
     public var longestStallAfterRecovery: Double {
-        guard let kill = kills.last, let resume = timesToResume.last else { return longestStall(from: produced.first?.at ?? Date()) }
+        guard let kill = kills.last, let resume = timesToResume.last else {
+            return longestStall(from: produced.first?.at ?? Date())
+        }
         return longestStall(from: kill.addingTimeInterval(resume))
     }
 
@@ -93,7 +95,8 @@ public struct SecondsSummary: Codable, Sendable {
         let sorted = samples.sorted()
         func at(_ quantile: Double) -> Double {
             guard !sorted.isEmpty else { return 0 }
-            return sorted[Swift.min(sorted.count - 1, Swift.max(0, Int((Double(sorted.count) * quantile).rounded(.up)) - 1))]
+            return sorted[
+                Swift.min(sorted.count - 1, Swift.max(0, Int((Double(sorted.count) * quantile).rounded(.up)) - 1))]
         }
         count = sorted.count
         p50 = (at(0.5) * 10).rounded() / 10

@@ -17,7 +17,8 @@ public enum DurationText {
     /// The shortest exact rendering: `30s`, `5m`, `1h`, `1500ms`.
     public static func format(_ duration: Duration) -> String {
         let millis = duration.milliseconds
-        for (suffix, unit) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where millis >= unit && millis % unit == 0 {
+        for (suffix, unit) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)]
+        where millis >= unit && millis % unit == 0 {
             return "\(millis / unit)\(suffix)"
         }
         return "\(millis)ms"

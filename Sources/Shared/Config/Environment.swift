@@ -12,7 +12,9 @@ public struct Environment: Sendable {
     }
 
     /// The process environment merged over the file named by `SWITCHBOARD_CONFIG`, if set.
-    public static func load(processEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws -> Environment {
+    public static func load(processEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Environment
+    {
         var merged: [String: String] = [:]
         if let path = processEnvironment["SWITCHBOARD_CONFIG"], !path.isEmpty {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -30,7 +32,8 @@ public struct Environment: Sendable {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let equals = line.firstIndex(of: "=") else {
-                throw ConfigurationError(setting: "SWITCHBOARD_CONFIG", reason: "\(path):\(number + 1): expected KEY=VALUE")
+                throw ConfigurationError(
+                    setting: "SWITCHBOARD_CONFIG", reason: "\(path):\(number + 1): expected KEY=VALUE")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
@@ -83,13 +86,16 @@ public struct Environment: Sendable {
     public func duration(_ name: String, default defaultValue: Duration) throws -> Duration {
         guard let text = self[name] else { return defaultValue }
         guard let value = DurationText.parse(text), value >= .zero else {
-            throw ConfigurationError(setting: name, reason: "expected a duration like 250ms, 30s, 5m or 1h, got \"\(text)\"")
+            throw ConfigurationError(
+                setting: name, reason: "expected a duration like 250ms, 30s, 5m or 1h, got \"\(text)\"")
         }
         return value
     }
 
     /// A comma-separated list, trimmed, empty entries dropped.
     public func list(_ name: String) -> [String]? {
-        self[name].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        self[name].map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
     }
 }

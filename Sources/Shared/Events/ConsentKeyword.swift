@@ -12,7 +12,9 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
     case optIn
     case help
 
-    static let optOutWords: Set<String> = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
+    static let optOutWords: Set<String> = [
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+    ]
     static let optInWords: Set<String> = ["START", "YES", "UNSTOP"]
     static let helpWords: Set<String> = ["HELP", "INFO"]
 
@@ -27,7 +29,9 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
 
     /// The keyword class of a provider's `OptOutType` value (`STOP`, `START`, `HELP`, any case), if it is one.
     public init?(providerType: String) {
-        guard let match = Self.allCases.first(where: { $0.providerType == providerType.uppercased() }) else { return nil }
+        guard let match = Self.allCases.first(where: { $0.providerType == providerType.uppercased() }) else {
+            return nil
+        }
         self = match
     }
 
@@ -53,7 +57,9 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
             var seen: [String: ConsentKeyword] = [:]
             for (keyword, words) in [(ConsentKeyword.optOut, optOut), (.optIn, optIn), (.help, help)] {
                 for word in words {
-                    guard let normalized = ConsentKeyword.normalize(word), normalized.allSatisfy({ $0.isLetter || $0 == " " }) else {
+                    guard let normalized = ConsentKeyword.normalize(word),
+                        normalized.allSatisfy({ $0.isLetter || $0 == " " })
+                    else {
                         return (keyword, "\"\(word)\" is not a keyword: use one or two words of letters")
                     }
                     if let other = seen[normalized] ?? ConsentKeyword.defaultMatch(normalized), other != keyword {
@@ -75,7 +81,8 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
 
     /// The keyword a message is: the provider's `OptOutType` when it gave one, else the default words, else the
     /// account's extra words.
-    public static func classify(_ body: String, optOutType: String? = nil, extra: Vocabulary = .none) -> ConsentKeyword? {
+    public static func classify(_ body: String, optOutType: String? = nil, extra: Vocabulary = .none) -> ConsentKeyword?
+    {
         if let optOutType, let provider = ConsentKeyword(providerType: optOutType) { return provider }
         return match(body, extra: extra)
     }
@@ -100,7 +107,9 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
     /// punctuation dropped, one or two words
     /// (separated by a space, a hyphen or a tab) joined by one space; nil for anything longer.
     static func normalize(_ body: String) -> String? {
-        var text = body.trimmingCharacters(in: .whitespacesAndNewlines).folding(options: .diacriticInsensitive, locale: nil).uppercased()
+        var text = body.trimmingCharacters(in: .whitespacesAndNewlines).folding(
+            options: .diacriticInsensitive, locale: nil
+        ).uppercased()
         while let last = text.last, ".!?,;:".contains(last) { text.removeLast() }
         let words = text.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "\t" })
         guard (1...2).contains(words.count) else { return nil }

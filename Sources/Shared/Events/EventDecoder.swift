@@ -27,16 +27,23 @@ public struct EventDecoder: Sendable {
         var key: String?
         if let bytes = record.key {
             guard bytes.count <= Self.maximumKeyBytes else {
-                return .failure(Rejection(errorClass: "record.invalid_key", reason: "the key is \(bytes.count) bytes; the limit is \(Self.maximumKeyBytes)"))
+                return .failure(
+                    Rejection(
+                        errorClass: "record.invalid_key",
+                        reason: "the key is \(bytes.count) bytes; the limit is \(Self.maximumKeyBytes)"))
             }
             guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
-                return .failure(Rejection(errorClass: "record.invalid_key", reason: "the key is not UTF-8 text without NUL bytes"))
+                return .failure(
+                    Rejection(errorClass: "record.invalid_key", reason: "the key is not UTF-8 text without NUL bytes"))
             }
             key = text
         }
         let decoded = decode(record.value, sourceTopic: sourceTopic)
         if case .success(let event) = decoded, let key, let account = event.accountId, !key.hasPrefix(account + ":") {
-            return .failure(Rejection(errorClass: "event.key_mismatch", reason: "the record key does not start with the event's account id and a colon"))
+            return .failure(
+                Rejection(
+                    errorClass: "event.key_mismatch",
+                    reason: "the record key does not start with the event's account id and a colon"))
         }
         return decoded
     }
@@ -44,7 +51,10 @@ public struct EventDecoder: Sendable {
     /// Decodes `value` read from `sourceTopic` (the original topic, also for retry-tier records).
     public func decode(_ value: [UInt8], sourceTopic: String) -> Result<CloudEvent, Rejection> {
         guard value.count <= maximumRecordBytes else {
-            return .failure(Rejection(errorClass: "record.too_large", reason: "record is \(value.count) bytes; the limit is \(maximumRecordBytes)"))
+            return .failure(
+                Rejection(
+                    errorClass: "record.too_large",
+                    reason: "record is \(value.count) bytes; the limit is \(maximumRecordBytes)"))
         }
         let document: JSONValue
         let canonicalData: ArraySlice<UInt8>?
@@ -54,43 +64,49 @@ public struct EventDecoder: Sendable {
             return .failure(Rejection(errorClass: "record.invalid_json", reason: error.description))
         }
         guard document.objectValue != nil else {
-            return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "the record is JSON but not an object"))
+            return .failure(
+                Rejection(errorClass: "event.invalid_envelope", reason: "the record is JSON but not an object"))
         }
         guard let specversion = document["specversion"]?.stringValue else {
             return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "missing CloudEvents specversion"))
         }
         guard specversion == "1.0" else {
-            return .failure(Rejection(
-                errorClass: "event.unsupported_specversion",
-                reason: "specversion \(specversion.prefix(16)) is not supported (expected 1.0)"
-            ))
+            return .failure(
+                Rejection(
+                    errorClass: "event.unsupported_specversion",
+                    reason: "specversion \(specversion.prefix(16)) is not supported (expected 1.0)"
+                ))
         }
         guard let type = document["type"]?.stringValue else {
             return .failure(Rejection(errorClass: "event.invalid_envelope", reason: "missing CloudEvents type"))
         }
         guard let kind = EventKind(rawValue: type) else {
-            return .failure(Rejection(errorClass: "event.unknown_type", reason: "unknown event type \"\(type.prefix(64))\""))
+            return .failure(
+                Rejection(errorClass: "event.unknown_type", reason: "unknown event type \"\(type.prefix(64))\""))
         }
         guard kind.topics.contains(sourceTopic) else {
-            return .failure(Rejection(
-                errorClass: "event.wrong_topic",
-                reason: "\(kind.type) belongs on \(kind.topics.joined(separator: " or ")), not \(sourceTopic)"
-            ))
+            return .failure(
+                Rejection(
+                    errorClass: "event.wrong_topic",
+                    reason: "\(kind.type) belongs on \(kind.topics.joined(separator: " or ")), not \(sourceTopic)"
+                ))
         }
         let issues = registry.schemas[kind]!.validate(document)
         guard issues.isEmpty else {
-            return .failure(Rejection(
-                errorClass: "event.schema_invalid",
-                reason: "\(kind.type) violates its schema: " + issues.map(\.description).joined(separator: "; ")
-            ))
+            return .failure(
+                Rejection(
+                    errorClass: "event.schema_invalid",
+                    reason: "\(kind.type) violates its schema: " + issues.map(\.description).joined(separator: "; ")
+                ))
         }
-        return .success(CloudEvent(
-            id: document["id"]!.stringValue!,
-            source: document["source"]!.stringValue!,
-            kind: kind,
-            time: document["time"]?.stringValue.flatMap(RFC3339.parse),
-            data: document["data"]!,
-            canonicalData: canonicalData
-        ))
+        return .success(
+            CloudEvent(
+                id: document["id"]!.stringValue!,
+                source: document["source"]!.stringValue!,
+                kind: kind,
+                time: document["time"]?.stringValue.flatMap(RFC3339.parse),
+                data: document["data"]!,
+                canonicalData: canonicalData
+            ))
     }
 }

@@ -20,8 +20,11 @@ public struct JSONParser {
     ///
     /// Canonical here is conservative: no whitespace, ASCII keys in strictly ascending order, strings without
     /// escapes (or the byte 0xE2, which leads U+2028/U+2029), integers as `String(Int64)` writes them, no fractions.
-    public static func parse(_ bytes: [UInt8], canonicalMember member: String?) throws(Error) -> (value: JSONValue, canonicalMember: ArraySlice<UInt8>?) {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(Error) -> (value: JSONValue, canonicalMember: ArraySlice<UInt8>?) in
+    public static func parse(_ bytes: [UInt8], canonicalMember member: String?) throws(Error) -> (
+        value: JSONValue, canonicalMember: ArraySlice<UInt8>?
+    ) {
+        try bytes.withUnsafeBufferPointer {
+            (buffer) throws(Error) -> (value: JSONValue, canonicalMember: ArraySlice<UInt8>?) in
             var parser = JSONParser(buffer: buffer, canonicalMember: member)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
@@ -99,7 +102,9 @@ public struct JSONParser {
             let keyOffset = index
             let key = try parseString()
             let keyRange = keyOffset + 1..<index - 1
-            if !lastStringWasASCII || previousKey.map({ !buffer[$0].lexicographicallyPrecedes(buffer[keyRange]) }) == true {
+            if !lastStringWasASCII
+                || previousKey.map({ !buffer[$0].lexicographicallyPrecedes(buffer[keyRange]) }) == true
+            {
                 canonical = false  // the canonical writer sorts keys
             }
             previousKey = keyRange
@@ -111,7 +116,9 @@ public struct JSONParser {
             let enclosingCanonical = canonical
             canonical = true
             let value = try parseValue(depth: depth + 1)
-            if depth == 0, canonical, let canonicalMember, key == canonicalMember { canonicalMemberRange = valueStart..<index }
+            if depth == 0, canonical, let canonicalMember, key == canonicalMember {
+                canonicalMemberRange = valueStart..<index
+            }
             canonical = canonical && enclosingCanonical
             guard members.updateValue(value, forKey: key) == nil else {
                 throw Error(reason: "duplicate key \"\(key.prefix(64))\"", offset: keyOffset)
@@ -210,7 +217,8 @@ public struct JSONParser {
         case UInt8(ascii: "u"):
             var scalar = try parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
-                guard current == UInt8(ascii: "\\"), index + 1 < buffer.count, buffer[index + 1] == UInt8(ascii: "u") else {
+                guard current == UInt8(ascii: "\\"), index + 1 < buffer.count, buffer[index + 1] == UInt8(ascii: "u")
+                else {
                     throw error("unpaired surrogate")
                 }
                 index += 2
@@ -248,7 +256,9 @@ public struct JSONParser {
     private mutating func parseNumber() throws(Error) -> JSONValue {
         let start = index
         if current == UInt8(ascii: "-") { index += 1 }
-        guard let first = current, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { throw error("invalid number") }
+        guard let first = current, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else {
+            throw error("invalid number")
+        }
         if first == UInt8(ascii: "0") {
             index += 1
         } else {
@@ -258,14 +268,18 @@ public struct JSONParser {
         if current == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw error("invalid fraction") }
+            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                throw error("invalid fraction")
+            }
             while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { index += 1 }
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             isInteger = false
             index += 1
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw error("invalid exponent") }
+            guard let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                throw error("invalid exponent")
+            }
             while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { index += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
@@ -274,7 +288,9 @@ public struct JSONParser {
             return .int(value)
         }
         canonical = false  // fractions and exponents are written back as the writer formats a Double
-        guard let value = Double(text), value.isFinite else { throw Error(reason: "number out of range", offset: start) }
+        guard let value = Double(text), value.isFinite else {
+            throw Error(reason: "number out of range", offset: start)
+        }
         return .double(value)
     }
 }

@@ -172,7 +172,8 @@ extension JSONSchema {
             }
             if let enumValues, !enumValues.contains(where: { Self.equal(value, $0) }) {
                 let names = enumValues.compactMap(\.stringValue)
-                fail(names.isEmpty ? "not one of the allowed values" : "must be one of \(names.joined(separator: ", "))")
+                fail(
+                    names.isEmpty ? "not one of the allowed values" : "must be one of \(names.joined(separator: ", "))")
             }
             switch value {
             case .string(let text):
@@ -192,7 +193,8 @@ extension JSONSchema {
                 if let maxItems, elements.count > maxItems { fail("more than \(maxItems) items") }
                 if let items {
                     for (index, element) in elements.enumerated() where issues.count < limit {
-                        validateChild(items, element, component: String(index), path: path, issues: &issues, limit: limit)
+                        validateChild(
+                            items, element, component: String(index), path: path, issues: &issues, limit: limit)
                     }
                 }
             case .object(let members):
@@ -203,8 +205,10 @@ extension JSONSchema {
                     } else {
                         switch additional {
                         case .allowed: break
-                        case .forbidden: fail("unexpected property \"\(name.prefix(64))\"", at: "\(path)/\(Self.escape(name))")
-                        case .schema(let node): validateChild(node, member, component: name, path: path, issues: &issues, limit: limit)
+                        case .forbidden:
+                            fail("unexpected property \"\(name.prefix(64))\"", at: "\(path)/\(Self.escape(name))")
+                        case .schema(let node):
+                            validateChild(node, member, component: name, path: path, issues: &issues, limit: limit)
                         }
                     }
                 }
@@ -215,12 +219,16 @@ extension JSONSchema {
                 for node in allOf { node.validate(value, path: path, issues: &issues, limit: limit) }
             }
             if !anyOf.isEmpty, !anyOf.contains(where: { $0.isValid(value) }) { fail("matches none of anyOf") }
-            if !oneOf.isEmpty, oneOf.filter({ $0.isValid(value) }).count != 1 { fail("must match exactly one of oneOf") }
+            if !oneOf.isEmpty, oneOf.filter({ $0.isValid(value) }).count != 1 {
+                fail("must match exactly one of oneOf")
+            }
         }
 
         /// Validates a member or item, building its location string only when it has issues (the common valid
         /// case then costs no string work).
-        private func validateChild(_ node: Node, _ value: JSONValue, component: String, path: String, issues: inout [Issue], limit: Int) {
+        private func validateChild(
+            _ node: Node, _ value: JSONValue, component: String, path: String, issues: inout [Issue], limit: Int
+        ) {
             let before = issues.count
             node.validate(value, path: "", issues: &issues, limit: limit)
             guard issues.count > before else { return }
@@ -240,10 +248,13 @@ extension JSONSchema {
             case "uri":
                 guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return false }
                 let scheme = text[..<colon]
-                guard scheme.first!.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) else {
+                guard scheme.first!.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) })
+                else {
                     return false
                 }
-                return !text.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || "<>\"{}|\\^`".unicodeScalars.contains($0) }
+                return !text.unicodeScalars.contains {
+                    $0.value <= 0x20 || $0.value == 0x7F || "<>\"{}|\\^`".unicodeScalars.contains($0)
+                }
             default:
                 return true  // unknown formats are annotations
             }
@@ -254,8 +265,11 @@ extension JSONSchema {
         }
 
         static func escape(_ name: String) -> String {
-            guard name.utf8.count <= 64, !name.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else {
-                return String(name.prefix(64)).replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            guard name.utf8.count <= 64,
+                !name.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") })
+            else {
+                return String(name.prefix(64)).replacingOccurrences(of: "~", with: "~0").replacingOccurrences(
+                    of: "/", with: "~1")
             }
             return name
         }
@@ -270,7 +284,9 @@ extension JSONSchema {
             if case .bool(let allowed) = schema {
                 return Node.trivial(alwaysFails: !allowed)
             }
-            guard let keywords = schema.objectValue else { throw CompileError(reason: "\(location) is not a schema object") }
+            guard let keywords = schema.objectValue else {
+                throw CompileError(reason: "\(location) is not a schema object")
+            }
             var reference: Node?
             if let ref = keywords["$ref"]?.stringValue {
                 reference = try resolve(ref, from: location)
@@ -282,7 +298,9 @@ extension JSONSchema {
             case nil: types = nil
             default: throw CompileError(reason: "\(location)/type must be a string or an array")
             }
-            if keywords["type"] != nil && types == nil { throw CompileError(reason: "\(location)/type names an unknown type") }
+            if keywords["type"] != nil && types == nil {
+                throw CompileError(reason: "\(location)/type names an unknown type")
+            }
             var properties: [String: Node] = [:]
             for (name, subschema) in keywords["properties"]?.objectValue ?? [:] {
                 properties[name] = try compile(subschema, location: "\(location)/properties/\(name)")
@@ -290,12 +308,16 @@ extension JSONSchema {
             let additional: Additional =
                 switch keywords["additionalProperties"] {
                 case .bool(false)?: .forbidden
-                case .object?: .schema(try compile(keywords["additionalProperties"]!, location: "\(location)/additionalProperties"))
+                case .object?:
+                    .schema(
+                        try compile(keywords["additionalProperties"]!, location: "\(location)/additionalProperties"))
                 default: .allowed
                 }
             let pattern: Pattern?
             if let source = keywords["pattern"]?.stringValue {
-                do { pattern = try Pattern(source) } catch { throw CompileError(reason: "\(location)/pattern is not a valid regex") }
+                do { pattern = try Pattern(source) } catch {
+                    throw CompileError(reason: "\(location)/pattern is not a valid regex")
+                }
             } else {
                 pattern = nil
             }
@@ -313,7 +335,9 @@ extension JSONSchema {
                 properties: properties,
                 required: (keywords["required"]?.arrayValue ?? []).compactMap(\.stringValue),
                 additional: additional,
-                items: try keywords["items"].map { (items) throws(CompileError) -> Node in try compile(items, location: "\(location)/items") },
+                items: try keywords["items"].map { (items) throws(CompileError) -> Node in
+                    try compile(items, location: "\(location)/items")
+                },
                 minItems: keywords["minItems"]?.intValue.map(Int.init),
                 maxItems: keywords["maxItems"]?.intValue.map(Int.init),
                 minLength: keywords["minLength"]?.intValue.map(Int.init),
@@ -332,11 +356,17 @@ extension JSONSchema {
 
         mutating func resolve(_ ref: String, from location: String) throws(CompileError) -> Node {
             let prefix = "#/$defs/"
-            guard ref.hasPrefix(prefix) else { throw CompileError(reason: "\(location): only #/$defs/… references are supported") }
+            guard ref.hasPrefix(prefix) else {
+                throw CompileError(reason: "\(location): only #/$defs/… references are supported")
+            }
             let name = String(ref.dropFirst(prefix.count))
             if let node = compiled[name] { return node }
-            guard let definition = definitions[name] else { throw CompileError(reason: "\(location): unknown reference \(ref)") }
-            guard inProgress.insert(name).inserted else { throw CompileError(reason: "\(location): recursive reference \(ref)") }
+            guard let definition = definitions[name] else {
+                throw CompileError(reason: "\(location): unknown reference \(ref)")
+            }
+            guard inProgress.insert(name).inserted else {
+                throw CompileError(reason: "\(location): recursive reference \(ref)")
+            }
             let node = try compile(definition, location: ref)
             inProgress.remove(name)
             compiled[name] = node
@@ -348,7 +378,8 @@ extension JSONSchema {
 extension JSONSchema.Node {
     static func trivial(alwaysFails: Bool) -> JSONSchema.Node {
         JSONSchema.Node(
-            types: nil, enumValues: nil, constValue: nil, properties: [:], required: [], additional: .allowed, items: nil,
+            types: nil, enumValues: nil, constValue: nil, properties: [:], required: [], additional: .allowed,
+            items: nil,
             minItems: nil, maxItems: nil, minLength: nil, maxLength: nil, pattern: nil, format: nil, minimum: nil,
             maximum: nil, anyOf: [], oneOf: [], allOf: [], reference: nil, alwaysFails: alwaysFails
         )

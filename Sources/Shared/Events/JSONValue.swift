@@ -131,7 +131,9 @@ extension JSONValue {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .double(let value):
-            output += value.isFinite ? (value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : "\(value)") : "null"
+            output +=
+                value.isFinite
+                ? (value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : "\(value)") : "null"
         case .string(let value): Self.writeString(value, into: &output)
         case .array(let values):
             output += "["

@@ -23,7 +23,10 @@ struct SimplePattern: Sendable {
             switch scalar {
             case "d": return [48...57]
             case "x":
-                guard position + 2 < scalars.count, let value = UInt32(String(String.UnicodeScalarView(scalars[(position + 1)...(position + 2)])), radix: 16) else { return nil }
+                guard position + 2 < scalars.count,
+                    let value = UInt32(
+                        String(String.UnicodeScalarView(scalars[(position + 1)...(position + 2)])), radix: 16)
+                else { return nil }
                 position += 2
                 return [value...value]
             case "w", "s", "b", "D", "W", "S", "B": return nil
@@ -43,9 +46,12 @@ struct SimplePattern: Sendable {
                     var low: UInt32
                     if scalars[index] == "\\" {
                         index += 1
-                        guard index < scalars.count, let single = escaped(scalars[index], at: &index), single.count == 1 else { return nil }
+                        guard index < scalars.count, let single = escaped(scalars[index], at: &index), single.count == 1
+                        else { return nil }
                         low = single[0].lowerBound
-                        if single[0].lowerBound != single[0].upperBound { ranges.append(single[0]); index += 1; continue }
+                        if single[0].lowerBound != single[0].upperBound {
+                            ranges.append(single[0]); index += 1; continue
+                        }
                     } else {
                         low = scalars[index].value
                     }
@@ -54,7 +60,9 @@ struct SimplePattern: Sendable {
                         var high = scalars[index].value
                         if scalars[index] == "\\" {
                             index += 1
-                            guard index < scalars.count, let single = escaped(scalars[index], at: &index), single.count == 1 else { return nil }
+                            guard index < scalars.count, let single = escaped(scalars[index], at: &index),
+                                single.count == 1
+                            else { return nil }
                             high = single[0].lowerBound
                         }
                         guard low <= high else { return nil }

@@ -38,29 +38,38 @@ public struct GorgiasClient: Sendable {
 
     /// The customer whose `external_id` is `externalId` (e.g. `sms:+15551234567`).
     public func customer(externalId: String) async throws -> GorgiasCustomer? {
-        try await first("/api/customers", [("external_id", externalId)], GorgiasCustomer.self, operation: "find customer") {
+        try await first(
+            "/api/customers", [("external_id", externalId)], GorgiasCustomer.self, operation: "find customer"
+        ) {
             $0.externalId == externalId
         }
     }
 
     /// The customer with a phone channel at `phone` (compared digit by digit: Gorgias may store `+1 555-…`).
     public func customer(phone: String) async throws -> GorgiasCustomer? {
-        try await first("/api/customers", [("channel_type", "phone"), ("channel_address", phone)], GorgiasCustomer.self, operation: "find customer by phone") {
+        try await first(
+            "/api/customers", [("channel_type", "phone"), ("channel_address", phone)], GorgiasCustomer.self,
+            operation: "find customer by phone"
+        ) {
             $0.hasPhone(phone)
         }
     }
 
     /// The customer with this email, if any.
     public func customer(email: String) async throws -> GorgiasCustomer? {
-        try await first("/api/customers", [("email", email)], GorgiasCustomer.self, operation: "find customer by email") {
+        try await first("/api/customers", [("email", email)], GorgiasCustomer.self, operation: "find customer by email")
+        {
             $0.email?.lowercased() == email.lowercased()
         }
     }
 
     /// Replaces a customer's channels (Gorgias replaces the whole list: send every channel to keep).
     public func setCustomerChannels(id: Int64, channels: [GorgiasCustomerChannel]) async throws -> GorgiasCustomer {
-        let list: [JSONValue] = channels.map { ["type": .string($0.type), "address": .string($0.address), "preferred": .bool($0.preferred ?? false)] }
-        return try await send("PUT", "/api/customers/\(id)", json: ["channels": .array(list)], operation: "set customer channels")
+        let list: [JSONValue] = channels.map {
+            ["type": .string($0.type), "address": .string($0.address), "preferred": .bool($0.preferred ?? false)]
+        }
+        return try await send(
+            "PUT", "/api/customers/\(id)", json: ["channels": .array(list)], operation: "set customer channels")
     }
 
     public func customer(id: Int64) async throws -> GorgiasCustomer {
@@ -68,7 +77,9 @@ public struct GorgiasClient: Sendable {
     }
 
     /// Creates a customer with a phone channel and our `external_id`.
-    public func createCustomer(phone: String, name: String?, email: String?, externalId: String) async throws -> GorgiasCustomer {
+    public func createCustomer(phone: String, name: String?, email: String?, externalId: String) async throws
+        -> GorgiasCustomer
+    {
         var body: JSONValue = [
             "external_id": .string(externalId),
             "channels": [["type": "phone", "address": .string(phone), "preferred": true]],
@@ -95,13 +106,16 @@ public struct GorgiasClient: Sendable {
 
     /// The ticket whose `external_id` is `externalId`, if any.
     public func ticket(externalId: String) async throws -> GorgiasTicket? {
-        try await first("/api/tickets", [("external_id", externalId)], GorgiasTicket.self, operation: "find ticket") { $0.externalId == externalId }
+        try await first("/api/tickets", [("external_id", externalId)], GorgiasTicket.self, operation: "find ticket") {
+            $0.externalId == externalId
+        }
     }
 
     /// A customer's tickets, most recently updated first (lists omit messages; no status filter exists).
     public func tickets(customerId: Int64, limit: Int = 30) async throws -> [GorgiasTicket] {
         try await list(
-            "/api/tickets", [("customer_id", String(customerId)), ("order_by", "updated_datetime:desc"), ("limit", String(limit))],
+            "/api/tickets",
+            [("customer_id", String(customerId)), ("order_by", "updated_datetime:desc"), ("limit", String(limit))],
             GorgiasTicket.self, operation: "list tickets", maximumPages: 1
         )
     }
@@ -109,7 +123,8 @@ public struct GorgiasClient: Sendable {
     /// Sets a ticket's status (`open`/`closed`).
     @discardableResult
     public func setTicketStatus(id: Int64, _ status: TicketStatus) async throws -> GorgiasTicket {
-        try await send("PUT", "/api/tickets/\(id)", json: ["status": .string(status.rawValue)], operation: "update ticket status")
+        try await send(
+            "PUT", "/api/tickets/\(id)", json: ["status": .string(status.rawValue)], operation: "update ticket status")
     }
 
     // MARK: Messages
@@ -117,7 +132,9 @@ public struct GorgiasClient: Sendable {
     /// Adds a message to a ticket. With `sent_datetime` set it is imported as already sent; an `internal-note`
     /// channel makes it a note agents see and customers never receive.
     public func createMessage(ticketId: Int64, _ message: GorgiasNewMessage) async throws -> GorgiasMessage {
-        try await send("POST", "/api/tickets/\(ticketId)/messages", body: try JSONEncoder().encode(message), operation: "create message")
+        try await send(
+            "POST", "/api/tickets/\(ticketId)/messages", body: try JSONEncoder().encode(message),
+            operation: "create message")
     }
 
     public func message(ticketId: Int64, id: Int64) async throws -> GorgiasMessage {
@@ -126,18 +143,25 @@ public struct GorgiasClient: Sendable {
 
     /// Every message of a ticket (cursor-paginated `GET /api/messages?ticket_id=`).
     public func messages(ticketId: Int64) async throws -> [GorgiasMessage] {
-        try await list("/api/messages", [("ticket_id", String(ticketId)), ("limit", "100")], GorgiasMessage.self, operation: "list messages")
+        try await list(
+            "/api/messages", [("ticket_id", String(ticketId)), ("limit", "100")], GorgiasMessage.self,
+            operation: "list messages")
     }
 
     // MARK: HTTP integrations
 
     /// Registers the HTTP integration that sends ticket and message events to `url` (the Switchboard ingress).
-    public func createIntegration(name: String, url: String, secretHeader: (String, String)) async throws -> GorgiasIntegration {
+    public func createIntegration(name: String, url: String, secretHeader: (String, String)) async throws
+        -> GorgiasIntegration
+    {
         let form: JSONValue = [
             "event_type": "{{event.type}}", "event_id": "{{event.id}}", "ticket_id": "{{ticket.id}}",
-            "ticket_status": "{{ticket.status}}", "ticket_channel": "{{ticket.channel}}", "ticket_external_id": "{{ticket.external_id}}",
-            "customer_id": "{{ticket.customer.id}}", "message_id": "{{message.id}}", "message_channel": "{{message.channel}}",
-            "message_via": "{{message.via}}", "message_public": "{{message.public}}", "from_agent": "{{message.from_agent}}",
+            "ticket_status": "{{ticket.status}}", "ticket_channel": "{{ticket.channel}}",
+            "ticket_external_id": "{{ticket.external_id}}",
+            "customer_id": "{{ticket.customer.id}}", "message_id": "{{message.id}}",
+            "message_channel": "{{message.channel}}",
+            "message_via": "{{message.via}}", "message_public": "{{message.public}}",
+            "from_agent": "{{message.from_agent}}",
             "message_external_id": "{{message.external_id}}", "sender_id": "{{message.sender.id}}",
             "message_created": "{{message.created_datetime}}", "updated": "{{ticket.updated_datetime}}",
             "snooze": "{{ticket.snooze_datetime}}",
@@ -146,9 +170,13 @@ public struct GorgiasClient: Sendable {
             "name": .string(name), "type": "http",
             "http": [
                 "url": .string(url), "method": "POST", "request_content_type": "application/json",
-                "response_content_type": "application/json", "headers": .object([secretHeader.0: .string(secretHeader.1)]),
+                "response_content_type": "application/json",
+                "headers": .object([secretHeader.0: .string(secretHeader.1)]),
                 "form": form,
-                "triggers": ["ticket_created": false, "ticket_updated": true, "ticket_message_created": true, "ticket_self_unsnoozed": true],
+                "triggers": [
+                    "ticket_created": false, "ticket_updated": true, "ticket_message_created": true,
+                    "ticket_self_unsnoozed": true,
+                ],
             ],
         ]
         return try await send("POST", "/api/integrations", json: body, operation: "create integration")
@@ -157,7 +185,8 @@ public struct GorgiasClient: Sendable {
     /// Removes an integration; one that is already gone counts as removed.
     public func deleteIntegration(id: Int64) async throws {
         do {
-            _ = try await raw("DELETE", "/api/integrations/\(id)", query: [], body: nil, operation: "delete integration")
+            _ = try await raw(
+                "DELETE", "/api/integrations/\(id)", query: [], body: nil, operation: "delete integration")
         } catch let error as GorgiasError where error.isNotFound {
             return
         }
@@ -188,43 +217,56 @@ public struct GorgiasClient: Sendable {
     public func upload(filename: String, contentType: String, bytes: [UInt8]) async throws -> GorgiasAttachment {
         let form = MultipartForm(filename: filename, contentType: contentType, bytes: bytes)
         let response = try await raw(
-            "POST", "/api/upload", query: [("type", "attachment")], body: form.body, contentType: form.contentType, operation: "upload file"
+            "POST", "/api/upload", query: [("type", "attachment")], body: form.body, contentType: form.contentType,
+            operation: "upload file"
         )
         let uploaded = (try? JSONDecoder().decode([GorgiasAttachment].self, from: Data(response.body)))?.first
         guard let uploaded, let url = URL(string: uploaded.url), ["http", "https"].contains(url.scheme ?? "") else {
-            throw ProcessingFailure.transient("gorgias.unexpected_upload", "Gorgias' upload answer named no file URL", dependency: .gorgias)
+            throw ProcessingFailure.transient(
+                "gorgias.unexpected_upload", "Gorgias' upload answer named no file URL", dependency: .gorgias)
         }
-        return GorgiasAttachment(url: uploaded.url, name: uploaded.name ?? filename, contentType: uploaded.contentType ?? contentType, size: uploaded.size ?? bytes.count)
+        return GorgiasAttachment(
+            url: uploaded.url, name: uploaded.name ?? filename, contentType: uploaded.contentType ?? contentType,
+            size: uploaded.size ?? bytes.count)
     }
 
     // MARK: Transport
 
-    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], json: JSONValue, operation: String) async throws -> T {
+    private func send<T: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)] = [], json: JSONValue, operation: String
+    ) async throws -> T {
         try await send(method, path, query: query, body: json.canonicalBytes(), operation: operation)
     }
 
-    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil, operation: String) async throws -> T {
+    private func send<T: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil, operation: String
+    ) async throws -> T {
         try await send(method, path, query: query, body: body.map { Array($0) }, operation: operation)
     }
 
-    private func send<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]?, operation: String) async throws -> T {
+    private func send<T: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]?, operation: String
+    ) async throws -> T {
         let response = try await raw(method, path, query: query, body: body, operation: operation)
         do {
             return try JSONDecoder().decode(T.self, from: Data(response.body))
         } catch {
-            throw ProcessingFailure(.permanent, "gorgias.unexpected_response", "Gorgias \(operation) returned an unreadable body")
+            throw ProcessingFailure(
+                .permanent, "gorgias.unexpected_response", "Gorgias \(operation) returned an unreadable body")
         }
     }
 
     /// The first item of a filtered list that really matches, paging a few pages (a filter that worked needs one;
     /// one that was ignored is not searched through the whole account).
     private func first<T: Codable & Sendable>(
-        _ path: String, _ query: [(String, String)], _ type: T.Type, operation: String, maximumPages: Int = 3, where matches: (T) -> Bool
+        _ path: String, _ query: [(String, String)], _ type: T.Type, operation: String, maximumPages: Int = 3,
+        where matches: (T) -> Bool
     ) async throws -> T? {
         var cursor: String?
         for _ in 0..<maximumPages {
             let page: GorgiasList<T> = try await send(
-                "GET", path, query: query + [("limit", "30")] + (cursor.map { [("cursor", $0)] } ?? []), operation: operation
+                "GET", path, query: query + [("limit", "30")] + (cursor.map { [("cursor", $0)] } ?? []),
+                operation: operation
             )
             if let found = page.data.first(where: matches) { return found }
             guard let next = page.meta?.nextCursor, !next.isEmpty else { return nil }
@@ -240,7 +282,8 @@ public struct GorgiasClient: Sendable {
         var items: [T] = []
         var cursor: String?
         for _ in 0..<maximumPages {
-            let page: GorgiasList<T> = try await send("GET", path, query: query + (cursor.map { [("cursor", $0)] } ?? []), operation: operation)
+            let page: GorgiasList<T> = try await send(
+                "GET", path, query: query + (cursor.map { [("cursor", $0)] } ?? []), operation: operation)
             items += page.data
             guard let next = page.meta?.nextCursor, !next.isEmpty else { break }
             cursor = next
@@ -249,7 +292,8 @@ public struct GorgiasClient: Sendable {
     }
 
     private func raw(
-        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?, contentType: String = "application/json", operation: String
+        _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?,
+        contentType: String = "application/json", operation: String
     ) async throws -> APIResponse {
         if RateReservation.current?.spend(budget.bucket) != true {
             try await limiter.acquire(budget, maximumWait: maximumRateWait)
@@ -258,7 +302,8 @@ public struct GorgiasClient: Sendable {
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
         var headers = [("Authorization", authorization), ("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", contentType)) }
-        let response = try await http.execute(APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
+        let response = try await http.execute(
+            APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
         try await observeCallLimit(response)
         if response.status == 429 {
             let retryAfter = response.retryAfter ?? .seconds(1)

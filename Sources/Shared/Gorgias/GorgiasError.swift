@@ -21,12 +21,15 @@ public struct GorgiasError: Error, CustomStringConvertible, Sendable, Classified
     public var isNotFound: Bool { status == 404 }
 
     public var processingFailure: ProcessingFailure {
-        APIRefusal(status: status).failure(service: .gorgias, status: status, description: description, retryAfter: retryAfter)
+        APIRefusal(status: status).failure(
+            service: .gorgias, status: status, description: description, retryAfter: retryAfter)
     }
 
     /// Reads Gorgias' error body; falls back to the status line.
     static func from(_ response: APIResponse, operation: String) -> GorgiasError {
         let message = (try? JSONParser.parse(response.body))?["error"]?["msg"]?.stringValue ?? "HTTP \(response.status)"
-        return GorgiasError(status: response.status, message: String(message.prefix(300)), retryAfter: response.retryAfter, operation: operation)
+        return GorgiasError(
+            status: response.status, message: String(message.prefix(300)), retryAfter: response.retryAfter,
+            operation: operation)
     }
 }

@@ -32,7 +32,10 @@ public struct GorgiasCustomer: Codable, Sendable, Hashable {
         case updatedDatetime = "updated_datetime"
     }
 
-    public init(id: Int64, externalId: String?, email: String?, name: String?, channels: [GorgiasCustomerChannel]?, createdDatetime: String? = nil, updatedDatetime: String? = nil) {
+    public init(
+        id: Int64, externalId: String?, email: String?, name: String?, channels: [GorgiasCustomerChannel]?,
+        createdDatetime: String? = nil, updatedDatetime: String? = nil
+    ) {
         self.id = id
         self.externalId = externalId
         self.email = email
@@ -251,7 +254,10 @@ public struct GorgiasNewTicket: Codable, Sendable, Hashable {
         case externalId = "external_id"
     }
 
-    public init(channel: String, via: String, fromAgent: Bool, status: String, subject: String, externalId: String?, customer: GorgiasPersonRef, tags: [[String: String]]?, messages: [GorgiasNewMessage]) {
+    public init(
+        channel: String, via: String, fromAgent: Bool, status: String, subject: String, externalId: String?,
+        customer: GorgiasPersonRef, tags: [[String: String]]?, messages: [GorgiasNewMessage]
+    ) {
         self.channel = channel
         self.via = via
         self.fromAgent = fromAgent
@@ -276,9 +282,11 @@ extension GorgiasTicket {
     /// The status this ticket shows, stamped with Gorgias' own `updated_datetime`, never the worker's clock (a skewed
     /// clock would make an agent's later reopen look older than Switchboard's close). Nil without a time or status.
     public func statusChange(accountId: String) -> TicketStatusChange? {
-        guard let updated = updatedDatetime.flatMap(GorgiasDate.parse), let status = TicketStatus(rawValue: status) else { return nil }
+        guard let updated = updatedDatetime.flatMap(GorgiasDate.parse), let status = TicketStatus(rawValue: status)
+        else { return nil }
         return TicketStatusChange(
-            accountId: accountId, ticketId: id, status: status, snoozedUntil: snoozeDatetime.flatMap(GorgiasDate.parse), updatedAt: updated
+            accountId: accountId, ticketId: id, status: status, snoozedUntil: snoozeDatetime.flatMap(GorgiasDate.parse),
+            updatedAt: updated
         )
     }
 }

@@ -22,14 +22,17 @@ public enum APIRefusal: Sendable, Hashable {
     /// The failure for `service`'s refusal: error class `<service>.rate_limited`, `<service>.unauthorized`,
     /// `<service>.http_<status>`, or `<service>.<rejectedDetail>` for a rejection.
     public func failure(
-        service: ProcessingFailure.Dependency, status: Int, description: String, retryAfter: Duration?, rejectedDetail: String? = nil
+        service: ProcessingFailure.Dependency, status: Int, description: String, retryAfter: Duration?,
+        rejectedDetail: String? = nil
     ) -> ProcessingFailure {
         let name = service.rawValue
         switch self {
         case .throttled:
-            return ProcessingFailure(.throttled, "\(name).rate_limited", description, retryAfter: retryAfter ?? .seconds(1))
+            return ProcessingFailure(
+                .throttled, "\(name).rate_limited", description, retryAfter: retryAfter ?? .seconds(1))
         case .unavailable:
-            return ProcessingFailure(.transient, "\(name).http_\(status)", description, retryAfter: retryAfter, dependency: service)
+            return ProcessingFailure(
+                .transient, "\(name).http_\(status)", description, retryAfter: retryAfter, dependency: service)
         case .unauthorized:
             return ProcessingFailure(.transient, "\(name).unauthorized", description)
         case .rejected:

@@ -15,7 +15,8 @@ public struct APIRequest: Sendable {
     public var maximumResponseBytes: Int?
 
     public init(
-        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration? = nil,
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: Duration? = nil,
         service: String = "other", maximumResponseBytes: Int? = nil
     ) {
         self.method = method

@@ -37,7 +37,10 @@ public final class HTTPClient: @unchecked Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    public init(configuration: Configuration = Configuration(), metrics: LabeledMetrics? = nil, logger: Logger = Logger(label: "http")) {
+    public init(
+        configuration: Configuration = Configuration(), metrics: LabeledMetrics? = nil,
+        logger: Logger = Logger(label: "http")
+    ) {
         _ = Self.globalInit
         self.configuration = configuration
         self.metrics = metrics
@@ -58,7 +61,8 @@ public final class HTTPClient: @unchecked Sendable {
     /// (timeouts, connection failures) and `CancellationError` when the task is cancelled.
     public func execute(_ request: APIRequest) async throws -> APIResponse {
         let started = ContinuousClock.now
-        let transfer = Transfer(request: request, maxResponseBytes: request.maximumResponseBytes ?? configuration.maxResponseBytes)
+        let transfer = Transfer(
+            request: request, maxResponseBytes: request.maximumResponseBytes ?? configuration.maxResponseBytes)
         let id = state.withLock { state -> Int in
             state.nextId += 1
             return state.nextId
@@ -66,7 +70,8 @@ public final class HTTPClient: @unchecked Sendable {
         transfer.id = id
         do {
             let response = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<APIResponse, any Error>) in
+                try await withCheckedThrowingContinuation {
+                    (continuation: CheckedContinuation<APIResponse, any Error>) in
                     transfer.continuation = continuation
                     let accepted = state.withLock { state -> Bool in
                         guard state.running else { return false }
@@ -76,7 +81,8 @@ public final class HTTPClient: @unchecked Sendable {
                     if accepted {
                         curl_multi_wakeup(multi)
                     } else {
-                        continuation.resume(throwing: HTTPError(kind: .cancelled, reason: "client shut down", service: request.service))
+                        continuation.resume(
+                            throwing: HTTPError(kind: .cancelled, reason: "client shut down", service: request.service))
                     }
                 }
             } onCancel: {
@@ -153,7 +159,9 @@ public final class HTTPClient: @unchecked Sendable {
             if !running {
                 for (handle, transfer) in active {
                     curl_multi_remove_handle(multi, handle)
-                    transfer.finish(.failure(HTTPError(kind: .cancelled, reason: "client shut down", service: transfer.request.service)))
+                    transfer.finish(
+                        .failure(
+                            HTTPError(kind: .cancelled, reason: "client shut down", service: transfer.request.service)))
                     curl_easy_cleanup(handle)
                 }
                 idleHandles.forEach { curl_easy_cleanup($0) }
@@ -166,7 +174,9 @@ public final class HTTPClient: @unchecked Sendable {
             while let message = curl_multi_info_read(multi, &queued) {
                 var handle: UnsafeMutableRawPointer?
                 var result = CURLE_OK
-                guard sb_curl_msg_done(message, &handle, &result) != 0, let handle, let transfer = active.removeValue(forKey: handle) else {
+                guard sb_curl_msg_done(message, &handle, &result) != 0, let handle,
+                    let transfer = active.removeValue(forKey: handle)
+                else {
                     continue
                 }
                 curl_multi_remove_handle(multi, handle)
@@ -202,14 +212,17 @@ private final class Transfer: @unchecked Sendable {
 
     /// Sets up `handle` for this request; returns an error when the request cannot be sent at all.
     func configure(_ handle: UnsafeMutableRawPointer, defaults: HTTPClient.Configuration) -> HTTPError? {
-        guard let url = URL(string: request.url), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()) else {
+        guard let url = URL(string: request.url), let scheme = url.scheme,
+            ["http", "https"].contains(scheme.lowercased())
+        else {
             return HTTPError(kind: .invalidRequest, reason: "not an http(s) URL", service: request.service)
         }
         let opaque = Unmanaged.passUnretained(self).toOpaque()
         _ = sb_curl_easy_setopt_string(handle, CURLOPT_URL, request.url)
         _ = sb_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = sb_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(defaults.connectTimeout.milliseconds))
-        _ = sb_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int((request.timeout ?? defaults.timeout).milliseconds))
+        _ = sb_curl_easy_setopt_long(
+            handle, CURLOPT_TIMEOUT_MS, Int((request.timeout ?? defaults.timeout).milliseconds))
         _ = sb_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, defaults.userAgent)
         _ = sb_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
         _ = sb_curl_easy_setopt_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
@@ -226,7 +239,9 @@ private final class Transfer: @unchecked Sendable {
         if let body = request.body {
             _ = sb_curl_easy_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBytes { bytes in
-                _ = sb_curl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                _ = sb_curl_easy_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             }
         }
         var list: UnsafeMutablePointer<curl_slist>?
@@ -260,7 +275,8 @@ private final class Transfer: @unchecked Sendable {
         switch result {
         case CURLE_OPERATION_TIMEDOUT: kind = .timeout
         case CURLE_WRITE_ERROR where tooLarge: kind = .tooLarge
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE:
             kind = .tls
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidRequest
         default: kind = .connection  // refused, reset, dropped mid-response, DNS, empty reply…
@@ -277,7 +293,9 @@ private let transferWrite: sb_curl_data_callback = { data, size, count, userdata
         transfer.tooLarge = true
         return 0  // aborts the transfer with CURLE_WRITE_ERROR
     }
-    data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
     return length
 }
 
@@ -285,7 +303,9 @@ private let transferHeader: sb_curl_data_callback = { data, size, count, userdat
     guard let data, let userdata else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
     if line.hasPrefix("HTTP/") {
         transfer.headers = []  // a new response (after a redirect or 100 Continue) starts over
     } else if let colon = line.firstIndex(of: ":") {

@@ -3,7 +3,8 @@ extension HTTPError: ClassifiedError {
     public var processingFailure: ProcessingFailure {
         let dependency = ProcessingFailure.Dependency(rawValue: service)
         return ProcessingFailure(
-            isTransient ? .transient : .permanent, "\(service).\(kind.rawValue)", reason, dependency: isTransient ? dependency : nil
+            isTransient ? .transient : .permanent, "\(service).\(kind.rawValue)", reason,
+            dependency: isTransient ? dependency : nil
         )
     }
 }

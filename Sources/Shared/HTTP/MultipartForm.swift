@@ -10,7 +10,9 @@ public struct MultipartForm: Sendable {
         boundary = "switchboard-" + UUID().uuidString.lowercased()
         // A quote or a line break in the name would break the header: keep a plain name.
         let safeName = String(filename.map { $0 == "\"" || $0 == "\r" || $0 == "\n" ? "_" : $0 })
-        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"; filename=\"\(safeName)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8)
+        var body = Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"; filename=\"\(safeName)\"\r\nContent-Type: \(contentType)\r\n\r\n"
+                .utf8)
         body += bytes
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         self.body = body
@@ -19,10 +21,15 @@ public struct MultipartForm: Sendable {
     public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     /// The first file part of a `multipart/form-data` body: its filename, type and bytes (the sandbox's upload route).
-    public static func firstFile(_ body: [UInt8], contentType: String) -> (filename: String, contentType: String, bytes: [UInt8])? {
+    public static func firstFile(_ body: [UInt8], contentType: String) -> (
+        filename: String, contentType: String, bytes: [UInt8]
+    )? {
         guard let marker = contentType.range(of: "boundary=") else { return nil }
-        let boundary = Array(("--" + contentType[marker.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))).utf8)
-        guard let start = body.firstRange(of: boundary), let headersEnd = body[start.upperBound...].firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
+        let boundary = Array(
+            ("--" + contentType[marker.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))).utf8)
+        guard let start = body.firstRange(of: boundary),
+            let headersEnd = body[start.upperBound...].firstRange(of: Array("\r\n\r\n".utf8))
+        else { return nil }
         let headers = String(decoding: body[start.upperBound..<headersEnd.lowerBound], as: UTF8.self)
         let rest = body[headersEnd.upperBound...]
         guard let end = rest.firstRange(of: Array("\r\n".utf8) + boundary) else { return nil }

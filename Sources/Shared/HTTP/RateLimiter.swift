@@ -47,7 +47,9 @@ public final class RateReservation: Sendable {
         while true {
             let current = remaining.load(ordering: .relaxed)
             guard current > 0 else { return false }
-            if remaining.compareExchange(expected: current, desired: current - 1, ordering: .relaxed).exchanged { return true }
+            if remaining.compareExchange(expected: current, desired: current - 1, ordering: .relaxed).exchanged {
+                return true
+            }
         }
     }
 
@@ -70,7 +72,8 @@ public struct RateBudget: Sendable, Hashable {
     /// Gorgias: 40 requests per 20 s with an API key, 80 with OAuth (external-apis.md §1.2), less
     /// ``gorgiasReserve``.
     public static func gorgias(accountId: String, oauth: Bool) -> RateBudget {
-        RateBudget(bucket: "gorgias:\(accountId)", capacity: (oauth ? 80 : 40) - gorgiasReserve, perSecond: oauth ? 4 : 2)
+        RateBudget(
+            bucket: "gorgias:\(accountId)", capacity: (oauth ? 80 : 40) - gorgiasReserve, perSecond: oauth ? 4 : 2)
     }
 
     /// Burst tokens kept below Gorgias' documented limit. Our bucket counts when a request leaves, Gorgias' when it
@@ -94,20 +97,23 @@ public struct StoreRateLimiter: RateLimiter {
         let started = ContinuousClock.now
         var waited = false
         while true {
-            let wait = try await store.takeToken(bucket: budget.bucket, capacity: budget.capacity, refillPerSecond: budget.perSecond, count: count)
+            let wait = try await store.takeToken(
+                bucket: budget.bucket, capacity: budget.capacity, refillPerSecond: budget.perSecond, count: count)
             if wait == .zero { break }
             let service = String(budget.bucket.prefix { $0 != ":" })
             if !waited { metrics?.counter(MetricCatalog.rateLimitWaits, [("service", service)]).increment() }
             waited = true
             let total = ContinuousClock.now - started + wait
             if total > maximumWait {
-                throw ProcessingFailure(.throttled, "\(service).rate_limited", "the account's \(service) budget is spent", retryAfter: wait)
+                throw ProcessingFailure(
+                    .throttled, "\(service).rate_limited", "the account's \(service) budget is spent", retryAfter: wait)
             }
             try await Task.sleep(for: wait)
         }
         if waited {
             let service = String(budget.bucket.prefix { $0 != ":" })
-            metrics?.counter(MetricCatalog.rateLimitWaitSeconds, [("service", service)]).increment(by: (ContinuousClock.now - started).seconds)
+            metrics?.counter(MetricCatalog.rateLimitWaitSeconds, [("service", service)]).increment(
+                by: (ContinuousClock.now - started).seconds)
         }
     }
 

@@ -28,7 +28,8 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     public init(settings: KafkaSettings, logger: Logger) throws {
         context = RdKafkaHandleContext(logger: logger)
-        let conf = try RdKafkaConfiguration.make(settings: settings, defaults: ["client.id": "switchboard-admin"], enforced: [:])
+        let conf = try RdKafkaConfiguration.make(
+            settings: settings, defaults: ["client.id": "switchboard-admin"], enforced: [:])
         context.install(on: conf)
         handle = try makeRdKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf)
     }
@@ -41,7 +42,10 @@ public final class KafkaAdmin: @unchecked Sendable {
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for spec in topics {
-            guard let topic = rd_kafka_NewTopic_new(spec.name, Int32(spec.partitions), Int32(spec.replicationFactor), &errorText, errorText.count) else {
+            guard
+                let topic = rd_kafka_NewTopic_new(
+                    spec.name, Int32(spec.partitions), Int32(spec.replicationFactor), &errorText, errorText.count)
+            else {
                 throw KafkaError(code: .unknown, reason: "topic \(spec.name): \(CStringBuffer.string(errorText))")
             }
             for (name, value) in spec.config.sorted(by: { $0.key < $1.key }) {
@@ -53,7 +57,8 @@ public final class KafkaAdmin: @unchecked Sendable {
         defer { rd_kafka_queue_destroy(queue) }
         let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(timeout.milliseconds), &errorText, errorText.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(
+            options, Int32(timeout.milliseconds), &errorText, errorText.count)
         _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(timeout.milliseconds), &errorText, errorText.count)
         newTopics.withUnsafeMutableBufferPointer { buffer in
             rd_kafka_CreateTopics(handle, buffer.baseAddress, buffer.count, options, queue)
@@ -64,9 +69,13 @@ public final class KafkaAdmin: @unchecked Sendable {
         defer { rd_kafka_event_destroy(event) }
         let failure = rd_kafka_event_error(event)
         guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: .init(rawValue: failure.rawValue), reason: "CreateTopics: \(String(cString: rd_kafka_event_error_string(event)))")
+            throw KafkaError(
+                code: .init(rawValue: failure.rawValue),
+                reason: "CreateTopics: \(String(cString: rd_kafka_event_error_string(event)))")
         }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(code: .unknown, reason: "CreateTopics: no result") }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else {
+            throw KafkaError(code: .unknown, reason: "CreateTopics: no result")
+        }
         var count = 0
         guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [:] }
         var outcomes: [String: String?] = [:]
@@ -74,8 +83,12 @@ public final class KafkaAdmin: @unchecked Sendable {
             let topic = results[index]
             let name = String(cString: rd_kafka_topic_result_name(topic))
             let code = rd_kafka_topic_result_error(topic)
-            outcomes[name] = code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
-                ? .some(nil) : .some(rd_kafka_topic_result_error_string(topic).map { String(cString: $0) } ?? RdKafkaConfiguration.describe(code))
+            outcomes[name] =
+                code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
+                ? .some(nil)
+                : .some(
+                    rd_kafka_topic_result_error_string(topic).map { String(cString: $0) }
+                        ?? RdKafkaConfiguration.describe(code))
         }
         return outcomes
     }
@@ -87,8 +100,14 @@ public final class KafkaAdmin: @unchecked Sendable {
     ) -> [TopicSpec] {
         sources.flatMap { source in
             topology.consumedTopics([source]).map {
-                TopicSpec(name: $0, partitions: partitions, replicationFactor: replicationFactor, config: ["retention.ms": "604800000"])
-            } + [TopicSpec(name: topology.deadLetterTopic(source), partitions: partitions, replicationFactor: replicationFactor, config: ["retention.ms": "2592000000"])]
+                TopicSpec(
+                    name: $0, partitions: partitions, replicationFactor: replicationFactor,
+                    config: ["retention.ms": "604800000"])
+            } + [
+                TopicSpec(
+                    name: topology.deadLetterTopic(source), partitions: partitions,
+                    replicationFactor: replicationFactor, config: ["retention.ms": "2592000000"])
+            ]
         }
     }
 }

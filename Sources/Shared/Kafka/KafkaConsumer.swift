@@ -97,7 +97,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// `wakesFetchersOnResume`: query each resumed partition's leader so librdkafka's broker thread fetches at once
     /// (see ``FetchWaker``); off only to measure what it is worth (`switchboard bench runtime --no-fetch-waker`).
     public init(
-        settings: KafkaSettings, groupId: String, clientId: String, revokeWait: Duration = .seconds(15), wakesFetchersOnResume: Bool = true,
+        settings: KafkaSettings, groupId: String, clientId: String, revokeWait: Duration = .seconds(15),
+        wakesFetchersOnResume: Bool = true,
         logger: Logger
     ) throws {
         self.groupId = groupId
@@ -125,7 +126,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             onRebalance: { handle, code, partitions in
                 monitor.rebalances.add(1, ordering: .relaxed)
                 batch.flush(to: continuation)  // records polled before the rebalance reach the owner before it
-                KafkaConsumer.rebalance(handle: handle, code: code, partitions: partitions, continuation: continuation, revokeWait: revokeWait, logger: logger)
+                KafkaConsumer.rebalance(
+                    handle: handle, code: code, partitions: partitions, continuation: continuation,
+                    revokeWait: revokeWait, logger: logger)
             }
         )
         var defaults = Self.defaults
@@ -196,7 +199,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Reports a fatal error once, however many ways librdkafka delivers it.
-    private static func report(fatal error: KafkaError, monitor: Monitor, continuation: AsyncStream<Event>.Continuation, logger: Logger) {
+    private static func report(
+        fatal error: KafkaError, monitor: Monitor, continuation: AsyncStream<Event>.Continuation, logger: Logger
+    ) {
         guard !monitor.fatal.exchange(true, ordering: .relaxed) else { return }
         logger.critical("consumer fatal error: \(error)")
         continuation.yield(.fatal(error))
@@ -229,10 +234,14 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
         } else if code == sb_err_revoke_partitions() {
             let lost = rd_kafka_assignment_lost(handle) != 0
-            logger.info("partitions revoked", metadata: ["partitions": "\(topicPartitions.map(\.description))", "lost": "\(lost)"])
+            logger.info(
+                "partitions revoked",
+                metadata: ["partitions": "\(topicPartitions.map(\.description))", "lost": "\(lost)"])
             let ticket = RevokeTicket()
             // Nobody left to drain (the owner stopped reading): let the revoke go on at once.
-            if case .enqueued = continuation.yield(.revoking(topicPartitions, lost: lost, ticket)), !ticket.wait(timeout: revokeWait) {
+            if case .enqueued = continuation.yield(.revoking(topicPartitions, lost: lost, ticket)),
+                !ticket.wait(timeout: revokeWait)
+            {
                 logger.warning("revoke: in-flight work was not drained in time; the next owner redelivers it")
             }
             if !lost {
@@ -289,7 +298,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             let result = await BlockingCall.run { [self] in rd_kafka_commit(handle, nil, 0).rawValue }
-            if result == RD_KAFKA_RESP_ERR_NO_ERROR.rawValue || result == RD_KAFKA_RESP_ERR__NO_OFFSET.rawValue { return true }
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR.rawValue || result == RD_KAFKA_RESP_ERR__NO_OFFSET.rawValue {
+                return true
+            }
             let code = KafkaError.Code(rawValue: result)
             guard code.isRetriable, ContinuousClock.now + Self.commitRetryInterval < deadline else {
                 logger.warning("commit at shutdown failed: \(code.reason)")

@@ -26,11 +26,15 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         public var isRetriable: Bool { Self.retriable.contains(rawValue) }
 
         private static let retriable: Set<Int32> = [
-            RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+            RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+            RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
             RD_KAFKA_RESP_ERR__WAIT_COORD, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-            RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE,
-            RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
-            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+            RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE,
+            RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+            RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
         ].reduce(into: Set<Int32>()) { $0.insert($1.rawValue) }
     }
 
@@ -43,7 +47,10 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var line: Int
 
-    public init(code: Code, reason: String, isRetriable: Bool? = nil, isFatal: Bool = false, file: String = #fileID, line: Int = #line) {
+    public init(
+        code: Code, reason: String, isRetriable: Bool? = nil, isFatal: Bool = false, file: String = #fileID,
+        line: Int = #line
+    ) {
         self.code = code
         self.reason = reason
         self.isRetriable = !isFatal && (isRetriable ?? code.isRetriable)
@@ -53,7 +60,9 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     }
 
     /// An error for a librdkafka result code, with librdkafka's text after `context`.
-    init(_ result: rd_kafka_resp_err_t, _ context: String, fatal: Bool = false, file: String = #fileID, line: Int = #line) {
+    init(
+        _ result: rd_kafka_resp_err_t, _ context: String, fatal: Bool = false, file: String = #fileID, line: Int = #line
+    ) {
         let code = Code(rawValue: result.rawValue)
         self.init(code: code, reason: "\(context): \(code.reason)", isFatal: fatal, file: file, line: line)
     }
@@ -62,8 +71,10 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     init(consuming error: OpaquePointer, _ context: String, file: String = #fileID, line: Int = #line) {
         defer { rd_kafka_error_destroy(error) }
         self.init(
-            code: Code(rawValue: rd_kafka_error_code(error).rawValue), reason: "\(context): \(String(cString: rd_kafka_error_string(error)))",
-            isRetriable: rd_kafka_error_is_retriable(error) != 0, isFatal: rd_kafka_error_is_fatal(error) != 0, file: file, line: line
+            code: Code(rawValue: rd_kafka_error_code(error).rawValue),
+            reason: "\(context): \(String(cString: rd_kafka_error_string(error)))",
+            isRetriable: rd_kafka_error_is_retriable(error) != 0, isFatal: rd_kafka_error_is_fatal(error) != 0,
+            file: file, line: line
         )
     }
 
@@ -72,7 +83,9 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     static func fatal(on handle: OpaquePointer, file: String = #fileID, line: Int = #line) -> KafkaError {
         var text = [CChar](repeating: 0, count: 512)
         let original = rd_kafka_fatal_error(handle, &text, text.count)
-        return KafkaError(code: Code(rawValue: original.rawValue), reason: CStringBuffer.string(text), isFatal: true, file: file, line: line)
+        return KafkaError(
+            code: Code(rawValue: original.rawValue), reason: CStringBuffer.string(text), isFatal: true, file: file,
+            line: line)
     }
 
     public var description: String { "Kafka error \(code): \(reason)" }

@@ -4,7 +4,9 @@ import Foundation
 extension KafkaOffsetsReader {
     /// The records of `topicPartition` in `[from, until)`, read by assignment (no group membership). Stops early at
     /// `limit` records or when `timeout` passes without reaching `until`.
-    public func records(_ topicPartition: TopicPartition, from: Int64, until: Int64, limit: Int = .max, timeout: Duration = .seconds(10)) throws -> [KafkaRecord] {
+    public func records(
+        _ topicPartition: TopicPartition, from: Int64, until: Int64, limit: Int = .max, timeout: Duration = .seconds(10)
+    ) throws -> [KafkaRecord] {
         guard from < until, limit > 0 else { return [] }
         let assigned = TopicPartitionList.with([(topicPartition, from)]) { rd_kafka_assign(handle, $0) }
         guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -44,7 +46,9 @@ extension KafkaOffsetsReader {
         let committed = try self.committed(group: group, partitions, timeout: timeout)
         return try partitions.map { topicPartition in
             let marks = try watermarks(topicPartition, timeout: timeout)
-            return PartitionLag(group: group, topicPartition: topicPartition, committed: committed[topicPartition], low: marks.low, high: marks.high)
+            return PartitionLag(
+                group: group, topicPartition: topicPartition, committed: committed[topicPartition], low: marks.low,
+                high: marks.high)
         }
     }
 }

@@ -46,7 +46,9 @@ public final class KafkaOffsetsReader: @unchecked Sendable {
     }
 
     /// The low and high watermarks (first retained offset, next offset to be written).
-    public func watermarks(_ topicPartition: TopicPartition, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {
+    public func watermarks(_ topicPartition: TopicPartition, timeout: Duration = .seconds(10)) throws -> (
+        low: Int64, high: Int64
+    ) {
         var low: Int64 = -1
         var high: Int64 = -1
         let result = rd_kafka_query_watermark_offsets(
@@ -59,9 +61,13 @@ public final class KafkaOffsetsReader: @unchecked Sendable {
     }
 
     /// Committed offsets of `groupId` for `partitions`; a partition without a commit is absent.
-    public func committed(group groupId: String, _ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64] {
+    public func committed(group groupId: String, _ partitions: [TopicPartition], timeout: Duration = .seconds(10))
+        throws -> [TopicPartition: Int64]
+    {
         // rd_kafka_committed answers for the handle's own group.id.
-        let reader = groupId == self.groupId ? self : try KafkaOffsetsReader(settings: settings, groupId: groupId, logger: context.logger)
+        let reader =
+            groupId == self.groupId
+            ? self : try KafkaOffsetsReader(settings: settings, groupId: groupId, logger: context.logger)
         return try TopicPartitionList.with(partitions.map { ($0, nil) }) { list in
             let result = rd_kafka_committed(reader.handle, list, Int32(timeout.milliseconds))
             guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {

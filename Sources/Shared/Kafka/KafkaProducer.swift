@@ -35,15 +35,17 @@ public final class KafkaProducer: @unchecked Sendable {
     public init(settings: KafkaSettings, clientId: String, logger: Logger) throws {
         self.logger = logger
         let fatalState = self.fatal
-        self.context = RdKafkaHandleContext(logger: logger, onError: { error, fatal in
-            guard fatal else {
-                logger.warning("producer error: \(error)")
-                return
-            }
-            logger.critical("producer fatal error: \(error)")
-            fatalState.error.withLock { $0 = $0 ?? error }
-            fatalState.event.signal()
-        })
+        self.context = RdKafkaHandleContext(
+            logger: logger,
+            onError: { error, fatal in
+                guard fatal else {
+                    logger.warning("producer error: \(error)")
+                    return
+                }
+                logger.critical("producer fatal error: \(error)")
+                fatalState.error.withLock { $0 = $0 ?? error }
+                fatalState.event.signal()
+            })
         var defaults = Self.defaults
         defaults["client.id"] = clientId
         let conf = try RdKafkaConfiguration.make(settings: settings, defaults: defaults, enforced: [:])
@@ -224,18 +226,23 @@ private final class DeliveryFuture: Sendable {
 
 private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
     guard let bytes else { return body(nil) }
-    return bytes.withUnsafeBytes { body($0.baseAddress == nil ? UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 1), count: 0) : $0) }
-}
-
-private let deliveryReportCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-    _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let delivery = Unmanaged<DeliveryFuture>.fromOpaque(opaque).takeRetainedValue()
-    let err = message.pointee.err
-    if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-        let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
-        delivery.complete(.success(DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
-    } else {
-        delivery.complete(.failure(KafkaError(err, "delivery", fatal: err == RD_KAFKA_RESP_ERR__FATAL)))
+    return bytes.withUnsafeBytes {
+        body($0.baseAddress == nil ? UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 1), count: 0) : $0)
     }
 }
+
+private let deliveryReportCallback:
+    @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+        _, message, _ in
+        guard let message, let opaque = message.pointee._private else { return }
+        let delivery = Unmanaged<DeliveryFuture>.fromOpaque(opaque).takeRetainedValue()
+        let err = message.pointee.err
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+            delivery.complete(
+                .success(
+                    DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
+        } else {
+            delivery.complete(.failure(KafkaError(err, "delivery", fatal: err == RD_KAFKA_RESP_ERR__FATAL)))
+        }
+    }

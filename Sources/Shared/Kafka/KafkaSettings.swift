@@ -38,7 +38,8 @@ public struct KafkaSettings: Sendable {
             )
         }
         guard brokers.split(separator: ",").allSatisfy({ $0.contains(":") }) else {
-            throw ConfigurationError(setting: "KAFKA_BROKERS", reason: "expected host:port[,host:port...], got \"\(brokers)\"")
+            throw ConfigurationError(
+                setting: "KAFKA_BROKERS", reason: "expected host:port[,host:port...], got \"\(brokers)\"")
         }
         let properties = environment.values.keys.sorted().compactMap { variable -> Property? in
             guard variable.hasPrefix("KAFKA_"), !reservedVariables.contains(variable),
@@ -66,6 +67,8 @@ extension KafkaSettings.Property: CustomStringConvertible, CustomDebugStringConv
 
 /// Rendered with credentials masked: services holding settings are described in lifecycle debug logs.
 extension KafkaSettings: CustomStringConvertible, CustomDebugStringConvertible {
-    public var description: String { "KafkaSettings(\(bootstrapServers), \(properties.map(\.description).joined(separator: ", ")))" }
+    public var description: String {
+        "KafkaSettings(\(bootstrapServers), \(properties.map(\.description).joined(separator: ", ")))"
+    }
     public var debugDescription: String { description }
 }

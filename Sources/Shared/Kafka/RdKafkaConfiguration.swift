@@ -24,9 +24,13 @@ enum RdKafkaConfiguration {
         if !settings.bootstrapServers.isEmpty {
             entries.append(Entry(name: "bootstrap.servers", value: settings.bootstrapServers, source: "KAFKA_BROKERS"))
         }
-        entries += defaults.sorted { $0.key < $1.key }.map { Entry(name: $0.key, value: $0.value, source: "default \($0.key)") }
+        entries += defaults.sorted { $0.key < $1.key }.map {
+            Entry(name: $0.key, value: $0.value, source: "default \($0.key)")
+        }
         entries += settings.properties.map { Entry(name: $0.name, value: $0.value, source: $0.source) }
-        entries += enforced.sorted { $0.key < $1.key }.map { Entry(name: $0.key, value: $0.value, source: "runtime \($0.key)") }
+        entries += enforced.sorted { $0.key < $1.key }.map {
+            Entry(name: $0.key, value: $0.value, source: "runtime \($0.key)")
+        }
         for entry in entries {
             var errorText = [CChar](repeating: 0, count: 512)
             let result = rd_kafka_conf_set(conf, entry.name, entry.value, &errorText, errorText.count)

@@ -15,7 +15,9 @@ final class RdKafkaHandleContext: @unchecked Sendable {
         logger: Logger,
         onError: @escaping @Sendable (KafkaError, Bool) -> Void = { _, _ in },
         onStatistics: @escaping @Sendable ([UInt8]) -> Void = { _ in },
-        onRebalance: (@Sendable (OpaquePointer, Int32, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void)? = nil
+        onRebalance: (
+            @Sendable (OpaquePointer, Int32, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void
+        )? = nil
     ) {
         self.logger = logger
         self.onError = onError
@@ -50,47 +52,55 @@ func makeRdKafkaHandle(type: rd_kafka_type_t, conf: OpaquePointer) throws -> Opa
     return handle
 }
 
-private let rdkafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
-    handle, level, facility, message in
-    guard let handle, let context = RdKafkaHandleContext.from(rd_kafka_opaque(handle)) else { return }
-    let text = message.map { String(cString: $0) } ?? ""
-    let facilityText = facility.map { String(cString: $0) } ?? ""
-    // KAFKA_* passthrough is shared by consumer and producer on purpose; the other handle's notice is noise.
-    let sharedPropertyNotice = facilityText == "CONFWARN" && text.contains("will be ignored by this")
-    let logLevel: Logger.Level
-    switch level {
-    case _ where sharedPropertyNotice: logLevel = .debug
-    case ...3: logLevel = .error
-    case 4: logLevel = .warning
-    case 5: logLevel = .notice
-    case 6: logLevel = .info
-    default: logLevel = .debug
+private let rdkafkaLogCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+        handle, level, facility, message in
+        guard let handle, let context = RdKafkaHandleContext.from(rd_kafka_opaque(handle)) else { return }
+        let text = message.map { String(cString: $0) } ?? ""
+        let facilityText = facility.map { String(cString: $0) } ?? ""
+        // KAFKA_* passthrough is shared by consumer and producer on purpose; the other handle's notice is noise.
+        let sharedPropertyNotice = facilityText == "CONFWARN" && text.contains("will be ignored by this")
+        let logLevel: Logger.Level
+        switch level {
+        case _ where sharedPropertyNotice: logLevel = .debug
+        case ...3: logLevel = .error
+        case 4: logLevel = .warning
+        case 5: logLevel = .notice
+        case 6: logLevel = .info
+        default: logLevel = .debug
+        }
+        context.logger.log(level: logLevel, "librdkafka: \(text)", metadata: ["kafka.facility": "\(facilityText)"])
     }
-    context.logger.log(level: logLevel, "librdkafka: \(text)", metadata: ["kafka.facility": "\(facilityText)"])
-}
 
-private let rdkafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-    handle, code, reason, opaque in
-    guard let context = RdKafkaHandleContext.from(opaque) else { return }
-    var error = KafkaError(code: .init(rawValue: code), reason: reason.map { String(cString: $0) } ?? "unknown")
-    if code == RD_KAFKA_RESP_ERR__FATAL.rawValue, let handle {
-        error = KafkaError.fatal(on: handle)
+private let rdkafkaErrorCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+        handle, code, reason, opaque in
+        guard let context = RdKafkaHandleContext.from(opaque) else { return }
+        var error = KafkaError(code: .init(rawValue: code), reason: reason.map { String(cString: $0) } ?? "unknown")
+        if code == RD_KAFKA_RESP_ERR__FATAL.rawValue, let handle {
+            error = KafkaError.fatal(on: handle)
+        }
+        context.onError(error, error.isFatal)
     }
-    context.onError(error, error.isFatal)
-}
 
-private let rdkafkaStatsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
-    _, json, length, opaque in
-    guard let context = RdKafkaHandleContext.from(opaque), let json else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: json, count: length)
-    context.onStatistics(Array(bytes))
-    return 0  // librdkafka frees the JSON buffer
-}
+private let rdkafkaStatsCallback:
+    @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
+        _, json, length, opaque in
+        guard let context = RdKafkaHandleContext.from(opaque), let json else { return 0 }
+        let bytes = UnsafeRawBufferPointer(start: json, count: length)
+        context.onStatistics(Array(bytes))
+        return 0  // librdkafka frees the JSON buffer
+    }
 
 private let rdkafkaRebalanceCallback:
-    @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = {
         handle, code, partitions, opaque in
-        guard let handle, let context = RdKafkaHandleContext.from(opaque), let onRebalance = context.onRebalance else { return }
+        guard let handle, let context = RdKafkaHandleContext.from(opaque), let onRebalance = context.onRebalance else {
+            return
+        }
         onRebalance(handle, code.rawValue, partitions)
     }
 

@@ -3,11 +3,14 @@ internal import Crdkafka
 /// Conversions between Swift partition lists and `rd_kafka_topic_partition_list_t`.
 enum TopicPartitionList {
     /// Copies a C list into Swift values (offset included, -1001 when unset).
-    static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(TopicPartition, Int64, Int32)] {
+    static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(TopicPartition, Int64, Int32)]
+    {
         guard let list, let elements = list.pointee.elems else { return [] }
         return (0..<Int(list.pointee.cnt)).map { index in
             let element = elements[index]
-            return (TopicPartition(String(cString: element.topic), element.partition), element.offset, element.err.rawValue)
+            return (
+                TopicPartition(String(cString: element.topic), element.partition), element.offset, element.err.rawValue
+            )
         }
     }
 

@@ -41,9 +41,12 @@ public final class EmbeddedBroker: @unchecked Sendable {
 
     /// Creates a topic (replication factor capped by the broker count).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        let result = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(min(replicationFactor, brokerCount)))
+        let result = rd_kafka_mock_topic_create(
+            cluster, name, Int32(partitions), Int32(min(replicationFactor, brokerCount)))
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(code: .init(rawValue: result.rawValue), reason: "create topic \(name): \(String(cString: rd_kafka_err2str(result)))")
+            throw KafkaError(
+                code: .init(rawValue: result.rawValue),
+                reason: "create topic \(name): \(String(cString: rd_kafka_err2str(result)))")
         }
     }
 
@@ -64,7 +67,8 @@ public final class EmbeddedBroker: @unchecked Sendable {
 
     /// Makes broker `id`'s next request of type `api` fail with `error` after `delay`.
     public func pushBrokerError(broker id: Int32, _ api: APIKey, _ error: Int32, delay: Duration = .zero) {
-        _ = sb_mock_broker_push_error_rtt(cluster, id, api.rawValue, rd_kafka_resp_err_t(rawValue: error), Int32(delay.milliseconds))
+        _ = sb_mock_broker_push_error_rtt(
+            cluster, id, api.rawValue, rd_kafka_resp_err_t(rawValue: error), Int32(delay.milliseconds))
     }
 
     /// Takes broker `id` (1-based) down: its connections close and new ones are refused.
@@ -74,7 +78,9 @@ public final class EmbeddedBroker: @unchecked Sendable {
     public func setBrokerUp(_ id: Int32) { _ = rd_kafka_mock_broker_set_up(cluster, id) }
 
     /// Adds round-trip latency to every response from broker `id`.
-    public func setBrokerRTT(_ id: Int32, _ rtt: Duration) { _ = rd_kafka_mock_broker_set_rtt(cluster, id, Int32(rtt.milliseconds)) }
+    public func setBrokerRTT(_ id: Int32, _ rtt: Duration) {
+        _ = rd_kafka_mock_broker_set_rtt(cluster, id, Int32(rtt.milliseconds))
+    }
 
     /// Moves the coordinator of consumer group `group` to broker `id`.
     public func setGroupCoordinator(_ group: String, broker id: Int32) {

@@ -43,7 +43,8 @@ public enum LoggingSetup {
     public static func bootstrap(_ environment: Environment) throws {
         let levelText = environment.string("LOG_LEVEL", default: "info").lowercased()
         guard let level = Logger.Level(rawValue: levelText) else {
-            throw ConfigurationError(setting: "LOG_LEVEL", reason: "expected trace, debug, info, notice, warning, error or critical")
+            throw ConfigurationError(
+                setting: "LOG_LEVEL", reason: "expected trace, debug, info, notice, warning, error or critical")
         }
         let format = environment.string("LOG_FORMAT", default: isatty(STDERR_FILENO) == 1 ? "text" : "json")
         guard ["json", "text"].contains(format) else {

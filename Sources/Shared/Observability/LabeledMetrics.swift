@@ -50,7 +50,8 @@ public final class LabeledMetrics: Sendable {
         histograms.withLock { cache in
             let key = Self.key(spec, labels)
             if let existing = cache[key] { return existing }
-            let created = registry.makeDurationHistogram(descriptor: Self.descriptor(spec), labels: labels, buckets: Self.durationBuckets)
+            let created = registry.makeDurationHistogram(
+                descriptor: Self.descriptor(spec), labels: labels, buckets: Self.durationBuckets)
             cache[key] = created
             return created
         }

@@ -10,67 +10,100 @@ public enum MetricCatalog {
         public var help: String
     }
 
-    public static let records = Spec(name: "switchboard_records_total", kind: .counter,
+    public static let records = Spec(
+        name: "switchboard_records_total", kind: .counter,
         help: "Records finished, by topic and outcome (processed, duplicate, ignored, retried, dead_lettered).")
-    public static let handlerDuration = Spec(name: "switchboard_handler_duration_seconds", kind: .histogram,
+    public static let handlerDuration = Spec(
+        name: "switchboard_handler_duration_seconds", kind: .histogram,
         help: "Time from a record's start to its outcome, including in-place retries.")
-    public static let eventAge = Spec(name: "switchboard_event_age_at_completion_seconds", kind: .histogram,
+    public static let eventAge = Spec(
+        name: "switchboard_event_age_at_completion_seconds", kind: .histogram,
         help: "Age of a processed record (now minus its Kafka timestamp) when its effect completed.")
-    public static let inFlight = Spec(name: "switchboard_in_flight_records", kind: .gauge,
+    public static let inFlight = Spec(
+        name: "switchboard_in_flight_records", kind: .gauge,
         help: "Records being handled right now by this process.")
-    public static let buffered = Spec(name: "switchboard_buffered_records", kind: .gauge,
+    public static let buffered = Spec(
+        name: "switchboard_buffered_records", kind: .gauge,
         help: "Fetched but unfinished records per owned partition.")
-    public static let consumerLag = Spec(name: "switchboard_consumer_lag_records", kind: .gauge,
+    public static let consumerLag = Spec(
+        name: "switchboard_consumer_lag_records", kind: .gauge,
         help: "Records between the committed offset and the end of each partition this member owns.")
-    public static let consumerLagSeconds = Spec(name: "switchboard_consumer_lag_seconds", kind: .gauge,
+    public static let consumerLagSeconds = Spec(
+        name: "switchboard_consumer_lag_seconds", kind: .gauge,
         help: "Age of the oldest unfinished record of each owned partition (0 when caught up).")
-    public static let groupLag = Spec(name: "switchboard_consumer_group_lag_records", kind: .gauge,
+    public static let groupLag = Spec(
+        name: "switchboard_consumer_group_lag_records", kind: .gauge,
         help: "Sum of consumer lag over the partitions this member owns; sum over members for the group.")
-    public static let assignedPartitions = Spec(name: "switchboard_assigned_partitions", kind: .gauge,
+    public static let assignedPartitions = Spec(
+        name: "switchboard_assigned_partitions", kind: .gauge,
         help: "Partitions assigned to this member.")
-    public static let rebalances = Spec(name: "switchboard_rebalances_total", kind: .counter,
+    public static let rebalances = Spec(
+        name: "switchboard_rebalances_total", kind: .counter,
         help: "Partition assignments and revocations seen by this member.")
-    public static let refusedCommits = Spec(name: "switchboard_offset_commits_refused_total", kind: .counter,
-        help: "Offset commits the group coordinator refused, by where (revoke, shutdown); the next owner redelivers what followed the last commit and the ledger skips it.")
-    public static let inPlaceRetries = Spec(name: "switchboard_in_place_retries_total", kind: .counter,
+    public static let refusedCommits = Spec(
+        name: "switchboard_offset_commits_refused_total", kind: .counter,
+        help:
+            "Offset commits the group coordinator refused, by where (revoke, shutdown); the next owner redelivers what followed the last commit and the ledger skips it."
+    )
+    public static let inPlaceRetries = Spec(
+        name: "switchboard_in_place_retries_total", kind: .counter,
         help: "Transient failures retried in place, by error class.")
-    public static let deadLetters = Spec(name: "switchboard_dead_letters_total", kind: .counter,
+    public static let deadLetters = Spec(
+        name: "switchboard_dead_letters_total", kind: .counter,
         help: "Records sent to a dead-letter topic, by source topic and error class.")
-    public static let circuitOpen = Spec(name: "switchboard_circuit_open", kind: .gauge,
+    public static let circuitOpen = Spec(
+        name: "switchboard_circuit_open", kind: .gauge,
         help: "1 while consumption is paused because a dependency fails for everyone.")
-    public static let dlqDepth = Spec(name: "switchboard_dlq_depth_records", kind: .gauge,
+    public static let dlqDepth = Spec(
+        name: "switchboard_dlq_depth_records", kind: .gauge,
         help: "Records in a dead-letter topic not yet reviewed or redriven.")
-    public static let httpRequests = Spec(name: "switchboard_http_requests_total", kind: .counter,
+    public static let httpRequests = Spec(
+        name: "switchboard_http_requests_total", kind: .counter,
         help: "External HTTP calls by service and status (status 0: no response).")
-    public static let httpDuration = Spec(name: "switchboard_http_request_duration_seconds", kind: .histogram,
+    public static let httpDuration = Spec(
+        name: "switchboard_http_request_duration_seconds", kind: .histogram,
         help: "External HTTP call latency by service.")
-    public static let rateLimitWaits = Spec(name: "switchboard_rate_limit_waits_total", kind: .counter,
+    public static let rateLimitWaits = Spec(
+        name: "switchboard_rate_limit_waits_total", kind: .counter,
         help: "Times a call waited for its account's shared rate budget.")
-    public static let rateLimitWaitSeconds = Spec(name: "switchboard_rate_limit_wait_seconds_total", kind: .counter,
+    public static let rateLimitWaitSeconds = Spec(
+        name: "switchboard_rate_limit_wait_seconds_total", kind: .counter,
         help: "Seconds spent waiting for accounts' shared rate budgets.")
-    public static let pollLoopAge = Spec(name: "switchboard_poll_loop_age_seconds", kind: .gauge,
+    public static let pollLoopAge = Spec(
+        name: "switchboard_poll_loop_age_seconds", kind: .gauge,
         help: "Seconds since the consumer poll loop last ran (liveness).")
-    public static let tickets = Spec(name: "switchboard_tickets", kind: .gauge,
+    public static let tickets = Spec(
+        name: "switchboard_tickets", kind: .gauge,
         help: "Switchboard-owned tickets by mirrored status (open, closed, snoozed).")
-    public static let medianTimeToClose = Spec(name: "switchboard_ticket_median_time_to_close_seconds", kind: .gauge,
+    public static let medianTimeToClose = Spec(
+        name: "switchboard_ticket_median_time_to_close_seconds", kind: .gauge,
         help: "Median time from a ticket's opening to its closing.")
-    public static let optOutsLastDay = Spec(name: "switchboard_opt_outs_last_day", kind: .gauge,
+    public static let optOutsLastDay = Spec(
+        name: "switchboard_opt_outs_last_day", kind: .gauge,
         help: "Customers who opted out in the last 24 hours.")
-    public static let conversations = Spec(name: "switchboard_conversations", kind: .gauge,
+    public static let conversations = Spec(
+        name: "switchboard_conversations", kind: .gauge,
         help: "Conversations (one per account and phone).")
-    public static let up = Spec(name: "switchboard_worker_up", kind: .gauge,
+    public static let up = Spec(
+        name: "switchboard_worker_up", kind: .gauge,
         help: "1 while the worker process runs.")
-    public static let followUps = Spec(name: "switchboard_helpdesk_followups_total", kind: .counter,
-        help: "Helpdesk follow-ups of consent changes (notes, ticket closes) finished, by outcome (done, failed), and postponed (retry).")
-    public static let followUpsPending = Spec(name: "switchboard_helpdesk_followups_pending", kind: .gauge,
+    public static let followUps = Spec(
+        name: "switchboard_helpdesk_followups_total", kind: .counter,
+        help:
+            "Helpdesk follow-ups of consent changes (notes, ticket closes) finished, by outcome (done, failed), and postponed (retry)."
+    )
+    public static let followUpsPending = Spec(
+        name: "switchboard_helpdesk_followups_pending", kind: .gauge,
         help: "Helpdesk follow-ups waiting for Gorgias (all accounts).")
-    public static let followUpsOldest = Spec(name: "switchboard_helpdesk_followup_oldest_seconds", kind: .gauge,
+    public static let followUpsOldest = Spec(
+        name: "switchboard_helpdesk_followup_oldest_seconds", kind: .gauge,
         help: "Age of the oldest helpdesk follow-up not finished yet (0 when none waits).")
 
     /// What a worker process exports (histograms add `_bucket`, `_sum`, `_count`).
     public static let worker: [Spec] = [
         records, handlerDuration, eventAge, inFlight, buffered, consumerLag, consumerLagSeconds, groupLag,
-        assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth, httpRequests,
+        assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth,
+        httpRequests,
         httpDuration, rateLimitWaits, rateLimitWaitSeconds, pollLoopAge, up,
     ]
 

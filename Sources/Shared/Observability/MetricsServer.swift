@@ -47,7 +47,8 @@ public struct MetricsServer: Service {
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                logger.info("metrics and health endpoints listening", metadata: ["host": "\(host)", "port": "\(bound)"])
+                logger.info(
+                    "metrics and health endpoints listening", metadata: ["host": "\(host)", "port": "\(bound)"])
                 onListening(bound)
             },
             logger: logger

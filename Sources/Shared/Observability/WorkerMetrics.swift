@@ -40,7 +40,10 @@ public final class WorkerMetrics: Sendable {
         let series = outcomeSeries.withLock { cache in
             if let cached = cache[key] { return cached }
             let outcomeLabels = labels([("topic", topic), ("outcome", outcome.rawValue)])
-            let created = (metrics.counter(MetricCatalog.records, outcomeLabels), metrics.histogram(MetricCatalog.handlerDuration, outcomeLabels))
+            let created = (
+                metrics.counter(MetricCatalog.records, outcomeLabels),
+                metrics.histogram(MetricCatalog.handlerDuration, outcomeLabels)
+            )
             cache[key] = created
             return created
         }
@@ -59,11 +62,13 @@ public final class WorkerMetrics: Sendable {
     }
 
     public func inPlaceRetry(topic: String, errorClass: String) {
-        metrics.counter(MetricCatalog.inPlaceRetries, labels([("topic", topic), ("error_class", errorClass)])).increment()
+        metrics.counter(MetricCatalog.inPlaceRetries, labels([("topic", topic), ("error_class", errorClass)]))
+            .increment()
     }
 
     public func deadLettered(sourceTopic: String, errorClass: String) {
-        metrics.counter(MetricCatalog.deadLetters, labels([("topic", sourceTopic), ("error_class", errorClass)])).increment()
+        metrics.counter(MetricCatalog.deadLetters, labels([("topic", sourceTopic), ("error_class", errorClass)]))
+            .increment()
     }
 
     public func setInFlight(_ count: Int) {

@@ -18,11 +18,16 @@ final class BreakerGate: Sendable {
 
     /// A record of a topic that may use `dependencies` succeeded.
     func success(account: String?, dependencies: Set<ProcessingFailure.Dependency>) {
-        if let transition = state.withLock({ $0.recordSuccess(account: account, dependencies: dependencies, now: .now) }) { notify(transition) }
+        if let transition = state.withLock({ $0.recordSuccess(account: account, dependencies: dependencies, now: .now) }
+        ) {
+            notify(transition)
+        }
     }
 
     func failure(_ failure: ProcessingFailure, account: String?) {
-        if let transition = state.withLock({ $0.recordFailure(dependency: failure.dependency, account: account, now: .now) }) {
+        if let transition = state.withLock({
+            $0.recordFailure(dependency: failure.dependency, account: account, now: .now)
+        }) {
             notify(transition)
         }
     }

@@ -33,7 +33,8 @@ struct CircuitBreaker {
 
     /// A record that may use `dependencies` succeeded.
     mutating func recordSuccess(
-        account: String?, dependencies: Set<ProcessingFailure.Dependency> = Set(ProcessingFailure.Dependency.allCases), now: ContinuousClock.Instant
+        account: String?, dependencies: Set<ProcessingFailure.Dependency> = Set(ProcessingFailure.Dependency.allCases),
+        now: ContinuousClock.Instant
     ) -> Transition? {
         noteActivity(account, now: now)
         for dependency in dependencies { failing[dependency] = nil }

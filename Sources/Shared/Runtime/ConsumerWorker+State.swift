@@ -36,7 +36,9 @@ extension ConsumerWorker {
 
         mutating func nextTaskKey(for dispatch: DispatchStateMachine.Dispatch, delayed: Bool) -> TaskKey {
             taskNumbers += 1
-            return TaskKey(topicPartition: dispatch.topicPartition, generation: dispatch.generation, number: taskNumbers, delayed: delayed)
+            return TaskKey(
+                topicPartition: dispatch.topicPartition, generation: dispatch.generation, number: taskNumbers,
+                delayed: delayed)
         }
 
         /// Lanes with work left in `partitions` (nil: every partition).
@@ -50,7 +52,11 @@ extension ConsumerWorker {
             var drained: [AsyncEvent] = []
             var waiting: [(partitions: [TopicPartition]?, event: AsyncEvent)] = []
             for waiter in drainWaiters {
-                if pendingWork(in: waiter.partitions) == 0 { drained.append(waiter.event) } else { waiting.append(waiter) }
+                if pendingWork(in: waiter.partitions) == 0 {
+                    drained.append(waiter.event)
+                } else {
+                    waiting.append(waiter)
+                }
             }
             drainWaiters = waiting
             return drained

@@ -51,7 +51,11 @@ public final class ConsumerWorker: Service, Sendable {
         self.producer = producer
         self.metrics = metrics
         self.logger = logger
-        self.state = Mutex(State(limits: .init(maxRunning: configuration.maxInFlight, maxBufferedPerPartition: configuration.maxBufferedPerPartition)))
+        self.state = Mutex(
+            State(
+                limits: .init(
+                    maxRunning: configuration.maxInFlight,
+                    maxBufferedPerPartition: configuration.maxBufferedPerPartition)))
         let shutdownSignal = AsyncEvent()
         self.shutdownSignal = shutdownSignal
         self.processor = RecordProcessor(
@@ -96,7 +100,9 @@ public final class ConsumerWorker: Service, Sendable {
                 self?.injectFatalConsumerError()
             }
         }
-        logger.info("consuming", metadata: ["topics": "\(topics.joined(separator: ","))", LogKeys.group: "\(configuration.group)"])
+        logger.info(
+            "consuming",
+            metadata: ["topics": "\(topics.joined(separator: ","))", LogKeys.group: "\(configuration.group)"])
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -145,7 +151,9 @@ public final class ConsumerWorker: Service, Sendable {
             return current == nil
         }
         guard first else { return }
-        logger.critical("librdkafka raised a fatal error; stopping so the process is restarted", metadata: [LogKeys.reason: "\(error)"])
+        logger.critical(
+            "librdkafka raised a fatal error; stopping so the process is restarted",
+            metadata: [LogKeys.reason: "\(error)"])
         failed.signal()
     }
 
@@ -190,7 +198,8 @@ public final class ConsumerWorker: Service, Sendable {
         // Commit what finished while still a steady member (retrying through a rebalance), then leave.
         flushOffsets()
         await control.barrier()
-        let commitBound = max(min(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(5)), .seconds(1))
+        let commitBound = max(
+            min(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(5)), .seconds(1))
         _ = await consumer.commitStored(within: commitBound)
         let remaining = max(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(1))
         if await consumer.close(timeout: remaining) {
@@ -215,7 +224,8 @@ public final class ConsumerWorker: Service, Sendable {
     /// When a retry-tier record becomes due (nil: now). Never later than its tier's delay from now: a due time in the
     /// year 9999 (a forged or corrupt header) must not hold its key, or its partition's committed offset, for good.
     private func notBefore(_ record: KafkaRecord, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard case .retry(let tier)? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record) else { return nil }
+        guard case .retry(let tier)? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record)
+        else { return nil }
         let wait = min(due.timeIntervalSinceNow, configuration.topology.tiers[tier].seconds)
         return wait > 0 ? now.advanced(by: .milliseconds(Int64(wait * 1000))) : nil
     }
@@ -235,7 +245,9 @@ public final class ConsumerWorker: Service, Sendable {
         let revoked = Set(partitions)
         cancelTasks(where: { $0.delayed && revoked.contains($0.topicPartition) })
         if !lost, await !drained(partitions, within: configuration.rebalanceDrainTimeout) {
-            logger.warning("revoke: drain bound reached; unfinished records of the revoked partitions are redelivered to their next owner")
+            logger.warning(
+                "revoke: drain bound reached; unfinished records of the revoked partitions are redelivered to their next owner"
+            )
         }
         cancelTasks(where: { revoked.contains($0.topicPartition) })
         let count = state.withLock { state in
@@ -311,7 +323,8 @@ public final class ConsumerWorker: Service, Sendable {
         continuing task: TaskKey? = nil, _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
     ) -> DispatchStateMachine.Dispatch? {
         let consumer = consumerBox.withLock { $0 }
-        let (deferred, running, drained) = state.withLock { state -> ([DispatchStateMachine.Action], Int, [AsyncEvent]) in
+        let (deferred, running, drained) = state.withLock {
+            state -> ([DispatchStateMachine.Action], Int, [AsyncEvent]) in
             let actions = transition(&state.machine)
             var deferred: [DispatchStateMachine.Action] = []
             for action in actions {
@@ -330,7 +343,9 @@ public final class ConsumerWorker: Service, Sendable {
         for action in deferred {
             switch action {
             case .start(let dispatch):
-                if next == nil, let task, task.topicPartition == dispatch.topicPartition, task.generation == dispatch.generation {
+                if next == nil, let task, task.topicPartition == dispatch.topicPartition,
+                    task.generation == dispatch.generation
+                {
                     next = dispatch
                 } else {
                     start(dispatch)
@@ -354,7 +369,8 @@ public final class ConsumerWorker: Service, Sendable {
                     let now = ContinuousClock.now
                     if let outcome {
                         metrics.recordFinished(
-                            topic: dispatch.record.topic, outcome: outcome, duration: now - started, eventTime: dispatch.record.timestamp
+                            topic: dispatch.record.topic, outcome: outcome, duration: now - started,
+                            eventTime: dispatch.record.timestamp
                         )
                         current = apply(continuing: key) { $0.finish(dispatch, now: now) }
                     } else {
@@ -422,7 +438,8 @@ public final class ConsumerWorker: Service, Sendable {
     public var isLive: Bool {
         guard fatalError.withLock({ $0 }) == nil, !producer.failed.isSignalled else { return false }
         guard let consumer = consumerBox.withLock({ $0 }) else { return true }
-        return !consumer.hasFailed && consumer.timeSinceLastPoll < max(.seconds(30), configuration.rebalanceDrainTimeout * 3)
+        return !consumer.hasFailed
+            && consumer.timeSinceLastPoll < max(.seconds(30), configuration.rebalanceDrainTimeout * 3)
     }
 
     /// In a stable group (assigned or idle) and not shutting down.

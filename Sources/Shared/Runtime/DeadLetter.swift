@@ -46,10 +46,15 @@ public struct DeadLetter: Sendable {
     /// The record to produce back to its source topic: same key and value, failure headers dropped (so it starts
     /// over from the source topic), `switchboard-redrive-count` incremented and its DLQ location noted.
     public func redriven() -> OutgoingRecord {
-        let kept = record.headers.filter { !FailureHeaders.all.contains($0.key) && $0.key != FailureHeaders.redriveCount && $0.key != Self.redrivenFrom }
+        let kept = record.headers.filter {
+            !FailureHeaders.all.contains($0.key) && $0.key != FailureHeaders.redriveCount && $0.key != Self.redrivenFrom
+        }
         return OutgoingRecord(
             topic: originalTopic, key: record.key, value: record.value,
-            headers: kept + [KafkaHeader(key: FailureHeaders.redriveCount, string: String(redriveCount + 1)), KafkaHeader(key: Self.redrivenFrom, string: location)]
+            headers: kept + [
+                KafkaHeader(key: FailureHeaders.redriveCount, string: String(redriveCount + 1)),
+                KafkaHeader(key: Self.redrivenFrom, string: location),
+            ]
         )
     }
 

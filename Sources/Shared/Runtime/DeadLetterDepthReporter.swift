@@ -13,16 +13,20 @@ struct DeadLetterDepthReporter: Service {
     let logger: Logger
 
     func run() async throws {
-        let reader = try KafkaOffsetsReader(settings: settings, groupId: FleetRoster.deadLetterReviewGroup, logger: logger)
+        let reader = try KafkaOffsetsReader(
+            settings: settings, groupId: FleetRoster.deadLetterReviewGroup, logger: logger)
         await runPeriodically(every: interval) { await report(reader) }
     }
 
     private func report(_ reader: KafkaOffsetsReader) async {
         let topics = deadLetterTopics
         do {
-            let lags = try await BlockingCall.run { try reader.lag(group: FleetRoster.deadLetterReviewGroup, topics: topics, timeout: .seconds(5)) }
+            let lags = try await BlockingCall.run {
+                try reader.lag(group: FleetRoster.deadLetterReviewGroup, topics: topics, timeout: .seconds(5))
+            }
             for topic in topics {
-                metrics.setDeadLetterDepth(topic: topic, records: lags.filter { $0.topicPartition.topic == topic }.reduce(0) { $0 + $1.lag })
+                metrics.setDeadLetterDepth(
+                    topic: topic, records: lags.filter { $0.topicPartition.topic == topic }.reduce(0) { $0 + $1.lag })
             }
         } catch {
             logger.debug("could not measure DLQ depth: \(error)")

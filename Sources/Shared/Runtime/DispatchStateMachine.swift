@@ -173,7 +173,9 @@ struct DispatchStateMachine {
     // MARK: Records
 
     /// Accepts a consumed record. Duplicates of already-received offsets (re-fetch after a resume) are ignored.
-    mutating func receive(_ record: KafkaRecord, notBefore: ContinuousClock.Instant? = nil, now: ContinuousClock.Instant) -> [Action] {
+    mutating func receive(
+        _ record: KafkaRecord, notBefore: ContinuousClock.Instant? = nil, now: ContinuousClock.Instant
+    ) -> [Action] {
         let topicPartition = record.topicPartition
         // Take the partition out while mutating it: a copy left in the dictionary would make every mutation of its
         // lanes and window copy the whole collection.
@@ -204,7 +206,9 @@ struct DispatchStateMachine {
 
     /// A delayed record became due.
     mutating func due(_ dispatch: Dispatch, now: ContinuousClock.Instant) -> [Action] {
-        guard isCurrent(dispatch), var partition = partitions.removeValue(forKey: dispatch.topicPartition) else { return [] }
+        guard isCurrent(dispatch), var partition = partitions.removeValue(forKey: dispatch.topicPartition) else {
+            return []
+        }
         defer { partitions[dispatch.topicPartition] = partition }
         guard !partition.revoking, !stopped, partition.delayedLanes.remove(dispatch.lane) != nil else { return [] }
         var actions: [Action] = []
@@ -232,7 +236,9 @@ struct DispatchStateMachine {
                     next = head
                 }
             }
-            if partition.paused && !suspension.contains(topicPartition.topic) && !stopped && partition.unfinished <= limits.resumeAtBuffered {
+            if partition.paused && !suspension.contains(topicPartition.topic) && !stopped
+                && partition.unfinished <= limits.resumeAtBuffered
+            {
                 partition.paused = false
                 actions.append(.resume([topicPartition]))
             }
@@ -296,12 +302,17 @@ struct DispatchStateMachine {
         held.removeAll()
         ready.removeAll()
         for dispatch in waiting {
-            if suspension.contains(dispatch.topicPartition.topic) { held.append(dispatch) } else { ready.append(dispatch) }
+            if suspension.contains(dispatch.topicPartition.topic) {
+                held.append(dispatch)
+            } else {
+                ready.append(dispatch)
+            }
         }
         var paused: [TopicPartition] = []
         var resumed: [TopicPartition] = []
         for (topicPartition, var partition) in partitions where !partition.revoking {
-            let shouldPause = suspension.contains(topicPartition.topic) || partition.unfinished >= limits.maxBufferedPerPartition
+            let shouldPause =
+                suspension.contains(topicPartition.topic) || partition.unfinished >= limits.maxBufferedPerPartition
             if shouldPause != partition.paused {
                 partition.paused = shouldPause
                 partitions[topicPartition] = partition
@@ -340,7 +351,8 @@ struct DispatchStateMachine {
     private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
         var dropped: [TopicPartition: Set<LaneKey>] = [:]
         let drop = { (dispatch: Dispatch) -> Bool in
-            guard topicPartitions.contains(dispatch.topicPartition), let partition = self.partitions[dispatch.topicPartition],
+            guard topicPartitions.contains(dispatch.topicPartition),
+                let partition = self.partitions[dispatch.topicPartition],
                 partition.generation == dispatch.generation, dispatch.offset > partition.highestStarted
             else { return false }
             dropped[dispatch.topicPartition, default: []].insert(dispatch.lane)
@@ -354,7 +366,9 @@ struct DispatchStateMachine {
             var kept: [LaneKey: Deque<Dispatch>] = [:]
             for (lane, var queue) in partition.lanes where !droppedLanes.contains(lane) {
                 // The head is running or waits for a slot below the cutoff; followers beyond the cutoff go.
-                while queue.count > 1, let last = queue.last, last.offset > partition.highestStarted { queue.removeLast() }
+                while queue.count > 1, let last = queue.last, last.offset > partition.highestStarted {
+                    queue.removeLast()
+                }
                 kept[lane] = queue
             }
             partition.lanes = kept
@@ -365,7 +379,9 @@ struct DispatchStateMachine {
 
     /// Starts, queues or delays the head of a lane. `partition` is the dispatch's partition, taken out of the
     /// dictionary by the caller.
-    private mutating func makeReady(_ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant, into actions: inout [Action]) {
+    private mutating func makeReady(
+        _ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant, into actions: inout [Action]
+    ) {
         if let notBefore = dispatch.notBefore, notBefore > now {
             if stopped || partition.revoking {
                 partition.lanes[dispatch.lane] = nil
@@ -374,7 +390,9 @@ struct DispatchStateMachine {
             partition.delayedLanes.insert(dispatch.lane)
             actions.append(.delay(dispatch, until: notBefore))
         } else if suspension.contains(dispatch.topicPartition.topic) {
-            if running < limits.maxRunning && held.isEmpty && partition.running == 0 && !suspendedRunning(except: dispatch.topicPartition) {
+            if running < limits.maxRunning && held.isEmpty && partition.running == 0
+                && !suspendedRunning(except: dispatch.topicPartition)
+            {
                 running += 1  // the probe: nothing of the suspended topics runs
                 partition.running += 1
                 partition.highestStarted = max(partition.highestStarted, dispatch.offset)
@@ -421,7 +439,9 @@ struct DispatchStateMachine {
             return
         }
         // Nothing to probe with: let records flow in so the first one can probe the dependency.
-        let paused = suspendedPartitions.filter { $0.value.paused && !$0.value.revoking && $0.value.unfinished < limits.maxBufferedPerPartition }.map(\.key)
+        let paused = suspendedPartitions.filter {
+            $0.value.paused && !$0.value.revoking && $0.value.unfinished < limits.maxBufferedPerPartition
+        }.map(\.key)
         for topicPartition in paused { partitions[topicPartition]?.paused = false }
         if !paused.isEmpty { actions.append(.resume(paused)) }
     }

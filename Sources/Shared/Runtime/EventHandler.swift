@@ -54,7 +54,10 @@ public struct HandlerContext: Sendable {
     /// 1 on the first try; counts in-place retries and earlier tiers.
     public var attempt: Int
 
-    init(recordLogger: RecordLogger, group: String, topic: String, partition: Int32, offset: Int64, key: String?, attempt: Int) {
+    init(
+        recordLogger: RecordLogger, group: String, topic: String, partition: Int32, offset: Int64, key: String?,
+        attempt: Int
+    ) {
         self.recordLogger = recordLogger
         self.group = group
         self.topic = topic

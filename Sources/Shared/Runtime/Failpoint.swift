@@ -11,7 +11,9 @@ enum Failpoint {
     /// The failpoint's duration, when it is set (debug builds only).
     static func duration(_ name: String) -> Duration? {
         #if DEBUG
-            ProcessInfo.processInfo.environment["SWITCHBOARD_FAILPOINT_\(name)"].flatMap(Double.init).map { .milliseconds(Int64($0 * 1000)) }
+            ProcessInfo.processInfo.environment["SWITCHBOARD_FAILPOINT_\(name)"].flatMap(Double.init).map {
+                .milliseconds(Int64($0 * 1000))
+            }
         #else
             nil
         #endif

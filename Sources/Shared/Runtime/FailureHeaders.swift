@@ -56,7 +56,9 @@ public enum FailureHeaders {
             (self.errorClass, errorClass),
             (errorMessage, String(message.prefix(maximumMessageLength))),
         ]
-        if let timestamp = record.header(originalTimestamp) ?? record.timestamp.map({ RFC3339.format($0, fractional: true) }) {
+        if let timestamp = record.header(originalTimestamp)
+            ?? record.timestamp.map({ RFC3339.format($0, fractional: true) })
+        {
             values.append((originalTimestamp, timestamp))
         }
         if let dueAt { values.append((self.dueAt, RFC3339.format(dueAt, fractional: true))) }

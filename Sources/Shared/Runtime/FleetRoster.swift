@@ -32,7 +32,8 @@ public enum FleetRoster {
     )
     public static let status = FleetMember(
         executable: "StatusWorker", name: "status-worker", group: "switchboard-status",
-        topics: [EventKind.ticketStatus.topic, EventKind.deliveryStatus.topic, EventKind.subscription.topic], defaultMetricsPort: 9403
+        topics: [EventKind.ticketStatus.topic, EventKind.deliveryStatus.topic, EventKind.subscription.topic],
+        defaultMetricsPort: 9403
     )
     public static let all = [inbound, outbound, status]
 

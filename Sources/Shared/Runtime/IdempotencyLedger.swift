@@ -18,7 +18,8 @@ public struct LedgerEntry: Sendable, Hashable {
     public var fingerprint: String
     public var recordedAt: Date
 
-    public init(group: String, eventId: String, outcome: RecordOutcome, fingerprint: String, recordedAt: Date = Date()) {
+    public init(group: String, eventId: String, outcome: RecordOutcome, fingerprint: String, recordedAt: Date = Date())
+    {
         self.group = group
         self.eventId = eventId
         self.outcome = outcome

@@ -41,7 +41,9 @@ public struct ProcessingFailure: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(errorClass): \(message)" }
 
-    public static func transient(_ errorClass: String, _ message: String, dependency: Dependency? = nil, retryAfter: Duration? = nil) -> ProcessingFailure {
+    public static func transient(
+        _ errorClass: String, _ message: String, dependency: Dependency? = nil, retryAfter: Duration? = nil
+    ) -> ProcessingFailure {
         ProcessingFailure(.transient, errorClass, message, retryAfter: retryAfter, dependency: dependency)
     }
 
@@ -64,8 +66,12 @@ extension ProcessingFailure {
         case let classified as any ClassifiedError: return classified.processingFailure
         case let kafka as KafkaError:
             let errorClass = "kafka.\(kafka.code.name.lowercased())"
-            return kafka.isFatal ? .permanent(errorClass, kafka.reason) : .transient(errorClass, kafka.reason, dependency: .kafka)
-        default: return .transient("unexpected", String(describing: type(of: error)) + ": " + String(String(describing: error).prefix(300)))
+            return kafka.isFatal
+                ? .permanent(errorClass, kafka.reason) : .transient(errorClass, kafka.reason, dependency: .kafka)
+        default:
+            return .transient(
+                "unexpected", String(describing: type(of: error)) + ": " + String(String(describing: error).prefix(300))
+            )
         }
     }
 }

@@ -66,7 +66,8 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         switch decoder.decode(record, sourceTopic: source) {
         case .failure(let rejection):
             let failure = ProcessingFailure.permanent(rejection.errorClass, rejection.reason)
-            return await deadLetter(record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure, logger: logger)
+            return await deadLetter(
+                record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure, logger: logger)
         case .success(let decoded):
             event = decoded
         }
@@ -87,7 +88,8 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 let failure = ProcessingFailure.classify(error)
                 switch failure.kind {
                 case .permanent:
-                    return await deadLetter(record, source: source, event: event, attempts: attempt, failure: failure, logger: logger)
+                    return await deadLetter(
+                        record, source: source, event: event, attempts: attempt, failure: failure, logger: logger)
                 case .transient:
                     breaker.failure(failure, account: event.accountId)
                     inPlaceRetries += 1
@@ -95,18 +97,24 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                     let circuitOpen = breaker.isOpen
                     let now = clock.now
                     if failingSince == nil { failingSince = now }
-                    let withinBudget = inPlaceRetries < settings.inPlaceAttempts && failingSince!.duration(to: now) + delay <= settings.inPlaceBudget
+                    let withinBudget =
+                        inPlaceRetries < settings.inPlaceAttempts
+                        && failingSince!.duration(to: now) + delay <= settings.inPlaceBudget
                     if shutdown.isSignalled && circuitOpen {
                         return nil  // systemic outage while stopping: leave it uncommitted for the next owner
                     }
                     if !shutdown.isSignalled && (withinBudget || circuitOpen) {
-                        logger.logger.debug("transient failure, retrying in place", metadata: [LogKeys.errorClass: "\(failure.errorClass)"])
+                        logger.logger.debug(
+                            "transient failure, retrying in place",
+                            metadata: [LogKeys.errorClass: "\(failure.errorClass)"])
                         metrics.inPlaceRetry(topic: record.topic, errorClass: failure.errorClass)
                         await pause(circuitOpen ? min(delay, settings.probeInterval) : delay)
                         attempt += 1
                         continue
                     }
-                    return await handOff(record, source: source, role: role, event: event, attempts: attempt, failure: failure, logger: logger)
+                    return await handOff(
+                        record, source: source, role: role, event: event, attempts: attempt, failure: failure,
+                        logger: logger)
                 case .throttled:
                     let wait = failure.retryAfter ?? .seconds(1)
                     if !shutdown.isSignalled && started.duration(to: clock.now) + wait <= settings.inPlaceBudget {
@@ -130,7 +138,9 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// One try: ledger check, ordering check, the handler, the ledger write.
-    private func attemptOnce(_ record: KafkaRecord, source: String, event: CloudEvent, attempt: Int, logger: RecordLogger) async throws -> RecordOutcome {
+    private func attemptOnce(
+        _ record: KafkaRecord, source: String, event: CloudEvent, attempt: Int, logger: RecordLogger
+    ) async throws -> RecordOutcome {
         if let entry = try await ledger.lookup(group: group, eventId: event.id) {
             guard entry.fingerprint == event.fingerprint else {
                 throw ProcessingFailure.permanent(
@@ -182,9 +192,10 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         return outcome
     }
 
-
     /// An earlier event of the same key waits in a retry tier: send this one after it, into the same tier.
-    private func waitBehind(_ head: ParkedEvent, record: KafkaRecord, event: CloudEvent, key: String, logger: RecordLogger) async throws -> RecordOutcome {
+    private func waitBehind(
+        _ head: ParkedEvent, record: KafkaRecord, event: CloudEvent, key: String, logger: RecordLogger
+    ) async throws -> RecordOutcome {
         let dueAt = max(head.dueAt, wallClock())
         try await parking.park(group: group, key: key, eventId: event.id, topic: head.topic, dueAt: dueAt)
         let headers = FailureHeaders.headers(
@@ -192,8 +203,10 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             errorClass: FailureHeaders.waitingBehind, message: "waiting behind event \(head.eventId) of the same key",
             now: wallClock(), dueAt: dueAt
         )
-        try await producer.send(OutgoingRecord(topic: head.topic, key: record.key, value: record.value, headers: headers))
-        logger.logger.debug("parked behind an earlier event of the same key", metadata: ["retry_topic": "\(head.topic)"])
+        try await producer.send(
+            OutgoingRecord(topic: head.topic, key: record.key, value: record.value, headers: headers))
+        logger.logger.debug(
+            "parked behind an earlier event of the same key", metadata: ["retry_topic": "\(head.topic)"])
         return .retried
     }
 
@@ -210,11 +223,15 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     ) async -> RecordOutcome? {
         // A record that reached this tier only by waiting behind an earlier event of its key, or by being deferred
         // while throttled, has used no tier for failures of its own: those climb from the first tier.
-        let arrivedWithoutFailing = record.header(FailureHeaders.errorClass) == FailureHeaders.waitingBehind || record.header(FailureHeaders.deferred) == "true"
+        let arrivedWithoutFailing =
+            record.header(FailureHeaders.errorClass) == FailureHeaders.waitingBehind
+            || record.header(FailureHeaders.deferred) == "true"
         let climbed = arrivedWithoutFailing ? .source : role
-        let next = topology.nextTopic(source: source, after: climbed, minimumDelay: minimumDelay, deferral: failure.kind == .throttled)
+        let next = topology.nextTopic(
+            source: source, after: climbed, minimumDelay: minimumDelay, deferral: failure.kind == .throttled)
         guard let delay = next.delay else {
-            return await deadLetter(record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
+            return await deadLetter(
+                record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
         }
         let now = wallClock()
         let dueAt = now.addingTimeInterval(delay.seconds)
@@ -227,12 +244,15 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             if let key = Self.parkingKey(record, source: source) {
                 try await parking.park(group: group, key: key, eventId: event.id, topic: next.topic, dueAt: dueAt)
             }
-            try await producer.send(OutgoingRecord(topic: next.topic, key: record.key, value: record.value, headers: headers))
+            try await producer.send(
+                OutgoingRecord(topic: next.topic, key: record.key, value: record.value, headers: headers))
         }
         guard delivered else { return nil }
         logger.logger.warning(
             "moved to retry tier",
-            metadata: [LogKeys.errorClass: "\(failure.errorClass)", "retry_topic": "\(next.topic)", "attempts": "\(attempts)"]
+            metadata: [
+                LogKeys.errorClass: "\(failure.errorClass)", "retry_topic": "\(next.topic)", "attempts": "\(attempts)",
+            ]
         )
         return .retried
     }
@@ -248,12 +268,14 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     ) async -> RecordOutcome? {
         let topic = topology.deadLetterTopic(source)
         let kind: DeadLetter.Kind = failure.kind == .permanent ? .rejected : .retriesExhausted
-        let headers = FailureHeaders.headers(
-            for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
-            now: wallClock(), dueAt: nil
-        ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
+        let headers =
+            FailureHeaders.headers(
+                for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
+                now: wallClock(), dueAt: nil
+            ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
         let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
-            try await producer.send(OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
+            try await producer.send(
+                OutgoingRecord(topic: topic, key: record.key, value: record.value, headers: headers))
         }
         guard delivered else { return nil }
         // The dead letter is acknowledged: the record is done whatever follows. Releasing its key is best-effort (a
@@ -270,7 +292,10 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         metrics.deadLettered(sourceTopic: source, errorClass: failure.errorClass)
         logger.logger.warning(
             "dead-lettered",
-            metadata: [LogKeys.errorClass: "\(failure.errorClass)", LogKeys.reason: "\(failure.message)", "attempts": "\(attempts)"]
+            metadata: [
+                LogKeys.errorClass: "\(failure.errorClass)", LogKeys.reason: "\(failure.message)",
+                "attempts": "\(attempts)",
+            ]
         )
         return .deadLettered
     }

@@ -23,7 +23,8 @@ public struct RetryTopology: Sendable, Hashable {
         var tiers: [Duration] = []
         for entry in entries {
             guard let delay = DurationText.parse(entry), delay > .zero else {
-                throw ConfigurationError(setting: "RETRY_TIERS", reason: "\"\(entry)\" is not a positive duration like 30s, 5m or 1h")
+                throw ConfigurationError(
+                    setting: "RETRY_TIERS", reason: "\"\(entry)\" is not a positive duration like 30s, 5m or 1h")
             }
             tiers.append(delay)
         }
@@ -56,7 +57,9 @@ public struct RetryTopology: Sendable, Hashable {
         for source in sources {
             if topic == source { return (source, .source) }
             if topic == deadLetterTopic(source) { return (source, .deadLetter) }
-            for tier in tiers.indices where topic == retryTopic(source, tier: tier) { return (source, .retry(tier: tier)) }
+            for tier in tiers.indices where topic == retryTopic(source, tier: tier) {
+                return (source, .retry(tier: tier))
+            }
         }
         return nil
     }
@@ -75,7 +78,9 @@ public struct RetryTopology: Sendable, Hashable {
     /// Where a record from `role` goes next after a retriable failure: the next tier, else the DLQ.
     /// `minimumDelay` skips tiers shorter than a required wait (e.g. a long `Retry-After`). A `deferral` (a spent rate
     /// budget, not a failure) never reaches the DLQ: past the last tier it waits in the last tier again.
-    public func nextTopic(source: String, after role: Role, minimumDelay: Duration = .zero, deferral: Bool = false) -> (topic: String, delay: Duration?) {
+    public func nextTopic(source: String, after role: Role, minimumDelay: Duration = .zero, deferral: Bool = false) -> (
+        topic: String, delay: Duration?
+    ) {
         var tier: Int
         switch role {
         case .source: tier = 0

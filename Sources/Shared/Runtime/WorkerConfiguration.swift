@@ -63,7 +63,10 @@ public struct WorkerConfiguration: Sendable {
     /// Applies `STATIC_MEMBERSHIP`: with `hostname`, and no `KAFKA_GROUP_INSTANCE_ID`, the host name becomes the
     /// member's `group.instance.id`. A static member that crashes and comes back under the same id within the session
     /// timeout gets its partitions back without a rebalance; one that is gone for good is replaced after it.
-    static func staticMembership(_ environment: Environment, settings: KafkaSettings, hostName: () -> String = { ProcessInfo.processInfo.hostName }) throws -> KafkaSettings {
+    static func staticMembership(
+        _ environment: Environment, settings: KafkaSettings,
+        hostName: () -> String = { ProcessInfo.processInfo.hostName }
+    ) throws -> KafkaSettings {
         switch environment["STATIC_MEMBERSHIP"]?.lowercased() {
         case nil, "off":
             return settings
@@ -94,7 +97,8 @@ public struct WorkerConfiguration: Sendable {
             guard unknown.isEmpty, !requested.isEmpty else {
                 throw ConfigurationError(
                     setting: "WORKER_TOPICS",
-                    reason: "\(definition.name) consumes \(definition.topics.joined(separator: ", ")); got \(requested.joined(separator: ", "))"
+                    reason:
+                        "\(definition.name) consumes \(definition.topics.joined(separator: ", ")); got \(requested.joined(separator: ", "))"
                 )
             }
             sourceTopics = requested
@@ -114,13 +118,15 @@ public struct WorkerConfiguration: Sendable {
             metricsPort: try environment.int("METRICS_PORT", default: definition.defaultMetricsPort, range: 0...65535),
             metricsHost: try Self.host(environment.string("METRICS_HOST", default: "0.0.0.0"), setting: "METRICS_HOST"),
             maxInFlight: try environment.int("MAX_IN_FLIGHT", default: 256, range: 1...100_000),
-            maxBufferedPerPartition: try environment.int("MAX_BUFFERED_PER_PARTITION", default: defaultMaxBufferedPerPartition, range: 1...1_000_000),
+            maxBufferedPerPartition: try environment.int(
+                "MAX_BUFFERED_PER_PARTITION", default: defaultMaxBufferedPerPartition, range: 1...1_000_000),
             retry: retry,
             topology: try RetryTopology.from(environment),
             breakerThreshold: try environment.int("CIRCUIT_BREAKER_THRESHOLD", default: 10, range: 1...10_000),
             shutdownTimeout: try environment.duration("SHUTDOWN_TIMEOUT", default: .seconds(25)),
             rebalanceDrainTimeout: try environment.duration("REBALANCE_DRAIN_TIMEOUT", default: .seconds(10)),
-            maximumRecordBytes: try environment.int("MAX_RECORD_BYTES", default: 256 * 1024, range: 1024...16 * 1024 * 1024)
+            maximumRecordBytes: try environment.int(
+                "MAX_RECORD_BYTES", default: 256 * 1024, range: 1024...16 * 1024 * 1024)
         )
         configuration.ledgerRetention = try environment.duration("LEDGER_RETENTION", default: .seconds(30 * 86400))
         configuration.accountCacheTTL = try environment.duration("ACCOUNT_CACHE_TTL", default: .seconds(10))

@@ -38,7 +38,8 @@ public struct WorkerDefinition: Sendable {
         makeHandler: @escaping @Sendable (WorkerContext) async throws -> any EventHandler
     ) {
         self.init(
-            name: member.name, group: member.group, topics: member.topics, defaultMetricsPort: member.defaultMetricsPort,
+            name: member.name, group: member.group, topics: member.topics,
+            defaultMetricsPort: member.defaultMetricsPort,
             makeServices: makeServices, makeHandler: makeHandler
         )
         dependencies = member.dependencies
@@ -54,7 +55,10 @@ public struct WorkerContext: Sendable {
     public var accounts: AccountDirectory
     public var metrics: LabeledMetrics
 
-    public init(environment: Environment, configuration: WorkerConfiguration, logger: Logger, store: Store, accounts: AccountDirectory, metrics: LabeledMetrics) {
+    public init(
+        environment: Environment, configuration: WorkerConfiguration, logger: Logger, store: Store,
+        accounts: AccountDirectory, metrics: LabeledMetrics
+    ) {
         self.environment = environment
         self.configuration = configuration
         self.logger = logger

@@ -37,7 +37,8 @@ public enum WorkerRuntime {
         let labeledMetrics = MetricsBootstrap.shared()
         logger.info("opening store", metadata: ["database": "\(location)"])
 
-        return try await Store.withStore(location, logger: logger, migrate: false, reachableWithin: .seconds(60)) { store in
+        return try await Store.withStore(location, logger: logger, migrate: false, reachableWithin: .seconds(60)) {
+            store in
             try await migrate(store, logger: runLogger)
             try await verifySecretKey(store, box)
             let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
@@ -46,17 +47,20 @@ public enum WorkerRuntime {
                 ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait
             )
             let context = WorkerContext(
-                environment: environment, configuration: configuration, logger: runLogger, store: store, accounts: accounts, metrics: labeledMetrics
+                environment: environment, configuration: configuration, logger: runLogger, store: store,
+                accounts: accounts, metrics: labeledMetrics
             )
             let handler = try await definition.makeHandler(context)
-            let producer = try KafkaProducer(settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
+            let producer = try KafkaProducer(
+                settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
             let workerMetrics = WorkerMetrics(group: configuration.group, metrics: labeledMetrics)
             let worker = ConsumerWorker(
                 configuration: configuration, handler: handler, ledger: store, parking: store, producer: producer,
                 metrics: workerMetrics, logger: runLogger
             )
             let depth = DeadLetterDepthReporter(
-                settings: configuration.kafka, deadLetterTopics: configuration.sourceTopics.map(configuration.topology.deadLetterTopic),
+                settings: configuration.kafka,
+                deadLetterTopics: configuration.sourceTopics.map(configuration.topology.deadLetterTopic),
                 metrics: workerMetrics, interval: configuration.deadLetterDepthInterval, logger: runLogger
             )
             let server = MetricsServer(
@@ -81,7 +85,10 @@ public enum WorkerRuntime {
             // Shut down in reverse order: the consumer first (it drains, commits and leaves), the metrics server last
             // but one, and the second-signal policy last, so it listens for as long as anything runs.
             var group = ServiceGroupConfiguration(
-                services: [.init(service: SecondSignalExit(logger: runLogger)), .init(service: server), .init(service: janitor), .init(service: depth)]
+                services: [
+                    .init(service: SecondSignalExit(logger: runLogger)), .init(service: server),
+                    .init(service: janitor), .init(service: depth),
+                ]
                     + definition.makeServices(context).map { .init(service: $0) }
                     + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -119,7 +126,10 @@ public enum WorkerRuntime {
         do {
             _ = try account.credentials(box)
         } catch {
-            throw ConfigurationError(setting: "SWITCHBOARD_SECRET_KEY", reason: "cannot decrypt the credentials of account \(account.id); is this the key they were stored with?")
+            throw ConfigurationError(
+                setting: "SWITCHBOARD_SECRET_KEY",
+                reason:
+                    "cannot decrypt the credentials of account \(account.id); is this the key they were stored with?")
         }
     }
 

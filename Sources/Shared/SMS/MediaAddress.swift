@@ -6,7 +6,9 @@ import Foundation
 public enum MediaAddress {
     public static func isAcceptable(_ url: String, providerBaseURL: String) -> Bool {
         guard let parsed = URL(string: url), let host = parsed.host?.lowercased() else { return false }
-        if let own = URL(string: providerBaseURL), parsed.scheme == own.scheme, host == own.host?.lowercased(), parsed.port == own.port {
+        if let own = URL(string: providerBaseURL), parsed.scheme == own.scheme, host == own.host?.lowercased(),
+            parsed.port == own.port
+        {
             return true
         }
         return parsed.scheme?.lowercased() == "https" && isPublic(host: host)
@@ -26,7 +28,9 @@ public enum MediaAddress {
         }
         if bare.contains(":") {
             let lower = bare.lowercased()
-            return !(lower == "::" || lower == "::1" || lower.hasPrefix("fe80") || lower.hasPrefix("fc") || lower.hasPrefix("fd") || lower.hasPrefix("::ffff:"))
+            return
+                !(lower == "::" || lower == "::1" || lower.hasPrefix("fe80") || lower.hasPrefix("fc")
+                || lower.hasPrefix("fd") || lower.hasPrefix("::ffff:"))
         }
         return true
     }

@@ -7,7 +7,9 @@ public enum MediaType {
 
     /// The type the bytes show, if they are a format Switchboard recognises.
     public static func sniff(_ bytes: [UInt8]) -> String? {
-        func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes.prefix(prefix.count)) == prefix }
+        func starts(_ prefix: [UInt8]) -> Bool {
+            bytes.count >= prefix.count && Array(bytes.prefix(prefix.count)) == prefix
+        }
         if starts([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return "image/gif" }
@@ -20,7 +22,8 @@ public enum MediaType {
     /// The type to trust: the sniffed one; else the declared one, unless it claims an image the bytes are not.
     public static func effective(declared: String?, bytes: [UInt8]) -> String {
         if let sniffed = sniff(bytes) { return sniffed }
-        let declared = declared?.lowercased().split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let declared =
+            declared?.lowercased().split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         return declared.isEmpty || imageTypes.contains(declared) ? "application/octet-stream" : declared
     }
 

@@ -14,10 +14,14 @@ public struct SMSClient: Sendable {
         self.http = http
     }
 
-    private var messagesURL: String { "\(baseURL)/2010-04-01/Accounts/\(FormEncoding.escape(accountSid))/Messages.json" }
+    private var messagesURL: String {
+        "\(baseURL)/2010-04-01/Accounts/\(FormEncoding.escape(accountSid))/Messages.json"
+    }
 
     /// Sends an SMS (or MMS when `mediaURLs` is not empty). Throws ``SMSError`` for a refusal (21610, 21211, …).
-    public func send(to: String, sender: Account.SMSSender, body: String, mediaURLs: [String] = [], statusCallback: String? = nil) async throws -> SMSMessage {
+    public func send(
+        to: String, sender: Account.SMSSender, body: String, mediaURLs: [String] = [], statusCallback: String? = nil
+    ) async throws -> SMSMessage {
         var fields = [("To", to)]
         switch sender {
         case .number(let number): fields.append(("From", number))
@@ -26,11 +30,15 @@ public struct SMSClient: Sendable {
         if !body.isEmpty || mediaURLs.isEmpty { fields.append(("Body", body)) }
         fields += mediaURLs.map { ("MediaUrl", $0) }
         if let statusCallback { fields.append(("StatusCallback", statusCallback)) }
-        let response = try await http.execute(APIRequest(
-            method: "POST", url: messagesURL,
-            headers: [("Authorization", authorization), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: Array(FormEncoding.encode(fields).utf8), service: "sms"
-        ))
+        let response = try await http.execute(
+            APIRequest(
+                method: "POST", url: messagesURL,
+                headers: [
+                    ("Authorization", authorization), ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Accept", "application/json"),
+                ],
+                body: Array(FormEncoding.encode(fields).utf8), service: "sms"
+            ))
         guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
         return try decode(SMSMessage.self, response)
     }
@@ -39,7 +47,9 @@ public struct SMSClient: Sendable {
     /// pages are read until one reaches back before `since`. No `DateSent` filter: it matches `date_sent`, which a
     /// message still `queued`, `accepted` or `scheduled` does not have, and a busy sender's messages stay queued for
     /// seconds to hours (external-apis.md §3.2). For reconciling a send whose answer was lost.
-    public func messages(to: String, sender: Account.SMSSender? = nil, since: Date, maximumPages: Int = 20) async throws -> [SMSMessage] {
+    public func messages(to: String, sender: Account.SMSSender? = nil, since: Date, maximumPages: Int = 20) async throws
+        -> [SMSMessage]
+    {
         var query = [("To", to), ("PageSize", "50")]
         if case .number(let number)? = sender { query.append(("From", number)) }
         var url: String? = messagesURL + "?" + FormEncoding.encode(query)
@@ -48,10 +58,15 @@ public struct SMSClient: Sendable {
         let cutoff = since.addingTimeInterval(-1)
         for _ in 0..<maximumPages {
             guard let next = url else { break }
-            let response = try await http.execute(APIRequest(url: next, headers: [("Authorization", authorization), ("Accept", "application/json")], service: "sms"))
+            let response = try await http.execute(
+                APIRequest(
+                    url: next, headers: [("Authorization", authorization), ("Accept", "application/json")],
+                    service: "sms"))
             guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
             let page = try decode(SMSMessagePage.self, response)
-            let recent = page.messages.filter { message in message.dateCreated.flatMap(HTTPDate.parse).map { $0 >= cutoff } ?? true }
+            let recent = page.messages.filter { message in
+                message.dateCreated.flatMap(HTTPDate.parse).map { $0 >= cutoff } ?? true
+            }
             messages += recent
             if recent.count < page.messages.count { break }
             url = page.nextPageURI.map { baseURL + $0 }
@@ -64,11 +79,14 @@ public struct SMSClient: Sendable {
     /// account's API host are fetched: the credentials never go anywhere else. Returns the bytes and the declared type.
     public func media(_ url: String, maximumBytes: Int) async throws -> (bytes: [UInt8], contentType: String?) {
         guard isOwnMedia(url) else {
-            throw ProcessingFailure.permanent("sms.media_foreign_host", "a media URL outside the SMS provider's API host is not fetched")
+            throw ProcessingFailure.permanent(
+                "sms.media_foreign_host", "a media URL outside the SMS provider's API host is not fetched")
         }
-        let response = try await http.execute(APIRequest(
-            url: url, headers: [("Authorization", authorization)], timeout: .seconds(60), service: "sms", maximumResponseBytes: maximumBytes
-        ))
+        let response = try await http.execute(
+            APIRequest(
+                url: url, headers: [("Authorization", authorization)], timeout: .seconds(60), service: "sms",
+                maximumResponseBytes: maximumBytes
+            ))
         guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
         return (response.body, response.header("Content-Type"))
     }

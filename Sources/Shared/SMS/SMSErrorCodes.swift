@@ -15,7 +15,8 @@ public enum SMSErrorCodes {
         case 30001: "the message waited too long in the sender's queue and expired (Twilio 30001)"
         case 30002: "the SMS account is suspended (Twilio 30002)"
         case 30003: "the handset is unreachable: switched off or out of coverage (Twilio 30003)"
-        case 30004: "the message was blocked on its way (Twilio 30004: a carrier or device block, a blocklisted sender or content; it is not an opt-out, so the customer stays subscribed)"
+        case 30004:
+            "the message was blocked on its way (Twilio 30004: a carrier or device block, a blocklisted sender or content; it is not an opt-out, so the customer stays subscribed)"
         case 30005: "the number is unknown or no longer in service (Twilio 30005)"
         case 30006: "the number is a landline or its carrier cannot receive SMS (Twilio 30006)"
         case 30007: "the carrier filtered the message as spam (Twilio 30007)"

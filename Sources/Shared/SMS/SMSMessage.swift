@@ -29,7 +29,11 @@ public struct SMSMessage: Codable, Sendable, Hashable {
         case dateUpdated = "date_updated"
     }
 
-    public init(sid: String, accountSid: String?, messagingServiceSid: String?, from: String?, to: String, body: String?, status: String, direction: String?, numSegments: String?, numMedia: String?, errorCode: Int?, errorMessage: String?, dateCreated: String?, dateSent: String?, dateUpdated: String?) {
+    public init(
+        sid: String, accountSid: String?, messagingServiceSid: String?, from: String?, to: String, body: String?,
+        status: String, direction: String?, numSegments: String?, numMedia: String?, errorCode: Int?,
+        errorMessage: String?, dateCreated: String?, dateSent: String?, dateUpdated: String?
+    ) {
         self.sid = sid
         self.accountSid = accountSid
         self.messagingServiceSid = messagingServiceSid

@@ -16,8 +16,12 @@ public enum TwilioSignature {
     }
 
     /// Checks a form-encoded request, with and without the default port in the URL (Twilio is inconsistent).
-    public static func isValid(signature: String, url: String, parameters: [(String, String)], authToken: String) -> Bool {
-        variants(of: url).contains { constantTimeEqual(compute(url: $0, parameters: parameters, authToken: authToken), signature) }
+    public static func isValid(signature: String, url: String, parameters: [(String, String)], authToken: String)
+        -> Bool
+    {
+        variants(of: url).contains {
+            constantTimeEqual(compute(url: $0, parameters: parameters, authToken: authToken), signature)
+        }
     }
 
     /// Checks a JSON-body request: the URL carries `bodySHA256`, which must match the body; the URL alone is signed.
@@ -30,7 +34,8 @@ public enum TwilioSignature {
     }
 
     static func sign(_ text: String, authToken: String) -> String {
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Data(text.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
         return Data(mac).base64EncodedString()
     }
 

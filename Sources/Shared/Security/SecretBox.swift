@@ -8,7 +8,8 @@ public struct SecretBox: Sendable {
 
     public init(base64Key: String, setting: String = "SWITCHBOARD_SECRET_KEY") throws {
         guard let data = Data(base64Encoded: base64Key.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ConfigurationError(setting: setting, reason: "not valid base64; generate a key with `openssl rand -base64 32`")
+            throw ConfigurationError(
+                setting: setting, reason: "not valid base64; generate a key with `openssl rand -base64 32`")
         }
         guard data.count == 32 else {
             throw ConfigurationError(
@@ -24,7 +25,8 @@ public struct SecretBox: Sendable {
         guard let value = environment["SWITCHBOARD_SECRET_KEY"] else {
             throw ConfigurationError(
                 setting: "SWITCHBOARD_SECRET_KEY",
-                reason: "not set; it encrypts account credentials. Generate one with `openssl rand -base64 32` and keep it safe"
+                reason:
+                    "not set; it encrypts account credentials. Generate one with `openssl rand -base64 32` and keep it safe"
             )
         }
         return try SecretBox(base64Key: value)

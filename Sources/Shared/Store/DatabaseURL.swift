@@ -13,17 +13,24 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("sqlite:") {
             var path = String(text.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
-            guard !path.isEmpty else { throw ConfigurationError(setting: setting, reason: "sqlite: needs a file path, e.g. sqlite:switchboard.sqlite") }
+            guard !path.isEmpty else {
+                throw ConfigurationError(
+                    setting: setting, reason: "sqlite: needs a file path, e.g. sqlite:switchboard.sqlite")
+            }
             self = .sqlite(path: path)
             return
         }
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://"), let components = URLComponents(string: text),
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://"),
+            let components = URLComponents(string: text),
             let host = components.host, !host.isEmpty
         else {
-            throw ConfigurationError(setting: setting, reason: "expected sqlite:<path> or postgres://user:password@host:port/database")
+            throw ConfigurationError(
+                setting: setting, reason: "expected sqlite:<path> or postgres://user:password@host:port/database")
         }
         let database = String(components.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw ConfigurationError(setting: setting, reason: "the postgres URL names no database") }
+        guard !database.isEmpty else {
+            throw ConfigurationError(setting: setting, reason: "the postgres URL names no database")
+        }
         let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         self = .postgres(
             host: host,
@@ -43,7 +50,8 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
-        case .postgres(let host, let port, let username, _, let database, _): "postgres://\(username)@\(host):\(port)/\(database)"
+        case .postgres(let host, let port, let username, _, let database, _):
+            "postgres://\(username)@\(host):\(port)/\(database)"
         }
     }
 }

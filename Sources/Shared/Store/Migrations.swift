@@ -14,7 +14,10 @@ enum Migrations {
     static var latestVersion: Int { all.last!.version }
 
     static let all: [Migration] = [
-        Migration(version: 1, summary: "accounts, subscribers, conversations, tickets, ledger, parking, outbound, effects, rate buckets") { dialect in
+        Migration(
+            version: 1,
+            summary: "accounts, subscribers, conversations, tickets, ledger, parking, outbound, effects, rate buckets"
+        ) { dialect in
             let autoincrement = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
             let double = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
             return [
@@ -167,7 +170,11 @@ enum Migrations {
                 """,
             ]
         },
-        Migration(version: 2, summary: "consent evidence, helpdesk follow-ups, parking scoped by source topic, effects by reference, webhook receipts") { dialect in
+        Migration(
+            version: 2,
+            summary:
+                "consent evidence, helpdesk follow-ups, parking scoped by source topic, effects by reference, webhook receipts"
+        ) { dialect in
             // The source topic a parked row waits for is the part of its retry topic before `.retry.`.
             let source =
                 dialect == .sqlite ? "substr(topic, 1, instr(topic, '.retry.') - 1)" : "split_part(topic, '.retry.', 1)"
@@ -215,7 +222,9 @@ enum Migrations {
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:
     /// each migration runs in a transaction that first re-reads the version under the write lock.
     static func run(on database: any SQLDatabase) async throws -> [Int] {
-        try await database.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", [])
+        try await database.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", []
+        )
         let current = try await currentVersion(database)
         guard current <= latestVersion else {
             throw StoreError(
@@ -229,13 +238,15 @@ enum Migrations {
                 if executor.dialect == .postgres {
                     try await executor.query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE", [])
                 }
-                let now = try await executor.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations", [])
+                let now = try await executor.query(
+                    "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations", [])
                 guard (now.first?["version"].int ?? 0) < Int64(migration.version) else { return false }
                 for statement in migration.statements(executor.dialect) {
                     try await executor.query(statement, [])
                 }
                 try await executor.query(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", Int64(migration.version), Date().millis
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", Int64(migration.version),
+                    Date().millis
                 )
                 return true
             }

@@ -18,7 +18,8 @@ extension Store {
         var row = try Self.columns(account)
         let id = row.removeFirst()
         let assignments = Self.columnNames.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
-        let updated = try await database.query("UPDATE accounts SET \(assignments) WHERE id = ? RETURNING id", row + [id])
+        let updated = try await database.query(
+            "UPDATE accounts SET \(assignments) WHERE id = ? RETURNING id", row + [id])
         guard !updated.isEmpty else { throw StoreError(.notFound, "no account \(account.id)") }
     }
 
@@ -40,7 +41,8 @@ extension Store {
 
     private static let columnNames = [
         "id", "status", "gorgias_base_url", "gorgias_auth_kind", "gorgias_email", "sms_base_url", "sms_account_sid",
-        "sms_from", "sms_messaging_service_sid", "settings", "credentials", "gorgias_integration_id", "created_at", "updated_at",
+        "sms_from", "sms_messaging_service_sid", "settings", "credentials", "gorgias_integration_id", "created_at",
+        "updated_at",
     ]
     private static var columnList: String { columnNames.joined(separator: ", ") }
 
@@ -53,8 +55,10 @@ extension Store {
         case .messagingService(let sid): service = sid
         }
         return [
-            .text(account.id), .text(account.status.rawValue), .text(account.gorgiasBaseURL), .text(account.gorgiasAuthKind.rawValue),
-            account.gorgiasEmail.sqlValue, .text(account.smsBaseURL), .text(account.smsAccountSid), from.sqlValue, service.sqlValue,
+            .text(account.id), .text(account.status.rawValue), .text(account.gorgiasBaseURL),
+            .text(account.gorgiasAuthKind.rawValue),
+            account.gorgiasEmail.sqlValue, .text(account.smsBaseURL), .text(account.smsAccountSid), from.sqlValue,
+            service.sqlValue,
             .text(settings), .text(account.sealedCredentials), account.gorgiasIntegrationId.sqlValue,
             .integer(account.createdAt.millis), .integer(account.updatedAt.millis),
         ]

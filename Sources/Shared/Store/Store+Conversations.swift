@@ -55,7 +55,9 @@ extension Store {
     /// Records a ticket opened (or found) for the conversation and makes it the current one; helpdesk follow-ups of the
     /// customer that wait for a ticket (a STOP that overtook this text) are given this one.
     @discardableResult
-    public func attachTicket(conversationId: String, accountId: String, ticketId: Int64, openedAt: Date) async throws -> TicketRecord {
+    public func attachTicket(conversationId: String, accountId: String, ticketId: Int64, openedAt: Date) async throws
+        -> TicketRecord
+    {
         try await database.transaction { executor in
             let inserted = try await executor.query(
                 """
@@ -66,16 +68,26 @@ extension Store {
             )
             if !inserted.isEmpty {
                 let phone = try await executor.query(
-                    "UPDATE conversations SET current_ticket_id = ?, ticket_count = ticket_count + 1 WHERE id = ? RETURNING phone", ticketId, conversationId
+                    "UPDATE conversations SET current_ticket_id = ?, ticket_count = ticket_count + 1 WHERE id = ? RETURNING phone",
+                    ticketId, conversationId
                 ).first?["phone"].text
-                try await Store.recordStatusHistory(accountId: accountId, ticketId: ticketId, status: .open, snoozedUntil: nil, at: openedAt, in: executor)
-                if let phone { try await Store.attachWaitingFollowUps(accountId: accountId, phone: phone, ticketId: ticketId, in: executor) }
+                try await Store.recordStatusHistory(
+                    accountId: accountId, ticketId: ticketId, status: .open, snoozedUntil: nil, at: openedAt,
+                    in: executor)
+                if let phone {
+                    try await Store.attachWaitingFollowUps(
+                        accountId: accountId, phone: phone, ticketId: ticketId, in: executor)
+                }
             } else {
-                try await executor.query("UPDATE conversations SET current_ticket_id = ? WHERE id = ?", ticketId, conversationId)
+                try await executor.query(
+                    "UPDATE conversations SET current_ticket_id = ? WHERE id = ?", ticketId, conversationId)
             }
-            guard let ticket = try await executor.query(
-                "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId, ticketId
-            ).first.map(Store.ticket) else { throw StoreError(.unavailable, "ticket was not recorded") }
+            guard
+                let ticket = try await executor.query(
+                    "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId,
+                    ticketId
+                ).first.map(Store.ticket)
+            else { throw StoreError(.unavailable, "ticket was not recorded") }
             return ticket
         }
     }
@@ -110,22 +122,28 @@ extension Store {
 
     /// Mirrors a ticket status unless an update at least as new is already mirrored. With `entry`, the ledger entry
     /// is written in the same transaction; nil when another worker already recorded that event.
-    public func applyTicketStatus(_ change: TicketStatusChange, recording entry: LedgerEntry? = nil) async throws -> TicketStatusResult? {
+    public func applyTicketStatus(_ change: TicketStatusChange, recording entry: LedgerEntry? = nil) async throws
+        -> TicketStatusResult?
+    {
         try await database.transaction { executor in
             if let entry, !(try await Store.record(entry, in: executor)) { return nil }
-            guard let current = try await executor.query(
-                "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?\(executor.dialect.forUpdate)",
-                change.accountId, change.ticketId
-            ).first.map(Store.ticket) else { return .unknownTicket }
+            guard
+                let current = try await executor.query(
+                    "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?\(executor.dialect.forUpdate)",
+                    change.accountId, change.ticketId
+                ).first.map(Store.ticket)
+            else { return .unknownTicket }
             guard change.updatedAt > current.statusAt else { return .stale(current: current) }
             let closedAt: SQLValue =
                 change.status == .closed ? .integer(current.closedAt?.millis ?? change.updatedAt.millis) : .null
             try await executor.query(
                 "UPDATE tickets SET status = ?, snoozed_until = ?, status_at = ?, closed_at = ? WHERE account_id = ? AND ticket_id = ?",
-                change.status.rawValue, change.snoozedUntil?.millis, change.updatedAt.millis, closedAt, change.accountId, change.ticketId
+                change.status.rawValue, change.snoozedUntil?.millis, change.updatedAt.millis, closedAt,
+                change.accountId, change.ticketId
             )
             try await Store.recordStatusHistory(
-                accountId: change.accountId, ticketId: change.ticketId, status: change.status, snoozedUntil: change.snoozedUntil,
+                accountId: change.accountId, ticketId: change.ticketId, status: change.status,
+                snoozedUntil: change.snoozedUntil,
                 at: change.updatedAt, in: executor
             )
             return .applied(previous: current)
@@ -133,17 +151,23 @@ extension Store {
     }
 
     /// The status history of a ticket, oldest first.
-    public func ticketHistory(accountId: String, ticketId: Int64) async throws -> [(status: TicketStatus, snoozedUntil: Date?, at: Date)] {
+    public func ticketHistory(accountId: String, ticketId: Int64) async throws -> [(
+        status: TicketStatus, snoozedUntil: Date?, at: Date
+    )] {
         try await database.query(
             "SELECT status, snoozed_until, status_at FROM ticket_status_history WHERE account_id = ? AND ticket_id = ? ORDER BY status_at, id",
             accountId, ticketId
         ).map { row in
-            (TicketStatus(rawValue: row["status"].text ?? "") ?? .open, row["snoozed_until"].int.map(Date.init(millis:)), Date(millis: row["status_at"].int ?? 0))
+            (
+                TicketStatus(rawValue: row["status"].text ?? "") ?? .open,
+                row["snoozed_until"].int.map(Date.init(millis:)), Date(millis: row["status_at"].int ?? 0)
+            )
         }
     }
 
     private static func recordStatusHistory(
-        accountId: String, ticketId: Int64, status: TicketStatus, snoozedUntil: Date?, at: Date, in executor: any SQLExecutor
+        accountId: String, ticketId: Int64, status: TicketStatus, snoozedUntil: Date?, at: Date,
+        in executor: any SQLExecutor
     ) async throws {
         try await executor.query(
             "INSERT INTO ticket_status_history (account_id, ticket_id, status, snoozed_until, status_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -157,7 +181,9 @@ extension Store {
         let binds: [SQLValue] = accountId.map { [.text($0)] } ?? []
         var byStatus: [String: Int] = ["open": 0, "closed": 0, "snoozed": 0]
         let now = Date().millis
-        for row in try await database.query("SELECT status, snoozed_until, opened_at, closed_at FROM tickets\(filter)", binds) {
+        for row in try await database.query(
+            "SELECT status, snoozed_until, opened_at, closed_at FROM tickets\(filter)", binds)
+        {
             let snoozed = (row["snoozed_until"].int ?? 0) > now
             byStatus[snoozed ? "snoozed" : (row["status"].text ?? "open"), default: 0] += 1
         }
@@ -166,9 +192,11 @@ extension Store {
             binds
         ).compactMap { $0["seconds"].int }.map { Double($0) / 1000 }.sorted()
         let median: Double? =
-            durations.isEmpty ? nil
-            : durations.count % 2 == 1 ? durations[durations.count / 2]
-            : (durations[durations.count / 2 - 1] + durations[durations.count / 2]) / 2
+            durations.isEmpty
+            ? nil
+            : durations.count % 2 == 1
+                ? durations[durations.count / 2]
+                : (durations[durations.count / 2 - 1] + durations[durations.count / 2]) / 2
         let since = now - Int64(days) * 86_400_000
         var optOuts: [String: Int] = [:]
         for row in try await database.query(
@@ -177,9 +205,11 @@ extension Store {
         ) {
             optOuts[String(RFC3339.format(Date(millis: row["at"].int ?? 0)).prefix(10)), default: 0] += 1
         }
-        let conversations = try await database.query("SELECT COUNT(*) AS n FROM conversations\(filter)", binds).first?["n"].int ?? 0
+        let conversations =
+            try await database.query("SELECT COUNT(*) AS n FROM conversations\(filter)", binds).first?["n"].int ?? 0
         return ConversationStats(
-            ticketsByStatus: byStatus, conversations: Int(conversations), medianTimeToCloseSeconds: median, optOutsPerDay: optOuts
+            ticketsByStatus: byStatus, conversations: Int(conversations), medianTimeToCloseSeconds: median,
+            optOutsPerDay: optOuts
         )
     }
 
@@ -196,7 +226,8 @@ extension Store {
         Conversation(
             id: row["id"].text ?? "", accountId: row["account_id"].text ?? "", phone: row["phone"].text ?? "",
             customerId: row["customer_id"].int, currentTicketId: row["current_ticket_id"].int,
-            ticketCount: Int(row["ticket_count"].int ?? 0), lastActivityAt: Date(millis: row["last_activity_at"].int ?? 0),
+            ticketCount: Int(row["ticket_count"].int ?? 0),
+            lastActivityAt: Date(millis: row["last_activity_at"].int ?? 0),
             createdAt: Date(millis: row["created_at"].int ?? 0)
         )
     }
@@ -206,7 +237,8 @@ extension Store {
             accountId: row["account_id"].text ?? "", ticketId: row["ticket_id"].int ?? 0,
             conversationId: row["conversation_id"].text ?? "",
             status: TicketStatus(rawValue: row["status"].text ?? "") ?? .open,
-            snoozedUntil: row["snoozed_until"].int.map(Date.init(millis:)), statusAt: Date(millis: row["status_at"].int ?? 0),
+            snoozedUntil: row["snoozed_until"].int.map(Date.init(millis:)),
+            statusAt: Date(millis: row["status_at"].int ?? 0),
             openedAt: Date(millis: row["opened_at"].int ?? 0), closedAt: row["closed_at"].int.map(Date.init(millis:))
         )
     }

@@ -40,7 +40,9 @@ extension Store {
     }
 
     /// Gives the phone's follow-ups that wait for a ticket to `ticketId`, due now (in ``attachTicket``'s transaction).
-    static func attachWaitingFollowUps(accountId: String, phone: String, ticketId: Int64, in executor: any SQLExecutor) async throws {
+    static func attachWaitingFollowUps(accountId: String, phone: String, ticketId: Int64, in executor: any SQLExecutor)
+        async throws
+    {
         try await lockConsent(accountId: accountId, phone: phone, in: executor)
         try await executor.query(
             "UPDATE helpdesk_followups SET ticket_id = ?, due_at = ? WHERE account_id = ? AND phone = ? AND ticket_id IS NULL AND completed_at IS NULL",
@@ -73,7 +75,9 @@ extension Store {
     }
 
     /// Ends a follow-up with its outcome.
-    public func finishFollowUp(accountId: String, key: String, outcome: HelpdeskFollowUp.Outcome, error: String? = nil, at: Date = Date()) async throws {
+    public func finishFollowUp(
+        accountId: String, key: String, outcome: HelpdeskFollowUp.Outcome, error: String? = nil, at: Date = Date()
+    ) async throws {
         try await database.query(
             "UPDATE helpdesk_followups SET completed_at = ?, outcome = ?, last_error = COALESCE(?, last_error), lease_until = 0 WHERE account_id = ? AND followup_key = ?",
             at.millis, outcome.rawValue, error, accountId, key
@@ -91,7 +95,8 @@ extension Store {
     /// One follow-up by key.
     public func followUp(accountId: String, key: String) async throws -> HelpdeskFollowUp? {
         try await database.query(
-            "SELECT \(Self.followUpColumns) FROM helpdesk_followups WHERE account_id = ? AND followup_key = ?", accountId, key
+            "SELECT \(Self.followUpColumns) FROM helpdesk_followups WHERE account_id = ? AND followup_key = ?",
+            accountId, key
         ).first.map(Self.followUp)
     }
 
@@ -107,14 +112,16 @@ extension Store {
     /// created.
     public func pendingFollowUps() async throws -> (count: Int, oldest: Date?) {
         let row = try await database.query(
-            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM helpdesk_followups WHERE completed_at IS NULL AND ticket_id IS NOT NULL", []
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM helpdesk_followups WHERE completed_at IS NULL AND ticket_id IS NOT NULL",
+            []
         ).first
         return (Int(row?["n"].int ?? 0), row?["oldest"].int.map(Date.init(millis:)))
     }
 
     private static func followUp(_ row: SQLRow) -> HelpdeskFollowUp {
         var followUp = HelpdeskFollowUp(
-            accountId: row["account_id"].text ?? "", key: row["followup_key"].text ?? "", ticketId: row["ticket_id"].int,
+            accountId: row["account_id"].text ?? "", key: row["followup_key"].text ?? "",
+            ticketId: row["ticket_id"].int,
             phone: row["phone"].text, note: row["note"].text ?? "", closeTicket: (row["close_ticket"].int ?? 0) != 0,
             createdAt: Date(millis: row["created_at"].int ?? 0)
         )

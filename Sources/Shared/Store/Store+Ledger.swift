@@ -39,8 +39,11 @@ extension Store: IdempotencyLedger {
 
     /// When each event `group` finished was first recorded (the recovery benchmark's timeline).
     public func processedTimes(group: String) async throws -> [String: Date] {
-        let rows = try await database.query("SELECT event_id, processed_at FROM processed_events WHERE consumer_group = ?", group)
-        return Dictionary(rows.compactMap { row in row["event_id"].text.map { ($0, Date(millis: row["processed_at"].int ?? 0)) } }) { first, _ in first }
+        let rows = try await database.query(
+            "SELECT event_id, processed_at FROM processed_events WHERE consumer_group = ?", group)
+        return Dictionary(
+            rows.compactMap { row in row["event_id"].text.map { ($0, Date(millis: row["processed_at"].int ?? 0)) } }
+        ) { first, _ in first }
     }
 
     /// Deletes ledger entries and finished effect records older than `cutoff`, in batches; returns how many.
@@ -62,7 +65,8 @@ extension Store: IdempotencyLedger {
         try await database.query("DELETE FROM webhook_receipts WHERE first_seen_at < ?", cutoff.millis)
         // Finished follow-ups, and those that waited for a ticket the customer never opened.
         try await database.query(
-            "DELETE FROM helpdesk_followups WHERE (completed_at IS NOT NULL OR ticket_id IS NULL) AND created_at < ?", cutoff.millis
+            "DELETE FROM helpdesk_followups WHERE (completed_at IS NOT NULL OR ticket_id IS NULL) AND created_at < ?",
+            cutoff.millis
         )
         return total
     }
@@ -96,7 +100,9 @@ extension Store: KeyParking {
             group, key
         )
         return rows.first.map {
-            ParkedEvent(eventId: $0["event_id"].text ?? "", topic: $0["topic"].text ?? "", dueAt: Date(millis: $0["due_at"].int ?? 0))
+            ParkedEvent(
+                eventId: $0["event_id"].text ?? "", topic: $0["topic"].text ?? "",
+                dueAt: Date(millis: $0["due_at"].int ?? 0))
         }
     }
 

@@ -18,13 +18,17 @@ extension Store {
             """,
             [
                 .text(message.id), .text(message.accountId), .integer(message.ticketId), .integer(message.messageId),
-                .text(message.toPhone), .text(message.bodyDigest), .text(message.state.rawValue), .integer(Int64(message.state.rank)),
-                message.providerSid.sqlValue, message.segments.sqlValue, message.errorCode.sqlValue, message.errorMessage.sqlValue,
+                .text(message.toPhone), .text(message.bodyDigest), .text(message.state.rawValue),
+                .integer(Int64(message.state.rank)),
+                message.providerSid.sqlValue, message.segments.sqlValue, message.errorCode.sqlValue,
+                message.errorMessage.sqlValue,
                 message.sendStartedAt?.millis.sqlValue ?? .null, message.stateAt?.millis.sqlValue ?? .null,
                 .integer(message.createdAt.millis), .integer(message.updatedAt.millis),
             ]
         )
-        guard let stored = try await outbound(id: message.id) else { throw StoreError(.unavailable, "outbound message was not recorded") }
+        guard let stored = try await outbound(id: message.id) else {
+            throw StoreError(.unavailable, "outbound message was not recorded")
+        }
         return (stored, !inserted.isEmpty)
     }
 
@@ -41,12 +45,14 @@ extension Store {
     }
 
     public func outbound(id: String) async throws -> OutboundMessage? {
-        try await database.query("SELECT \(Self.outboundColumns) FROM outbound_messages WHERE id = ?", id).first.map(Self.outbound)
+        try await database.query("SELECT \(Self.outboundColumns) FROM outbound_messages WHERE id = ?", id).first.map(
+            Self.outbound)
     }
 
     public func outbound(accountId: String, providerSid: String) async throws -> OutboundMessage? {
         try await database.query(
-            "SELECT \(Self.outboundColumns) FROM outbound_messages WHERE account_id = ? AND provider_sid = ?", accountId, providerSid
+            "SELECT \(Self.outboundColumns) FROM outbound_messages WHERE account_id = ? AND provider_sid = ?",
+            accountId, providerSid
         ).first.map(Self.outbound)
     }
 
@@ -64,13 +70,15 @@ extension Store {
         at: Date = Date()
     ) async throws -> OutboundMessage? {
         try await Self.advanceOutbound(
-            id: id, to: state, providerSid: providerSid, segments: segments, errorCode: errorCode, errorMessage: errorMessage,
+            id: id, to: state, providerSid: providerSid, segments: segments, errorCode: errorCode,
+            errorMessage: errorMessage,
             sendStartedAt: sendStartedAt, at: at, in: database
         )
     }
 
     static func advanceOutbound(
-        id: String, to state: OutboundState, providerSid: String?, segments: Int?, errorCode: Int?, errorMessage: String?,
+        id: String, to state: OutboundState, providerSid: String?, segments: Int?, errorCode: Int?,
+        errorMessage: String?,
         sendStartedAt: Date?, at: Date, in executor: any SQLExecutor
     ) async throws -> OutboundMessage? {
         let rows = try await executor.query(
@@ -81,8 +89,10 @@ extension Store {
             WHERE id = ? AND state_rank < ? RETURNING \(outboundColumns)
             """,
             [
-                .text(state.rawValue), .integer(Int64(state.rank)), providerSid.sqlValue, segments.sqlValue, errorCode.sqlValue,
-                errorMessage.sqlValue, sendStartedAt?.millis.sqlValue ?? .null, .integer(at.millis), .integer(Date().millis),
+                .text(state.rawValue), .integer(Int64(state.rank)), providerSid.sqlValue, segments.sqlValue,
+                errorCode.sqlValue,
+                errorMessage.sqlValue, sendStartedAt?.millis.sqlValue ?? .null, .integer(at.millis),
+                .integer(Date().millis),
                 .text(id), .integer(Int64(state.rank)),
             ]
         )
@@ -97,23 +107,29 @@ extension Store {
     /// `conversationalWindow` (the account's conversational messaging option) also allows a send to a customer
     /// without consent on record who texted in within the window, unless they opted out. A blocked send changes
     /// nothing: the caller records it `blocked` with the note that explains it (so a retry can post that note again).
-    public func beginSend(id: String, accountId: String, phone: String, conversationalWindow: Duration?, at: Date = Date()) async throws -> SendClearance {
+    public func beginSend(
+        id: String, accountId: String, phone: String, conversationalWindow: Duration?, at: Date = Date()
+    ) async throws -> SendClearance {
         try await database.transaction { executor in
             try await Store.lockConsent(accountId: accountId, phone: phone, in: executor)
             let subscriber = try await executor.query(
-                "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? AND phone = ?", accountId, phone
+                "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? AND phone = ?",
+                accountId, phone
             ).first.map(Store.subscriber)
-            var clearance: SendClearance = subscriber?.state == .subscribed ? .clear(conversational: false) : .blocked(subscriber)
+            var clearance: SendClearance =
+                subscriber?.state == .subscribed ? .clear(conversational: false) : .blocked(subscriber)
             if case .blocked = clearance, let window = conversationalWindow, subscriber?.state != .unsubscribed {
                 let since = at.addingTimeInterval(-window.seconds).millis
                 let texted = try await executor.query(
-                    "SELECT 1 AS recent FROM conversations WHERE account_id = ? AND phone = ? AND last_activity_at >= ?", accountId, phone, since
+                    "SELECT 1 AS recent FROM conversations WHERE account_id = ? AND phone = ? AND last_activity_at >= ?",
+                    accountId, phone, since
                 )
                 if !texted.isEmpty { clearance = .clear(conversational: true) }
             }
             if case .clear = clearance {
                 try await executor.query(
-                    "UPDATE outbound_messages SET send_started_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'", at.millis, at.millis, id
+                    "UPDATE outbound_messages SET send_started_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+                    at.millis, at.millis, id
                 )
             }
             return clearance
@@ -132,14 +148,18 @@ extension Store {
     ) async throws -> DeliveryResult? {
         try await database.transaction { executor in
             if let entry, !(try await Store.record(entry, in: executor)) { return nil }
-            guard let current = try await executor.query(
-                "SELECT \(Store.outboundColumns) FROM outbound_messages WHERE account_id = ? AND provider_sid = ?\(executor.dialect.forUpdate)",
-                accountId, providerSid
-            ).first.map(Store.outbound) else { return .unknownMessage }
-            guard let advanced = try await Store.advanceOutbound(
-                id: current.id, to: state, providerSid: nil, segments: nil, errorCode: errorCode, errorMessage: nil,
-                sendStartedAt: nil, at: at, in: executor
-            ) else { return .stale(message: current) }
+            guard
+                let current = try await executor.query(
+                    "SELECT \(Store.outboundColumns) FROM outbound_messages WHERE account_id = ? AND provider_sid = ?\(executor.dialect.forUpdate)",
+                    accountId, providerSid
+                ).first.map(Store.outbound)
+            else { return .unknownMessage }
+            guard
+                let advanced = try await Store.advanceOutbound(
+                    id: current.id, to: state, providerSid: nil, segments: nil, errorCode: errorCode, errorMessage: nil,
+                    sendStartedAt: nil, at: at, in: executor
+                )
+            else { return .stale(message: current) }
             return .advanced(from: current.state, message: advanced)
         }
     }
@@ -150,10 +170,12 @@ extension Store {
         }
         return OutboundMessage(
             id: row["id"].text ?? "", accountId: row["account_id"].text ?? "", ticketId: row["ticket_id"].int ?? 0,
-            messageId: row["message_id"].int ?? 0, toPhone: row["to_phone"].text ?? "", bodyDigest: row["body_digest"].text ?? "",
+            messageId: row["message_id"].int ?? 0, toPhone: row["to_phone"].text ?? "",
+            bodyDigest: row["body_digest"].text ?? "",
             state: state, providerSid: row["provider_sid"].text, segments: row["segments"].int.map(Int.init),
             errorCode: row["error_code"].int.map(Int.init), errorMessage: row["error_message"].text,
-            sendStartedAt: row["send_started_at"].int.map(Date.init(millis:)), stateAt: row["state_at"].int.map(Date.init(millis:)),
+            sendStartedAt: row["send_started_at"].int.map(Date.init(millis:)),
+            stateAt: row["state_at"].int.map(Date.init(millis:)),
             createdAt: Date(millis: row["created_at"].int ?? 0), updatedAt: Date(millis: row["updated_at"].int ?? 0)
         )
     }

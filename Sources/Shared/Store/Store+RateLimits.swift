@@ -5,11 +5,14 @@ extension Store {
     /// Takes `count` tokens from `bucket` (created full on first use), all or none. Returns `.zero` when granted,
     /// otherwise how long to wait before that many are due. A single conditional `UPDATE` makes the take atomic on
     /// both backends, so concurrent workers never exceed the budget.
-    public func takeToken(bucket: String, capacity: Double, refillPerSecond: Double, count: Int = 1, now: Date = Date()) async throws -> Duration {
+    public func takeToken(bucket: String, capacity: Double, refillPerSecond: Double, count: Int = 1, now: Date = Date())
+        async throws -> Duration
+    {
         let count = Double(max(1, min(count, Int(capacity))))
         let millis = now.millis
         let dialect = database.dialect
-        let available = dialect.least("capacity", "tokens + \(dialect.greatest("0", "? - updated_at")) * refill_per_second / 1000.0")
+        let available = dialect.least(
+            "capacity", "tokens + \(dialect.greatest("0", "? - updated_at")) * refill_per_second / 1000.0")
         for _ in 0..<2 {
             let granted = try await database.query(
                 """
@@ -19,7 +22,8 @@ extension Store {
                 RETURNING tokens
                 """,
                 [
-                    .integer(millis), .double(count), .integer(millis), .double(capacity), .double(refillPerSecond), .text(bucket), .integer(millis),
+                    .integer(millis), .double(count), .integer(millis), .double(capacity), .double(refillPerSecond),
+                    .text(bucket), .integer(millis),
                     .integer(millis), .double(count),
                 ]
             )
@@ -38,7 +42,10 @@ extension Store {
                 continue
             }
             let blockedFor = Double((row["blocked_until"].int ?? 0) - millis) / 1000
-            let tokens = min(capacity, (row["tokens"].double ?? 0) + Double(max(0, millis - (row["updated_at"].int ?? millis))) / 1000 * refillPerSecond)
+            let tokens = min(
+                capacity,
+                (row["tokens"].double ?? 0) + Double(max(0, millis - (row["updated_at"].int ?? millis))) / 1000
+                    * refillPerSecond)
             let refillWait = (count - tokens) / max(refillPerSecond, 0.001)
             return .milliseconds(Int64(max(blockedFor, refillWait, 0.001) * 1000))
         }
@@ -49,7 +56,8 @@ extension Store {
     public func refundTokens(bucket: String, count: Int) async throws {
         guard count > 0 else { return }
         try await database.query(
-            "UPDATE rate_buckets SET tokens = \(database.dialect.least("capacity", "tokens + ?")) WHERE bucket = ?", Double(count), bucket
+            "UPDATE rate_buckets SET tokens = \(database.dialect.least("capacity", "tokens + ?")) WHERE bucket = ?",
+            Double(count), bucket
         )
     }
 

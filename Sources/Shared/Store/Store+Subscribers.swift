@@ -29,7 +29,8 @@ extension Store {
     /// which also covers a subscriber row that does not exist yet.
     static func lockConsent(accountId: String, phone: String, in executor: any SQLExecutor) async throws {
         guard executor.dialect == .postgres else { return }
-        try await executor.query("SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(?, 0))", "consent:\(accountId):\(phone)")
+        try await executor.query(
+            "SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(?, 0))", "consent:\(accountId):\(phone)")
     }
 
     static func applyConsent(_ change: ConsentChange, in executor: any SQLExecutor) async throws -> ConsentResult {
@@ -40,7 +41,8 @@ extension Store {
             INSERT INTO subscribers (account_id, phone, state, changed_at, source, name, email, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (account_id, phone) DO NOTHING RETURNING phone
             """,
-            change.accountId, change.phone, change.state.rawValue, change.at.millis, change.source, change.name, change.email, now
+            change.accountId, change.phone, change.state.rawValue, change.at.millis, change.source, change.name,
+            change.email, now
         )
         if !inserted.isEmpty {
             try await recordHistory(change, in: executor)
@@ -58,7 +60,8 @@ extension Store {
             change.name, change.email, change.accountId, change.phone
         )
         let newer = change.at > current.changedAt
-        let optOutTie = change.at == current.changedAt && change.state == .unsubscribed && current.state != .unsubscribed
+        let optOutTie =
+            change.at == current.changedAt && change.state == .unsubscribed && current.state != .unsubscribed
         guard newer || optOutTie else { return .stale(current: current) }
         try await executor.query(
             "UPDATE subscribers SET state = ?, changed_at = ?, source = ?, updated_at = ? WHERE account_id = ? AND phone = ?",
@@ -71,14 +74,16 @@ extension Store {
     private static func recordHistory(_ change: ConsentChange, in executor: any SQLExecutor) async throws {
         try await executor.query(
             "INSERT INTO consent_history (account_id, phone, state, source, at, event_id, keyword, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            change.accountId, change.phone, change.state.rawValue, change.source, change.at.millis, change.eventId, change.keyword, Date().millis
+            change.accountId, change.phone, change.state.rawValue, change.source, change.at.millis, change.eventId,
+            change.keyword, Date().millis
         )
     }
 
     /// Every recorded consent change of one phone, oldest first: the evidence `switchboard consent show` prints.
     public func consentHistory(accountId: String, phone: String) async throws -> [ConsentRecord] {
         try await database.query(
-            "SELECT \(Self.historyColumns) FROM consent_history WHERE account_id = ? AND phone = ? ORDER BY at, id", accountId, phone
+            "SELECT \(Self.historyColumns) FROM consent_history WHERE account_id = ? AND phone = ? ORDER BY at, id",
+            accountId, phone
         ).map(Self.consentRecord)
     }
 
@@ -92,7 +97,8 @@ extension Store {
     /// Every subscriber of an account, by phone.
     public func subscribers(accountId: String) async throws -> [Subscriber] {
         try await database.query(
-            "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? ORDER BY phone", accountId
+            "SELECT account_id, phone, state, changed_at, source, name, email FROM subscribers WHERE account_id = ? ORDER BY phone",
+            accountId
         ).map(Self.subscriber)
     }
 

@@ -23,28 +23,36 @@ public final class Store: Sendable {
 
     /// Opens the database, waiting up to `reachableWithin` for a PostgreSQL server to accept a connection (zero:
     /// one try). For PostgreSQL the connection pool serves queries only while ``services`` run.
-    public static func open(_ location: DatabaseURL, logger: Logger, reachableWithin: Duration = .zero) async throws -> Store {
+    public static func open(_ location: DatabaseURL, logger: Logger, reachableWithin: Duration = .zero) async throws
+        -> Store
+    {
         switch location {
         case .sqlite(let path):
-            return Store(database: try await SQLiteDatabase.open(path: path, logger: logger), location: location, logger: logger)
+            return Store(
+                database: try await SQLiteDatabase.open(path: path, logger: logger), location: location, logger: logger)
         case .postgres(let host, let port, let username, let password, let database, let requireTLS):
             let tls: PostgresClient.Configuration.TLS = requireTLS ? .require(.makeClientConfiguration()) : .disable
             try await waitUntilReachable(location, timeout: reachableWithin, logger: logger)
-            var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+            var configuration = PostgresClient.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
             configuration.options.maximumConnections = 16
             configuration.options.connectTimeout = .seconds(5)
             configuration.options.additionalStartupParameters = PostgresDatabase.sessionLimits
-            return Store(database: PostgresDatabase(configuration: configuration, logger: logger), location: location, logger: logger)
+            return Store(
+                database: PostgresDatabase(configuration: configuration, logger: logger), location: location,
+                logger: logger)
         }
     }
 
     /// Connects once to a PostgreSQL location (nothing for SQLite): an unreachable server, an unknown database or
     /// refused credentials fail within seconds, with the reason.
     static func probe(_ location: DatabaseURL, logger: Logger) async throws {
-        guard case .postgres(let host, let port, let username, let password, let database, let requireTLS) = location else { return }
+        guard case .postgres(let host, let port, let username, let password, let database, let requireTLS) = location
+        else { return }
         try await PostgresProbe.check(
             host: host, port: port, username: username, password: password, database: database,
-            tls: requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable, logger: logger
+            tls: requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable,
+            logger: logger
         )
     }
 
@@ -107,7 +115,9 @@ public final class Store: Sendable {
 
     /// The schema version in the database (0 for an empty database).
     public func schemaVersion() async throws -> Int {
-        try await database.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", [])
+        try await database.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", []
+        )
         return try await Migrations.currentVersion(database)
     }
 

@@ -23,7 +23,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, ClassifiedEr
     public var isRetriable: Bool { code == .unavailable }
 
     public var processingFailure: ProcessingFailure {
-        ProcessingFailure(isRetriable ? .transient : .permanent, "store.\(code.rawValue)", reason, dependency: isRetriable ? .store : nil)
+        ProcessingFailure(
+            isRetriable ? .transient : .permanent, "store.\(code.rawValue)", reason,
+            dependency: isRetriable ? .store : nil)
     }
 }
 

@@ -27,7 +27,8 @@ public final class AccountDirectory: Sendable {
     private let cache = Mutex<[String: (entry: Entry, loadedAt: ContinuousClock.Instant)]>([:])
 
     public init(
-        store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10), maximumRateWait: Duration = .seconds(1),
+        store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10),
+        maximumRateWait: Duration = .seconds(1),
         capacity: Int = 10_000
     ) {
         self.capacity = capacity
@@ -47,9 +48,12 @@ public final class AccountDirectory: Sendable {
             cache.withLock { _ = $0.removeValue(forKey: id) }
             return nil
         }
-        let entry = try Self.entry(for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait)
+        let entry = try Self.entry(
+            for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait)
         cache.withLock { cache in
-            if cache[id] == nil && cache.count >= capacity, let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key {
+            if cache[id] == nil && cache.count >= capacity,
+                let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key
+            {
                 cache.removeValue(forKey: oldest)
             }
             cache[id] = (entry, .now)
@@ -62,7 +66,8 @@ public final class AccountDirectory: Sendable {
 
     /// An account with clients authenticated as it, without caching (the CLI's one-off calls).
     public static func entry(
-        for account: Account, box: SecretBox, http: HTTPClient, limiter: any RateLimiter = UnlimitedRateLimiter(), maximumRateWait: Duration = .seconds(1)
+        for account: Account, box: SecretBox, http: HTTPClient, limiter: any RateLimiter = UnlimitedRateLimiter(),
+        maximumRateWait: Duration = .seconds(1)
     ) throws -> Entry {
         let credentials = try account.credentials(box)
         let gorgiasCredentials: GorgiasCredentials =
@@ -76,7 +81,9 @@ public final class AccountDirectory: Sendable {
                 baseURL: account.gorgiasBaseURL, credentials: gorgiasCredentials, accountId: account.id, http: http,
                 limiter: limiter, maximumRateWait: maximumRateWait
             ),
-            sms: SMSClient(baseURL: account.smsBaseURL, accountSid: account.smsAccountSid, authToken: credentials.smsAuthToken, http: http),
+            sms: SMSClient(
+                baseURL: account.smsBaseURL, accountSid: account.smsAccountSid, authToken: credentials.smsAuthToken,
+                http: http),
             credentials: credentials
         )
     }

@@ -29,13 +29,17 @@ public enum HTMLText {
             if character == "<", let close = html[index...].firstIndex(of: ">") {
                 let tag = html[html.index(after: index)..<close].lowercased().trimmingCharacters(in: .whitespaces)
                 let name = tag.split(whereSeparator: { $0 == " " || $0 == "/" }).first.map(String.init) ?? ""
-                if ["br", "p", "/p", "div", "/div", "li", "/li", "tr", "/tr", "h1", "h2", "h3", "/h1", "/h2", "/h3"].contains(tag.hasPrefix("/") ? "/" + name : name) {
+                if ["br", "p", "/p", "div", "/div", "li", "/li", "tr", "/tr", "h1", "h2", "h3", "/h1", "/h2", "/h3"]
+                    .contains(tag.hasPrefix("/") ? "/" + name : name)
+                {
                     text += "\n"
                 }
                 if name == "li" { text += "• " }
                 if ["script", "style"].contains(name) {
                     let closing = "</\(name)>"
-                    index = html.range(of: closing, options: .caseInsensitive, range: close..<html.endIndex)?.upperBound ?? html.endIndex
+                    index =
+                        html.range(of: closing, options: .caseInsensitive, range: close..<html.endIndex)?.upperBound
+                        ?? html.endIndex
                     continue
                 }
                 index = html.index(after: close)
@@ -52,7 +56,9 @@ public enum HTMLText {
             text.append(character)
             index = html.index(after: index)
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         return lines.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 
@@ -65,8 +71,14 @@ public enum HTMLText {
         case "apos", "#39": return "'"
         case "nbsp": return " "
         default:
-            if entity.hasPrefix("#x"), let value = UInt32(entity.dropFirst(2), radix: 16), let scalar = Unicode.Scalar(value) { return Character(scalar) }
-            if entity.hasPrefix("#"), let value = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(value) { return Character(scalar) }
+            if entity.hasPrefix("#x"), let value = UInt32(entity.dropFirst(2), radix: 16),
+                let scalar = Unicode.Scalar(value)
+            {
+                return Character(scalar)
+            }
+            if entity.hasPrefix("#"), let value = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(value) {
+                return Character(scalar)
+            }
             return nil
         }
     }

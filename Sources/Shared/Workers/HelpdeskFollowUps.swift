@@ -32,7 +32,10 @@ public struct HelpdeskFollowUps: Service {
     let logger: Logger
     let settings: Settings
 
-    public init(store: Store, accounts: AccountDirectory, metrics: LabeledMetrics, logger: Logger, settings: Settings = Settings()) {
+    public init(
+        store: Store, accounts: AccountDirectory, metrics: LabeledMetrics, logger: Logger,
+        settings: Settings = Settings()
+    ) {
         self.store = store
         self.accounts = accounts
         self.notes = NotePoster(store: store)
@@ -73,13 +76,16 @@ public struct HelpdeskFollowUps: Service {
                 return try await finish(followUp, .failed, error: "the account no longer exists", logger: logger)
             }
             guard entry.account.status == .connected else {
-                return try await postpone(followUp, by: settings.disconnectedDelay, error: "the account is disconnected", logger: logger)
+                return try await postpone(
+                    followUp, by: settings.disconnectedDelay, error: "the account is disconnected", logger: logger)
             }
             guard let ticketId = followUp.ticketId else { return }  // claimed only once it has a ticket
             try await notes.post(entry, ticketId: ticketId, key: followUp.key, text: followUp.note)
             if followUp.closeTicket {
                 let ticket = try await entry.gorgias.setTicketStatus(id: ticketId, .closed)
-                if let change = ticket.statusChange(accountId: followUp.accountId) { _ = try await store.applyTicketStatus(change) }
+                if let change = ticket.statusChange(accountId: followUp.accountId) {
+                    _ = try await store.applyTicketStatus(change)
+                }
             }
             try await finish(followUp, .done, error: nil, logger: logger)
         } catch {
@@ -89,20 +95,26 @@ public struct HelpdeskFollowUps: Service {
                 case .permanent:
                     try await finish(followUp, .failed, error: failure.description, logger: logger)
                 case .throttled:
-                    try await postpone(followUp, by: failure.retryAfter ?? .seconds(1), error: failure.description, logger: logger)
+                    try await postpone(
+                        followUp, by: failure.retryAfter ?? .seconds(1), error: failure.description, logger: logger)
                 case .transient where Date().timeIntervalSince(followUp.createdAt) > settings.giveUpAfter.seconds:
-                    try await finish(followUp, .failed, error: "gave up after \(followUp.attempts) attempts: \(failure)", logger: logger)
+                    try await finish(
+                        followUp, .failed, error: "gave up after \(followUp.attempts) attempts: \(failure)",
+                        logger: logger)
                 case .transient:
                     let delay = settings.backoff.delay(attempt: followUp.attempts, floor: failure.retryAfter)
                     try await postpone(followUp, by: delay, error: failure.description, logger: logger)
                 }
             } catch {
-                logger.warning("follow-up outcome not recorded (its lease will run out and it is tried again): \(error)")
+                logger.warning(
+                    "follow-up outcome not recorded (its lease will run out and it is tried again): \(error)")
             }
         }
     }
 
-    private func finish(_ followUp: HelpdeskFollowUp, _ outcome: HelpdeskFollowUp.Outcome, error: String?, logger: Logger) async throws {
+    private func finish(
+        _ followUp: HelpdeskFollowUp, _ outcome: HelpdeskFollowUp.Outcome, error: String?, logger: Logger
+    ) async throws {
         try await store.finishFollowUp(accountId: followUp.accountId, key: followUp.key, outcome: outcome, error: error)
         metrics.counter(MetricCatalog.followUps, [("outcome", outcome.rawValue)]).increment()
         if outcome == .failed {
@@ -112,15 +124,21 @@ public struct HelpdeskFollowUps: Service {
         }
     }
 
-    private func postpone(_ followUp: HelpdeskFollowUp, by delay: Duration, error: String, logger: Logger) async throws {
-        try await store.postponeFollowUp(accountId: followUp.accountId, key: followUp.key, until: Date().addingTimeInterval(delay.seconds), error: error)
+    private func postpone(_ followUp: HelpdeskFollowUp, by delay: Duration, error: String, logger: Logger) async throws
+    {
+        try await store.postponeFollowUp(
+            accountId: followUp.accountId, key: followUp.key, until: Date().addingTimeInterval(delay.seconds),
+            error: error)
         metrics.counter(MetricCatalog.followUps, [("outcome", "retry")]).increment()
-        logger.info("helpdesk follow-up postponed", metadata: [LogKeys.reason: "\(error)", "retry_in": "\(DurationText.format(delay))"])
+        logger.info(
+            "helpdesk follow-up postponed",
+            metadata: [LogKeys.reason: "\(error)", "retry_in": "\(DurationText.format(delay))"])
     }
 
     private func reportPending() async throws {
         let pending = try await store.pendingFollowUps()
         metrics.gauge(MetricCatalog.followUpsPending, []).set(Int64(pending.count))
-        metrics.gauge(MetricCatalog.followUpsOldest, []).set(pending.oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+        metrics.gauge(MetricCatalog.followUpsOldest, []).set(
+            pending.oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
     }
 }

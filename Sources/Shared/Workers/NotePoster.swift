@@ -15,10 +15,12 @@ public struct NotePoster: Sendable {
             key: key,
             find: { _ in try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == key }) },
             create: {
-                try await entry.gorgias.createMessage(ticketId: ticketId, GorgiasNewMessage(
-                    channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
-                    bodyText: text, bodyHTML: "<p>\(HTMLText.escape(text))</p>", externalId: key
-                ))
+                try await entry.gorgias.createMessage(
+                    ticketId: ticketId,
+                    GorgiasNewMessage(
+                        channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
+                        bodyText: text, bodyHTML: "<p>\(HTMLText.escape(text))</p>", externalId: key
+                    ))
             },
             reference: { String($0.id) }
         )

@@ -17,14 +17,18 @@ public struct OneOffSMS: Sendable {
         case refusedOptedOut
     }
 
-    public func send(_ entry: AccountDirectory.Entry, key: String, to phone: String, body: String) async throws -> Outcome {
+    public func send(_ entry: AccountDirectory.Entry, key: String, to phone: String, body: String) async throws
+        -> Outcome
+    {
         let accountId = entry.account.id
         let sender = entry.account.smsSender
         let outcome = try await EffectJournal(store: store, accountId: accountId).once(
             key: key,
             find: { startedAt -> Delivery? in
                 let reconciler = SMSReconciler(sms: entry.sms, store: store, accountId: accountId)
-                return try await reconciler.findSent(to: phone, sender: sender, body: body, mediaCount: 0, attemptedAt: startedAt).map { .sent($0.sid) }
+                return try await reconciler.findSent(
+                    to: phone, sender: sender, body: body, mediaCount: 0, attemptedAt: startedAt
+                ).map { .sent($0.sid) }
             },
             create: { () -> Delivery in
                 do {
@@ -77,13 +81,19 @@ public struct SMSReconciler: Sendable {
 
     /// The unclaimed message to `phone` with `body` and `mediaCount` media created since `attemptedAt` (less a margin
     /// for clocks), if the provider has one.
-    public func findSent(to phone: String, sender: Account.SMSSender, body: String, mediaCount: Int, attemptedAt: Date) async throws -> SMSMessage? {
-        let candidates = try await sms.messages(to: phone, sender: sender, since: attemptedAt.addingTimeInterval(-5)).filter { message in
-            guard message.body == body, Int(message.numMedia ?? "0") ?? 0 == mediaCount else { return false }
-            if case .messagingService(let service) = sender, let listed = message.messagingServiceSid { return listed == service }
-            return true
-        }
-        for message in candidates.reversed() where try await !store.isProviderMessageClaimed(accountId: accountId, sid: message.sid) {
+    public func findSent(to phone: String, sender: Account.SMSSender, body: String, mediaCount: Int, attemptedAt: Date)
+        async throws -> SMSMessage?
+    {
+        let candidates = try await sms.messages(to: phone, sender: sender, since: attemptedAt.addingTimeInterval(-5))
+            .filter { message in
+                guard message.body == body, Int(message.numMedia ?? "0") ?? 0 == mediaCount else { return false }
+                if case .messagingService(let service) = sender, let listed = message.messagingServiceSid {
+                    return listed == service
+                }
+                return true
+            }
+        for message in candidates.reversed()
+        where try await !store.isProviderMessageClaimed(accountId: accountId, sid: message.sid) {
             return message
         }
         return nil

@@ -7,30 +7,47 @@ import Shared
 /// (``AccountSettings/problem()``), so both commands refuse the same things with the same words.
 struct AccountSettingsOptions: ParsableArguments {
     @Option(help: "Brand name used in HELP and confirmation texts.") var brand: String?
-    @Option(help: "Close the open ticket when a customer opts out: true (default) or false.") var stopClosesTicket: Bool?
+    @Option(help: "Close the open ticket when a customer opts out: true (default) or false.") var stopClosesTicket:
+        Bool?
     @Option(help: "A text on a closed ticket: new (open a new ticket, default) or reopen (within the reopen window).")
     var closedTicketPolicy: AccountSettings.ClosedTicketPolicy?
-    @Option(help: "Hours after closing during which a text reopens the ticket (policy reopen; default 72).") var reopenWindowHours: Int?
-    @Option(help: "Who answers STOP, START and HELP: provider (Twilio's default opt-out handling answers them; default) or switchboard.")
+    @Option(help: "Hours after closing during which a text reopens the ticket (policy reopen; default 72).")
+    var reopenWindowHours: Int?
+    @Option(
+        help:
+            "Who answers STOP, START and HELP: provider (Twilio's default opt-out handling answers them; default) or switchboard."
+    )
     var consentReplies: AccountSettings.ConsentReplies?
-    @Option(help: "HELP/INFO reply (default: brand, help contact, rates and opt-out instructions; '' for the default).") var helpText: String?
-    @Option(help: "Help contact for the HELP reply (URL, email or toll-free number); required when Switchboard answers.") var helpContact: String?
-    @Option(help: "Extra opt-out keywords, comma-separated (e.g. ARRET,ALTO; '' for none).") var extraStopKeywords: String?
+    @Option(help: "HELP/INFO reply (default: brand, help contact, rates and opt-out instructions; '' for the default).")
+    var helpText: String?
+    @Option(
+        help: "Help contact for the HELP reply (URL, email or toll-free number); required when Switchboard answers.")
+    var helpContact: String?
+    @Option(help: "Extra opt-out keywords, comma-separated (e.g. ARRET,ALTO; '' for none).") var extraStopKeywords:
+        String?
     @Option(help: "Extra opt-in keywords, comma-separated ('' for none).") var extraStartKeywords: String?
     @Option(help: "Extra help keywords, comma-separated ('' for none).") var extraHelpKeywords: String?
-    @Option(help: "Conversational replies: hours after a customer's last text during which replies go out without consent on record, unless they opted out (off by default; 'off' turns it off).")
+    @Option(
+        help:
+            "Conversational replies: hours after a customer's last text during which replies go out without consent on record, unless they opted out (off by default; 'off' turns it off)."
+    )
     var conversationalReplyHours: String?
-    @Option(help: "URL the SMS provider posts delivery statuses to (feeds sms.delivery-status; '' for none).") var statusCallbackUrl: String?
-    @Option(help: "Send Gorgias rule auto-replies (via: rule) as SMS too: true or false (default).") var forwardRuleReplies: Bool?
+    @Option(help: "URL the SMS provider posts delivery statuses to (feeds sms.delivery-status; '' for none).")
+    var statusCallbackUrl: String?
+    @Option(help: "Send Gorgias rule auto-replies (via: rule) as SMS too: true or false (default).")
+    var forwardRuleReplies: Bool?
 
     /// The names of the options given, for the operator's confirmation.
     var given: [String] {
         let all: [(String, Bool)] = [
-            ("brand", brand != nil), ("stop-closes-ticket", stopClosesTicket != nil), ("closed-ticket-policy", closedTicketPolicy != nil),
-            ("reopen-window-hours", reopenWindowHours != nil), ("consent-replies", consentReplies != nil), ("help-text", helpText != nil),
+            ("brand", brand != nil), ("stop-closes-ticket", stopClosesTicket != nil),
+            ("closed-ticket-policy", closedTicketPolicy != nil),
+            ("reopen-window-hours", reopenWindowHours != nil), ("consent-replies", consentReplies != nil),
+            ("help-text", helpText != nil),
             ("help-contact", helpContact != nil), ("extra-stop-keywords", extraStopKeywords != nil),
             ("extra-start-keywords", extraStartKeywords != nil), ("extra-help-keywords", extraHelpKeywords != nil),
-            ("conversational-reply-hours", conversationalReplyHours != nil), ("status-callback-url", statusCallbackUrl != nil),
+            ("conversational-reply-hours", conversationalReplyHours != nil),
+            ("status-callback-url", statusCallbackUrl != nil),
             ("forward-rule-replies", forwardRuleReplies != nil),
         ]
         return all.filter(\.1).map(\.0)
@@ -54,7 +71,8 @@ struct AccountSettingsOptions: ParsableArguments {
             } else if let hours = Int(conversationalReplyHours) {
                 settings.conversationalReplyHours = hours
             } else {
-                throw ValidationError("--conversational-reply-hours: \"\(conversationalReplyHours)\" is not a number of hours or off")
+                throw ValidationError(
+                    "--conversational-reply-hours: \"\(conversationalReplyHours)\" is not a number of hours or off")
             }
         }
         if let statusCallbackUrl { settings.statusCallbackURL = statusCallbackUrl.isEmpty ? nil : statusCallbackUrl }

@@ -23,10 +23,12 @@ struct DisconnectAccountCommand: AsyncParsableCommand {
 
 /// `switchboard accounts reconnect <id>`.
 struct ReconnectAccountCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reconnect", abstract: "Reconnect a disconnected account.")
+    static let configuration = CommandConfiguration(
+        commandName: "reconnect", abstract: "Reconnect a disconnected account.")
 
     @Argument(help: "Account id.") var id: String
-    @Option(help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration again with a new secret.")
+    @Option(
+        help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration again with a new secret.")
     var ingressUrl: String?
     @OptionGroup var store: StoreOptions
 
@@ -40,7 +42,10 @@ struct ReconnectAccountCommand: AsyncParsableCommand {
 
 enum AccountStatusChange {
     /// Sets the status, then runs `then` (integration upkeep) against the same store.
-    static func apply(id: String, status: Account.Status, store options: StoreOptions, then: @escaping @Sendable (Store, SecretBox) async throws -> Void) async throws {
+    static func apply(
+        id: String, status: Account.Status, store options: StoreOptions,
+        then: @escaping @Sendable (Store, SecretBox) async throws -> Void
+    ) async throws {
         let environment = try CLIEnvironment.load()
         try await Store.withStore(try options.location(environment), logger: CLIEnvironment.logger) { store in
             guard try await store.setAccountStatus(id: id, status) else { throw CLIError.notFound("no account \(id)") }
@@ -54,7 +59,8 @@ enum AccountStatusChange {
 enum IngressConnection {
     static func connect(accountId: String, ingressURL: String, store: Store, box: SecretBox) async throws {
         let endpoints = try await HTTPClient.withClient { http in
-            try await IngressRegistration.connect(accountId: accountId, ingressURL: ingressURL, store: store, box: box, http: http)
+            try await IngressRegistration.connect(
+                accountId: accountId, ingressURL: ingressURL, store: store, box: box, http: http)
         }
         StandardOutput.line("registered the Gorgias HTTP integration → \(endpoints.gorgias)")
         StandardOutput.line("delivery statuses → \(endpoints.status)")

@@ -4,7 +4,8 @@ import ArgumentParser
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
-        abstract: "Add, change, list, show, disconnect and reconnect accounts. Secrets are encrypted and never printed.",
+        abstract:
+            "Add, change, list, show, disconnect and reconnect accounts. Secrets are encrypted and never printed.",
         subcommands: [
             AddAccountCommand.self, SetAccountCommand.self, ListAccountsCommand.self, ShowAccountCommand.self,
             DisconnectAccountCommand.self, ReconnectAccountCommand.self,

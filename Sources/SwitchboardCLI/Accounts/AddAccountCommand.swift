@@ -25,65 +25,96 @@ struct AddAccountCommand: AsyncParsableCommand {
     @Option(help: "Sender number (E.164).") var smsFrom: String?
     @Option(help: "Messaging service SID (MG…) instead of a number.") var smsMessagingServiceSid: String?
     @OptionGroup var settings: AccountSettingsOptions
-    @Option(help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
+    @Option(
+        help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
     var ingressUrl: String?
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let flagged = [("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"), ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
-                       ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN")].filter { $0.1 != nil }
+        let flagged = [
+            ("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"),
+            ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
+            ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN"),
+        ].filter { $0.1 != nil }
         for (flag, _, variable) in flagged {
             // A flag's value shows in `ps` and the shell's history while and after the command runs.
-            StandardError.line("warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead")
+            StandardError.line(
+                "warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead"
+            )
         }
         let box = try SecretBox.from(environment)
         let account = try makeAccount(environment: environment, box: box)
-        if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true { throw ValidationError("--ingress-url must be an http(s) URL") }
+        if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
+            throw ValidationError("--ingress-url must be an http(s) URL")
+        }
         try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
             try await store.createAccount(account)
-            StandardOutput.line("added account \(account.id) (\(account.gorgiasBaseURL), sender \(AccountSummary(account).sender))")
-            if let ingressUrl { try await IngressConnection.connect(accountId: account.id, ingressURL: ingressUrl, store: store, box: box) }
+            StandardOutput.line(
+                "added account \(account.id) (\(account.gorgiasBaseURL), sender \(AccountSummary(account).sender))")
+            if let ingressUrl {
+                try await IngressConnection.connect(
+                    accountId: account.id, ingressURL: ingressUrl, store: store, box: box)
+            }
         }
     }
 
     func makeAccount(environment: Environment, box: SecretBox) throws -> Account {
-        guard Account.isValidId(id) else { throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit") }
+        guard Account.isValidId(id) else {
+            throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
+        }
         let baseURL: String
         switch (gorgiasBaseUrl, gorgiasSubdomain) {
         case (let url?, nil): baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         case (nil, let subdomain?):
-            guard subdomain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw ValidationError("--gorgias-subdomain is not a valid subdomain") }
+            guard subdomain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw ValidationError("--gorgias-subdomain is not a valid subdomain")
+            }
             baseURL = "https://\(subdomain).gorgias.com"
         default: throw ValidationError("give exactly one of --gorgias-base-url or --gorgias-subdomain")
         }
-        guard URL(string: baseURL)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--gorgias-base-url must be an http(s) URL") }
-        guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--sms-base-url must be an http(s) URL") }
+        guard URL(string: baseURL)?.scheme?.hasPrefix("http") == true else {
+            throw ValidationError("--gorgias-base-url must be an http(s) URL")
+        }
+        guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else {
+            throw ValidationError("--sms-base-url must be an http(s) URL")
+        }
         let apiKey = gorgiasApiKey ?? environment["GORGIAS_API_KEY"]
         let oauthToken = gorgiasOauthToken ?? environment["GORGIAS_OAUTH_TOKEN"]
         let authKind: Account.GorgiasAuthKind
         switch (apiKey, oauthToken) {
         case (_?, nil):
-            guard gorgiasEmail != nil else { throw ValidationError("--gorgias-api-key needs --gorgias-email (Basic auth is email:key)") }
+            guard gorgiasEmail != nil else {
+                throw ValidationError("--gorgias-api-key needs --gorgias-email (Basic auth is email:key)")
+            }
             authKind = .apiKey
         case (nil, _?): authKind = .oauth
-        default: throw ValidationError("give exactly one of --gorgias-api-key (with --gorgias-email) or --gorgias-oauth-token")
+        default:
+            throw ValidationError(
+                "give exactly one of --gorgias-api-key (with --gorgias-email) or --gorgias-oauth-token")
         }
-        guard let authToken = smsAuthToken ?? environment["SMS_AUTH_TOKEN"] else { throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required") }
+        guard let authToken = smsAuthToken ?? environment["SMS_AUTH_TOKEN"] else {
+            throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required")
+        }
         let sender: Account.SMSSender
         switch (smsFrom, smsMessagingServiceSid) {
         case (let from?, nil):
-            guard PhoneNumber.isE164(from) else { throw ValidationError("--sms-from must be an E.164 number like +15557654321") }
+            guard PhoneNumber.isE164(from) else {
+                throw ValidationError("--sms-from must be an E.164 number like +15557654321")
+            }
             sender = .number(from)
         case (nil, let service?): sender = .messagingService(service)
         default: throw ValidationError("give exactly one of --sms-from or --sms-messaging-service-sid")
         }
         var accountSettings = AccountSettings(brand: id)
         try settings.apply(to: &accountSettings)
-        let credentials = AccountCredentials(gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
+        let credentials = AccountCredentials(
+            gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
         return Account(
-            id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail, smsBaseURL: smsBaseUrl,
-            smsAccountSid: smsAccountSid, smsSender: sender, settings: accountSettings, sealedCredentials: try credentials.sealed(box)
+            id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail,
+            smsBaseURL: smsBaseUrl,
+            smsAccountSid: smsAccountSid, smsSender: sender, settings: accountSettings,
+            sealedCredentials: try credentials.sealed(box)
         )
     }
 }

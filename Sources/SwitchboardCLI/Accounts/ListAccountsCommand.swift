@@ -10,19 +10,23 @@ struct ListAccountsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let accounts = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { try await $0.accounts() }
+        let accounts = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) {
+            try await $0.accounts()
+        }
         let summaries = accounts.map(AccountSummary.init)
         if json { return try JSONOutput.print(summaries) }
-        StandardOutput.line(TextTable.render(
-            ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "BRAND"],
-            summaries.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.settings.brand] }
-        ))
+        StandardOutput.line(
+            TextTable.render(
+                ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "BRAND"],
+                summaries.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.settings.brand] }
+            ))
     }
 }
 
 /// `switchboard accounts show <id>`.
 struct ShowAccountCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one account and its settings (no secrets).")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one account and its settings (no secrets).")
 
     @Argument(help: "Account id.") var id: String
     @Flag(help: "Print JSON for scripts.") var json = false
@@ -30,22 +34,37 @@ struct ShowAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let found = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { try await $0.account(id: id) }
+        let found = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) {
+            try await $0.account(id: id)
+        }
         guard let account = found else { throw CLIError.notFound("no account \(id)") }
         let summary = AccountSummary(account)
         if json { return try JSONOutput.print(summary) }
-        StandardOutput.line(TextTable.render(["FIELD", "VALUE"], [
-            ["id", summary.id], ["status", summary.status], ["gorgias", summary.gorgiasBaseURL], ["gorgias auth", summary.gorgiasAuth],
-            ["gorgias email", summary.gorgiasEmail ?? "-"], ["sms api", summary.smsBaseURL], ["sms account", summary.smsAccountSid],
-            ["sms sender", summary.sender], ["brand", summary.settings.brand],
-            ["stop closes ticket", "\(summary.settings.stopClosesTicket)"],
-            ["closed-ticket policy", "\(summary.settings.closedTicketPolicy.rawValue) (reopen window \(summary.settings.reopenWindowHours) h)"],
-            ["help text", summary.settings.effectiveHelpText], ["consent replies", summary.settings.consentReplies.rawValue],
-            ["extra keywords", Self.describe(summary.settings.extraKeywords)],
-            ["conversational replies", summary.settings.conversationalReplyHours.map { "\($0) h after the last text" } ?? "off"],
-            ["rule replies by SMS", "\(summary.settings.forwardRuleReplies)"],
-            ["gorgias integration", summary.gorgiasIntegrationId.map(String.init) ?? "-"], ["credentials", "encrypted (never shown)"],
-        ]))
+        StandardOutput.line(
+            TextTable.render(
+                ["FIELD", "VALUE"],
+                [
+                    ["id", summary.id], ["status", summary.status], ["gorgias", summary.gorgiasBaseURL],
+                    ["gorgias auth", summary.gorgiasAuth],
+                    ["gorgias email", summary.gorgiasEmail ?? "-"], ["sms api", summary.smsBaseURL],
+                    ["sms account", summary.smsAccountSid],
+                    ["sms sender", summary.sender], ["brand", summary.settings.brand],
+                    ["stop closes ticket", "\(summary.settings.stopClosesTicket)"],
+                    [
+                        "closed-ticket policy",
+                        "\(summary.settings.closedTicketPolicy.rawValue) (reopen window \(summary.settings.reopenWindowHours) h)",
+                    ],
+                    ["help text", summary.settings.effectiveHelpText],
+                    ["consent replies", summary.settings.consentReplies.rawValue],
+                    ["extra keywords", Self.describe(summary.settings.extraKeywords)],
+                    [
+                        "conversational replies",
+                        summary.settings.conversationalReplyHours.map { "\($0) h after the last text" } ?? "off",
+                    ],
+                    ["rule replies by SMS", "\(summary.settings.forwardRuleReplies)"],
+                    ["gorgias integration", summary.gorgiasIntegrationId.map(String.init) ?? "-"],
+                    ["credentials", "encrypted (never shown)"],
+                ]))
     }
 }
 

@@ -5,6 +5,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: run with `swift run -c release switchboard bench <name>`.",
-        subcommands: [RuntimeBenchCommand.self, HTTPBenchCommand.self, StoreBenchCommand.self, E2EBenchCommand.self, ConsentBenchCommand.self, RecoveryBenchCommand.self]
+        subcommands: [
+            RuntimeBenchCommand.self, HTTPBenchCommand.self, StoreBenchCommand.self, E2EBenchCommand.self,
+            ConsentBenchCommand.self, RecoveryBenchCommand.self,
+        ]
     )
 }

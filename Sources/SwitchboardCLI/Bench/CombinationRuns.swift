@@ -11,7 +11,9 @@ enum CombinationRuns {
         if names == ["all"] { return BrokerCombination.all }
         return try names.flatMap { $0.split(separator: ",").map(String.init) }.map { name in
             guard let combination = BrokerCombination(name: name) else {
-                throw BenchmarkError("unknown combination \(name); use all, \(BrokerCombination.all.map(\.name).joined(separator: ", "))")
+                throw BenchmarkError(
+                    "unknown combination \(name); use all, \(BrokerCombination.all.map(\.name).joined(separator: ", "))"
+                )
             }
             return combination
         }
@@ -28,7 +30,9 @@ enum CombinationRuns {
                 results.append((combination, try await here()))
                 continue
             }
-            StandardError.line("[\(combination)] in a child process (librdkafka \(combination.currentLibrary ? "2.16" : "of the system"))…")
+            StandardError.line(
+                "[\(combination)] in a child process (librdkafka \(combination.currentLibrary ? "2.16" : "of the system"))…"
+            )
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             process.arguments = childArguments + ["--on", combination.name, "--result-line"]
@@ -39,7 +43,9 @@ enum CombinationRuns {
             try process.run()
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else {
+            guard process.terminationStatus == 0,
+                let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last
+            else {
                 throw BenchmarkError("the \(combination) run failed (exit \(process.terminationStatus))")
             }
             results.append((combination, try JSONDecoder().decode(Result.self, from: Data(line.utf8))))

@@ -48,22 +48,30 @@ struct ConsentBenchCommand: AsyncParsableCommand {
         logger.logLevel = .error
         var scenarios: [Scenario] = []
         for down in [false, true] {
-            StandardError.line("[consent] \(accounts * customers) STOPs at \(rate)/s, Gorgias \(down ? "failing every call" : "healthy")…")
+            StandardError.line(
+                "[consent] \(accounts * customers) STOPs at \(rate)/s, Gorgias \(down ? "failing every call" : "healthy")…"
+            )
             scenarios.append(try await measure(gorgiasDown: down, logger: logger))
         }
-        let report = Report(machine: .current(librdkafka: Librdkafka.version), latencyMs: latencyMs, stopsPerSecond: rate, scenarios: scenarios)
+        let report = Report(
+            machine: .current(librdkafka: Librdkafka.version), latencyMs: latencyMs, stopsPerSecond: rate,
+            scenarios: scenarios)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try encoder.encode(report).write(to: URL(fileURLWithPath: output))
         let rows = scenarios.map { scenario in
             [
                 scenario.name, String(scenario.stops), "\(scenario.recorded.p50Ms) / \(scenario.recorded.p99Ms)",
-                "\(scenario.confirmation.p50Ms) / \(scenario.confirmation.p99Ms)", String(scenario.followUpsPendingAtEnd), String(scenario.deadLettered),
+                "\(scenario.confirmation.p50Ms) / \(scenario.confirmation.p99Ms)",
+                String(scenario.followUpsPendingAtEnd), String(scenario.deadLettered),
             ]
         }
         StandardOutput.line(report.machine.summary + "\n")
-        StandardOutput.line(TextTable.render(["GORGIAS", "STOPS", "RECORDED p50/p99 ms", "CONFIRMED p50/p99 ms", "NOTES WAITING", "DLQ"], rows))
+        StandardOutput.line(
+            TextTable.render(
+                ["GORGIAS", "STOPS", "RECORDED p50/p99 ms", "CONFIRMED p50/p99 ms", "NOTES WAITING", "DLQ"], rows))
         StandardOutput.line("\nwritten to \(output)")
     }
 
@@ -71,7 +79,8 @@ struct ConsentBenchCommand: AsyncParsableCommand {
         var sandbox = SandboxConfiguration()
         sandbox.faults.latencyMs = latencyMs
         let stack = try LocalStack(
-            name: "bench-consent", partitions: 6, topology: RetryTopology(tiers: [.seconds(30), .seconds(300)]), sandbox: sandbox,
+            name: "bench-consent", partitions: 6, topology: RetryTopology(tiers: [.seconds(30), .seconds(300)]),
+            sandbox: sandbox,
             workerEnvironment: ["LOG_LEVEL": "warning"], logger: logger
         )
         let location = try DatabaseURL(stack.databaseURL, setting: "--database")
@@ -83,18 +92,25 @@ struct ConsentBenchCommand: AsyncParsableCommand {
                     settings.consentReplies = .switchboard
                     settings.helpContact = "help@bench.example"
                     return LocalAccount(
-                        id: "consent-\(index)", number: "+1555\(String(format: "%07d", index))", oauth: true, settings: settings, providerOptOutHandling: false
+                        id: "consent-\(index)", number: "+1555\(String(format: "%07d", index))", oauth: true,
+                        settings: settings, providerOptOutHandling: false
                     )
                 }
                 try await merchants.concurrentForEach(width: 8) { try await stack.addAccount($0, store: store) }
                 try stack.startWorkers([.inbound])
                 try await stack.waitUntilReady()
                 let people = merchants.flatMap { account in
-                    (0..<customers).map { (account: account, phone: "+1666\(account.number.suffix(3))\(String(format: "%04d", $0))") }
+                    (0..<customers).map {
+                        (account: account, phone: "+1666\(account.number.suffix(3))\(String(format: "%04d", $0))")
+                    }
                 }
-                try await people.concurrentForEach(width: 16) { try await text(stack, $0.account, from: $0.phone, "Hi, a question about my order") }
+                try await people.concurrentForEach(width: 16) {
+                    try await text(stack, $0.account, from: $0.phone, "Hi, a question about my order")
+                }
                 try await waitFor("every customer's first ticket", timeout: .seconds(300)) {
-                    try await people.asyncCount { try await store.conversation(accountId: $0.account.id, phone: $0.phone)?.currentTicketId != nil } == people.count
+                    try await people.asyncCount {
+                        try await store.conversation(accountId: $0.account.id, phone: $0.phone)?.currentTicketId != nil
+                    } == people.count
                 }
                 let background = gorgiasDown ? try await startOutage(stack, merchants) : nil
                 var sentAt: [String: (phone: String, account: LocalAccount, at: Date)] = [:]
@@ -113,17 +129,24 @@ struct ConsentBenchCommand: AsyncParsableCommand {
                 var recorded: [Double] = []
                 for (sid, sent) in sentAt {
                     let history = try await store.consentHistory(accountId: sent.account.id, phone: sent.phone)
-                    if let change = history.first(where: { $0.eventId == sid }) { recorded.append(change.recordedAt.timeIntervalSince(sent.at)) }
+                    if let change = history.first(where: { $0.eventId == sid }) {
+                        recorded.append(change.recordedAt.timeIntervalSince(sent.at))
+                    }
                 }
                 let confirmed = try await confirmations(stack, merchants)
-                let confirmation = sentAt.values.compactMap { sent in confirmed[sent.phone].map { $0.timeIntervalSince(sent.at) } }
+                let confirmation = sentAt.values.compactMap { sent in
+                    confirmed[sent.phone].map { $0.timeIntervalSince(sent.at) }
+                }
                 let pending = try await store.pendingFollowUps().count
                 var deadLettered = 0
                 for topic in [EventKind.consentTopic, EventKind.inboundText.topic] {
-                    deadLettered += try await Self.records(in: stack.topology.deadLetterTopic(topic), brokers: stack.broker.bootstrapServers, logger: logger)
+                    deadLettered += try await Self.records(
+                        in: stack.topology.deadLetterTopic(topic), brokers: stack.broker.bootstrapServers,
+                        logger: logger)
                 }
                 return Scenario(
-                    name: gorgiasDown ? "down (every call 503)" : "healthy", gorgiasDown: gorgiasDown, stops: sentAt.count,
+                    name: gorgiasDown ? "down (every call 503)" : "healthy", gorgiasDown: gorgiasDown,
+                    stops: sentAt.count,
                     recorded: LatencySummary(seconds: recorded), confirmation: LatencySummary(seconds: confirmation),
                     followUpsPendingAtEnd: pending, deadLettered: deadLettered
                 )
@@ -136,7 +159,9 @@ struct ConsentBenchCommand: AsyncParsableCommand {
 
     /// Gorgias fails every call, and new customers keep texting the merchants (their texts fail and open the circuit).
     private func startOutage(_ stack: LocalStack, _ merchants: [LocalAccount]) async throws -> Task<Void, Never> {
-        guard case .object(var faults) = try await stack.control.get("/sandbox/faults") else { throw CLIError.failed("no sandbox faults") }
+        guard case .object(var faults) = try await stack.control.get("/sandbox/faults") else {
+            throw CLIError.failed("no sandbox faults")
+        }
         faults["gorgiasFailRate"] = 1
         try await stack.control.post("/sandbox/faults", .object(faults))
         return Task {
@@ -151,10 +176,15 @@ struct ConsentBenchCommand: AsyncParsableCommand {
     }
 
     @discardableResult
-    private func text(_ stack: LocalStack, _ account: LocalAccount, from phone: String, _ body: String) async throws -> String {
-        let sent = try await stack.control.post("/sandbox/twilio/\(account.twilioSid)/inbound", [
-            "from": .string(phone), "to": .string(account.number), "body": .string(body), "url": .string(stack.inboundURL(account.id)),
-        ])
+    private func text(_ stack: LocalStack, _ account: LocalAccount, from phone: String, _ body: String) async throws
+        -> String
+    {
+        let sent = try await stack.control.post(
+            "/sandbox/twilio/\(account.twilioSid)/inbound",
+            [
+                "from": .string(phone), "to": .string(account.number), "body": .string(body),
+                "url": .string(stack.inboundURL(account.id)),
+            ])
         return sent["sid"]?.stringValue ?? ""
     }
 
@@ -162,9 +192,16 @@ struct ConsentBenchCommand: AsyncParsableCommand {
     private func confirmations(_ stack: LocalStack, _ merchants: [LocalAccount]) async throws -> [String: Date] {
         var found: [String: Date] = [:]
         for account in merchants {
-            for message in try await stack.control.get("/sandbox/twilio/\(account.twilioSid)")["messages"]?.arrayValue ?? []
-            where message["direction"] == "outbound-api" && message["body"]?.stringValue?.contains("unsubscribed") == true {
-                if let phone = message["to"]?.stringValue, let at = message["sandbox_created_at"]?.stringValue.flatMap(RFC3339.parse) { found[phone] = at }
+            for message in try await stack.control.get("/sandbox/twilio/\(account.twilioSid)")["messages"]?.arrayValue
+                ?? []
+            where message["direction"] == "outbound-api"
+                && message["body"]?.stringValue?.contains("unsubscribed") == true
+            {
+                if let phone = message["to"]?.stringValue,
+                    let at = message["sandbox_created_at"]?.stringValue.flatMap(RFC3339.parse)
+                {
+                    found[phone] = at
+                }
             }
         }
         return found

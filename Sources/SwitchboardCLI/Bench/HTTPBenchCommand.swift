@@ -6,7 +6,8 @@ import Shared
 /// `switchboard bench http`: requests/s and latency through the libcurl client against the sandbox
 /// (a separate process) at several concurrency levels.
 struct HTTPBenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "http", abstract: "HTTP client throughput and latency against the sandbox.")
+    static let configuration = CommandConfiguration(
+        commandName: "http", abstract: "HTTP client throughput and latency against the sandbox.")
 
     @Option(help: "Seconds per concurrency level.") var seconds = 5
     @Option(help: "Concurrency levels.") var concurrency: [Int] = [1, 16, 64, 256]
@@ -26,7 +27,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         defer { sandbox.stop() }
         let url = try sandbox.readValue("SANDBOX_URL")
         let http = HTTPClient()
-        let sms = SMSClient(baseURL: url + "/twilio", accountSid: "AC" + String(repeating: "b", count: 32), authToken: "bench", http: http)
+        let sms = SMSClient(
+            baseURL: url + "/twilio", accountSid: "AC" + String(repeating: "b", count: 32), authToken: "bench",
+            http: http)
         let message = try await sms.send(to: "+15551234567", sender: .number("+15557654321"), body: "bench")
         let target = url + "/twilio/2010-04-01/Accounts/\(sms.accountSid)/Messages/\(message.sid).json"
         let authorization = "Basic " + Data("\(sms.accountSid):bench".utf8).base64EncodedString()
@@ -41,7 +44,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         while ContinuousClock.now < deadline {
                             let started = ContinuousClock.now
                             do {
-                                let response = try await http.execute(APIRequest(url: target, headers: [("Authorization", authorization)], service: "bench"))
+                                let response = try await http.execute(
+                                    APIRequest(
+                                        url: target, headers: [("Authorization", authorization)], service: "bench"))
                                 latencies.record(ContinuousClock.now - started, ok: response.status == 200)
                             } catch {
                                 latencies.record(ContinuousClock.now - started, ok: false)
@@ -53,13 +58,22 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let summary = latencies.summary(over: .seconds(seconds))
-            levels.append(Level(concurrency: level, requestsPerSecond: summary.rate, p50Ms: summary.p50, p99Ms: summary.p99, errors: summary.errors, processThreads: threads.maximum))
-            StandardError.line("concurrency \(level): \(Int(summary.rate)) req/s, p50 \(summary.p50) ms, p99 \(summary.p99) ms, \(threads.maximum) threads")
+            levels.append(
+                Level(
+                    concurrency: level, requestsPerSecond: summary.rate, p50Ms: summary.p50, p99Ms: summary.p99,
+                    errors: summary.errors, processThreads: threads.maximum))
+            StandardError.line(
+                "concurrency \(level): \(Int(summary.rate)) req/s, p50 \(summary.p50) ms, p99 \(summary.p99) ms, \(threads.maximum) threads"
+            )
         }
         await http.shutdown()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(["machine": AnyEncodable(MachineDescription.current(librdkafka: Librdkafka.version)), "levels": AnyEncodable(levels)]), as: UTF8.self)
+        let json = String(
+            decoding: try encoder.encode([
+                "machine": AnyEncodable(MachineDescription.current(librdkafka: Librdkafka.version)),
+                "levels": AnyEncodable(levels),
+            ]), as: UTF8.self)
         if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
         StandardOutput.line(json)
     }

@@ -35,7 +35,9 @@ enum KcatReference {
         guard lines >= count, let first else {
             throw BenchmarkError("kcat read \(lines) of \(count) records")
         }
-        return fromLaunch ? Double(count) / max((last - launched).seconds, 1e-6) : Double(count - 1) / max((last - first).seconds, 1e-6)
+        return fromLaunch
+            ? Double(count) / max((last - launched).seconds, 1e-6)
+            : Double(count - 1) / max((last - first).seconds, 1e-6)
     }
 }
 

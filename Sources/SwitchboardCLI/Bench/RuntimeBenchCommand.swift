@@ -21,9 +21,13 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     @Option(help: "Distinct keys.") var keys = 1000
     @Option(help: "Partitions.") var partitions = 6
     @Option(help: "Records in flight per process (MAX_IN_FLIGHT).") var inFlight = 256
-    @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).") var bufferedPerPartition = WorkerConfiguration.defaultMaxBufferedPerPartition
-    @Flag(help: "Leave resumed partitions to librdkafka's own fetch schedule (measures what the fetch waker is worth).") var noFetchWaker = false
-    @Option(help: "Combinations: a comma-separated list of mock-system, tansu-2.16, mock-2.16, or all.") var on = ["mock-system"]
+    @Option(help: "Unfinished records per partition before it pauses (MAX_BUFFERED_PER_PARTITION).")
+    var bufferedPerPartition = WorkerConfiguration.defaultMaxBufferedPerPartition
+    @Flag(help: "Leave resumed partitions to librdkafka's own fetch schedule (measures what the fetch waker is worth).")
+    var noFetchWaker = false
+    @Option(help: "Combinations: a comma-separated list of mock-system, tansu-2.16, mock-2.16, or all.") var on = [
+        "mock-system"
+    ]
     @Option(help: "Write the results as JSON to this file.") var output: String?
     @Flag(help: .hidden) var resultLine = false
 
@@ -56,14 +60,20 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
             try CombinationRuns.printResultLine(try await measureHere())
             return
         }
-        let arguments = [
-            "bench", "runtime", "--records", "\(records)", "--sleep-records", "\(sleepRecords)", "--sleep-ms", "\(sleepMs)", "--keys", "\(keys)",
-            "--partitions", "\(partitions)", "--in-flight", "\(inFlight)", "--buffered-per-partition", "\(bufferedPerPartition)",
-        ] + (noFetchWaker ? ["--no-fetch-waker"] : [])
-        let results = try await CombinationRuns.run(combinations, childArguments: arguments) { try await measureHere() }.map(\.1)
+        let arguments =
+            [
+                "bench", "runtime", "--records", "\(records)", "--sleep-records", "\(sleepRecords)", "--sleep-ms",
+                "\(sleepMs)", "--keys", "\(keys)",
+                "--partitions", "\(partitions)", "--in-flight", "\(inFlight)", "--buffered-per-partition",
+                "\(bufferedPerPartition)",
+            ] + (noFetchWaker ? ["--no-fetch-waker"] : [])
+        let results = try await CombinationRuns.run(combinations, childArguments: arguments) { try await measureHere() }
+            .map(\.1)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(results.count == 1 ? AnyEncodable(results[0]) : AnyEncodable(results)), as: UTF8.self)
+        let json = String(
+            decoding: try encoder.encode(results.count == 1 ? AnyEncodable(results[0]) : AnyEncodable(results)),
+            as: UTF8.self)
         if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
         StandardOutput.line(json)
     }
@@ -71,10 +81,12 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
     /// Both runs on the combination this process runs.
     private func measureHere() async throws -> Result {
         let combination = BrokerCombination.current
-        StandardError.line("[\(combination)] producing \(records) records over \(keys) keys and \(partitions) partitions…")
+        StandardError.line(
+            "[\(combination)] producing \(records) records over \(keys) keys and \(partitions) partitions…")
         let noop = try await measure(records: records, handlerDelay: nil, withKcat: true)
         StandardError.line("kcat: \(Int(noop.kcat)) records/s; runtime no-op: \(Int(noop.runtime)) records/s")
-        let sleeping = try await measure(records: sleepRecords, handlerDelay: .milliseconds(Int64(sleepMs)), withKcat: false)
+        let sleeping = try await measure(
+            records: sleepRecords, handlerDelay: .milliseconds(Int64(sleepMs)), withKcat: false)
         let bound = Double(inFlight) / (Double(sleepMs) / 1000)
         StandardError.line("runtime sleeping \(sleepMs) ms: \(Int(sleeping.runtime)) records/s (bound \(Int(bound)))")
         return Result(
@@ -88,12 +100,17 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
         )
     }
 
-    private func measure(records count: Int, handlerDelay: Duration?, withKcat: Bool) async throws -> (kcat: Double, runtime: Double) {
+    private func measure(records count: Int, handlerDelay: Duration?, withKcat: Bool) async throws -> (
+        kcat: Double, runtime: Double
+    ) {
         let logger = Logger(label: "bench")
-        let broker = try LocalBroker(BrokerCombination.current.broker, partitions: partitions, topology: RetryTopology(), logger: logger)
+        let broker = try LocalBroker(
+            BrokerCombination.current.broker, partitions: partitions, topology: RetryTopology(), logger: logger)
         let settings = broker.settings()
         // lz4 keeps the data within the embedded broker's retention (5 MiB per partition, librdkafka's mock limit).
-        let producer = try KafkaProducer(settings: broker.settings(["compression.type": "lz4"], source: "bench"), clientId: "bench-producer", logger: logger)
+        let producer = try KafkaProducer(
+            settings: broker.settings(["compression.type": "lz4"], source: "bench"), clientId: "bench-producer",
+            logger: logger)
         let batch = (0..<count).map { index in benchRecord(index: index, key: index % keys) }
         for start in stride(from: 0, to: batch.count, by: 50_000) {
             try await producer.sendAll(Array(batch[start..<min(start + 50_000, batch.count)]))
@@ -101,17 +118,21 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
         await producer.shutdown()
         let topic = EventKind.subscription.topic
         try await Self.requireRetained(settings: settings, topic: topic, partitions: partitions, logger: logger)
-        let kcat = withKcat ? try KcatReference.consume(brokers: broker.bootstrapServers, topic: topic, count: count) : 0
+        let kcat =
+            withKcat ? try KcatReference.consume(brokers: broker.bootstrapServers, topic: topic, count: count) : 0
 
         let counter = CompletionCounter(target: count)
         let handler = BenchHandler(delay: handlerDelay, counter: counter)
-        let environment = Environment(broker.clientEnvironment.merging([
-            "KAFKA_BROKERS": broker.bootstrapServers,
-            "MAX_IN_FLIGHT": "\(inFlight)",
-            "MAX_BUFFERED_PER_PARTITION": "\(bufferedPerPartition)",
-            "KAFKA_FETCH_WAIT_MAX_MS": "10",
-        ]) { _, new in new })
-        let definition = WorkerDefinition(name: "bench", group: "bench-\(UUID().uuidString)", topics: [topic], defaultMetricsPort: 0) { _ in handler }
+        let environment = Environment(
+            broker.clientEnvironment.merging([
+                "KAFKA_BROKERS": broker.bootstrapServers,
+                "MAX_IN_FLIGHT": "\(inFlight)",
+                "MAX_BUFFERED_PER_PARTITION": "\(bufferedPerPartition)",
+                "KAFKA_FETCH_WAIT_MAX_MS": "10",
+            ]) { _, new in new })
+        let definition = WorkerDefinition(
+            name: "bench", group: "bench-\(UUID().uuidString)", topics: [topic], defaultMetricsPort: 0
+        ) { _ in handler }
         var configuration = try WorkerConfiguration.from(environment, definition: definition)
         configuration.wakesFetchersOnResume = !noFetchWaker
         let worker = ConsumerWorker(
@@ -134,7 +155,9 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
             return try (0..<partitions).map { try reader.watermarks(TopicPartition(topic, Int32($0))).low }
         }
         guard lows.allSatisfy({ $0 == 0 }) else {
-            throw BenchmarkError("the embedded broker trimmed records (it retains 5 MiB per partition); use fewer records or more partitions")
+            throw BenchmarkError(
+                "the embedded broker trimmed records (it retains 5 MiB per partition); use fewer records or more partitions"
+            )
         }
     }
 
@@ -145,7 +168,8 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
             "at": "2026-06-01T12:00:00Z", "source": "bench",
         ]
         let event = CloudEvent(id: "bench-\(index)", source: "bench", kind: .subscription, time: nil, data: data)
-        return OutgoingRecord(topic: EventKind.subscription.topic, key: "bench:\(phone)", value: event.document.serialized())
+        return OutgoingRecord(
+            topic: EventKind.subscription.topic, key: "bench:\(phone)", value: event.document.serialized())
     }
 }
 

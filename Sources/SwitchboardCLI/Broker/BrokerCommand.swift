@@ -34,7 +34,9 @@ struct BrokerCommand: AsyncParsableCommand {
         let broker = try EmbeddedBroker(brokers: brokers, logger: Logger(label: "switchboard-broker"))
         try broker.createSwitchboardTopics(partitions: partitions, topology: topology)
         StandardOutput.line("KAFKA_BROKERS=\(broker.bootstrapServers)")
-        StandardError.line("embedded broker ready: \(brokers) broker(s), \(topology.allTopics(EventKind.sourceTopics).count) topics × \(partitions) partitions; Ctrl-C to stop")
+        StandardError.line(
+            "embedded broker ready: \(brokers) broker(s), \(topology.allTopics(EventKind.sourceTopics).count) topics × \(partitions) partitions; Ctrl-C to stop"
+        )
         await Signals.waitForTermination()
         withExtendedLifetime(broker) {}
     }

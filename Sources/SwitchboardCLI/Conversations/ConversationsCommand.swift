@@ -13,7 +13,8 @@ struct ConversationsCommand: AsyncParsableCommand {
 
 /// `switchboard conversations stats`: counts by status, median time to close, opt-outs per day.
 struct ConversationStatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Tickets by status, median time to close, opt-outs per day.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Tickets by status, median time to close, opt-outs per day.")
 
     @Option(help: "Only this account.") var account: String?
     @Option(help: "Days of opt-outs to show.") var days = 14
@@ -50,7 +51,8 @@ struct ConversationStatsCommand: AsyncParsableCommand {
 
 /// `switchboard conversations show --account A --phone P`: one conversation, its tickets and consent.
 struct ShowConversationCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "One conversation: customer, current ticket, status history, consent.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "One conversation: customer, current ticket, status history, consent.")
 
     @Option(help: "Account id.") var account: String
     @Option(help: "Customer phone (E.164).") var phone: String
@@ -72,25 +74,42 @@ struct ShowConversationCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let (account, phone) = (self.account, self.phone)
-        let view = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store -> View? in
+        let view = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) {
+            store -> View? in
             guard let conversation = try await store.conversation(accountId: account, phone: phone) else { return nil }
-            let ticket = try await conversation.currentTicketId.asyncMap { try await store.ticket(accountId: account, ticketId: $0) } ?? nil
-            let history = try await conversation.currentTicketId.asyncMap { try await store.ticketHistory(accountId: account, ticketId: $0) } ?? []
+            let ticket =
+                try await conversation.currentTicketId.asyncMap {
+                    try await store.ticket(accountId: account, ticketId: $0)
+                } ?? nil
+            let history =
+                try await conversation.currentTicketId.asyncMap {
+                    try await store.ticketHistory(accountId: account, ticketId: $0)
+                } ?? []
             let subscriber = try await store.subscriber(accountId: account, phone: phone)
             return View(
-                conversationId: conversation.id, customerId: conversation.customerId, currentTicketId: conversation.currentTicketId,
-                ticketStatus: ticket.map { $0.isSnoozed ? "snoozed" : $0.status.rawValue }, snoozedUntil: ticket?.snoozedUntil,
-                history: history.map { "\(RFC3339.format($0.at)) \($0.status.rawValue)\($0.snoozedUntil.map { " until \(RFC3339.format($0))" } ?? "")" },
-                consent: subscriber?.state.rawValue, consentSource: subscriber?.source, consentChangedAt: subscriber?.changedAt
+                conversationId: conversation.id, customerId: conversation.customerId,
+                currentTicketId: conversation.currentTicketId,
+                ticketStatus: ticket.map { $0.isSnoozed ? "snoozed" : $0.status.rawValue },
+                snoozedUntil: ticket?.snoozedUntil,
+                history: history.map {
+                    "\(RFC3339.format($0.at)) \($0.status.rawValue)\($0.snoozedUntil.map { " until \(RFC3339.format($0))" } ?? "")"
+                },
+                consent: subscriber?.state.rawValue, consentSource: subscriber?.source,
+                consentChangedAt: subscriber?.changedAt
             )
         }
         guard let view else { throw CLIError.notFound("no conversation for \(phone) in account \(account)") }
         if json { return try JSONOutput.print(view) }
-        StandardOutput.line(TextTable.render(["FIELD", "VALUE"], [
-            ["conversation", view.conversationId], ["gorgias customer", view.customerId.map(String.init) ?? "-"],
-            ["current ticket", view.currentTicketId.map(String.init) ?? "-"], ["ticket status", view.ticketStatus ?? "-"],
-            ["consent", "\(view.consent ?? "none") \(view.consentSource.map { "(\($0))" } ?? "")"],
-        ] + view.history.map { ["history", $0] }))
+        StandardOutput.line(
+            TextTable.render(
+                ["FIELD", "VALUE"],
+                [
+                    ["conversation", view.conversationId],
+                    ["gorgias customer", view.customerId.map(String.init) ?? "-"],
+                    ["current ticket", view.currentTicketId.map(String.init) ?? "-"],
+                    ["ticket status", view.ticketStatus ?? "-"],
+                    ["consent", "\(view.consent ?? "none") \(view.consentSource.map { "(\($0))" } ?? "")"],
+                ] + view.history.map { ["history", $0] }))
     }
 }
 

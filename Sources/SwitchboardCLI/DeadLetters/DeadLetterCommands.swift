@@ -11,7 +11,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
             Review progress is the consumer group \(FleetRoster.deadLetterReviewGroup): redrive and ack advance it, \
             and switchboard_dlq_depth_records counts what lies after it.
             """,
-        subcommands: [DeadLetterListCommand.self, DeadLetterShowCommand.self, DeadLetterRedriveCommand.self, DeadLetterAckCommand.self]
+        subcommands: [
+            DeadLetterListCommand.self, DeadLetterShowCommand.self, DeadLetterRedriveCommand.self,
+            DeadLetterAckCommand.self,
+        ]
     )
 }
 
@@ -47,7 +50,8 @@ struct DeadLetterView: Codable {
 }
 
 struct DeadLetterListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead-lettered records awaiting review.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List dead-lettered records awaiting review.")
 
     @OptionGroup var filter: DeadLetterFilter
     @Option(help: "At most this many records per partition.") var limit = 1000
@@ -56,25 +60,31 @@ struct DeadLetterListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let scan = DeadLetterScan(reader: try kafka.reader(environment), filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
+        let scan = DeadLetterScan(
+            reader: try kafka.reader(environment), filter: filter,
+            topics: try filter.deadLetterTopics(try kafka.topology(environment)))
         let letters = try await scan.slices(limit: limit).flatMap(\.letters).filter(filter.matches)
         if json { return try JSONOutput.print(letters.map(DeadLetterView.init)) }
         guard !letters.isEmpty else { return StandardOutput.line("no dead letters match") }
-        StandardOutput.line(TextTable.render(
-            ["RECORD", "FAILED AT", "ERROR CLASS", "ATTEMPTS", "REDRIVES", "KEY", "REASON"],
-            letters.map { letter in
-                [
-                    letter.location, letter.failedAt.map { RFC3339.format($0) } ?? "-", letter.errorClass, String(letter.attempts),
-                    String(letter.redriveCount), letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-",
-                    letter.reason.count > 80 ? letter.reason.prefix(79) + "…" : letter.reason,
-                ]
-            }
-        ))
+        StandardOutput.line(
+            TextTable.render(
+                ["RECORD", "FAILED AT", "ERROR CLASS", "ATTEMPTS", "REDRIVES", "KEY", "REASON"],
+                letters.map { letter in
+                    [
+                        letter.location, letter.failedAt.map { RFC3339.format($0) } ?? "-", letter.errorClass,
+                        String(letter.attempts),
+                        String(letter.redriveCount),
+                        letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-",
+                        letter.reason.count > 80 ? letter.reason.prefix(79) + "…" : letter.reason,
+                    ]
+                }
+            ))
     }
 }
 
 struct DeadLetterShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one dead-lettered record: headers and value.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one dead-lettered record: headers and value.")
 
     @Argument(help: "The record as listed: <dlq topic>:<partition>:<offset>.") var record: String
     @Flag(help: "Print JSON for scripts.") var json = false
@@ -82,7 +92,9 @@ struct DeadLetterShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parts = record.split(separator: ":")
-        guard parts.count == 3, let partition = Int32(parts[1]), let offset = Int64(parts[2]), parts[0].hasSuffix(".dlq") else {
+        guard parts.count == 3, let partition = Int32(parts[1]), let offset = Int64(parts[2]),
+            parts[0].hasSuffix(".dlq")
+        else {
             throw ValidationError("expected <topic>.dlq:<partition>:<offset>, e.g. sms.inbound.dlq:0:12")
         }
         let environment = try CLIEnvironment.load()
@@ -98,10 +110,13 @@ struct DeadLetterShowCommand: AsyncParsableCommand {
                 var headers: [String: String]
                 var value: String?
             }
-            let headers = Dictionary(record.headers.map { ($0.key, $0.stringValue ?? "(binary)") }, uniquingKeysWith: { _, last in last })
+            let headers = Dictionary(
+                record.headers.map { ($0.key, $0.stringValue ?? "(binary)") }, uniquingKeysWith: { _, last in last })
             return try JSONOutput.print(Detail(record: DeadLetterView(letter), headers: headers, value: value))
         }
-        var lines = ["\(letter.location) (from \(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?"))"]
+        var lines = [
+            "\(letter.location) (from \(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?"))"
+        ]
         lines.append("key: \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "(none)")")
         lines.append("headers:")
         lines += record.headers.map { "  \($0.key): \($0.stringValue ?? "(binary)")" }
@@ -113,7 +128,8 @@ struct DeadLetterShowCommand: AsyncParsableCommand {
     /// JSON indented for reading; anything else as it is.
     static func pretty(_ text: String) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return text }
         return String(decoding: data, as: UTF8.self)
     }
@@ -151,9 +167,15 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let reader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
-        let scan = DeadLetterScan(reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
+        let scan = DeadLetterScan(
+            reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
         let slices = try await scan.slices()
-        let producer = dryRun ? nil : try KafkaProducer(settings: try kafka.settings(environment), clientId: "switchboard-dlq-redrive", logger: CLIEnvironment.logger)
+        let producer =
+            dryRun
+            ? nil
+            : try KafkaProducer(
+                settings: try kafka.settings(environment), clientId: "switchboard-dlq-redrive",
+                logger: CLIEnvironment.logger)
         var outcome = Outcome(dryRun: dryRun)
         var handled: [DeadLetterScan.Slice: Set<Int64>] = [:]
         var pacer = RatePacer(perSecond: rate)
@@ -180,7 +202,9 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
         } else {
             StandardOutput.line("\(dryRun ? "would redrive" : "redrove") \(outcome.redriven.count) record(s)")
             if !outcome.leftForRedriveCount.isEmpty {
-                StandardOutput.line("left \(outcome.leftForRedriveCount.count) already redriven \(maxRedrives)×: \(outcome.leftForRedriveCount.joined(separator: " "))")
+                StandardOutput.line(
+                    "left \(outcome.leftForRedriveCount.count) already redriven \(maxRedrives)×: \(outcome.leftForRedriveCount.joined(separator: " "))"
+                )
             }
         }
         if !outcome.leftForRedriveCount.isEmpty { throw ExitCode(2) }
@@ -200,7 +224,8 @@ struct DeadLetterAckCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let reader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
-        let scan = DeadLetterScan(reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
+        let scan = DeadLetterScan(
+            reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
         var handled: [DeadLetterScan.Slice: Set<Int64>] = [:]
         var acknowledged: [String] = []
         for slice in try await scan.slices() {

@@ -4,12 +4,16 @@ import Shared
 
 /// Which dead letters a `dlq` command works on.
 struct DeadLetterFilter: ParsableArguments {
-    @Option(name: .customLong("topic"), help: "Source topic (e.g. sms.inbound) or its DLQ; repeatable (default: every DLQ).")
+    @Option(
+        name: .customLong("topic"), help: "Source topic (e.g. sms.inbound) or its DLQ; repeatable (default: every DLQ)."
+    )
     var topics: [String] = []
     @Option(help: "Only records dead-lettered at or after this time (RFC 3339, or an age like 2h).") var since: String?
     @Option(help: "Only records dead-lettered before this time (RFC 3339, or an age like 30m).") var until: String?
-    @Option(help: "Only this error class, or a prefix ending in '.' (event. matches event.schema_invalid).") var errorClass: String?
-    @Flag(help: "Include records already redriven or acknowledged (before the review group's offset).") var includeReviewed = false
+    @Option(help: "Only this error class, or a prefix ending in '.' (event. matches event.schema_invalid).")
+    var errorClass: String?
+    @Flag(help: "Include records already redriven or acknowledged (before the review group's offset).")
+    var includeReviewed = false
 
     /// The DLQ topics selected.
     func deadLetterTopics(_ topology: RetryTopology) throws -> [String] {
@@ -17,7 +21,8 @@ struct DeadLetterFilter: ParsableArguments {
         return try topics.map { topic in
             let source = topic.hasSuffix(".dlq") ? String(topic.dropLast(4)) : topic
             guard EventKind.forTopic(source) != nil else {
-                throw ValidationError("--topic \(topic) is not a Switchboard topic (\(EventKind.sourceTopics.joined(separator: ", ")))")
+                throw ValidationError(
+                    "--topic \(topic) is not a Switchboard topic (\(EventKind.sourceTopics.joined(separator: ", ")))")
             }
             return topology.deadLetterTopic(source)
         }
@@ -25,7 +30,8 @@ struct DeadLetterFilter: ParsableArguments {
 
     func matches(_ letter: DeadLetter) throws -> Bool {
         if let errorClass {
-            let matched = errorClass.hasSuffix(".") ? letter.errorClass.hasPrefix(errorClass) : letter.errorClass == errorClass
+            let matched =
+                errorClass.hasSuffix(".") ? letter.errorClass.hasPrefix(errorClass) : letter.errorClass == errorClass
             guard matched else { return false }
         }
         let at = letter.failedAt ?? .distantPast
@@ -61,7 +67,8 @@ struct DeadLetterScan {
         return try await BlockingCall.run {
             try reader.lag(group: FleetRoster.deadLetterReviewGroup, topics: topics).map { partition in
                 let from = includeReviewed ? partition.low : partition.start
-                let records = try reader.records(partition.topicPartition, from: from, until: partition.high, limit: limit)
+                let records = try reader.records(
+                    partition.topicPartition, from: from, until: partition.high, limit: limit)
                 return Slice(partition: partition, letters: records.map(DeadLetter.init))
             }
         }

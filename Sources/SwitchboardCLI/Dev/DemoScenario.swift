@@ -38,7 +38,8 @@ struct DemoScenario {
         try await step("7 customers sign up for texts (sms.subscriptions)") {
             let records = Self.subscribers.map { customer in
                 SubscriptionUpdate(
-                    accountId: DemoAccount.id, phone: customer.phone, state: .subscribed, at: Date(), source: "signup-form",
+                    accountId: DemoAccount.id, phone: customer.phone, state: .subscribed, at: Date(),
+                    source: "signup-form",
                     customer: CustomerHint(name: customer.name)
                 ).record(id: "signup:\(customer.phone)", source: "demo:signup-form")
             }
@@ -68,7 +69,8 @@ struct DemoScenario {
         try await step("agents reply in Gorgias: SMS delivered to 3 customers") {
             try await reply(Self.ava, "So sorry, Ava! It's out for delivery today and should reach you by 6pm.")
             try await reply(Self.ben, "We ship to both Canada 🇨🇦 and the UK 🇬🇧, 5-7 business days.")
-            try await reply(Self.gus, "So sorry about that! A replacement mug ships today, no need to return the broken one.")
+            try await reply(
+                Self.gus, "So sorry about that! A replacement mug ships today, no need to return the broken one.")
         } until: {
             try await delivered(to: [Self.ava, Self.ben, Self.gus])
         }
@@ -97,12 +99,15 @@ struct DemoScenario {
             try await notes(Self.cleo).count == 2
         }
         try await step("a reply to Fay cannot be delivered (30003): a note explains it") {
-            try await fleet.control.post("/sandbox/undeliverable", ["phone": .string(Self.fay.phone), "errorCode": 30003])
+            try await fleet.control.post(
+                "/sandbox/undeliverable", ["phone": .string(Self.fay.phone), "errorCode": 30003])
             try await reply(Self.fay, "Of course! Here's your return label: https://demo.example/r/8841")
         } until: {
             try await notes(Self.fay).count == 1
         }
-        try await step("Gorgias goes down; Hana texts STOP: unsubscribed at once, Twilio confirms, nothing dead-lettered") {
+        try await step(
+            "Gorgias goes down; Hana texts STOP: unsubscribed at once, Twilio confirms, nothing dead-lettered"
+        ) {
             try await setGorgiasDown(true)
             try await text(Self.hana, "Stop")
         } until: {
@@ -118,8 +123,11 @@ struct DemoScenario {
         let first = try await ticket(of: Self.ava)
         try await step("Ava's ticket is closed, then she texts again: a new ticket opens") {
             guard let first else { return }
-            try await fleet.control.post("/sandbox/gorgias/\(DemoAccount.id)/tickets/\(first)/status", ["status": "closed"])
-            _ = try await waitFor(.seconds(30)) { try await store.ticket(accountId: DemoAccount.id, ticketId: first)?.status == .closed }
+            try await fleet.control.post(
+                "/sandbox/gorgias/\(DemoAccount.id)/tickets/\(first)/status", ["status": "closed"])
+            _ = try await waitFor(.seconds(30)) {
+                try await store.ticket(accountId: DemoAccount.id, ticketId: first)?.status == .closed
+            }
             try await text(Self.ava, "Got it, thank you!")
         } until: {
             let current = try await ticket(of: Self.ava)
@@ -129,11 +137,14 @@ struct DemoScenario {
 
     // MARK: Steps
 
-    private func step(_ title: String, _ action: () async throws -> Void, until done: @escaping @Sendable () async throws -> Bool) async throws {
+    private func step(
+        _ title: String, _ action: () async throws -> Void, until done: @escaping @Sendable () async throws -> Bool
+    ) async throws {
         progress.begin(title)
         try await action()
         guard try await waitFor(.seconds(60), done) else {
-            throw CLIError.failed("the scenario stalled at: \(title) (waited 60 s); worker logs are in \(fleet.directory)")
+            throw CLIError.failed(
+                "the scenario stalled at: \(title) (waited 60 s); worker logs are in \(fleet.directory)")
         }
         progress.end()
     }
@@ -166,8 +177,11 @@ struct DemoScenario {
     }
 
     private func reply(_ customer: Customer, _ body: String) async throws {
-        guard let ticket = try await ticket(of: customer) else { throw CLIError.failed("\(customer.name) has no ticket to reply on") }
-        try await fleet.control.post("/sandbox/gorgias/\(DemoAccount.id)/tickets/\(ticket)/reply", ["body_text": .string(body)])
+        guard let ticket = try await ticket(of: customer) else {
+            throw CLIError.failed("\(customer.name) has no ticket to reply on")
+        }
+        try await fleet.control.post(
+            "/sandbox/gorgias/\(DemoAccount.id)/tickets/\(ticket)/reply", ["body_text": .string(body)])
     }
 
     // MARK: What can be observed
@@ -191,7 +205,9 @@ struct DemoScenario {
     }
 
     private func notes(_ customer: Customer) async throws -> [String] {
-        try await messages(customer).filter { $0["channel"] == "internal-note" }.compactMap { $0["body_text"]?.stringValue }
+        try await messages(customer).filter { $0["channel"] == "internal-note" }.compactMap {
+            $0["body_text"]?.stringValue
+        }
     }
 
     private func sms() async throws -> [JSONValue] {
@@ -205,7 +221,10 @@ struct DemoScenario {
     private func delivered(to customers: [Customer]) async throws -> Bool {
         let messages = try await sms()
         return customers.allSatisfy { customer in
-            messages.contains { $0["direction"] == "outbound-api" && $0["to"]?.stringValue == customer.phone && $0["status"] == "delivered" }
+            messages.contains {
+                $0["direction"] == "outbound-api" && $0["to"]?.stringValue == customer.phone
+                    && $0["status"] == "delivered"
+            }
         }
     }
 }

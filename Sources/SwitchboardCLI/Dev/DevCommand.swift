@@ -9,7 +9,8 @@ import Shared
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the fleet locally (embedded broker, API sandbox, SQLite, the three workers) and play a demo scenario.",
+        abstract:
+            "Run the fleet locally (embedded broker, API sandbox, SQLite, the three workers) and play a demo scenario.",
         discussion: """
             Customers sign up and text in, agents reply in the sandbox's Gorgias, a customer texts STOP, another \
             HELP, an agent writes #optout, a blocked reply, an undeliverable number, a ticket closed and a text after \
@@ -38,7 +39,8 @@ struct DevCommand: AsyncParsableCommand {
         var sandbox = SandboxConfiguration()
         sandbox.port = sandboxPort
         sandbox.callbackDelayMs = 150
-        let fleet = try LocalStack(name: "dev", partitions: partitions, topology: DemoAccount.topology, sandbox: sandbox, logger: logger)
+        let fleet = try LocalStack(
+            name: "dev", partitions: partitions, topology: DemoAccount.topology, sandbox: sandbox, logger: logger)
         let location = try DatabaseURL(fleet.databaseURL, setting: "DATABASE_URL")
         let (json, keepRunning) = (self.json, self.keepRunning)
         let outcome: Result<ScenarioSummary, any Error> = await Result(catching: {
@@ -72,7 +74,10 @@ struct DevCommand: AsyncParsableCommand {
         case .failure(let error):
             throw error
         case .success(let summary):
-            if !unclean.isEmpty { throw CLIError.failed("workers that did not stop cleanly: \(unclean.joined(separator: ", ")); logs in \(fleet.directory)") }
+            if !unclean.isEmpty {
+                throw CLIError.failed(
+                    "workers that did not stop cleanly: \(unclean.joined(separator: ", ")); logs in \(fleet.directory)")
+            }
             if !summary.matches { throw ExitCode(2) }
             try? FileManager.default.removeItem(atPath: fleet.directory)
         }

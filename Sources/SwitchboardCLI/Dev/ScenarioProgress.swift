@@ -63,7 +63,9 @@ final class ScenarioProgress: Sendable {
             let inFlight = Int(metricSum(text, "switchboard_in_flight_records"))
             let lag = Int(metricSum(text, "switchboard_consumer_group_lag_records"))
             let state = worker.isRunning ? (text.isEmpty ? "starting" : "up") : "exited"
-            lines.append("    \(worker.kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(state.padding(toLength: 8, withPad: " ", startingAt: 0)) processed \(String(processed).leftPadded(5))   in flight \(String(inFlight).leftPadded(3))   lag \(String(lag).leftPadded(4))")
+            lines.append(
+                "    \(worker.kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(state.padding(toLength: 8, withPad: " ", startingAt: 0)) processed \(String(processed).leftPadded(5))   in flight \(String(inFlight).leftPadded(3))   lag \(String(lag).leftPadded(4))"
+            )
         }
         return lines
     }

@@ -33,7 +33,8 @@ struct ScenarioCounts: Codable, Equatable {
     }
 
     init(
-        tickets: Int, openTickets: Int, customerMessages: Int, agentReplies: Int, internalNotes: Int, textsReceived: Int, smsSent: Int,
+        tickets: Int, openTickets: Int, customerMessages: Int, agentReplies: Int, internalNotes: Int,
+        textsReceived: Int, smsSent: Int,
         smsDelivered: Int, smsUndelivered: Int, providerAutoReplies: Int
     ) {
         self.tickets = tickets
@@ -72,7 +73,9 @@ struct ScenarioSummary: Codable {
             "",
             "  Gorgias (helpdesk \(DemoAccount.id)):  \(c.tickets) tickets (\(c.openTickets) open, \(c.tickets - c.openTickets) closed), \(c.customerMessages) customer messages, \(c.agentReplies) agent replies, \(c.internalNotes) internal notes",
             "  Twilio (number \(DemoAccount.number)):  \(c.textsReceived) texts received, \(c.smsSent) SMS sent by Switchboard (\(c.smsDelivered) delivered, \(c.smsUndelivered) undelivered), \(c.providerAutoReplies) STOP/HELP auto-replies by Twilio",
-            "  Workers: " + recordsProcessed.keys.sorted().map { "\($0) \(recordsProcessed[$0]!) records" }.joined(separator: ", ") + "; \(deadLettered) dead-lettered",
+            "  Workers: "
+                + recordsProcessed.keys.sorted().map { "\($0) \(recordsProcessed[$0]!) records" }.joined(
+                    separator: ", ") + "; \(deadLettered) dead-lettered",
         ]
         if !matches {
             lines.append("  expected: \(expected)")

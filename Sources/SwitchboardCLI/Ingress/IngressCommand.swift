@@ -20,9 +20,14 @@ struct IngressCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (any address but loopback needs --public-url).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "The public base URL providers call (Twilio signs it); default: from the Host header, or a trusted proxy's X-Forwarded-* headers.")
+    @Option(
+        help:
+            "The public base URL providers call (Twilio signs it); default: from the Host header, or a trusted proxy's X-Forwarded-* headers."
+    )
     var publicUrl: String?
-    @Option(name: .customLong("trusted-proxy"), help: "Address or CIDR block of a reverse proxy whose X-Forwarded-Proto/Host count (repeatable).")
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "Address or CIDR block of a reverse proxy whose X-Forwarded-Proto/Host count (repeatable).")
     var trustedProxies: [String] = []
     @Option(help: "Most connections open at once.") var maxConnections = 1024
     @Option(help: "Close a connection idle this long (e.g. 30s).") var idleTimeout = "30s"
@@ -30,14 +35,17 @@ struct IngressCommand: AsyncParsableCommand {
 
     private static func duration(_ text: String, _ setting: String) throws -> Duration {
         guard let duration = DurationText.parse(text), duration > .zero else {
-            throw ConfigurationError(setting: setting, reason: "\(text) is not a positive duration like 500ms, 10s or 1m")
+            throw ConfigurationError(
+                setting: setting, reason: "\(text) is not a positive duration like 500ms, 10s or 1m")
         }
         return duration
     }
 
     func run() async throws {
         let environment = try Environment.load()
-        guard maxConnections > 0 else { throw ConfigurationError(setting: "--max-connections", reason: "must be at least 1") }
+        guard maxConnections > 0 else {
+            throw ConfigurationError(setting: "--max-connections", reason: "must be at least 1")
+        }
         try LoggingSetup.bootstrap(environment)
         let logger = Logger(label: "switchboard-ingress")
         let settings = try KafkaSettings.from(environment)
@@ -59,8 +67,11 @@ struct IngressCommand: AsyncParsableCommand {
             let http = HTTPClient(logger: logger)
             let producer = try KafkaProducer(settings: settings, clientId: "switchboard-ingress", logger: logger)
             let accounts = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter())
-            let server = IngressServer(configuration: settled, accounts: accounts, producer: producer, receipts: store, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let server = IngressServer(
+                configuration: settled, accounts: accounts, producer: producer, receipts: store, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             await producer.shutdown()
             await http.shutdown()

@@ -28,12 +28,16 @@ final class LocalStack: @unchecked Sendable {
     var control: SandboxControlClient { SandboxControlClient(url: sandboxURL, http: http) }
 
     init(
-        name: String, databaseURL: String? = nil, partitions: Int, topology: RetryTopology, sandbox configuration: SandboxConfiguration,
+        name: String, databaseURL: String? = nil, partitions: Int, topology: RetryTopology,
+        sandbox configuration: SandboxConfiguration,
         workerEnvironment: [String: String] = [:], broker kind: LocalBroker.Kind = .mock, logger: Logger
     ) throws {
-        directory = NSTemporaryDirectory() + "switchboard-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4))"
+        directory =
+            NSTemporaryDirectory()
+            + "switchboard-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4))"
         // Private to this user: it holds the SQLite store and logs, with phone numbers in them.
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.databaseURL = databaseURL ?? "sqlite:\(directory)/switchboard.sqlite"
         self.topology = topology
         self.workerEnvironment = workerEnvironment
@@ -59,9 +63,13 @@ final class LocalStack: @unchecked Sendable {
 
     /// Starts the sandbox and the ingress (the ingress reads accounts from `store`).
     func startServers(store: Store, logger: Logger) async throws {
-        let accounts = AccountDirectory(store: store, box: try SecretBox(base64Key: secretKey), http: http, limiter: UnlimitedRateLimiter(), ttl: .seconds(1))
-        let ingress = IngressServer(configuration: .init(), accounts: accounts, producer: producer, receipts: store, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: sandbox), .init(service: ingress)], logger: logger))
+        let accounts = AccountDirectory(
+            store: store, box: try SecretBox(base64Key: secretKey), http: http, limiter: UnlimitedRateLimiter(),
+            ttl: .seconds(1))
+        let ingress = IngressServer(
+            configuration: .init(), accounts: accounts, producer: producer, receipts: store, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: sandbox), .init(service: ingress)], logger: logger))
         servers = (group, Task { try await group.run() })
         sandboxURL = await sandbox.url()
         ingressURL = await ingress.url()
@@ -73,19 +81,34 @@ final class LocalStack: @unchecked Sendable {
         let key = RandomSecret.base64()
         let token = RandomSecret.base64()
         var gorgias: [String: JSONValue] = ["subdomain": .string(account.id)]
-        if account.oauth { gorgias["oauthToken"] = .string(key) } else { gorgias["email"] = .string(account.email); gorgias["apiKey"] = .string(key) }
+        if account.oauth {
+            gorgias["oauthToken"] = .string(key)
+        } else {
+            gorgias["email"] = .string(account.email); gorgias["apiKey"] = .string(key)
+        }
         try await control.post("/sandbox/gorgias/accounts", .object(gorgias))
-        try await control.post("/sandbox/twilio/accounts", [
-            "accountSid": .string(account.twilioSid), "authToken": .string(token), "defaultOptOutHandling": .bool(account.providerOptOutHandling),
-        ])
+        try await control.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(account.twilioSid), "authToken": .string(token),
+                "defaultOptOutHandling": .bool(account.providerOptOutHandling),
+            ])
         let box = try SecretBox(base64Key: secretKey)
-        let credentials = account.oauth ? AccountCredentials(gorgiasOAuthToken: key, smsAuthToken: token) : AccountCredentials(gorgiasAPIKey: key, smsAuthToken: token)
-        try await store.createAccount(Account(
-            id: account.id, gorgiasBaseURL: "\(sandboxURL)/gorgias/\(account.id)", gorgiasAuthKind: account.oauth ? .oauth : .apiKey,
-            gorgiasEmail: account.oauth ? nil : account.email, smsBaseURL: "\(sandboxURL)/twilio", smsAccountSid: account.twilioSid,
-            smsSender: .number(account.number), settings: account.settings, sealedCredentials: try credentials.sealed(box)
-        ))
-        try await IngressRegistration.connect(accountId: account.id, ingressURL: ingressURL, store: store, box: box, http: http)
+        let credentials =
+            account.oauth
+            ? AccountCredentials(gorgiasOAuthToken: key, smsAuthToken: token)
+            : AccountCredentials(gorgiasAPIKey: key, smsAuthToken: token)
+        try await store.createAccount(
+            Account(
+                id: account.id, gorgiasBaseURL: "\(sandboxURL)/gorgias/\(account.id)",
+                gorgiasAuthKind: account.oauth ? .oauth : .apiKey,
+                gorgiasEmail: account.oauth ? nil : account.email, smsBaseURL: "\(sandboxURL)/twilio",
+                smsAccountSid: account.twilioSid,
+                smsSender: .number(account.number), settings: account.settings,
+                sealedCredentials: try credentials.sealed(box)
+            ))
+        try await IngressRegistration.connect(
+            accountId: account.id, ingressURL: ingressURL, store: store, box: box, http: http)
     }
 
     /// Where a customer's texts to `account` are posted (the number's incoming-message webhook).
@@ -94,13 +117,18 @@ final class LocalStack: @unchecked Sendable {
     }
 
     /// Starts `count` processes of each worker type in `kinds`, each a static group member of its own.
-    func startWorkers(_ kinds: [WorkerProcess.Kind] = WorkerProcess.Kind.allCases, count: Int = 1, environment extra: [String: String] = [:]) throws {
+    func startWorkers(
+        _ kinds: [WorkerProcess.Kind] = WorkerProcess.Kind.allCases, count: Int = 1,
+        environment extra: [String: String] = [:]
+    ) throws {
         for kind in kinds {
             let first = Set(workers.filter { $0.kind == kind }.compactMap(\.instanceId)).count
             for index in first..<first + count {
-                workers.append(try WorkerProcess(
-                    kind, instanceId: WorkerProcess.instanceId(kind, index), environment: environment.merging(extra) { _, new in new }, logDirectory: directory
-                ))
+                workers.append(
+                    try WorkerProcess(
+                        kind, instanceId: WorkerProcess.instanceId(kind, index),
+                        environment: environment.merging(extra) { _, new in new }, logDirectory: directory
+                    ))
             }
         }
     }
@@ -109,7 +137,8 @@ final class LocalStack: @unchecked Sendable {
     @discardableResult
     func restart(_ worker: WorkerProcess, environment extra: [String: String] = [:]) throws -> WorkerProcess {
         let replacement = try WorkerProcess(
-            worker.kind, instanceId: worker.instanceId, environment: environment.merging(extra) { _, new in new }, logDirectory: directory
+            worker.kind, instanceId: worker.instanceId, environment: environment.merging(extra) { _, new in new },
+            logDirectory: directory
         )
         workers.append(replacement)
         return replacement
@@ -129,7 +158,8 @@ final class LocalStack: @unchecked Sendable {
     func writeEnvironmentFile() throws -> String {
         let lines = environment.keys.sorted().map { "export \($0)=\(environment[$0]!)" }.joined(separator: "\n") + "\n"
         let path = directory + "/env"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
         return path
     }
 

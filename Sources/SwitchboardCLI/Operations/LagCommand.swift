@@ -34,7 +34,9 @@ struct LagCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let topology = try kafka.topology(environment)
-        var plan: [(group: String, topics: [String])] = FleetRoster.all.map { ($0.group, topology.consumedTopics($0.topics)) }
+        var plan: [(group: String, topics: [String])] = FleetRoster.all.map {
+            ($0.group, topology.consumedTopics($0.topics))
+        }
         plan.append((FleetRoster.deadLetterReviewGroup, EventKind.sourceTopics.map(topology.deadLetterTopic)))
         if !groups.isEmpty {
             let explicit = topics.map { $0.split(separator: ",").map(String.init) }
@@ -50,12 +52,22 @@ struct LagCommand: AsyncParsableCommand {
         let requested = plan
         let rows = try await BlockingCall.run {
             try requested.flatMap { entry in try reader.lag(group: entry.group, topics: entry.topics) }
-        }.map { Row(group: $0.group, topic: $0.topicPartition.topic, partition: $0.topicPartition.partition, committed: $0.committed, low: $0.low, high: $0.high, lag: $0.lag) }
+        }.map {
+            Row(
+                group: $0.group, topic: $0.topicPartition.topic, partition: $0.topicPartition.partition,
+                committed: $0.committed, low: $0.low, high: $0.high, lag: $0.lag)
+        }
         if json { return try JSONOutput.print(rows) }
-        StandardOutput.line(TextTable.render(
-            ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG"],
-            rows.map { [$0.group, $0.topic, String($0.partition), $0.committed.map(String.init) ?? "-", String($0.high), String($0.lag)] }
-        ))
+        StandardOutput.line(
+            TextTable.render(
+                ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG"],
+                rows.map {
+                    [
+                        $0.group, $0.topic, String($0.partition), $0.committed.map(String.init) ?? "-", String($0.high),
+                        String($0.lag),
+                    ]
+                }
+            ))
         let totals = Dictionary(grouping: rows, by: \.group).mapValues { $0.reduce(0) { $0 + $1.lag } }
         StandardOutput.line("\n" + plan.map { "\($0.group): \(totals[$0.group] ?? 0) behind" }.joined(separator: "\n"))
     }

@@ -38,7 +38,9 @@ struct ProduceCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard (file == nil) != (type == nil && data == nil) else { throw ValidationError("give either --file, or --type with --data") }
+        guard (file == nil) != (type == nil && data == nil) else {
+            throw ValidationError("give either --file, or --type with --data")
+        }
         if file == nil, type == nil || data == nil { throw ValidationError("--type and --data go together") }
     }
 
@@ -54,10 +56,13 @@ struct ProduceCommand: AsyncParsableCommand {
                 problems.append("\(file == nil ? "event" : "line \(line)"): \(error)")
             }
         }
-        guard problems.isEmpty else { throw CLIError.failed("nothing produced; invalid input:\n" + problems.joined(separator: "\n")) }
+        guard problems.isEmpty else {
+            throw CLIError.failed("nothing produced; invalid input:\n" + problems.joined(separator: "\n"))
+        }
         var produced = records.map(\.0)
         if !dryRun {
-            let producer = try KafkaProducer(settings: try kafka.settings(environment), clientId: "switchboard-cli", logger: CLIEnvironment.logger)
+            let producer = try KafkaProducer(
+                settings: try kafka.settings(environment), clientId: "switchboard-cli", logger: CLIEnvironment.logger)
             let reports = try await producer.sendAll(records.map(\.1))
             for index in produced.indices {
                 produced[index].partition = reports[index].partition
@@ -67,7 +72,9 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         if json { return try JSONOutput.print(produced) }
         for event in produced {
-            let position = event.offset.map { " → \(event.topic)[\(event.partition ?? 0)]@\($0)" } ?? " (dry run: valid for \(event.topic))"
+            let position =
+                event.offset.map { " → \(event.topic)[\(event.partition ?? 0)]@\($0)" }
+                ?? " (dry run: valid for \(event.topic))"
             StandardOutput.line("\(event.type) \(event.id) key \(event.key)\(position)")
         }
     }
@@ -80,7 +87,9 @@ struct ProduceCommand: AsyncParsableCommand {
         if file == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            guard let contents = FileManager.default.contents(atPath: file) else { throw ValidationError("--file \(file) cannot be read") }
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("--file \(file) cannot be read")
+            }
             text = String(decoding: contents, as: UTF8.self)
         }
         return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
@@ -91,7 +100,9 @@ struct ProduceCommand: AsyncParsableCommand {
 
 /// Turns operator input into a validated record.
 enum EventInput {
-    static func record(_ line: String, defaultId: String?, source: String) throws -> (ProduceCommand.Produced, OutgoingRecord) {
+    static func record(_ line: String, defaultId: String?, source: String) throws -> (
+        ProduceCommand.Produced, OutgoingRecord
+    ) {
         var document = try JSONParser.parse(Array(line.utf8))
         guard case .object(var members) = document else { throw CLIError.failed("an event must be a JSON object") }
         if members["specversion"] == nil {
@@ -103,7 +114,9 @@ enum EventInput {
             document = .object(members)
         }
         guard let kind = document["type"]?.stringValue.flatMap(EventKind.init(rawValue:)) else {
-            throw CLIError.failed("unknown type \(document["type"]?.serialized() ?? "(missing)"); known: \(EventKind.allCases.map(\.type).joined(separator: ", "))")
+            throw CLIError.failed(
+                "unknown type \(document["type"]?.serialized() ?? "(missing)"); known: \(EventKind.allCases.map(\.type).joined(separator: ", "))"
+            )
         }
         let bytes = Array(document.serialized().utf8)
         let event = try EventDecoder().decode(bytes, sourceTopic: kind.topic).get()

@@ -16,7 +16,8 @@ struct CreateTopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create every source topic, retry tier and DLQ (existing ones are left as they are).",
-        discussion: "Sources and retry tiers keep 7 days, DLQs 30 days (time to review and redrive). Compose's topic-init runs this."
+        discussion:
+            "Sources and retry tiers keep 7 days, DLQs 30 days (time to review and redrive). Compose's topic-init runs this."
     )
 
     @Option(help: "Partitions of every topic (the replica ceiling of each worker type).") var partitions = 6
@@ -35,7 +36,8 @@ struct CreateTopicsCommand: AsyncParsableCommand {
         guard replication > 0 else { throw ValidationError("--replication must be at least 1") }
         let environment = try CLIEnvironment.load()
         let settings = try kafka.settings(environment)
-        let specs = KafkaAdmin.switchboardTopics(topology: try kafka.topology(environment), partitions: partitions, replicationFactor: replication)
+        let specs = KafkaAdmin.switchboardTopics(
+            topology: try kafka.topology(environment), partitions: partitions, replicationFactor: replication)
         let wait = Duration.seconds(timeout)
         let outcomes: [String: String?]
         do {

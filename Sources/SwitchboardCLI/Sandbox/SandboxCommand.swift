@@ -25,28 +25,35 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Answer the next N API requests with 429.") var burst429 = 0
     @Option(help: "Stall every Nth API request (0: never).") var stallEvery = 0
     @Option(help: "How long a stall lasts, in ms.") var stallMs = 2000
-    @Option(help: "Fraction of API responses whose connection is dropped mid-response (after the effect).") var dropRate = 0.0
+    @Option(help: "Fraction of API responses whose connection is dropped mid-response (after the effect).")
+    var dropRate = 0.0
     @Option(help: "Fraction of webhooks delivered twice.") var duplicateWebhooks = 0.0
     @Option(help: "Random delay up to this many ms on webhooks (reorders them).") var webhookJitterMs = 0
     @Option(help: "Delay between an SMS send and each status callback, in ms.") var callbackDelayMs = 50
     @Option(help: "Messages per second each sender sends (Twilio's queue; 0: none).") var smsPerSecond = 1.0
-    @Flag(help: "Create unknown Gorgias and Twilio accounts on first use, with the credentials used.") var autoCreateAccounts = false
+    @Flag(help: "Create unknown Gorgias and Twilio accounts on first use, with the credentials used.")
+    var autoCreateAccounts = false
     @Option(help: "Keep state in this file across restarts.") var stateFile: String?
-    @Option(help: "Pre-create a Gorgias account: subdomain:email:apikey (repeatable).") var gorgiasAccount: [String] = []
+    @Option(help: "Pre-create a Gorgias account: subdomain:email:apikey (repeatable).") var gorgiasAccount: [String] =
+        []
     @Option(help: "Pre-create a Twilio account: AccountSid:authtoken (repeatable).") var twilioAccount: [String] = []
-    @Option(help: "Make deliveries to a number fail: +E164:errorcode, e.g. +15550000000:30003 (repeatable).") var undeliverable: [String] = []
+    @Option(help: "Make deliveries to a number fail: +E164:errorcode, e.g. +15550000000:30003 (repeatable).")
+    var undeliverable: [String] = []
 
     func run() async throws {
         _ = try CLIEnvironment.load()
         let server = try SandboxServer(configuration: try makeConfiguration(), logger: CLIEnvironment.logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: CLIEnvironment.logger
-        ))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: CLIEnvironment.logger
+            ))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let url = await server.url()
             StandardOutput.line("SANDBOX_URL=\(url)")
-            StandardError.line("sandbox ready: Gorgias at \(url)/gorgias/<subdomain>, Twilio at \(url)/twilio, page at \(url)/")
+            StandardError.line(
+                "sandbox ready: Gorgias at \(url)/gorgias/<subdomain>, Twilio at \(url)/twilio, page at \(url)/")
             try await tasks.waitForAll()
         }
     }
@@ -70,7 +77,8 @@ struct SandboxCommand: AsyncParsableCommand {
         for seed in gorgiasAccount {
             let parts = seed.split(separator: ":", maxSplits: 2).map(String.init)
             guard parts.count == 3 else { throw ValidationError("--gorgias-account expects subdomain:email:apikey") }
-            configuration.gorgiasAccounts.append(GorgiasAccountSeed(subdomain: parts[0], email: parts[1], apiKey: parts[2]))
+            configuration.gorgiasAccounts.append(
+                GorgiasAccountSeed(subdomain: parts[0], email: parts[1], apiKey: parts[2]))
         }
         for seed in twilioAccount {
             let parts = seed.split(separator: ":", maxSplits: 1).map(String.init)
@@ -78,7 +86,9 @@ struct SandboxCommand: AsyncParsableCommand {
             configuration.twilioAccounts.append(TwilioAccountSeed(accountSid: parts[0], authToken: parts[1]))
         }
         for rule in undeliverable {
-            guard let colon = rule.lastIndex(of: ":"), let code = Int(rule[rule.index(after: colon)...]), PhoneNumber.isE164(String(rule[..<colon])) else {
+            guard let colon = rule.lastIndex(of: ":"), let code = Int(rule[rule.index(after: colon)...]),
+                PhoneNumber.isE164(String(rule[..<colon]))
+            else {
                 throw ValidationError("--undeliverable expects +E164:errorcode")
             }
             configuration.undeliverable[String(rule[..<colon])] = code

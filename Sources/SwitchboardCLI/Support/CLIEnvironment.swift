@@ -4,7 +4,9 @@ import Shared
 
 /// Options every store-using command shares.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://… (default: $DATABASE_URL, else sqlite:switchboard.sqlite).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "sqlite:<path> or postgres://… (default: $DATABASE_URL, else sqlite:switchboard.sqlite).")
     var databaseURL: String?
 
     /// The configured database location.

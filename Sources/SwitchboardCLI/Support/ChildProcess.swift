@@ -6,7 +6,9 @@ final class ChildProcess: @unchecked Sendable {
     private let output = Pipe()
 
     /// Starts `executable` with `arguments`; stderr goes to `log` (or is discarded).
-    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, log: FileHandle? = nil) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, log: FileHandle? = nil)
+        throws
+    {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }

@@ -23,7 +23,9 @@ extension EventPayload {
     }
 
     public init(_ event: CloudEvent) throws {
-        guard event.kind == Self.kind else { throw ProcessingFailure.permanent("event.wrong_type", "expected \(Self.kind.type), got \(event.type)") }
+        guard event.kind == Self.kind else {
+            throw ProcessingFailure.permanent("event.wrong_type", "expected \(Self.kind.type), got \(event.type)")
+        }
         try self.init(data: event.data)
     }
 }
@@ -33,14 +35,18 @@ struct DataReader {
     let data: JSONValue
 
     func string(_ key: String) throws -> String {
-        guard let value = data[key]?.stringValue else { throw ProcessingFailure.permanent("event.schema_invalid", "data.\(key) is missing") }
+        guard let value = data[key]?.stringValue else {
+            throw ProcessingFailure.permanent("event.schema_invalid", "data.\(key) is missing")
+        }
         return value
     }
 
     func optionalString(_ key: String) -> String? { data[key]?.stringValue }
 
     func int(_ key: String) throws -> Int64 {
-        guard let value = data[key]?.intValue else { throw ProcessingFailure.permanent("event.schema_invalid", "data.\(key) is missing") }
+        guard let value = data[key]?.intValue else {
+            throw ProcessingFailure.permanent("event.schema_invalid", "data.\(key) is missing")
+        }
         return value
     }
 

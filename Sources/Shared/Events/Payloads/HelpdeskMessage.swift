@@ -16,7 +16,11 @@ public struct HelpdeskMessage: EventPayload {
     public var senderId: Int64?
     public var bodyText: String?
 
-    public init(accountId: String, ticketId: Int64, messageId: Int64, createdAt: Date, fromAgent: Bool? = nil, channel: String? = nil, isPublic: Bool? = nil, via: String? = nil, senderId: Int64? = nil, bodyText: String? = nil) {
+    public init(
+        accountId: String, ticketId: Int64, messageId: Int64, createdAt: Date, fromAgent: Bool? = nil,
+        channel: String? = nil, isPublic: Bool? = nil, via: String? = nil, senderId: Int64? = nil,
+        bodyText: String? = nil
+    ) {
         self.accountId = accountId
         self.ticketId = ticketId
         self.messageId = messageId

@@ -27,7 +27,8 @@ public struct InboundText: EventPayload {
     public var optOutType: String?
 
     public init(
-        accountId: String, messageSid: String, from: String, to: String, body: String, receivedAt: Date, media: [Media] = [],
+        accountId: String, messageSid: String, from: String, to: String, body: String, receivedAt: Date,
+        media: [Media] = [],
         customer: CustomerHint = CustomerHint(), optOutType: String? = nil
     ) {
         self.accountId = accountId
@@ -59,10 +60,13 @@ public struct InboundText: EventPayload {
 
     public var data: JSONValue {
         var members: [String: JSONValue] = [
-            "accountId": .string(accountId), "messageSid": .string(messageSid), "from": .string(from), "to": .string(to),
+            "accountId": .string(accountId), "messageSid": .string(messageSid), "from": .string(from),
+            "to": .string(to),
             "body": .string(body), "receivedAt": .string(RFC3339.format(receivedAt, fractional: true)),
         ]
-        if !media.isEmpty { members["media"] = .array(media.map { ["url": .string($0.url), "contentType": .string($0.contentType)] }) }
+        if !media.isEmpty {
+            members["media"] = .array(media.map { ["url": .string($0.url), "contentType": .string($0.contentType)] })
+        }
         if customer.name != nil || customer.email != nil { members["customer"] = customer.data }
         if let optOutType { members["optOutType"] = .string(optOutType) }
         return .object(members)

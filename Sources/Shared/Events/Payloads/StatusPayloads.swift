@@ -53,7 +53,10 @@ public struct DeliveryUpdate: EventPayload {
     public var to: String?
     public var from: String?
 
-    public init(accountId: String, messageSid: String, status: String, at: Date, errorCode: Int? = nil, to: String? = nil, from: String? = nil) {
+    public init(
+        accountId: String, messageSid: String, status: String, at: Date, errorCode: Int? = nil, to: String? = nil,
+        from: String? = nil
+    ) {
         self.accountId = accountId
         self.messageSid = messageSid
         self.status = status
@@ -77,7 +80,8 @@ public struct DeliveryUpdate: EventPayload {
     public var data: JSONValue {
         var members: [String: JSONValue] = [
             "accountId": .string(accountId), "messageSid": .string(messageSid), "status": .string(status),
-            "at": .string(RFC3339.format(at, fractional: true)), "errorCode": errorCode.map { .int(Int64($0)) } ?? .null,
+            "at": .string(RFC3339.format(at, fractional: true)),
+            "errorCode": errorCode.map { .int(Int64($0)) } ?? .null,
         ]
         if let to { members["to"] = .string(to) }
         if let from { members["from"] = .string(from) }
@@ -98,7 +102,10 @@ public struct SubscriptionUpdate: EventPayload {
     public var source: String
     public var customer: CustomerHint
 
-    public init(accountId: String, phone: String, state: ConsentState, at: Date, source: String, customer: CustomerHint = CustomerHint()) {
+    public init(
+        accountId: String, phone: String, state: ConsentState, at: Date, source: String,
+        customer: CustomerHint = CustomerHint()
+    ) {
         self.accountId = accountId
         self.phone = phone
         self.state = state

@@ -74,10 +74,14 @@ public struct Account: Sendable, Hashable {
 
     /// Account ids are short, safe identifiers (they appear in record keys, logs and metric-free paths).
     public static func isValidId(_ id: String) -> Bool {
-        guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64, CharacterSet.alphanumerics.contains(first), first.isASCII else {
+        guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64,
+            CharacterSet.alphanumerics.contains(first), first.isASCII
+        else {
             return false
         }
-        return id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }
+        return id.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+        }
     }
 }
 
@@ -89,7 +93,10 @@ public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConve
     /// The secret Gorgias' HTTP integration sends to the ingress (header and query), generated at connect time.
     public var integrationSecret: String?
 
-    public init(gorgiasAPIKey: String? = nil, gorgiasOAuthToken: String? = nil, smsAuthToken: String, integrationSecret: String? = nil) {
+    public init(
+        gorgiasAPIKey: String? = nil, gorgiasOAuthToken: String? = nil, smsAuthToken: String,
+        integrationSecret: String? = nil
+    ) {
         self.gorgiasAPIKey = gorgiasAPIKey
         self.gorgiasOAuthToken = gorgiasOAuthToken
         self.smsAuthToken = smsAuthToken
@@ -183,25 +190,38 @@ public struct AccountSettings: Codable, Sendable, Hashable {
 
     /// The first setting that cannot stand, if any (`accounts add` and `accounts set` refuse it).
     public func problem() -> Problem? {
-        if brand.trimmingCharacters(in: .whitespaces).isEmpty { return Problem(setting: "--brand", reason: "must not be empty") }
-        if !(1...8760).contains(reopenWindowHours) { return Problem(setting: "--reopen-window-hours", reason: "must be 1 to 8760 hours") }
+        if brand.trimmingCharacters(in: .whitespaces).isEmpty {
+            return Problem(setting: "--brand", reason: "must not be empty")
+        }
+        if !(1...8760).contains(reopenWindowHours) {
+            return Problem(setting: "--reopen-window-hours", reason: "must be 1 to 8760 hours")
+        }
         if let hours = conversationalReplyHours, !(1...720).contains(hours) {
             return Problem(setting: "--conversational-reply-hours", reason: "must be 1 to 720 hours (or off)")
         }
         if consentReplies == .switchboard {
             // CTIA: a HELP answer carries the brand, a help contact, "Msg&data rates may apply" and how to opt out.
             guard let contact = helpContact?.trimmingCharacters(in: .whitespaces), !contact.isEmpty else {
-                return Problem(setting: "--help-contact", reason: "an account whose HELP replies Switchboard sends needs a help contact (URL, email or toll-free number)")
+                return Problem(
+                    setting: "--help-contact",
+                    reason:
+                        "an account whose HELP replies Switchboard sends needs a help contact (URL, email or toll-free number)"
+                )
             }
             if let helpText, !helpText.isEmpty {
                 let upper = helpText.uppercased()
                 guard helpText.contains(contact), upper.contains("STOP"), upper.contains("RATES MAY APPLY") else {
-                    return Problem(setting: "--help-text", reason: "a HELP reply must name the help contact, say \"Msg&data rates may apply\" and how to opt out (STOP)")
+                    return Problem(
+                        setting: "--help-text",
+                        reason:
+                            "a HELP reply must name the help contact, say \"Msg&data rates may apply\" and how to opt out (STOP)"
+                    )
                 }
             }
         }
         if let problem = extraKeywords.problem() {
-            return Problem(setting: "--extra-\(problem.keyword.providerType.lowercased())-keywords", reason: problem.reason)
+            return Problem(
+                setting: "--extra-\(problem.keyword.providerType.lowercased())-keywords", reason: problem.reason)
         }
         if let url = statusCallbackURL, URL(string: url)?.scheme?.hasPrefix("http") != true {
             return Problem(setting: "--status-callback-url", reason: "must be an http(s) URL")

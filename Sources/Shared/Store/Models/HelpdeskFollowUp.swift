@@ -36,7 +36,10 @@ public struct HelpdeskFollowUp: Sendable, Hashable {
 
     /// A follow-up for `ticketId`, or (nil) for the active ticket of `phone`'s conversation, looked up when it is
     /// scheduled, or the one the customer's next ticket becomes.
-    public init(accountId: String, key: String, ticketId: Int64?, phone: String? = nil, note: String, closeTicket: Bool, createdAt: Date = Date()) {
+    public init(
+        accountId: String, key: String, ticketId: Int64?, phone: String? = nil, note: String, closeTicket: Bool,
+        createdAt: Date = Date()
+    ) {
         self.accountId = accountId
         self.key = key
         self.ticketId = ticketId

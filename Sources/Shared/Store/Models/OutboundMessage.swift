@@ -62,7 +62,8 @@ public struct OutboundMessage: Sendable, Hashable {
     public var updatedAt: Date
 
     public init(
-        id: String, accountId: String, ticketId: Int64, messageId: Int64, toPhone: String, bodyDigest: String, state: OutboundState,
+        id: String, accountId: String, ticketId: Int64, messageId: Int64, toPhone: String, bodyDigest: String,
+        state: OutboundState,
         providerSid: String? = nil, segments: Int? = nil, errorCode: Int? = nil, errorMessage: String? = nil,
         sendStartedAt: Date? = nil, stateAt: Date? = nil, createdAt: Date, updatedAt: Date
     ) {

@@ -38,7 +38,8 @@ public struct ConsentChange: Sendable, Hashable {
     public var keyword: String?
 
     public init(
-        accountId: String, phone: String, state: ConsentState, at: Date, source: String, name: String? = nil, email: String? = nil,
+        accountId: String, phone: String, state: ConsentState, at: Date, source: String, name: String? = nil,
+        email: String? = nil,
         eventId: String? = nil, keyword: String? = nil
     ) {
         self.accountId = accountId
@@ -69,7 +70,9 @@ public enum ConsentSource {
     /// The source in words, for notes and the CLI.
     public static func describe(_ source: String) -> String {
         if source.hasPrefix("keyword:") { return "texted \(source.dropFirst("keyword:".count))" }
-        if source.hasPrefix("provider-keyword:") { return "texted a \(source.dropFirst("provider-keyword:".count)) keyword the SMS provider recognised" }
+        if source.hasPrefix("provider-keyword:") {
+            return "texted a \(source.dropFirst("provider-keyword:".count)) keyword the SMS provider recognised"
+        }
         if source == agentOptOut { return "an agent used #optout" }
         if source.hasPrefix("provider:") { return "the carrier or SMS provider reported an opt-out" }
         if source.hasPrefix("import:") { return "imported (\(source.dropFirst("import:".count)))" }

@@ -38,7 +38,9 @@ public final class PostgresDatabase: SQLDatabase {
     /// BEGIN, `body`, COMMIT on one pooled connection; ROLLBACK when `body` throws and the connection is still open.
     /// (postgres-nio's own `withTransaction` writes ROLLBACK to a connection the server has just closed, and a
     /// statement written to a closed connection never completes.) Errors from `body` pass through unchanged.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws
+        -> T
+    {
         try await withinDeadline { [client, logger] in
             do {
                 return try await client.withConnection { connection in
@@ -74,9 +76,12 @@ public final class PostgresDatabase: SQLDatabase {
     /// end a slow statement well before this.
     private func withinDeadline<T: Sendable>(_ call: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = Self.callTimeout
-        return try await withDeadline(timeout, timeoutError: {
-            StoreError(.unavailable, "PostgreSQL did not answer within \(timeout) (connection lost or pool exhausted)")
-        }, call)
+        return try await withDeadline(
+            timeout,
+            timeoutError: {
+                StoreError(
+                    .unavailable, "PostgreSQL did not answer within \(timeout) (connection lost or pool exhausted)")
+            }, call)
     }
 
     /// The longest one store call (or one transaction) may take, waiting for a pooled connection included.
@@ -157,7 +162,9 @@ public final class PostgresDatabase: SQLDatabase {
                 let message = psql.serverInfo?[.message] ?? "server error"
                 if state.hasPrefix("23") { return StoreError(.constraint, "\(state): \(message)") }
                 // 22 data exception, 42 syntax/access, 54 program limit exceeded: retrying cannot help.
-                if state.hasPrefix("42") || state.hasPrefix("22") || state.hasPrefix("54") { return StoreError(.invalidData, "\(state): \(message)") }
+                if state.hasPrefix("42") || state.hasPrefix("22") || state.hasPrefix("54") {
+                    return StoreError(.invalidData, "\(state): \(message)")
+                }
                 return StoreError(.unavailable, "\(state): \(message)")
             }
             return StoreError(.unavailable, "PostgreSQL unreachable: \(psql.code)")

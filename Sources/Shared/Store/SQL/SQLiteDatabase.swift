@@ -30,7 +30,10 @@ public final class SQLiteDatabase: SQLDatabase {
         let database = SQLiteDatabase(connection: connection)
         // The busy timeout first: switching to WAL takes a lock that another process opening the file may hold.
         do {
-            for pragma in ["PRAGMA busy_timeout=15000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+            for pragma in [
+                "PRAGMA busy_timeout=15000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                "PRAGMA foreign_keys=ON",
+            ] {
                 try await database.query(pragma, [])
             }
         } catch {
@@ -45,7 +48,9 @@ public final class SQLiteDatabase: SQLDatabase {
         try await lock.withLock { try await run(sql, binds) }
     }
 
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws
+        -> T
+    {
         try await lock.withLock {
             _ = try await run("BEGIN IMMEDIATE", [])
             do {
@@ -71,7 +76,9 @@ public final class SQLiteDatabase: SQLDatabase {
         do {
             let rows = try await connection.query(sql, binds.map(Self.sqliteData))
             return rows.map { row in
-                SQLRow(columns: Dictionary(row.columns.map { ($0.name, Self.value($0.data)) }, uniquingKeysWith: { first, _ in first }))
+                SQLRow(
+                    columns: Dictionary(
+                        row.columns.map { ($0.name, Self.value($0.data)) }, uniquingKeysWith: { first, _ in first }))
             }
         } catch let error as SQLiteError {
             throw Self.storeError(error)

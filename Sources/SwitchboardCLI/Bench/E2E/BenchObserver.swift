@@ -13,7 +13,9 @@ struct BenchObserver {
         for account in accounts {
             let tickets = try await stack.control.get("/sandbox/gorgias/\(account)")["tickets"]?.arrayValue ?? []
             for message in tickets.flatMap({ $0["messages"]?.arrayValue ?? [] }) where message["from_agent"] == false {
-                guard let id = message["external_id"]?.stringValue, let at = message["created_datetime"]?.stringValue.flatMap(GorgiasDate.parse) else { continue }
+                guard let id = message["external_id"]?.stringValue,
+                    let at = message["created_datetime"]?.stringValue.flatMap(GorgiasDate.parse)
+                else { continue }
                 created[id] = at
             }
         }
@@ -24,9 +26,12 @@ struct BenchObserver {
     func sentSMS(_ accounts: [LocalAccount]) async throws -> [String: [Date]] {
         var sent: [String: [Date]] = [:]
         for account in accounts {
-            let messages = try await stack.control.get("/sandbox/twilio/\(account.twilioSid)")["messages"]?.arrayValue ?? []
+            let messages =
+                try await stack.control.get("/sandbox/twilio/\(account.twilioSid)")["messages"]?.arrayValue ?? []
             for message in messages where message["direction"] == "outbound-api" {
-                guard let to = message["to"]?.stringValue, let at = message["sandbox_created_at"]?.stringValue.flatMap(RFC3339.parse) else { continue }
+                guard let to = message["to"]?.stringValue,
+                    let at = message["sandbox_created_at"]?.stringValue.flatMap(RFC3339.parse)
+                else { continue }
                 sent[to, default: []].append(at)
             }
         }
@@ -68,7 +73,8 @@ struct BenchObserver {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw BenchmarkError("timed out after \(DurationText.format(timeout)) waiting for \(what); worker logs: \(stack.directory)")
+        throw BenchmarkError(
+            "timed out after \(DurationText.format(timeout)) waiting for \(what); worker logs: \(stack.directory)")
     }
 }
 

@@ -13,7 +13,10 @@ enum BenchTraffic {
     /// `count` accounts named `<prefix>-0000`…, each with a number of its own.
     static func accounts(_ prefix: String, count: Int, offset: Int = 0) -> [LocalAccount] {
         (0..<count).map { index in
-            LocalAccount(id: "\(prefix)-\(String(format: "%04d", index))", number: "+1555\(String(format: "%07d", offset + index))", settings: AccountSettings(brand: "Bench \(index)"))
+            LocalAccount(
+                id: "\(prefix)-\(String(format: "%04d", index))",
+                number: "+1555\(String(format: "%07d", offset + index))",
+                settings: AccountSettings(brand: "Bench \(index)"))
         }
     }
 
@@ -21,15 +24,20 @@ enum BenchTraffic {
     static func conversations(_ accounts: [LocalAccount], perAccount: Int, offset: Int = 0) -> [BenchConversation] {
         accounts.enumerated().flatMap { index, account in
             (0..<perAccount).map { number in
-                BenchConversation(account: account.id, number: account.number, phone: "+1666\(String(format: "%07d", offset + index * perAccount + number))")
+                BenchConversation(
+                    account: account.id, number: account.number,
+                    phone: "+1666\(String(format: "%07d", offset + index * perAccount + number))")
             }
         }
     }
 
     /// A confirmed sign-up (sms.subscriptions).
     static func consent(_ conversation: BenchConversation) -> OutgoingRecord {
-        SubscriptionUpdate(accountId: conversation.account, phone: conversation.phone, state: .subscribed, at: Date(), source: "bench-signup")
-            .record(id: "signup:\(conversation.account):\(conversation.phone)", source: "bench")
+        SubscriptionUpdate(
+            accountId: conversation.account, phone: conversation.phone, state: .subscribed, at: Date(),
+            source: "bench-signup"
+        )
+        .record(id: "signup:\(conversation.account):\(conversation.phone)", source: "bench")
     }
 
     /// A customer's text (sms.inbound) with message id `sid`, received now.

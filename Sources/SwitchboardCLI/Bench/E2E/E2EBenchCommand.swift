@@ -33,8 +33,12 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Option(help: "Write the results as JSON to this file.") var output = "bench-results/e2e.json"
 
     func validate() throws {
-        guard ["sqlite", "postgres", "both"].contains(store) else { throw ValidationError("--store must be sqlite, postgres or both") }
-        guard accounts >= hotOthers, hotOthers > 0 else { throw ValidationError("--hot-others must be between 1 and --accounts") }
+        guard ["sqlite", "postgres", "both"].contains(store) else {
+            throw ValidationError("--store must be sqlite, postgres or both")
+        }
+        guard accounts >= hotOthers, hotOthers > 0 else {
+            throw ValidationError("--hot-others must be between 1 and --accounts")
+        }
     }
 
     func run() async throws {
@@ -42,25 +46,33 @@ struct E2EBenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "bench-e2e")
         logger.logLevel = .error
         let options = E2EBenchOptions(
-            latencyMs: latencyMs, accounts: accounts, conversationsPerAccount: conversations, threadedTextsPerConversation: threads,
-            workersPerType: workers, inFlight: inFlight, partitions: partitions, hotSeconds: hotSeconds, hotTextsPerSecond: hotRate,
+            latencyMs: latencyMs, accounts: accounts, conversationsPerAccount: conversations,
+            threadedTextsPerConversation: threads,
+            workersPerType: workers, inFlight: inFlight, partitions: partitions, hotSeconds: hotSeconds,
+            hotTextsPerSecond: hotRate,
             hotNormalAccounts: hotOthers
         )
         var runs: [E2EStoreResult] = []
         if store != "postgres" {
-            runs.append(try await E2EBenchRun(options: options, storeName: "sqlite", databaseURL: nil, logger: logger).run())
+            runs.append(
+                try await E2EBenchRun(options: options, storeName: "sqlite", databaseURL: nil, logger: logger).run())
         }
         if store != "sqlite" {
             let postgres = try await ThrowawayPostgres()
             defer { postgres.destroy() }
             let url = try postgres.createDatabase("bench")
-            runs.append(try await E2EBenchRun(options: options, storeName: "postgres", databaseURL: url, logger: logger).run())
+            runs.append(
+                try await E2EBenchRun(options: options, storeName: "postgres", databaseURL: url, logger: logger).run())
         }
-        let baseline = baselineRecords > 0 ? try await Self.baseline(options: options, records: baselineRecords, logger: logger) : nil
-        let report = E2EBenchReport(machine: .current(librdkafka: Librdkafka.version), options: options, runs: runs, baseline: baseline)
+        let baseline =
+            baselineRecords > 0
+            ? try await Self.baseline(options: options, records: baselineRecords, logger: logger) : nil
+        let report = E2EBenchReport(
+            machine: .current(librdkafka: Librdkafka.version), options: options, runs: runs, baseline: baseline)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try encoder.encode(report).write(to: URL(fileURLWithPath: output))
         StandardOutput.line("\(report.machine.summary)\n\n\(report.table)\n\nwritten to \(output)")
     }
@@ -71,7 +83,8 @@ struct E2EBenchCommand: AsyncParsableCommand {
         var sandbox = SandboxConfiguration()
         sandbox.faults.latencyMs = options.latencyMs
         let stack = try LocalStack(
-            name: "bench-baseline", partitions: options.partitions, topology: RetryTopology(tiers: [.seconds(5)]), sandbox: sandbox,
+            name: "bench-baseline", partitions: options.partitions, topology: RetryTopology(tiers: [.seconds(5)]),
+            sandbox: sandbox,
             workerEnvironment: ["MAX_IN_FLIGHT": "1", "LOG_LEVEL": "warning"], logger: logger
         )
         let location = try DatabaseURL(stack.databaseURL, setting: "--database")
@@ -80,12 +93,14 @@ struct E2EBenchCommand: AsyncParsableCommand {
                 try await stack.startServers(store: store, logger: logger)
                 let rounds = 1 + options.threadedTextsPerConversation
                 let conversationCount = max(1, records / rounds)
-                let accounts = BenchTraffic.accounts("base", count: max(1, conversationCount / options.conversationsPerAccount))
+                let accounts = BenchTraffic.accounts(
+                    "base", count: max(1, conversationCount / options.conversationsPerAccount))
                 try await accounts.concurrentForEach(width: 16) { try await stack.addAccount($0, store: store) }
                 try stack.startWorkers([.inbound])
                 try await stack.waitUntilReady()
                 let conversations = BenchTraffic.conversations(accounts, perAccount: options.conversationsPerAccount)
-                StandardError.line("[baseline] \(conversations.count * rounds) texts through one InboundWorker with MAX_IN_FLIGHT=1…")
+                StandardError.line(
+                    "[baseline] \(conversations.count * rounds) texts through one InboundWorker with MAX_IN_FLIGHT=1…")
                 let started = Date()
                 var texts: [OutgoingRecord] = []
                 var sids: [String] = []
@@ -104,7 +119,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
                 let created = try await observer.importedMessages(accounts.map(\.id))
                 let last = created.values.max() ?? Date()
                 return BaselineResult(
-                    records: texts.count, recordsPerSecond: (Double(texts.count) / max(last.timeIntervalSince(started), 0.001) * 10).rounded() / 10,
+                    records: texts.count,
+                    recordsPerSecond: (Double(texts.count) / max(last.timeIntervalSince(started), 0.001) * 10).rounded()
+                        / 10,
                     latency: LatencySummary(seconds: sids.compactMap { created[$0]?.timeIntervalSince(started) })
                 )
             }

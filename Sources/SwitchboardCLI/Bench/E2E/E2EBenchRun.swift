@@ -60,16 +60,25 @@ struct E2EBenchRun {
 
         StandardError.line("[\(storeName)] \(conversations.count) customers sign up…")
         _ = try await stack.producer.sendAll(conversations.map(BenchTraffic.consent))
-        try await observer.wait("sign-ups", timeout: .seconds(300)) { await observer.metric(.status, "switchboard_records_total") >= Double(conversations.count) }
+        try await observer.wait("sign-ups", timeout: .seconds(300)) {
+            await observer.metric(.status, "switchboard_records_total") >= Double(conversations.count)
+        }
 
-        let inbound = try await inboundPhase(stack, observer: observer, accounts: accounts, conversations: conversations)
-        let outbound = try await outboundPhase(stack, observer: observer, store: store, accounts: accounts, conversations: conversations)
-        let hotResult = try await hotPhase(stack, observer: observer, accounts: Array(accounts.prefix(options.hotNormalAccounts)), hot: hot, conversations: conversations)
+        let inbound = try await inboundPhase(
+            stack, observer: observer, accounts: accounts, conversations: conversations)
+        let outbound = try await outboundPhase(
+            stack, observer: observer, store: store, accounts: accounts, conversations: conversations)
+        let hotResult = try await hotPhase(
+            stack, observer: observer, accounts: Array(accounts.prefix(options.hotNormalAccounts)), hot: hot,
+            conversations: conversations)
         let processes = stack.workers.map { worker in
-            E2EStoreResult.ProcessFigures(worker: worker.kind.rawValue, usage: ProcessUsage.of(worker.processIdentifier))
+            E2EStoreResult.ProcessFigures(
+                worker: worker.kind.rawValue, usage: ProcessUsage.of(worker.processIdentifier))
         }
         StandardError.line("[\(storeName)] kcat reading sms.inbound as the ceiling…")
-        let kcat = try KcatReference.consume(brokers: stack.broker.bootstrapServers, topic: EventKind.inboundText.topic, count: inbound.records, fromLaunch: true)
+        let kcat = try KcatReference.consume(
+            brokers: stack.broker.bootstrapServers, topic: EventKind.inboundText.topic, count: inbound.records,
+            fromLaunch: true)
         return E2EStoreResult(
             store: storeName, inbound: inbound, outbound: outbound.outbound, status: outbound.status, hot: hotResult,
             processes: processes, kcatRecordsPerSecond: kcat.rounded()
@@ -77,7 +86,9 @@ struct E2EBenchRun {
     }
 
     /// First texts then threaded texts for every conversation, produced at once; measured until the last is in Gorgias.
-    private func inboundPhase(_ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], conversations: [BenchConversation]) async throws -> E2EStoreResult.Inbound {
+    private func inboundPhase(
+        _ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], conversations: [BenchConversation]
+    ) async throws -> E2EStoreResult.Inbound {
         let rounds = 1 + options.threadedTextsPerConversation
         var produced: [String: Date] = [:]
         var records: [OutgoingRecord] = []
@@ -89,7 +100,9 @@ struct E2EBenchRun {
                 records.append(BenchTraffic.text(conversation, sid: sid, at: started))
             }
         }
-        StandardError.line("[\(storeName)] \(records.count) texts (\(conversations.count) first, the rest threaded) into the InboundWorker…")
+        StandardError.line(
+            "[\(storeName)] \(records.count) texts (\(conversations.count) first, the rest threaded) into the InboundWorker…"
+        )
         let before = await observer.metric(.inbound, "switchboard_records_total")
         _ = try await stack.producer.sendAll(records)
         try await observer.wait("inbound texts", timeout: .seconds(900)) {
@@ -106,10 +119,12 @@ struct E2EBenchRun {
         let rate = Double(records.count) / max(last.timeIntervalSince(started), 0.001)
         let bound = Double(options.inFlight * options.workersPerType) / (Double(options.latencyMs) / 1000 * perText)
         return E2EStoreResult.Inbound(
-            records: records.count, imported: latencies.count, recordsPerSecond: rate.rounded(), latency: LatencySummary(seconds: latencies),
+            records: records.count, imported: latencies.count, recordsPerSecond: rate.rounded(),
+            latency: LatencySummary(seconds: latencies),
             gorgiasCallsPerText: (perText * 100).rounded() / 100,
             gorgiasCallsPerThreadedText: (Double(messageCalls) / Double(max(threaded, 1)) * 100).rounded() / 100,
-            gorgiasCallsPerFirstText: (Double(total - messageCalls) / Double(conversations.count) * 100).rounded() / 100,
+            gorgiasCallsPerFirstText: (Double(total - messageCalls) / Double(conversations.count) * 100).rounded()
+                / 100,
             boundRecordsPerSecond: bound.rounded(), shareOfBound: (rate / bound * 1000).rounded() / 1000,
             rateLimitWaits: Int(await observer.metric(.inbound, "switchboard_rate_limit_waits_total"))
         )
@@ -118,7 +133,8 @@ struct E2EBenchRun {
     /// One agent reply per conversation in the sandbox's helpdesk: integration webhook → ingress → OutboundWorker →
     /// SMS; the SMS's status callbacks → ingress → StatusWorker.
     private func outboundPhase(
-        _ stack: LocalStack, observer: BenchObserver, store: Store, accounts: [LocalAccount], conversations: [BenchConversation]
+        _ stack: LocalStack, observer: BenchObserver, store: Store, accounts: [LocalAccount],
+        conversations: [BenchConversation]
     ) async throws -> (outbound: E2EStoreResult.Outbound, status: E2EStoreResult.Status) {
         StandardError.line("[\(storeName)] \(conversations.count) agent replies into the OutboundWorker…")
         let callsBefore = try await observer.gorgiasCalls(accounts.map(\.id)).values.reduce(0, +)
@@ -127,12 +143,18 @@ struct E2EBenchRun {
         let started = Date()
         let control = stack.control
         try await conversations.concurrentForEach(width: 16) { conversation in
-            guard let ticket = try await store.conversation(accountId: conversation.account, phone: conversation.phone)?.currentTicketId else { return }
+            guard
+                let ticket = try await store.conversation(accountId: conversation.account, phone: conversation.phone)?
+                    .currentTicketId
+            else { return }
             replied.mark(conversation.phone)
-            try await control.post("/sandbox/gorgias/\(conversation.account)/tickets/\(ticket)/reply", ["body_text": "Thanks! Your order ships today."])
+            try await control.post(
+                "/sandbox/gorgias/\(conversation.account)/tickets/\(ticket)/reply",
+                ["body_text": "Thanks! Your order ships today."])
         }
         try await observer.wait("replies sent", timeout: .seconds(600)) {
-            await observer.metric(.outbound, "switchboard_records_total", matching: "outcome=\"processed\"") >= Double(conversations.count)
+            await observer.metric(.outbound, "switchboard_records_total", matching: "outcome=\"processed\"")
+                >= Double(conversations.count)
         }
         let sent = try await observer.sentSMS(accounts)
         let latencies = replied.times.compactMap { phone, at in sent[phone]?.first.map { $0.timeIntervalSince(at) } }
@@ -141,7 +163,8 @@ struct E2EBenchRun {
         let outbound = E2EStoreResult.Outbound(
             records: conversations.count, smsSent: sent.values.reduce(0) { $0 + $1.count },
             recordsPerSecond: (Double(conversations.count) / max(last.timeIntervalSince(started), 0.001)).rounded(),
-            latency: LatencySummary(seconds: latencies), gorgiasCallsPerReply: (Double(calls) / Double(conversations.count) * 100).rounded() / 100
+            latency: LatencySummary(seconds: latencies),
+            gorgiasCallsPerReply: (Double(calls) / Double(conversations.count) * 100).rounded() / 100
         )
         let callbacks = 3 * outbound.smsSent
         try await observer.wait("delivery statuses", timeout: .seconds(300)) {
@@ -152,8 +175,11 @@ struct E2EBenchRun {
         let status = E2EStoreResult.Status(
             records: callbacks, recordsPerSecond: (Double(callbacks) / statusSeconds).rounded(),
             eventAge: LatencySummary(
-                p50Seconds: histogramQuantile(text, "switchboard_event_age_at_completion_seconds", 0.5, matching: "sms.delivery-status"),
-                p99Seconds: histogramQuantile(text, "switchboard_event_age_at_completion_seconds", 0.99, matching: "sms.delivery-status"), count: callbacks
+                p50Seconds: histogramQuantile(
+                    text, "switchboard_event_age_at_completion_seconds", 0.5, matching: "sms.delivery-status"),
+                p99Seconds: histogramQuantile(
+                    text, "switchboard_event_age_at_completion_seconds", 0.99, matching: "sms.delivery-status"),
+                count: callbacks
             )
         )
         return (outbound, status)
@@ -162,14 +188,18 @@ struct E2EBenchRun {
     /// A hot account texting 100× as much as each of the others: it is throttled by its own Gorgias budget while the
     /// others' texts keep their latency.
     private func hotPhase(
-        _ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], hot: LocalAccount, conversations: [BenchConversation]
+        _ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], hot: LocalAccount,
+        conversations: [BenchConversation]
     ) async throws -> E2EStoreResult.Hot {
         let normal = conversations.filter { conversation in accounts.contains { $0.id == conversation.account } }
         let hotConversations = BenchTraffic.conversations([hot], perAccount: 40, offset: 9_000_000)
         let normalRate = options.hotTextsPerSecond / 100
-        StandardError.line("[\(storeName)] hot account: \(options.hotTextsPerSecond) texts/s for \(options.hotSeconds) s beside \(accounts.count) accounts at \(normalRate)/s each…")
+        StandardError.line(
+            "[\(storeName)] hot account: \(options.hotTextsPerSecond) texts/s for \(options.hotSeconds) s beside \(accounts.count) accounts at \(normalRate)/s each…"
+        )
         let waitsBefore = await observer.metric(.inbound, "switchboard_rate_limit_waits_total")
-        let deferredBefore = await observer.metric(.inbound, "switchboard_records_total", matching: "outcome=\"retried\"")
+        let deferredBefore = await observer.metric(
+            .inbound, "switchboard_records_total", matching: "outcome=\"retried\"")
         var produced: [String: Date] = [:]
         var hotCount = 0
         var owed = (hot: 0.0, normal: 0.0)
@@ -180,7 +210,10 @@ struct E2EBenchRun {
             var records: [OutgoingRecord] = []
             let now = Date()
             while owed.hot >= 1 {
-                records.append(BenchTraffic.text(hotConversations[hotCount % hotConversations.count], sid: "SMhot\(storeName.prefix(2))\(hotCount)", at: now))
+                records.append(
+                    BenchTraffic.text(
+                        hotConversations[hotCount % hotConversations.count],
+                        sid: "SMhot\(storeName.prefix(2))\(hotCount)", at: now))
                 hotCount += 1
                 owed.hot -= 1
             }
@@ -201,10 +234,13 @@ struct E2EBenchRun {
         let latencies = produced.compactMap { sid, at in created[sid].map { $0.timeIntervalSince(at) } }
         let hotImported = try await observer.importedMessages([hot.id]).count
         return E2EStoreResult.Hot(
-            seconds: options.hotSeconds, hotTexts: hotCount, hotImportedDuringPhase: hotImported, otherTexts: produced.count,
+            seconds: options.hotSeconds, hotTexts: hotCount, hotImportedDuringPhase: hotImported,
+            otherTexts: produced.count,
             otherLatency: LatencySummary(seconds: latencies),
             rateLimitWaits: Int(await observer.metric(.inbound, "switchboard_rate_limit_waits_total") - waitsBefore),
-            deferredToRetryTier: Int(await observer.metric(.inbound, "switchboard_records_total", matching: "outcome=\"retried\"") - deferredBefore)
+            deferredToRetryTier: Int(
+                await observer.metric(.inbound, "switchboard_records_total", matching: "outcome=\"retried\"")
+                    - deferredBefore)
         )
     }
 }

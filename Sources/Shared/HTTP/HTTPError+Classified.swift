@@ -3,8 +3,8 @@ extension HTTPError: ClassifiedError {
     public var processingFailure: ProcessingFailure {
         let dependency = ProcessingFailure.Dependency(rawValue: service)
         return ProcessingFailure(
-            isTransient ? .transient : .permanent, "\(service).\(kind.rawValue)", reason,
-            dependency: isTransient ? dependency : nil
+            isRetriable ? .transient : .permanent, "\(service).\(kind.rawValue)", reason,
+            dependency: isRetriable ? dependency : nil
         )
     }
 }

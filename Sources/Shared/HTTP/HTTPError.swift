@@ -26,7 +26,7 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(service) HTTP \(kind.rawValue): \(reason)" }
 
     /// Retrying may help: timeouts and connection or TLS handshake trouble.
-    public var isTransient: Bool {
+    public var isRetriable: Bool {
         switch kind {
         case .timeout, .connection, .tls: true
         case .tooLarge, .invalidRequest, .cancelled: false

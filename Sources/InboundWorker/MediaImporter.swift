@@ -41,17 +41,22 @@ struct MediaImporter: Sendable {
                     ? "[Attachment \(declared): \(item.url)]"
                     : "[Attachment \(declared) not imported: it is not at an https address]")
         }
+        let key = "media:\(sid):\(index)"
+        let encode = { (imported: Imported) in String(decoding: try JSONEncoder().encode(imported), as: UTF8.self) }
         let outcome = try await EffectJournal(store: store, accountId: entry.account.id).once(
-            key: "media:\(sid):\(index)",
+            key: key,
             create: { try await upload(item, declared: declared, index: index, entry: entry) },
-            reference: { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            reference: encode
         )
         switch outcome {
         case .alreadyDone(let reference):
             if let reference, let known = try? JSONDecoder().decode(Imported.self, from: Data(reference.utf8)) {
                 return known
             }
-            return try await upload(item, declared: declared, index: index, entry: entry)  // an unreadable record: again
+            // An unreadable record: import again and record what it became, as a first import would.
+            let imported = try await upload(item, declared: declared, index: index, entry: entry)
+            try await store.completeEffect(accountId: entry.account.id, key: key, reference: try encode(imported))
+            return imported
         case .found(let imported), .created(let imported):
             return imported
         }

@@ -8,17 +8,9 @@ import TestSupport
 struct ExecutableSymbolsTests {
     /// Every symbol `nm` lists for an executable built next to this test bundle (defined and undefined).
     func symbols(_ executable: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nm")
-        process.arguments = [WorkerProcess.binaries + "/" + executable]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "nm \(executable)")
-        return String(decoding: data, as: UTF8.self)
+        let (status, output) = try DeploymentFilesTests.run("/usr/bin/nm", [WorkerProcess.binaries + "/" + executable])
+        #expect(status == 0, "nm \(executable)")
+        return output
     }
 
     @Test(

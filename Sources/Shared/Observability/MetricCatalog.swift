@@ -69,6 +69,18 @@ public enum MetricCatalog {
     public static let rateLimitWaitSeconds = Spec(
         name: "switchboard_rate_limit_wait_seconds_total", kind: .counter,
         help: "Seconds spent waiting for accounts' shared rate budgets.")
+    public static let throttled = Spec(
+        name: "switchboard_throttled_records_total", kind: .counter,
+        help:
+            "Records that found their merchant's budget spent and gave their slot back to wait for it (not failures).")
+    public static let budgetBacklog = Spec(
+        name: "switchboard_budget_backlog_records", kind: .gauge,
+        help:
+            "Records waiting for their merchant's API budget in this member, by account (the busiest 20; the rest as other)."
+    )
+    public static let budgetBacklogOldest = Spec(
+        name: "switchboard_budget_backlog_oldest_seconds", kind: .gauge,
+        help: "Age of the oldest record waiting for its merchant's API budget, by account (0 when none waits).")
     public static let pollLoopAge = Spec(
         name: "switchboard_poll_loop_age_seconds", kind: .gauge,
         help: "Seconds since the consumer poll loop last ran (liveness).")
@@ -104,7 +116,8 @@ public enum MetricCatalog {
         records, handlerDuration, eventAge, inFlight, buffered, consumerLag, consumerLagSeconds, groupLag,
         assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth,
         httpRequests,
-        httpDuration, rateLimitWaits, rateLimitWaitSeconds, pollLoopAge, up,
+        httpDuration, rateLimitWaits, rateLimitWaitSeconds, throttled, budgetBacklog, budgetBacklogOldest, pollLoopAge,
+        up,
     ]
 
     /// Helpdesk follow-ups, exported by the Inbound and Outbound workers.

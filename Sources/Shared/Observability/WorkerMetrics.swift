@@ -13,6 +13,11 @@ public final class WorkerMetrics: Sendable {
     /// Per-record series, cached by a cheap key (the generic cache builds a string key per call).
     private let outcomeSeries = Mutex<[OutcomeKey: (records: Counter, duration: DurationHistogram)]>([:])
     private let ageSeries = Mutex<[String: DurationHistogram]>([:])
+    /// Accounts with a budget-backlog series now (removed once they have none).
+    private let backlogAccounts = Mutex<Set<String>>([])
+
+    /// How many accounts get their own budget-backlog series; the rest are summed as `other`.
+    static let backlogAccountLimit = 20
 
     private struct OutcomeKey: Hashable {
         var topic: String
@@ -69,6 +74,36 @@ public final class WorkerMetrics: Sendable {
     public func deadLettered(sourceTopic: String, errorClass: String) {
         metrics.counter(MetricCatalog.deadLetters, labels([("topic", sourceTopic), ("error_class", errorClass)]))
             .increment()
+    }
+
+    /// A record gave its slot back because its merchant's budget is spent.
+    public func throttled(topic: String) {
+        metrics.counter(MetricCatalog.throttled, labels([("topic", topic)])).increment()
+    }
+
+    /// Sets the records waiting for each merchant's budget (the busiest ``backlogAccountLimit`` by name, the rest as
+    /// `other`) and the age of each one's oldest; accounts that no longer wait lose their series.
+    public func setBudgetBacklog(_ waiting: [(account: String, records: Int, oldest: Date?)], now: Date = Date()) {
+        let busiest = waiting.sorted { $0.records > $1.records }
+        var series: [String: (records: Int, oldest: Double)] = [:]
+        for (index, entry) in busiest.enumerated() {
+            let account = index < Self.backlogAccountLimit ? entry.account : "other"
+            let age = entry.oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0
+            let current = series[account] ?? (0, 0)
+            series[account] = (current.records + entry.records, max(current.oldest, age))
+        }
+        let gone = backlogAccounts.withLock { accounts in
+            defer { accounts = Set(series.keys) }
+            return accounts.subtracting(series.keys)
+        }
+        for account in gone {
+            metrics.removeGauge(MetricCatalog.budgetBacklog, labels([("account", account)]))
+            metrics.removeGauge(MetricCatalog.budgetBacklogOldest, labels([("account", account)]))
+        }
+        for (account, value) in series {
+            metrics.gauge(MetricCatalog.budgetBacklog, labels([("account", account)])).set(Int64(value.records))
+            metrics.gauge(MetricCatalog.budgetBacklogOldest, labels([("account", account)])).set(value.oldest)
+        }
     }
 
     public func setInFlight(_ count: Int) {

@@ -19,6 +19,8 @@ extension ConsumerWorker {
         /// commit points.
         var pendingOffsets: [TopicPartition: Int64] = [:]
         var tasks: [TaskKey: Task<Void, Never>] = [:]
+        /// Per merchant waiting for its budget, the task that wakes its records (see ``DispatchStateMachine/yield``).
+        var wakers: [Merchant: Task<Void, Never>] = [:]
         var taskNumbers: UInt64 = 0
         /// Waiting for the given partitions (nil: all) to have no work left: a revoke, the shutdown.
         var drainWaiters: [(partitions: [TopicPartition]?, event: AsyncEvent)] = []

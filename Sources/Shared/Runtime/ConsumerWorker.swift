@@ -187,6 +187,7 @@ public final class ConsumerWorker: Service, Sendable {
         state.withLock { $0.shuttingDown = true }
         apply { $0.stop() }
         cancelTasks(where: { $0.delayed })
+        for waker in state.withLock({ $0.wakers.values }) { waker.cancel() }
         if await !drained(nil, within: configuration.shutdownTimeout / 2) {
             let unfinished = state.withLock { $0.machine.pendingWork }
             logger.warning("shutdown bound reached; \(unfinished) key lane(s) left uncommitted for redelivery")
@@ -289,6 +290,8 @@ public final class ConsumerWorker: Service, Sendable {
             metrics.setBuffered(topicPartition, buffered)
         }
         metrics.setGroupLag(lags.reduce(0) { $0 + $1.1 })
+        metrics.setBudgetBacklog(
+            state.withLock { $0.machine.waitingForBudget() }.map { ($0.merchant, $0.waiting, $0.oldest) }, now: now)
         metrics.setPollLoopAge(consumer.timeSinceLastPoll)
     }
 
@@ -332,6 +335,7 @@ public final class ConsumerWorker: Service, Sendable {
                 case .pause(let partitions): if let consumer { control.enqueue { consumer.pause(partitions) } }
                 case .resume(let partitions): if let consumer { control.enqueue { consumer.resume(partitions) } }
                 case .storeOffset(let partition, let offset): state.pendingOffsets[partition] = offset
+                case .wake(let merchant, let at): scheduleWake(merchant, at: at, in: &state)
                 case .start, .delay: deferred.append(action)
                 }
             }
@@ -365,9 +369,16 @@ public final class ConsumerWorker: Service, Sendable {
                 var current: DispatchStateMachine.Dispatch? = dispatch
                 while let dispatch = current {
                     let started = ContinuousClock.now
-                    let outcome = await processor.process(dispatch.record)
+                    var run = await processor.process(dispatch.record)
+                    if case .throttled(let throttled, let wait) = run {
+                        if self.state.withLock({ $0.machine.mayHold(dispatch) }) {
+                            current = apply(continuing: key) { $0.yield(dispatch, wait: wait, now: .now) }
+                            continue
+                        }
+                        run = RecordRun(await processor.deferToTier(throttled))
+                    }
                     let now = ContinuousClock.now
-                    if let outcome {
+                    if case .finished(let outcome) = run {
                         metrics.recordFinished(
                             topic: dispatch.record.topic, outcome: outcome, duration: now - started,
                             eventTime: dispatch.record.timestamp
@@ -392,6 +403,18 @@ public final class ConsumerWorker: Service, Sendable {
                 guard !Task.isCancelled else { return }
                 apply { $0.due(dispatch, now: .now) }
             }
+        }
+    }
+
+    /// Wakes a merchant's waiting records when its budget has tokens again. Not tied to a partition: a revoke must
+    /// not leave the merchant's records in other partitions waiting for good.
+    private func scheduleWake(_ merchant: Merchant, at: ContinuousClock.Instant, in state: inout State) {
+        state.wakers[merchant]?.cancel()
+        state.wakers[merchant] = Task { [self] in
+            try? await Task.sleep(until: at, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.state.withLock { _ = $0.wakers.removeValue(forKey: merchant) }
+            apply { $0.budgetFreed(merchant) }
         }
     }
 

@@ -4,7 +4,10 @@ import Foundation
 /// Decides when each consumed record runs. Pure state; the caller performs the returned actions.
 ///
 /// - Records with the same key run strictly in offset order; different keys run concurrently.
-/// - At most `maxRunning` records run per process; the rest wait in a FIFO ready queue.
+/// - At most `maxRunning` records run per process; the rest wait in a ready queue per merchant, served in turn
+///   (``MerchantTurns``): a merchant's backlog never stands in front of another merchant's text.
+/// - A record whose merchant's budget is spent gives its slot back (``yield(_:wait:now:)``) and waits as its lane's
+///   head, holding no slot, until the budget has tokens again; meanwhile the merchant's other records do not start.
 /// - A partition holding `maxBufferedPerPartition` unfinished records is paused (the poll loop keeps polling)
 ///   and resumed when it drops to `resumeAtBuffered`.
 /// - The offset to store is the lowest unfinished offset, or one past the highest received when all are done.
@@ -37,16 +40,21 @@ struct DispatchStateMachine {
     /// A record handed out to run, tagged with its partition's assignment generation. A class: a dispatch moves
     /// through lanes, the ready queue, actions and tasks, and each copy of a reference is one retain where a copy
     /// of the record's fields was five.
-    final class Dispatch: Sendable {
+    final class Dispatch: Sendable, MerchantScoped {
         let record: KafkaRecord
         let generation: UInt64
         let lane: LaneKey
+        let merchant: Merchant
         let notBefore: ContinuousClock.Instant?
 
-        init(record: KafkaRecord, generation: UInt64, lane: LaneKey, notBefore: ContinuousClock.Instant?) {
+        init(
+            record: KafkaRecord, generation: UInt64, lane: LaneKey, merchant: Merchant,
+            notBefore: ContinuousClock.Instant?
+        ) {
             self.record = record
             self.generation = generation
             self.lane = lane
+            self.merchant = merchant
             self.notBefore = notBefore
         }
 
@@ -54,7 +62,9 @@ struct DispatchStateMachine {
         var offset: Int64 { record.offset }
 
         /// The same dispatch, due now.
-        var undelayed: Dispatch { Dispatch(record: record, generation: generation, lane: lane, notBefore: nil) }
+        var undelayed: Dispatch {
+            Dispatch(record: record, generation: generation, lane: lane, merchant: merchant, notBefore: nil)
+        }
     }
 
     enum Action: Sendable {
@@ -64,6 +74,8 @@ struct DispatchStateMachine {
         case pause([TopicPartition])
         case resume([TopicPartition])
         case storeOffset(TopicPartition, Int64)
+        /// Call ``budgetFreed(_:)`` for this merchant at the instant.
+        case wake(Merchant, at: ContinuousClock.Instant)
     }
 
     private struct Slot {
@@ -81,6 +93,8 @@ struct DispatchStateMachine {
         var lanes: [LaneKey: Deque<Dispatch>] = [:]
         /// Lanes whose head waits for its due time (no running slot taken).
         var delayedLanes: Set<LaneKey> = []
+        /// Lanes whose head started, was throttled and waits for its merchant's budget (no running slot taken).
+        var yieldedLanes: Set<LaneKey> = []
         var running = 0
         /// The highest offset started in this generation (-1: none).
         var highestStarted: Int64 = -1
@@ -106,8 +120,8 @@ struct DispatchStateMachine {
 
     let limits: Limits
     private var partitions: [TopicPartition: Partition] = [:]
-    /// Heads of lanes waiting for a running slot, first come first served.
-    private var ready = Deque<Dispatch>()
+    /// Heads of lanes waiting for a running slot, per merchant, merchants in turn.
+    private var ready: MerchantTurns<Dispatch>
     /// Heads of lanes of suspended topics, in the order they became ready.
     private var held = Deque<Dispatch>()
     private(set) var running = 0
@@ -119,6 +133,7 @@ struct DispatchStateMachine {
 
     init(limits: Limits) {
         self.limits = limits
+        self.ready = MerchantTurns(window: limits.maxRunning)
     }
 
     // MARK: Assignment
@@ -187,7 +202,9 @@ struct DispatchStateMachine {
         partition.window.append(Slot(offset: record.offset, finished: false, timestamp: record.timestamp))
         partition.unfinished += 1
         let lane: LaneKey = record.key.map { .key($0) } ?? .unkeyed(record.offset)
-        let dispatch = Dispatch(record: record, generation: partition.generation, lane: lane, notBefore: notBefore)
+        let dispatch = Dispatch(
+            record: record, generation: partition.generation, lane: lane, merchant: Merchant(key: record.key),
+            notBefore: notBefore)
         var actions: [Action] = []
         var becameHead = false
         if partition.lanes[lane] != nil {
@@ -219,6 +236,7 @@ struct DispatchStateMachine {
     /// A started record finished (done, skipped, or handed to a retry/dead-letter topic).
     mutating func finish(_ dispatch: Dispatch, now: ContinuousClock.Instant) -> [Action] {
         running -= 1
+        ready.ended(dispatch.merchant)
         var actions: [Action] = []
         let topicPartition = dispatch.topicPartition
         if isCurrent(dispatch), var partition = partitions.removeValue(forKey: topicPartition) {
@@ -253,6 +271,56 @@ struct DispatchStateMachine {
     /// (so it is never committed) and its lane stays blocked until the partition is revoked or redelivered.
     mutating func abandon(_ dispatch: Dispatch) -> [Action] {
         running -= 1
+        ready.ended(dispatch.merchant, grows: false)
+        return dropLane(of: dispatch)
+    }
+
+    /// Whether a throttled record may wait here for its merchant's budget (``yield(_:wait:now:)``) rather than be
+    /// deferred to a retry tier: not while its partition is full, where waiting records would keep every other
+    /// merchant's records of the partition from being fetched.
+    func mayHold(_ dispatch: Dispatch) -> Bool {
+        guard isCurrent(dispatch), let partition = partitions[dispatch.topicPartition] else { return false }
+        return partition.unfinished < limits.maxBufferedPerPartition && !partition.revoking && !stopped
+    }
+
+    /// A started record found its merchant's budget spent: it gives its slot back and waits as its lane's head, in
+    /// front of its merchant's queue, until the budget has tokens again (`wait`). During a revoke or a stop it is
+    /// dropped instead, uncommitted, for the next owner (as ``abandon(_:)``).
+    mutating func yield(_ dispatch: Dispatch, wait: Duration, now: ContinuousClock.Instant) -> [Action] {
+        running -= 1
+        let beganWaiting = ready.throttled(dispatch.merchant)
+        var actions: [Action] = beganWaiting ? [.wake(dispatch.merchant, at: now + wait)] : []
+        guard isCurrent(dispatch), var partition = partitions.removeValue(forKey: dispatch.topicPartition) else {
+            fillRunningSlots(into: &actions)
+            return actions
+        }
+        if partition.revoking || stopped {
+            partitions[dispatch.topicPartition] = partition
+            return actions + dropLane(of: dispatch)
+        }
+        partition.running -= 1
+        partition.yieldedLanes.insert(dispatch.lane)
+        partitions[dispatch.topicPartition] = partition
+        ready.enqueue(dispatch, first: true)
+        fillRunningSlots(into: &actions)
+        return actions
+    }
+
+    /// The merchant's budget has tokens again: its waiting records may start.
+    mutating func budgetFreed(_ merchant: Merchant) -> [Action] {
+        ready.budgetFreed(merchant)
+        var actions: [Action] = []
+        fillRunningSlots(into: &actions)
+        return actions
+    }
+
+    /// Merchants whose records wait for their budget, how many, and when the oldest was produced.
+    func waitingForBudget() -> [(merchant: String, waiting: Int, oldest: Date?)] {
+        ready.waitingForBudget().map { ($0.merchant.name, $0.waiting, $0.oldest.record.timestamp) }
+    }
+
+    /// Frees a given-up record's partition slot and blocks its lane (see ``abandon(_:)``).
+    private mutating func dropLane(of dispatch: Dispatch) -> [Action] {
         if isCurrent(dispatch), var partition = partitions[dispatch.topicPartition] {
             partition.running -= 1
             // The lane cannot proceed past an unfinished head: its followers are left for redelivery too.
@@ -270,8 +338,9 @@ struct DispatchStateMachine {
     mutating func stop() -> [Action] {
         stopped = true
         suspension = .none
-        ready.append(contentsOf: held)
+        for dispatch in held { ready.enqueue(dispatch) }
         held.removeAll()
+        ready.freeAllBudgets()
         dropUnstarted(Set(partitions.keys))
         var toPause: [TopicPartition] = []
         for (topicPartition, partition) in partitions where !partition.paused {
@@ -297,15 +366,19 @@ struct DispatchStateMachine {
     mutating func suspend(_ suspension: Suspension) -> [Action] {
         guard suspension != self.suspension, !stopped else { return [] }
         self.suspension = suspension
-        // Re-sort the waiting heads: those of topics no longer suspended go first, in the order they waited.
-        let waiting = held + ready
+        // Re-sort the waiting heads: newly suspended topics' move to `held`, resumed topics' back to their merchants.
+        var waiting = held
         held.removeAll()
-        ready.removeAll()
+        ready.removeAll { dispatch in
+            guard suspension.contains(dispatch.topicPartition.topic) else { return false }
+            waiting.append(dispatch)
+            return true
+        }
         for dispatch in waiting {
             if suspension.contains(dispatch.topicPartition.topic) {
                 held.append(dispatch)
             } else {
-                ready.append(dispatch)
+                ready.enqueue(dispatch)
             }
         }
         var paused: [TopicPartition] = []
@@ -345,7 +418,7 @@ struct DispatchStateMachine {
 
     /// Stops dispatching the partitions beyond what already started: a record above the partition's highest started
     /// offset is dropped (left unfinished, so the committable offset stops at it and the next owner gets it), as are
-    /// lanes waiting for a due time. Unstarted records below that offset still run: a finished record above them would
+    /// lanes waiting for a due time or for their merchant's budget. Unstarted records below that offset still run: a finished record above them would
     /// otherwise be redelivered. So a revoke or a shutdown drains what is running and the stragglers behind it, never
     /// the whole buffer.
     private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
@@ -353,7 +426,8 @@ struct DispatchStateMachine {
         let drop = { (dispatch: Dispatch) -> Bool in
             guard topicPartitions.contains(dispatch.topicPartition),
                 let partition = self.partitions[dispatch.topicPartition],
-                partition.generation == dispatch.generation, dispatch.offset > partition.highestStarted
+                partition.generation == dispatch.generation,
+                dispatch.offset > partition.highestStarted || partition.yieldedLanes.contains(dispatch.lane)
             else { return false }
             dropped[dispatch.topicPartition, default: []].insert(dispatch.lane)
             return true
@@ -362,7 +436,7 @@ struct DispatchStateMachine {
         held.removeAll(where: drop)
         for topicPartition in topicPartitions {
             guard var partition = partitions.removeValue(forKey: topicPartition) else { continue }
-            let droppedLanes = partition.delayedLanes.union(dropped[topicPartition] ?? [])
+            let droppedLanes = partition.delayedLanes.union(partition.yieldedLanes).union(dropped[topicPartition] ?? [])
             var kept: [LaneKey: Deque<Dispatch>] = [:]
             for (lane, var queue) in partition.lanes where !droppedLanes.contains(lane) {
                 // The head is running or waits for a slot below the cutoff; followers beyond the cutoff go.
@@ -373,6 +447,7 @@ struct DispatchStateMachine {
             }
             partition.lanes = kept
             partition.delayedLanes = []
+            partition.yieldedLanes = []
             partitions[topicPartition] = partition
         }
     }
@@ -393,21 +468,25 @@ struct DispatchStateMachine {
             if running < limits.maxRunning && held.isEmpty && partition.running == 0
                 && !suspendedRunning(except: dispatch.topicPartition)
             {
-                running += 1  // the probe: nothing of the suspended topics runs
-                partition.running += 1
-                partition.highestStarted = max(partition.highestStarted, dispatch.offset)
-                actions.append(.start(dispatch))
+                actions.append(begin(dispatch, in: &partition))  // the probe: nothing of the suspended topics runs
             } else {
                 held.append(dispatch)
             }
-        } else if running < limits.maxRunning {
-            running += 1
-            partition.running += 1
-            partition.highestStarted = max(partition.highestStarted, dispatch.offset)
-            actions.append(.start(dispatch))
+        } else if running < limits.maxRunning && ready.mayRun(dispatch.merchant) {
+            actions.append(begin(dispatch, in: &partition))
         } else {
-            ready.append(dispatch)
+            ready.enqueue(dispatch)
         }
+    }
+
+    /// Takes a running slot for `dispatch` (`partition` is its partition, taken out of the dictionary).
+    private mutating func begin(_ dispatch: Dispatch, in partition: inout Partition) -> Action {
+        running += 1
+        ready.started(dispatch.merchant)
+        partition.running += 1
+        partition.highestStarted = max(partition.highestStarted, dispatch.offset)
+        partition.yieldedLanes.remove(dispatch.lane)
+        return .start(dispatch)
     }
 
     /// Whether a record of a suspended topic runs (in a partition other than `excluded`, taken out by the caller).
@@ -415,19 +494,16 @@ struct DispatchStateMachine {
         partitions.contains { $0.key != excluded && suspension.contains($0.key.topic) && $0.value.running > 0 }
     }
 
+    /// Starts a queued dispatch of a current generation.
     private mutating func startNow(_ dispatch: Dispatch) -> Action {
-        running += 1
-        if var partition = partitions.removeValue(forKey: dispatch.topicPartition) {
-            partition.running += 1
-            partition.highestStarted = max(partition.highestStarted, dispatch.offset)
-            partitions[dispatch.topicPartition] = partition
-        }
-        return .start(dispatch)
+        var partition = partitions.removeValue(forKey: dispatch.topicPartition)!
+        defer { partitions[dispatch.topicPartition] = partition }
+        return begin(dispatch, in: &partition)
     }
 
     /// Starts ready records while slots are free; of the suspended topics, only one probe when none of theirs runs.
     private mutating func fillRunningSlots(into actions: inout [Action]) {
-        while running < limits.maxRunning, let next = ready.popFirst() {
+        while running < limits.maxRunning, let next = ready.next() {
             guard isCurrent(next) else { continue }
             actions.append(startNow(next))
         }

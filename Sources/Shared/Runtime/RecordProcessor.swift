@@ -24,11 +24,34 @@ public struct RetrySettings: Sendable {
     public init() {}
 }
 
+/// What became of one run of a record.
+enum RecordRun: Sendable {
+    case finished(RecordOutcome)
+    /// Cancelled by a revoke or a shutdown bound: not finished, so its offset is not committed and another delivery
+    /// handles it.
+    case abandoned
+    /// Its merchant's budget is spent: the record gives its slot back and runs again once the budget has tokens
+    /// (`wait`), or, where it may not wait (``RecordProcessor/deferToTier(_:)``), moves to a retry tier.
+    case throttled(ThrottledRecord, wait: Duration)
+}
+
+/// A record that found its merchant's budget spent, with what deferring it to a retry tier needs.
+struct ThrottledRecord: Sendable {
+    let record: KafkaRecord
+    let source: String
+    let role: RetryTopology.Role
+    let event: CloudEvent
+    let attempts: Int
+    let failure: ProcessingFailure
+    let logger: RecordLogger
+}
+
 /// Runs one record through the pipeline: decode and validate, idempotency check, per-key order across retry tiers,
 /// the handler with in-place retries, then hand-off to a retry tier or the DLQ with failure headers.
 ///
-/// Returns the outcome, or nil when the record was abandoned (task cancelled by a revoke or a shutdown bound):
-/// an abandoned record is not finished, so its offset is not committed and another delivery will handle it.
+/// A throttled record does not wait in place: it returns ``RecordRun/throttled(_:wait:)`` so the dispatcher gives
+/// its slot to another merchant (``DispatchStateMachine/yield(_:wait:now:)``). During shutdown it is deferred to a
+/// retry tier at once.
 ///
 /// Time comes from `clock` (waits, budgets) and `wallClock` (failure headers, due times), so tests drive every
 /// retry rule with a manual clock and no broker (`RetryRulesTests`).
@@ -55,41 +78,44 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     /// The time written into failure headers and compared with due times.
     let wallClock: @Sendable () -> Date
 
-    func process(_ record: KafkaRecord) async -> RecordOutcome? {
+    func process(_ record: KafkaRecord) async -> RecordRun {
         var logger = RecordLogger(base: self.logger, record: record)
         guard let (source, role) = topicRoles[record.topic] else {
             logger.logger.error("record from a topic this worker does not own; skipped")
-            return .ignored
+            return .finished(.ignored)
         }
         let previousAttempts = FailureHeaders.previousAttempts(record)
         let event: CloudEvent
         switch decoder.decode(record, sourceTopic: source) {
         case .failure(let rejection):
             let failure = ProcessingFailure.permanent(rejection.errorClass, rejection.reason)
-            return await deadLetter(
-                record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure, logger: logger)
+            return RecordRun(
+                await deadLetter(
+                    record, source: source, event: nil, attempts: previousAttempts + 1, failure: failure,
+                    logger: logger))
         case .success(let decoded):
             event = decoded
         }
         logger.eventId = event.id
         logger.accountId = event.accountId
 
-        let started = clock.now
-        // The in-place budget bounds a failing stretch; time spent waiting out throttling before it does not count.
+        // The in-place budget bounds a failing stretch.
         var failingSince: C.Instant?
         var attempt = previousAttempts + 1
         var inPlaceRetries = 0
         while true {
-            if Task.isCancelled { return nil }
+            if Task.isCancelled { return .abandoned }
             do {
-                return try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
+                return .finished(
+                    try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger))
             } catch {
-                if Task.isCancelled { return nil }
+                if Task.isCancelled { return .abandoned }
                 let failure = ProcessingFailure.classify(error)
                 switch failure.kind {
                 case .permanent:
-                    return await deadLetter(
-                        record, source: source, event: event, attempts: attempt, failure: failure, logger: logger)
+                    return RecordRun(
+                        await deadLetter(
+                            record, source: source, event: event, attempts: attempt, failure: failure, logger: logger))
                 case .transient:
                     breaker.failure(failure, account: event.accountId)
                     inPlaceRetries += 1
@@ -101,7 +127,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                         inPlaceRetries < settings.inPlaceAttempts
                         && failingSince!.duration(to: now) + delay <= settings.inPlaceBudget
                     if shutdown.isSignalled && circuitOpen {
-                        return nil  // systemic outage while stopping: leave it uncommitted for the next owner
+                        return .abandoned  // systemic outage while stopping: leave it uncommitted for the next owner
                     }
                     if !shutdown.isSignalled && (withinBudget || circuitOpen) {
                         logger.logger.debug(
@@ -112,22 +138,30 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                         attempt += 1
                         continue
                     }
-                    return await handOff(
-                        record, source: source, role: role, event: event, attempts: attempt, failure: failure,
-                        logger: logger)
+                    return RecordRun(
+                        await handOff(
+                            record, source: source, role: role, event: event, attempts: attempt, failure: failure,
+                            logger: logger))
                 case .throttled:
-                    let wait = failure.retryAfter ?? .seconds(1)
-                    if !shutdown.isSignalled && started.duration(to: clock.now) + wait <= settings.inPlaceBudget {
-                        await pause(wait)
-                        continue
-                    }
-                    return await handOff(
-                        record, source: source, role: role, event: event, attempts: attempt - 1, failure: failure,
-                        minimumDelay: wait, logger: logger
-                    )
+                    // A throttle is not a failed attempt: the attempt count stays where it was.
+                    let throttled = ThrottledRecord(
+                        record: record, source: source, role: role, event: event, attempts: attempt - 1,
+                        failure: failure, logger: logger)
+                    if shutdown.isSignalled { return RecordRun(await deferToTier(throttled)) }
+                    metrics.throttled(topic: record.topic)
+                    return .throttled(throttled, wait: failure.retryAfter ?? .seconds(1))
                 }
             }
         }
+    }
+
+    /// Moves a throttled record to a retry tier due when its budget has tokens again (never dead-lettered for it),
+    /// where it may not wait for its budget in the dispatcher: at shutdown, or while its partition is full.
+    func deferToTier(_ throttled: ThrottledRecord) async -> RecordOutcome? {
+        await handOff(
+            throttled.record, source: throttled.source, role: throttled.role, event: throttled.event,
+            attempts: throttled.attempts, failure: throttled.failure,
+            minimumDelay: throttled.failure.retryAfter ?? .seconds(1), logger: throttled.logger)
     }
 
     /// The key a record's order is kept under across retry tiers: its record key within its source topic. Order is
@@ -320,5 +354,12 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     /// Sleeps unless shutdown begins or the task is cancelled.
     private func pause(_ duration: Duration) async {
         _ = await shutdown.wait(timeout: duration, clock: clock)
+    }
+}
+
+extension RecordRun {
+    /// A finished run, or an abandoned one when `outcome` is nil.
+    init(_ outcome: RecordOutcome?) {
+        self = outcome.map { .finished($0) } ?? .abandoned
     }
 }

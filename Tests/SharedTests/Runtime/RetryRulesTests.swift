@@ -95,30 +95,53 @@ struct RetryRulesTests {
         #expect(rig.handler.handledCount == 0)
     }
 
-    @Test("throttling waits out Retry-After in place, and the wait does not use up the failure budget")
-    func throttledInPlace() async {
-        let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 3, failures: 2)])
-        #expect(await rig.run(Self.record("e1")) == .processed)
-        #expect(rig.clock.now.offset >= .seconds(3), "waited each 1 s Retry-After")
+    @Test("throttling gives the slot back at once with the budget's wait: no waiting in place, nothing produced")
+    func throttledYields() async throws {
+        let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 3, failures: 0)])
+        guard case .throttled(let throttled, let wait) = await rig.runOnce(Self.record("e1")) else {
+            Issue.record("a throttled record returns to the dispatcher")
+            return
+        }
+        #expect(wait == .seconds(1), "the wait is the budget's Retry-After")
+        #expect(throttled.attempts == 0, "a throttle is not a failed attempt")
+        #expect(rig.clock.now.offset == .zero, "no waiting in place while holding a slot")
         #expect(rig.producer.sent.isEmpty)
+        _ = await rig.runOnce(Self.record("e1"))
+        _ = await rig.runOnce(Self.record("e1"))
+        #expect(await rig.run(Self.record("e1")) == .processed, "runs again once the budget has tokens")
     }
 
-    @Test("throttling beyond the in-place budget defers to a tier without counting an attempt")
+    @Test("a throttled record that may not wait is deferred to a tier without counting an attempt")
     func throttledDeferral() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
-        #expect(await rig.run(Self.record("e1")) == .retried)
+        guard case .throttled(let throttled, _) = await rig.runOnce(Self.record("e1")) else {
+            Issue.record("a throttled record returns to the dispatcher")
+            return
+        }
+        #expect(await rig.processor.deferToTier(throttled) == .retried)
         let deferred = try #require(rig.producer.sent.only)
         #expect(deferred.topic == Self.tier0)
         #expect(deferred.header(FailureHeaders.deferred) == "true")
         #expect(deferred.header(FailureHeaders.attempts) == "0", "a deferral is not a failed attempt")
-        #expect(rig.clock.now.offset <= RetrySettings().inPlaceBudget)
+    }
+
+    @Test("once shutdown begins a throttled record is deferred to a tier at once")
+    func throttledAtShutdown() async throws {
+        let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
+        rig.shutdown.signal()
+        #expect(await rig.run(Self.record("e1")) == .retried)
+        #expect(rig.producer.sent.only?.header(FailureHeaders.deferred) == "true")
     }
 
     @Test("a deferral on the last tier waits in the last tier again: throttling never reaches the DLQ")
     func throttledNeverDeadLetters() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
-        #expect(
-            await rig.run(Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])) == .retried)
+        let record = Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])
+        guard case .throttled(let throttled, _) = await rig.runOnce(record) else {
+            Issue.record("a throttled record returns to the dispatcher")
+            return
+        }
+        #expect(await rig.processor.deferToTier(throttled) == .retried)
         let deferred = try #require(rig.producer.sent.only)
         #expect(deferred.topic == Self.tier1 && deferred.header(FailureHeaders.deferred) == "true")
     }
@@ -301,6 +324,14 @@ private final class Rig: Sendable {
     /// Processes `record`, moving the clock to each sleeper's deadline as soon as it sleeps; with
     /// `cancelAfterSleeps`, cancels the task (as a revoke does) once it has slept that many times.
     func run(_ record: KafkaRecord, cancelAfterSleeps: Int? = nil) async -> RecordOutcome? {
+        switch await runOnce(record, cancelAfterSleeps: cancelAfterSleeps) {
+        case .finished(let outcome): outcome
+        case .abandoned, .throttled: nil
+        }
+    }
+
+    /// Like ``run(_:cancelAfterSleeps:)``, with what the dispatcher sees.
+    func runOnce(_ record: KafkaRecord, cancelAfterSleeps: Int? = nil) async -> RecordRun {
         let processor = processor
         let task = Task { await processor.process(record) }
         let finished = AsyncEvent()

@@ -61,19 +61,29 @@ struct RuntimeBehaviourTests {
         #expect(try await broker.allRecords(broker.topology.deadLetterTopic(topic)).isEmpty)
     }
 
-    /// Tiers 1 s and 2 s, two tries in place, half a second in place at most: "deferred" is throttled into the last
-    /// tier, then fails transiently three times. Deferrals are not failures: its own failures still get every tier.
-    @Test("a record deferred into the last tier by throttling still gets every tier for its own failures")
+    /// Tiers 1 s and 2 s, two tries in place, half a second in place at most, and a partition that counts as full
+    /// with one record in it, so a throttled record may not wait in the dispatcher: "deferred" is throttled into the
+    /// tiers twice, then fails transiently three times. Deferrals are not failures: its own failures still get every
+    /// tier.
+    @Test("a record deferred into a tier by throttling still gets every tier for its own failures")
     func deferredKeepsItsRetries() async throws {
         let broker = try TestBroker()
         let handler = ScriptedHandler(behaviours: ["deferred": .throttleThenFail(throttles: 2, failures: 3)])
         let worker = try WorkerInstance(
-            broker: broker, handler: handler, environment: ["IN_PLACE_RETRIES": "2", "IN_PLACE_RETRY_BUDGET": "500ms"])
+            broker: broker, handler: handler,
+            environment: ["IN_PLACE_RETRIES": "2", "IN_PLACE_RETRY_BUDGET": "500ms", "MAX_BUFFERED_PER_PARTITION": "1"])
         try await broker.send([TestEvents.subscription(id: "deferred", phone: "+15557000005", sequence: 1)])
         #expect(await eventually(timeout: .seconds(40)) { handler.handledCount >= 1 })
         try await worker.stop()
         #expect(handler.handled.map(\.eventId) == ["deferred"])
         #expect(try await broker.allRecords(broker.topology.deadLetterTopic(topic)).isEmpty)
+        var deferrals = 0
+        for tier in broker.topology.tiers.indices {
+            deferrals += try await broker.allRecords(broker.topology.retryTopic(topic, tier: tier)).filter {
+                $0.header(FailureHeaders.deferred) == "true"
+            }.count
+        }
+        #expect(deferrals == 2, "each throttle of a record that may not wait went to a tier")
     }
 
     /// A worker hands "twice" off to the first tier (parks its key there, produces the copy) and is killed before

@@ -1,0 +1,159 @@
+import DequeModule
+
+/// The merchant a record belongs to, for fairness: its key up to the first `:`. Every event's key starts with its
+/// account id (``EventPayload/partitionKey``); keyless records share one merchant.
+struct Merchant: Hashable, Sendable {
+    let id: [UInt8]
+
+    init(key: [UInt8]?) {
+        id = key.map { Array($0.prefix { $0 != UInt8(ascii: ":") }) } ?? []
+    }
+
+    var name: String { String(decoding: id, as: UTF8.self) }
+}
+
+/// Lane heads waiting for a running slot, queued per merchant and served in turn: a freed slot goes to the next
+/// merchant that has work and may run, so one merchant's backlog never stands in front of another merchant's text.
+///
+/// A merchant may run while it holds fewer slots than its allowance and is not waiting for its budget. The allowance
+/// follows what the budget lets through: halved when a record of the merchant is throttled (once per wait), raised by
+/// one for each record of it that finishes, never above the whole window. A merchant that is never throttled keeps
+/// the whole window, so a merchant alone uses every slot; one beyond its budget holds the few slots its budget can
+/// finish, and its other records wait here, holding none, until ``budgetFreed(_:)``.
+struct MerchantTurns<Item: MerchantScoped> {
+    struct Share {
+        var running = 0
+        var allowance: Double
+        var waitingForBudget = false
+        var queue = Deque<Item>()
+    }
+
+    /// The most slots any merchant may hold.
+    let window: Int
+    private var shares: [Merchant: Share] = [:]
+    /// Merchants with queued work that may run, in turn order.
+    private var turns = Deque<Merchant>()
+    private var inTurns = Set<Merchant>()
+    private(set) var count = 0
+
+    init(window: Int) {
+        self.window = window
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Whether `merchant` may start a record now.
+    func mayRun(_ merchant: Merchant) -> Bool {
+        guard let share = shares[merchant] else { return true }
+        return !share.waitingForBudget && Double(share.running) < share.allowance.rounded(.down)
+    }
+
+    /// Queues `item` behind its merchant's others (`first`: in front, for one that was already its lane's head).
+    mutating func enqueue(_ item: Item, first: Bool = false) {
+        let merchant = item.merchant
+        modify(merchant) { share in
+            if first { share.queue.prepend(item) } else { share.queue.append(item) }
+        }
+        count += 1
+        admit(merchant)
+    }
+
+    /// The next merchant's oldest queued item, taking merchants in turn; nil when no merchant with work may run.
+    mutating func next() -> Item? {
+        while let merchant = turns.popFirst() {
+            inTurns.remove(merchant)
+            guard mayRun(merchant), var share = shares[merchant], let item = share.queue.popFirst() else { continue }
+            shares[merchant] = share
+            count -= 1
+            if !share.queue.isEmpty {
+                turns.append(merchant)
+                inTurns.insert(merchant)
+            }
+            return item
+        }
+        return nil
+    }
+
+    /// A record of `merchant` took a slot.
+    mutating func started(_ merchant: Merchant) {
+        modify(merchant) { $0.running += 1 }
+    }
+
+    /// A record of `merchant` gave its slot back: finished (`grows`: raises the allowance) or abandoned.
+    mutating func ended(_ merchant: Merchant, grows: Bool = true) {
+        let window = Double(window)
+        modify(merchant) { share in
+            share.running -= 1
+            if grows { share.allowance = min(window, share.allowance + 1) }
+        }
+        admit(merchant)
+    }
+
+    /// A record of `merchant` gave its slot back because the merchant's budget is spent. Returns true when the
+    /// merchant starts waiting for its budget (the caller arranges ``budgetFreed(_:)``), false when it already was.
+    mutating func throttled(_ merchant: Merchant) -> Bool {
+        modify(merchant) { share in
+            share.running -= 1
+            guard !share.waitingForBudget else { return false }
+            share.waitingForBudget = true
+            share.allowance = max(1, share.allowance / 2)
+            return true
+        }
+    }
+
+    /// The merchant's budget has tokens again: its records may start.
+    mutating func budgetFreed(_ merchant: Merchant) {
+        guard shares[merchant]?.waitingForBudget == true else { return }
+        modify(merchant) { $0.waitingForBudget = false }
+        admit(merchant)
+    }
+
+    /// Stops every wait for a budget (shutdown: what still runs must not wait for a timer).
+    mutating func freeAllBudgets() {
+        for merchant in Array(shares.keys) { budgetFreed(merchant) }
+    }
+
+    /// Removes the queued items `predicate` selects.
+    mutating func removeAll(where predicate: (Item) -> Bool) {
+        for merchant in Array(shares.keys) {
+            count -= modify(merchant) { share in
+                let before = share.queue.count
+                share.queue.removeAll(where: predicate)
+                return before - share.queue.count
+            }
+        }
+    }
+
+    /// Merchants whose queued records wait for their budget: how many wait and the oldest of them.
+    func waitingForBudget() -> [(merchant: Merchant, waiting: Int, oldest: Item)] {
+        shares.compactMap { merchant, share in
+            guard share.waitingForBudget || !mayRun(merchant), let first = share.queue.first else { return nil }
+            return (merchant, share.queue.count, first)
+        }
+    }
+
+    /// Changes a merchant's share, forgetting it once it is back to the default (idle, full allowance), so the table
+    /// holds only merchants with something going on.
+    @discardableResult
+    private mutating func modify<Result>(_ merchant: Merchant, _ change: (inout Share) -> Result) -> Result {
+        var share = shares.removeValue(forKey: merchant) ?? Share(allowance: Double(window))
+        let result = change(&share)
+        let idle =
+            share.running == 0 && share.queue.isEmpty && !share.waitingForBudget
+            && share.allowance >= Double(window)
+        if !idle { shares[merchant] = share }
+        return result
+    }
+
+    /// Puts a merchant with queued work that may run back in turn.
+    private mutating func admit(_ merchant: Merchant) {
+        guard !inTurns.contains(merchant), mayRun(merchant), shares[merchant]?.queue.isEmpty == false else { return }
+        turns.append(merchant)
+        inTurns.insert(merchant)
+    }
+}
+
+/// Something queued per merchant.
+protocol MerchantScoped {
+    var merchant: Merchant { get }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@testable import Shared
+import TestSupport
+
+/// Fairness between merchants in the dispatch state machine: turns per merchant, a throttled record giving its slot
+/// back, and the allowance that follows a merchant's budget.
+extension DispatchStateMachineTests {
+    func wakes(_ actions: [DispatchStateMachine.Action]) -> [String] {
+        actions.compactMap { if case .wake(let merchant, _) = $0 { return merchant.name } else { return nil } }
+    }
+
+    @Test("a merchant's backlog does not stand in front of another merchant's record: freed slots go in turn")
+    func merchantsTakeTurns() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 2, maxBufferedPerPartition: 100))
+        _ = machine.assign([tp])
+        var running = (0..<10).compactMap {
+            dispatch(machine.receive(record(Int64($0), key: "hot:+1555\($0)"), now: now))
+        }
+        _ = machine.receive(record(10, key: "calm:+15551"), now: now)
+        _ = machine.receive(record(11, key: "calm:+15552"), now: now)
+        #expect(running.map(\.offset) == [0, 1])
+        let first = machine.finish(running.removeFirst(), now: now)
+        #expect(started(first) == [10], "the other merchant's record goes first, not the hot one's third")
+        let second = machine.finish(running.removeFirst(), now: now)
+        #expect(started(second) == [2], "then the hot merchant's turn")
+        #expect(started(machine.finish(dispatch(first)!, now: now)) == [11])
+    }
+
+    @Test(
+        "a throttled record gives its slot back; its merchant waits for the budget while others run; then it goes first"
+    )
+    func throttledYields() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 2, maxBufferedPerPartition: 100))
+        _ = machine.assign([tp])
+        let a0 = dispatch(machine.receive(record(0, key: "hot:+15550"), now: now))!
+        let a1 = dispatch(machine.receive(record(1, key: "hot:+15551"), now: now))!
+        _ = machine.receive(record(2, key: "hot:+15552"), now: now)
+        _ = machine.receive(record(3, key: "calm:+15553"), now: now)
+        let yielded = machine.yield(a0, wait: .seconds(2), now: now)
+        #expect(wakes(yielded) == ["hot"])
+        #expect(started(yielded) == [3], "the freed slot goes to the other merchant, not the hot one's next record")
+        #expect(machine.running == 2)
+        #expect(machine.waitingForBudget().map(\.merchant) == ["hot"])
+        #expect(machine.waitingForBudget().first?.waiting == 2)
+        let second = machine.yield(a1, wait: .seconds(2), now: now)
+        #expect(started(second).isEmpty, "the hot merchant waits")
+        #expect(wakes(second).isEmpty, "one wake per wait")
+        let freed = machine.budgetFreed(Merchant(key: Array("hot:x".utf8)))
+        #expect(started(freed) == [1], "a throttled head goes first, within the halved allowance of one slot")
+        #expect(stored(machine.finish(dispatch(freed)!, now: now)) == 0, "the waiting record's offset is not passed")
+    }
+
+    @Test(
+        "a throttled record is dropped uncommitted at a stop or revoke instead of waiting, and never held in a full partition"
+    )
+    func throttledAtStop() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 4, maxBufferedPerPartition: 3))
+        _ = machine.assign([tp])
+        let a0 = dispatch(machine.receive(record(0, key: "hot:+15550"), now: now))!
+        let b1 = dispatch(machine.receive(record(1, key: "calm:+15551"), now: now))!
+        #expect(machine.mayHold(a0))
+        _ = machine.yield(a0, wait: .seconds(2), now: now)
+        let a2 = dispatch(machine.receive(record(2, key: "calm:+15552"), now: now))!
+        #expect(!machine.mayHold(a2), "a full partition defers its throttled records to a tier")
+        _ = machine.stop()
+        #expect(machine.pendingWork == 2, "only the running records are left to drain")
+        #expect(stored(machine.finish(a2, now: now)) == 0)
+        #expect(stored(machine.finish(b1, now: now)) == nil, "the dropped throttled record stays uncommitted")
+        #expect(machine.pendingWork == 0)
+    }
+
+    @Test("a merchant's allowance halves when it is throttled and grows by one per finished record")
+    func allowanceFollowsBudget() {
+        var turns = MerchantTurns<Item>(window: 8)
+        let hot = Merchant(key: Array("hot:1".utf8))
+        for _ in 0..<8 { turns.started(hot) }
+        let began = turns.throttled(hot)
+        #expect(began)
+        turns.budgetFreed(hot)
+        #expect(!turns.mayRun(hot), "7 running of an allowance of 4")
+        for _ in 0..<4 { turns.ended(hot, grows: false) }
+        #expect(turns.mayRun(hot), "3 running of 4")
+        turns.started(hot)
+        #expect(!turns.mayRun(hot))
+        turns.ended(hot)
+        turns.started(hot)
+        #expect(turns.mayRun(hot), "4 running of 5 after a finish")
+    }
+
+    struct Item: MerchantScoped {
+        var merchant: Merchant
+    }
+}

@@ -197,8 +197,10 @@ public struct GorgiasClient: Sendable {
     /// Runs `body` with `calls` tokens of the account's budget taken up front (all or none, waiting at most as long
     /// as a single call would), which the Gorgias calls inside spend first; see ``RateReservation``. Throws the
     /// usual `throttled` failure, having spent nothing, when the budget cannot give them in time.
+    ///
+    /// One call is reserved too: a text throttled after its import was journaled would, when it runs again, spend a
+    /// lookup on finding out whether the first try got through.
     public func reserving<T: Sendable>(calls: Int, _ body: () async throws -> T) async throws -> T {
-        guard calls > 1 else { return try await body() }
         try await limiter.acquire(budget, count: calls, maximumWait: maximumRateWait)
         let reservation = RateReservation(bucket: budget.bucket, tokens: calls)
         defer {

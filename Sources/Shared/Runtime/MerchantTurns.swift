@@ -16,10 +16,12 @@ struct Merchant: Hashable, Sendable {
 /// merchant that has work and may run, so one merchant's backlog never stands in front of another merchant's text.
 ///
 /// A merchant may run while it holds fewer slots than its allowance and is not waiting for its budget. The allowance
-/// follows what the budget lets through: halved when a record of the merchant is throttled (once per wait), raised by
-/// one for each record of it that finishes, never above the whole window. A merchant that is never throttled keeps
-/// the whole window, so a merchant alone uses every slot; one beyond its budget holds the few slots its budget can
-/// finish, and its other records wait here, holding none, until ``budgetFreed(_:)``.
+/// follows what the budget lets through: it starts at an eighth of the window (at least 8), is halved when a record of
+/// the merchant is throttled (once per wait) and raised by one for each record of it that finishes, never above the
+/// whole window. A merchant that is never throttled reaches the whole window after a few hundred records, so a
+/// merchant alone uses every slot; one beyond its budget holds the few slots its budget can finish, and its other
+/// records wait here, holding none, until ``budgetFreed(_:)``. Starting small keeps a new merchant's burst from
+/// filling every slot (and the store) with records that will only find the budget spent.
 struct MerchantTurns<Item: MerchantScoped> {
     struct Share {
         var running = 0
@@ -30,6 +32,8 @@ struct MerchantTurns<Item: MerchantScoped> {
 
     /// The most slots any merchant may hold.
     let window: Int
+    /// A merchant's allowance when it starts (again) from idle.
+    let initialAllowance: Double
     private var shares: [Merchant: Share] = [:]
     /// Merchants with queued work that may run, in turn order.
     private var turns = Deque<Merchant>()
@@ -38,13 +42,14 @@ struct MerchantTurns<Item: MerchantScoped> {
 
     init(window: Int) {
         self.window = window
+        self.initialAllowance = Double(min(window, max(8, window / 8)))
     }
 
     var isEmpty: Bool { count == 0 }
 
     /// Whether `merchant` may start a record now.
     func mayRun(_ merchant: Merchant) -> Bool {
-        guard let share = shares[merchant] else { return true }
+        guard let share = shares[merchant] else { return initialAllowance >= 1 }
         return !share.waitingForBudget && Double(share.running) < share.allowance.rounded(.down)
     }
 
@@ -132,15 +137,14 @@ struct MerchantTurns<Item: MerchantScoped> {
         }
     }
 
-    /// Changes a merchant's share, forgetting it once it is back to the default (idle, full allowance), so the table
-    /// holds only merchants with something going on.
+    /// Changes a merchant's share, forgetting it once it is idle (nothing running, queued or waiting), so the table
+    /// holds only merchants with something going on; a merchant back from idle starts again from the initial
+    /// allowance.
     @discardableResult
     private mutating func modify<Result>(_ merchant: Merchant, _ change: (inout Share) -> Result) -> Result {
-        var share = shares.removeValue(forKey: merchant) ?? Share(allowance: Double(window))
+        var share = shares.removeValue(forKey: merchant) ?? Share(allowance: initialAllowance)
         let result = change(&share)
-        let idle =
-            share.running == 0 && share.queue.isEmpty && !share.waitingForBudget
-            && share.allowance >= Double(window)
+        let idle = share.running == 0 && share.queue.isEmpty && !share.waitingForBudget
         if !idle { shares[merchant] = share }
         return result
     }

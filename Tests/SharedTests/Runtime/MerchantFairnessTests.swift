@@ -71,8 +71,19 @@ extension DispatchStateMachineTests {
         #expect(machine.pendingWork == 0)
     }
 
-    @Test("a merchant's allowance halves when it is throttled and grows by one per finished record")
+    @Test(
+        "a merchant's allowance starts at an eighth of the window, halves when it is throttled, grows by one per finish"
+    )
     func allowanceFollowsBudget() {
+        var start = MerchantTurns<Item>(window: 256)
+        let new = Merchant(key: Array("new:1".utf8))
+        for _ in 0..<31 { start.started(new) }
+        #expect(start.mayRun(new))
+        start.started(new)
+        #expect(!start.mayRun(new), "a new merchant starts with 32 of 256 slots")
+        start.ended(new)
+        start.started(new)
+        #expect(start.mayRun(new), "and grows by one per finish")
         var turns = MerchantTurns<Item>(window: 8)
         let hot = Merchant(key: Array("hot:1".utf8))
         for _ in 0..<8 { turns.started(hot) }

@@ -39,6 +39,8 @@ enum GorgiasSimulator {
     ) -> (SandboxReply, [WebhookJob]) {
         account.callsByOperation[operation(method, path), default: 0] += 1
         switch (method, path.count, path.first) {
+        case ("GET", 1, "account"):
+            return (.json(200, ["domain": .string(account.subdomain), "status": ["status": "active"]]), [])
         case ("GET", 1, "customers"):
             return (listCustomers(query, account, ignoring: Set(state.faults.ignoredListFilters)), [])
         case ("PUT", 2, "customers") where path[1] == "merge": return mergeCustomers(body, &account, &state)

@@ -76,9 +76,15 @@ struct SandboxControlRoutes: Sendable {
             let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues {
                 $0.arrayValue?.compactMap(\.stringValue) ?? []
             }
+            // `{"+15557654321": {"sms": true, "mms": false}}`: the account's numbers and their capabilities.
+            let numbers = (body["numbers"]?.objectValue ?? [:]).mapValues {
+                NumberCapabilities(sms: $0["sms"]?.boolValue ?? true, mms: $0["mms"]?.boolValue ?? true)
+            }
             server.state.withLock {
-                $0.twilio[sid] = TwilioAccount(
+                var account = TwilioAccount(
                     accountSid: sid, authToken: token, defaultOptOutHandling: handling, messagingServices: services)
+                account.numbers = numbers
+                $0.twilio[sid] = account
             }
             return json(["ok": true])
         }

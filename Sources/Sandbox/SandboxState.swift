@@ -54,6 +54,12 @@ struct GorgiasAccount: Codable, Sendable {
 }
 
 /// One Twilio account (AccountSid).
+/// What a Twilio number can do (`capabilities` of an IncomingPhoneNumber).
+struct NumberCapabilities: Codable, Sendable {
+    var sms: Bool
+    var mms: Bool
+}
+
 struct TwilioAccount: Codable, Sendable {
     var accountSid: String
     var authToken: String
@@ -70,6 +76,8 @@ struct TwilioAccount: Codable, Sendable {
     var nextDispatch: [String: Date] = [:]
     /// Media of inbound messages, by media SID (`ME…`), served only with the account's Basic auth.
     var media: [String: StoredFile] = [:]
+    /// The account's phone numbers and what each can send (`IncomingPhoneNumbers`).
+    var numbers: [String: NumberCapabilities] = [:]
 
     init(
         accountSid: String, authToken: String, defaultOptOutHandling: Bool = true,

@@ -26,6 +26,7 @@ enum TwilioSimulator {
         switch (method, path) {
         case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
         case ("GET", ["Messages.json"]): return (list(query, account), [])
+        case ("GET", ["IncomingPhoneNumbers.json"]): return (incomingNumbers(query, account), [])
         case ("GET", let parts) where parts.count == 4 && parts[0] == "Messages" && parts[2] == "Media":
             guard let file = account.media[parts[3]] else {
                 return (error(404, 20404, "The requested resource was not found"), [])
@@ -43,6 +44,19 @@ enum TwilioSimulator {
         default:
             return (error(404, 20404, "The requested resource was not found"), [])
         }
+    }
+
+    /// `GET IncomingPhoneNumbers.json[?PhoneNumber=]`: the account's numbers with their capabilities.
+    static func incomingNumbers(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
+        let wanted = query.last { $0.0 == "PhoneNumber" }?.1
+        let numbers = account.numbers.keys.sorted().filter { wanted == nil || $0 == wanted }.map { number in
+            let capabilities = account.numbers[number]!
+            return JSONValue.object([
+                "phone_number": .string(number), "account_sid": .string(account.accountSid),
+                "capabilities": ["sms": .bool(capabilities.sms), "mms": .bool(capabilities.mms), "voice": true],
+            ])
+        }
+        return .json(200, ["incoming_phone_numbers": .array(numbers), "page": 0, "page_size": 50])
     }
 
     /// A status change to apply (and call back) after a delay.

@@ -172,7 +172,7 @@ struct ConsentCommandTests {
         environment["SMS_AUTH_TOKEN"] = "t"
         let base = [
             "accounts", "add", "--id", "newco", "--gorgias-subdomain", "newco", "--gorgias-email", "ops@newco.example",
-            "--sms-account-sid", "AC0", "--sms-from", "+15557650009",
+            "--sms-account-sid", "AC0", "--sms-from", "+15557650009", "--skip-credential-check",
         ]
         let refused = try await CLIProcess.run(base + ["--consent-replies", "switchboard"], environment: environment)
         #expect(refused.status == 64 && refused.errors.contains("--help-contact"), "\(refused.errors)")

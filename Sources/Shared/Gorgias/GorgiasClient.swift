@@ -30,6 +30,13 @@ public struct GorgiasClient: Sendable {
         self.maximumRateWait = maximumRateWait
     }
 
+    // MARK: Account
+
+    /// Proves the credentials with one cheap read (`GET /api/account`); throws ``GorgiasError`` when refused.
+    public func checkCredentials() async throws {
+        _ = try await raw("GET", "/api/account", query: [], body: nil, operation: "read account")
+    }
+
     // MARK: Customers
 
     // Every lookup by filter checks what came back: the `channel_address` and ticket `external_id` filters are known

@@ -24,7 +24,7 @@ import NIOCore
 /// | `MAX_RECORD_BYTES` | 262144 | larger records are dead-lettered |
 /// | `LEDGER_RETENTION` | 30d | processed-event ledger retention (must exceed the longest redelivery window) |
 /// | `ACCOUNT_CACHE_TTL` | 10s | how soon a disconnect or credential change reaches every worker |
-/// | `RATE_LIMIT_MAX_WAIT` | 1s | longest one API call waits for its account's budget (then the record waits in place, within `IN_PLACE_RETRY_BUDGET`, and is deferred) |
+/// | `RATE_LIMIT_MAX_WAIT` | 1s | longest one API call waits for its account's budget (then the record gives its slot back and waits for the budget, holding none: `MerchantTurns`) |
 /// | `DLQ_DEPTH_INTERVAL` | 30s | how often `switchboard_dlq_depth_records` is measured |
 ///
 /// The store (`DATABASE_URL`), the secret key (`SWITCHBOARD_SECRET_KEY`) and logging (`LOG_LEVEL`, `LOG_FORMAT`) are

@@ -9,7 +9,9 @@ struct AddAccountCommand: AsyncParsableCommand {
         abstract: "Add an account.",
         discussion: """
             Secrets may also come from the environment (GORGIAS_API_KEY, GORGIAS_OAUTH_TOKEN, SMS_AUTH_TOKEN) to keep \
-            them out of shell history. Requires SWITCHBOARD_SECRET_KEY (openssl rand -base64 32).
+            them out of shell history. Requires SWITCHBOARD_SECRET_KEY (openssl rand -base64 32). Before anything is \
+            stored, one read each from Gorgias and the SMS provider proves the credentials and that the sender can \
+            send SMS (--skip-credential-check skips it).
             """
     )
 
@@ -28,6 +30,8 @@ struct AddAccountCommand: AsyncParsableCommand {
     @Option(
         help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
     var ingressUrl: String?
+    @Flag(help: "Store the account without proving its credentials with Gorgias and the SMS provider (offline set-up).")
+    var skipCredentialCheck = false
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -47,6 +51,9 @@ struct AddAccountCommand: AsyncParsableCommand {
         let account = try makeAccount(environment: environment, box: box)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
             throw ValidationError("--ingress-url must be an http(s) URL")
+        }
+        if !skipCredentialCheck {
+            for warning in try await CredentialCheck.run(account, box: box) { StandardError.line(warning) }
         }
         try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
             try await store.createAccount(account)

@@ -14,8 +14,8 @@ public final class WorkerProcess: @unchecked Sendable {
     /// The static group member id (`group.instance.id`) this process consumes under; a replacement started with the
     /// same id takes the partitions back at once instead of waiting out the session timeout.
     public let instanceId: String?
-    public let metricsPort: Int
     public let logPath: String
+    private let boundPort = Mutex<Int?>(nil)
     private let process = Process()
 
     /// The directory holding the built executables (next to the running one: the CLI or the test bundle).
@@ -23,15 +23,16 @@ public final class WorkerProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 
-    /// Starts the executable with `environment` on top of this process's (minus its `KAFKA_*`), a free metrics port
-    /// and JSON logs written to a file in `logDirectory`; with `instanceId`, as that static group member.
+    /// Starts the executable with `environment` on top of this process's (minus its `KAFKA_*`), `METRICS_PORT=0` (the
+    /// worker binds a free port itself and logs it: a port picked here could be taken by another process before the
+    /// worker binds it) and JSON logs written to a file in `logDirectory`; with `instanceId`, as that static group
+    /// member.
     public init(
         _ kind: Kind, instanceId: String? = nil, environment: [String: String],
         logDirectory: String = NSTemporaryDirectory()
     ) throws {
         self.kind = kind
         self.instanceId = instanceId
-        self.metricsPort = freeLoopbackPort()
         self.logPath =
             (logDirectory.hasSuffix("/") ? logDirectory : logDirectory + "/")
             + "\(kind.rawValue)-\(UUID().uuidString.prefix(8)).log"
@@ -39,7 +40,7 @@ public final class WorkerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/\(kind.rawValue)")
         var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
         values.merge(environment) { _, new in new }
-        values["METRICS_PORT"] = String(metricsPort)
+        values["METRICS_PORT"] = "0"
         if let instanceId { values["KAFKA_GROUP_INSTANCE_ID"] = instanceId }
         values["LOG_FORMAT"] = "json"
         process.environment = values
@@ -87,6 +88,21 @@ public final class WorkerProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// The port the worker's `/metrics`, `/healthz` and `/readyz` listen on, read from its log once it has bound it
+    /// (0 until then).
+    public var metricsPort: Int {
+        if let port = boundPort.withLock({ $0 }) { return port }
+        guard let log = try? String(contentsOfFile: logPath, encoding: .utf8),
+            let line = log.split(separator: "\n").first(where: {
+                $0.contains("\"msg\":\"metrics and health endpoints listening\"")
+            }),
+            let range = line.range(of: "\"port\":\""),
+            let port = Int(line[range.upperBound...].prefix { $0.isNumber })
+        else { return 0 }
+        boundPort.withLock { $0 = port }
+        return port
     }
 
     /// The worker's `/metrics` text.

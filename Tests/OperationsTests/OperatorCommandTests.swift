@@ -194,7 +194,7 @@ struct OperatorCommandTests {
             [], ["dev"], ["produce"], ["dlq"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["dlq", "ack"],
             ["lag"],
             ["accounts"], ["accounts", "add"], ["accounts", "list"], ["accounts", "show"], ["accounts", "disconnect"],
-            ["accounts", "reconnect"],
+            ["accounts", "reconnect"], ["accounts", "delete"],
             ["conversations", "stats"], ["conversations", "show"], ["migrate"], ["broker"], ["sandbox"], ["ingress"],
             ["bench"],
         ]

@@ -5,10 +5,10 @@ struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
         abstract:
-            "Add, change, list, show, disconnect and reconnect accounts. Secrets are encrypted and never printed.",
+            "Add, change, list, show, disconnect, reconnect and delete accounts. Secrets are encrypted and never printed.",
         subcommands: [
             AddAccountCommand.self, SetAccountCommand.self, ListAccountsCommand.self, ShowAccountCommand.self,
-            DisconnectAccountCommand.self, ReconnectAccountCommand.self,
+            DisconnectAccountCommand.self, ReconnectAccountCommand.self, DeleteAccountCommand.self,
         ]
     )
 }

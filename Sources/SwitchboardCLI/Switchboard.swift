@@ -18,6 +18,7 @@ struct Switchboard: AsyncParsableCommand {
             AccountsCommand.self,
             ConsentCommand.self,
             ConversationsCommand.self,
+            TraceCommand.self,
             MigrateCommand.self,
             BrokerCommand.self,
             SandboxCommand.self,

@@ -2,7 +2,7 @@ import Foundation
 
 /// Outbound SMS records: one per agent reply, moving only forward through ``OutboundState``.
 extension Store {
-    private static let outboundColumns = """
+    static let outboundColumns = """
         id, account_id, ticket_id, message_id, to_phone, body_digest, state, provider_sid, segments, error_code, \
         error_message, send_started_at, state_at, created_at, updated_at
         """
@@ -164,7 +164,7 @@ extension Store {
         }
     }
 
-    private static func outbound(_ row: SQLRow) throws -> OutboundMessage {
+    static func outbound(_ row: SQLRow) throws -> OutboundMessage {
         guard let state = OutboundState(rawValue: row["state"].text ?? "") else {
             throw StoreError(.invalidData, "outbound message has an unknown state")
         }

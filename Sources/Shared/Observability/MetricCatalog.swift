@@ -19,6 +19,14 @@ public enum MetricCatalog {
     public static let eventAge = Spec(
         name: "switchboard_event_age_at_completion_seconds", kind: .histogram,
         help: "Age of a processed record (now minus its Kafka timestamp) when its effect completed.")
+    public static let accountRecords = Spec(
+        name: "switchboard_account_records_total", kind: .counter,
+        help:
+            "Records finished per merchant account and outcome (the first METRICS_ACCOUNT_LABELS accounts by name, later ones as other)."
+    )
+    public static let accountEventAge = Spec(
+        name: "switchboard_account_event_age_seconds", kind: .histogram,
+        help: "Age of a processed record when its effect completed, per merchant account (capped like the records).")
     public static let inFlight = Spec(
         name: "switchboard_in_flight_records", kind: .gauge,
         help: "Records being handled right now by this process.")
@@ -113,7 +121,8 @@ public enum MetricCatalog {
 
     /// What a worker process exports (histograms add `_bucket`, `_sum`, `_count`).
     public static let worker: [Spec] = [
-        records, handlerDuration, eventAge, inFlight, buffered, consumerLag, consumerLagSeconds, groupLag,
+        records, handlerDuration, eventAge, accountRecords, accountEventAge, inFlight, buffered, consumerLag,
+        consumerLagSeconds, groupLag,
         assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth,
         httpRequests,
         httpDuration, rateLimitWaits, rateLimitWaitSeconds, throttled, budgetBacklog, budgetBacklogOldest, pollLoopAge,

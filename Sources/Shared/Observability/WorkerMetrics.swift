@@ -13,6 +13,14 @@ public final class WorkerMetrics: Sendable {
     /// Per-record series, cached by a cheap key (the generic cache builds a string key per call).
     private let outcomeSeries = Mutex<[OutcomeKey: (records: Counter, duration: DurationHistogram)]>([:])
     private let ageSeries = Mutex<[String: DurationHistogram]>([:])
+    /// Which accounts get a label of their own on the per-account series.
+    public let accountLabels: AccountLabels
+    private let accountSeries = Mutex<[AccountKey: (records: Counter, age: DurationHistogram)]>([:])
+
+    private struct AccountKey: Hashable {
+        var account: String
+        var outcome: RecordOutcome
+    }
     /// Accounts with a budget-backlog series now (removed once they have none).
     private let backlogAccounts = Mutex<Set<String>>([])
 
@@ -24,9 +32,10 @@ public final class WorkerMetrics: Sendable {
         var outcome: RecordOutcome
     }
 
-    public init(group: String, metrics: LabeledMetrics) {
+    public init(group: String, metrics: LabeledMetrics, accountLabels: AccountLabels = AccountLabels(limit: 50)) {
         self.group = group
         self.metrics = metrics
+        self.accountLabels = accountLabels
         self.inFlight = metrics.gauge(MetricCatalog.inFlight, [("group", group)])
         metrics.gauge(MetricCatalog.up, [("group", group)]).set(Int64(1))
     }
@@ -37,6 +46,25 @@ public final class WorkerMetrics: Sendable {
 
     private func partitionLabels(_ topicPartition: TopicPartition) -> [(String, String)] {
         labels([("topic", topicPartition.topic), ("partition", String(topicPartition.partition))])
+    }
+
+    /// One record of `account` finished with `outcome`: its per-account series (see ``AccountLabels``).
+    public func accountRecordFinished(account: String, outcome: RecordOutcome, eventTime: Date?) {
+        let key = AccountKey(account: accountLabels.label(account), outcome: outcome)
+        let series = accountSeries.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let outcomeLabels = labels([("account", key.account), ("outcome", outcome.rawValue)])
+            let created = (
+                metrics.counter(MetricCatalog.accountRecords, outcomeLabels),
+                metrics.histogram(MetricCatalog.accountEventAge, labels([("account", key.account)]))
+            )
+            cache[key] = created
+            return created
+        }
+        series.records.increment()
+        if let eventTime, outcome == .processed {
+            series.age.record(.milliseconds(Int64(max(0, Date().timeIntervalSince(eventTime)) * 1000)))
+        }
     }
 
     /// One record finished with `outcome` after `duration` of handling.

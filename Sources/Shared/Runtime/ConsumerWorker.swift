@@ -383,6 +383,8 @@ public final class ConsumerWorker: Service, Sendable {
                             topic: dispatch.record.topic, outcome: outcome, duration: now - started,
                             eventTime: dispatch.record.timestamp
                         )
+                        metrics.accountRecordFinished(
+                            account: dispatch.merchant.name, outcome: outcome, eventTime: dispatch.record.timestamp)
                         current = apply(continuing: key) { $0.finish(dispatch, now: now) }
                     } else {
                         apply { $0.abandon(dispatch) }

@@ -26,6 +26,7 @@ import NIOCore
 /// | `ACCOUNT_CACHE_TTL` | 10s | how soon a disconnect or credential change reaches every worker |
 /// | `RATE_LIMIT_MAX_WAIT` | 1s | longest one API call waits for its account's budget (then the record gives its slot back and waits for the budget, holding none: `MerchantTurns`) |
 /// | `DLQ_DEPTH_INTERVAL` | 30s | how often `switchboard_dlq_depth_records` is measured |
+/// | `METRICS_ACCOUNT_LABELS` | 50 | merchant accounts with their own `account` label on per-account series (the first seen; later ones count as `other`) |
 ///
 /// The store (`DATABASE_URL`), the secret key (`SWITCHBOARD_SECRET_KEY`) and logging (`LOG_LEVEL`, `LOG_FORMAT`) are
 /// read by their own types, shared with the CLI and the ingress.
@@ -49,6 +50,7 @@ public struct WorkerConfiguration: Sendable {
     public var accountCacheTTL: Duration = .seconds(10)
     public var rateLimitMaxWait: Duration = .seconds(1)
     public var deadLetterDepthInterval: Duration = .seconds(30)
+    public var metricsAccountLabels = 50
     /// Wake librdkafka's broker threads after a resume (see ``KafkaConsumer``); benchmarks turn it off to measure it.
     public var wakesFetchersOnResume = true
 
@@ -132,6 +134,8 @@ public struct WorkerConfiguration: Sendable {
         configuration.accountCacheTTL = try environment.duration("ACCOUNT_CACHE_TTL", default: .seconds(10))
         configuration.rateLimitMaxWait = try environment.duration("RATE_LIMIT_MAX_WAIT", default: .seconds(1))
         configuration.deadLetterDepthInterval = try environment.duration("DLQ_DEPTH_INTERVAL", default: .seconds(30))
+        configuration.metricsAccountLabels = try environment.int(
+            "METRICS_ACCOUNT_LABELS", default: 50, range: 0...10_000)
         configuration.dependencies = definition.dependencies
         return configuration
     }

@@ -53,7 +53,9 @@ public enum WorkerRuntime {
             let handler = try await definition.makeHandler(context)
             let producer = try KafkaProducer(
                 settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
-            let workerMetrics = WorkerMetrics(group: configuration.group, metrics: labeledMetrics)
+            let workerMetrics = WorkerMetrics(
+                group: configuration.group, metrics: labeledMetrics,
+                accountLabels: AccountLabels(limit: configuration.metricsAccountLabels))
             let worker = ConsumerWorker(
                 configuration: configuration, handler: handler, ledger: store, parking: store, producer: producer,
                 metrics: workerMetrics, logger: runLogger

@@ -9,7 +9,7 @@ import TestSupport
 ///
 /// The budget is an API-key account's: 36 burst tokens (40 less ``RateBudget/gorgiasReserve``) and 2 calls per
 /// second. A first text costs 4 calls (two lookups, the customer, the ticket), a threaded one 1.
-@Suite("Merchants beyond their budget", .serialized, .timeLimit(.minutes(10)))
+@Suite("Merchants beyond their budget", .serialized, .timeLimit(.minutes(30)))
 struct BurstProgressTests {
     static let budgetPerSecond = 2.0
     static let burstTokens = 40 - RateBudget.gorgiasReserve

@@ -340,8 +340,8 @@ struct DispatchStateMachine {
         suspension = .none
         for dispatch in held { ready.enqueue(dispatch) }
         held.removeAll()
-        ready.freeAllBudgets()
         dropUnstarted(Set(partitions.keys))
+        ready.freeAllBudgets()  // what is left must not wait for a timer
         var toPause: [TopicPartition] = []
         for (topicPartition, partition) in partitions where !partition.paused {
             partitions[topicPartition]?.paused = true
@@ -418,16 +418,19 @@ struct DispatchStateMachine {
 
     /// Stops dispatching the partitions beyond what already started: a record above the partition's highest started
     /// offset is dropped (left unfinished, so the committable offset stops at it and the next owner gets it), as are
-    /// lanes waiting for a due time or for their merchant's budget. Unstarted records below that offset still run: a finished record above them would
+    /// lanes waiting for a due time or for their merchant's budget, and unstarted records of a merchant waiting for
+    /// its budget (a drain must not wait for the budget's timer; the next owner gets them). Unstarted records below that offset still run: a finished record above them would
     /// otherwise be redelivered. So a revoke or a shutdown drains what is running and the stragglers behind it, never
     /// the whole buffer.
     private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
         var dropped: [TopicPartition: Set<LaneKey>] = [:]
+        let waiting = ready.merchantsWaitingForBudget
         let drop = { (dispatch: Dispatch) -> Bool in
             guard topicPartitions.contains(dispatch.topicPartition),
                 let partition = self.partitions[dispatch.topicPartition],
                 partition.generation == dispatch.generation,
                 dispatch.offset > partition.highestStarted || partition.yieldedLanes.contains(dispatch.lane)
+                    || waiting.contains(dispatch.merchant)
             else { return false }
             dropped[dispatch.topicPartition, default: []].insert(dispatch.lane)
             return true

@@ -129,6 +129,11 @@ struct MerchantTurns<Item: MerchantScoped> {
         }
     }
 
+    /// The merchants waiting for their budget.
+    var merchantsWaitingForBudget: Set<Merchant> {
+        Set(shares.filter { $0.value.waitingForBudget }.keys)
+    }
+
     /// Merchants whose queued records wait for their budget: how many wait and the oldest of them.
     func waitingForBudget() -> [(merchant: Merchant, waiting: Int, oldest: Item)] {
         shares.compactMap { merchant, share in

@@ -100,6 +100,20 @@ extension DispatchStateMachineTests {
         #expect(turns.mayRun(hot), "4 running of 5 after a finish")
     }
 
+    @Test("a revoke drops unstarted records of a merchant waiting for its budget, so the drain does not wait for it")
+    func revokeDropsWaitingMerchant() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 1, maxBufferedPerPartition: 100))
+        _ = machine.assign([tp])
+        let a0 = dispatch(machine.receive(record(0, key: "hot:+15550"), now: now))!
+        _ = machine.receive(record(1, key: "hot:+15551"), now: now)
+        #expect(dispatch(machine.receive(record(2, key: "calm:+15552"), now: now)) == nil, "the one slot is taken")
+        let calm = dispatch(machine.yield(a0, wait: .seconds(30), now: now))
+        #expect(calm?.offset == 2, "the slot goes to the other merchant")
+        #expect(machine.beginRevoke([tp]) == 1, "only the running record is left to drain, not hot's waiting ones")
+        #expect(stored(machine.finish(calm!, now: now)) == 0, "hot's records stay uncommitted for the next owner")
+        #expect(machine.pendingWork(in: [tp]) == 0)
+    }
+
     struct Item: MerchantScoped {
         var merchant: Merchant
     }

@@ -115,7 +115,7 @@ public final class WorkerMetrics: Sendable {
         let busiest = waiting.sorted { $0.records > $1.records }
         var series: [String: (records: Int, oldest: Double)] = [:]
         for (index, entry) in busiest.enumerated() {
-            let account = index < Self.backlogAccountLimit ? entry.account : "other"
+            let account = index < Self.backlogAccountLimit ? entry.account : AccountLabels.other
             let age = entry.oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0
             let current = series[account] ?? (0, 0)
             series[account] = (current.records + entry.records, max(current.oldest, age))

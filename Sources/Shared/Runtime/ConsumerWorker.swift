@@ -370,9 +370,9 @@ public final class ConsumerWorker: Service, Sendable {
                 while let dispatch = current {
                     let started = ContinuousClock.now
                     var run = await processor.process(dispatch.record)
-                    if case .throttled(let throttled, let wait) = run {
+                    if case .throttled(let throttled) = run {
                         if self.state.withLock({ $0.machine.mayHold(dispatch) }) {
-                            current = apply(continuing: key) { $0.yield(dispatch, wait: wait, now: .now) }
+                            current = apply(continuing: key) { $0.yield(dispatch, wait: throttled.wait, now: .now) }
                             continue
                         }
                         run = RecordRun(await processor.deferToTier(throttled))

@@ -419,9 +419,9 @@ struct DispatchStateMachine {
     /// Stops dispatching the partitions beyond what already started: a record above the partition's highest started
     /// offset is dropped (left unfinished, so the committable offset stops at it and the next owner gets it), as are
     /// lanes waiting for a due time or for their merchant's budget, and unstarted records of a merchant waiting for
-    /// its budget (a drain must not wait for the budget's timer; the next owner gets them). Unstarted records below that offset still run: a finished record above them would
-    /// otherwise be redelivered. So a revoke or a shutdown drains what is running and the stragglers behind it, never
-    /// the whole buffer.
+    /// its budget (a drain must not wait for the budget's timer; the next owner gets them). Other unstarted records
+    /// below that offset still run: a finished record above them would otherwise be redelivered. So a revoke or a
+    /// shutdown drains what is running and the stragglers behind it, never the whole buffer.
     private mutating func dropUnstarted(_ topicPartitions: Set<TopicPartition>) {
         var dropped: [TopicPartition: Set<LaneKey>] = [:]
         let waiting = ready.merchantsWaitingForBudget

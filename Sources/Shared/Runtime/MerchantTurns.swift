@@ -45,11 +45,9 @@ struct MerchantTurns<Item: MerchantScoped> {
         self.initialAllowance = Double(min(window, max(8, window / 8)))
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// Whether `merchant` may start a record now.
     func mayRun(_ merchant: Merchant) -> Bool {
-        guard let share = shares[merchant] else { return initialAllowance >= 1 }
+        guard let share = shares[merchant] else { return true }  // nothing running, and an allowance of at least 1
         return !share.waitingForBudget && Double(share.running) < share.allowance.rounded(.down)
     }
 

@@ -31,8 +31,9 @@ enum RecordRun: Sendable {
     /// handles it.
     case abandoned
     /// Its merchant's budget is spent: the record gives its slot back and runs again once the budget has tokens
-    /// (`wait`), or, where it may not wait (``RecordProcessor/deferToTier(_:)``), moves to a retry tier.
-    case throttled(ThrottledRecord, wait: Duration)
+    /// (``ThrottledRecord/wait``), or, where it may not wait (``RecordProcessor/deferToTier(_:)``), moves to a retry
+    /// tier.
+    case throttled(ThrottledRecord)
 }
 
 /// A record that found its merchant's budget spent, with what deferring it to a retry tier needs.
@@ -44,12 +45,15 @@ struct ThrottledRecord: Sendable {
     let attempts: Int
     let failure: ProcessingFailure
     let logger: RecordLogger
+
+    /// Until the budget has tokens again: the limiter's or the API's `Retry-After`.
+    var wait: Duration { failure.retryAfter ?? .seconds(1) }
 }
 
 /// Runs one record through the pipeline: decode and validate, idempotency check, per-key order across retry tiers,
 /// the handler with in-place retries, then hand-off to a retry tier or the DLQ with failure headers.
 ///
-/// A throttled record does not wait in place: it returns ``RecordRun/throttled(_:wait:)`` so the dispatcher gives
+/// A throttled record does not wait in place: it returns ``RecordRun/throttled(_:)`` so the dispatcher gives
 /// its slot to another merchant (``DispatchStateMachine/yield(_:wait:now:)``). During shutdown it is deferred to a
 /// retry tier at once.
 ///
@@ -149,7 +153,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                         failure: failure, logger: logger)
                     if shutdown.isSignalled { return RecordRun(await deferToTier(throttled)) }
                     metrics.throttled(topic: record.topic)
-                    return .throttled(throttled, wait: failure.retryAfter ?? .seconds(1))
+                    return .throttled(throttled)
                 }
             }
         }
@@ -160,8 +164,8 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     func deferToTier(_ throttled: ThrottledRecord) async -> RecordOutcome? {
         await handOff(
             throttled.record, source: throttled.source, role: throttled.role, event: throttled.event,
-            attempts: throttled.attempts, failure: throttled.failure,
-            minimumDelay: throttled.failure.retryAfter ?? .seconds(1), logger: throttled.logger)
+            attempts: throttled.attempts, failure: throttled.failure, minimumDelay: throttled.wait,
+            logger: throttled.logger)
     }
 
     /// The key a record's order is kept under across retry tiers: its record key within its source topic. Order is

@@ -38,12 +38,15 @@ struct ConversationTrace {
         }
         let messages = try await store.outboundMessages(accountId: account, phone: phone, ticketIds: tickets)
         for message in messages {
-            let error = message.errorCode.map { " (error \($0)\(message.errorMessage.map { ": \($0)" } ?? ""))" }
+            // The provider's error code with its message, or why a reply was blocked.
+            let reason =
+                message.errorCode.map { "error \($0)" + (message.errorMessage.map { ": \($0)" } ?? "") }
+                ?? (message.state == .blocked ? message.errorMessage : nil)
             entries.append(
                 TraceEntry(
                     at: message.stateAt ?? message.updatedAt, kind: "sms",
                     what:
-                        "reply \(message.messageId) on ticket \(message.ticketId): SMS \(message.state.rawValue)\(error ?? (message.state == .blocked ? message.errorMessage.map { " (\($0))" } ?? "" : ""))",
+                        "reply \(message.messageId) on ticket \(message.ticketId): SMS \(message.state.rawValue)\(reason.map { " (\($0))" } ?? "")",
                     reference: message.providerSid ?? message.id))
         }
         for record in try await store.consentHistory(accountId: account, phone: phone) {

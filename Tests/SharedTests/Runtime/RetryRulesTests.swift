@@ -98,11 +98,11 @@ struct RetryRulesTests {
     @Test("throttling gives the slot back at once with the budget's wait: no waiting in place, nothing produced")
     func throttledYields() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 3, failures: 0)])
-        guard case .throttled(let throttled, let wait) = await rig.runOnce(Self.record("e1")) else {
+        guard case .throttled(let throttled) = await rig.runOnce(Self.record("e1")) else {
             Issue.record("a throttled record returns to the dispatcher")
             return
         }
-        #expect(wait == .seconds(1), "the wait is the budget's Retry-After")
+        #expect(throttled.wait == .seconds(1), "the wait is the budget's Retry-After")
         #expect(throttled.attempts == 0, "a throttle is not a failed attempt")
         #expect(rig.clock.now.offset == .zero, "no waiting in place while holding a slot")
         #expect(rig.producer.sent.isEmpty)
@@ -114,7 +114,7 @@ struct RetryRulesTests {
     @Test("a throttled record that may not wait is deferred to a tier without counting an attempt")
     func throttledDeferral() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
-        guard case .throttled(let throttled, _) = await rig.runOnce(Self.record("e1")) else {
+        guard case .throttled(let throttled) = await rig.runOnce(Self.record("e1")) else {
             Issue.record("a throttled record returns to the dispatcher")
             return
         }
@@ -137,7 +137,7 @@ struct RetryRulesTests {
     func throttledNeverDeadLetters() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
         let record = Self.record("e1", topic: Self.tier1, headers: [(FailureHeaders.attempts, "6")])
-        guard case .throttled(let throttled, _) = await rig.runOnce(record) else {
+        guard case .throttled(let throttled) = await rig.runOnce(record) else {
             Issue.record("a throttled record returns to the dispatcher")
             return
         }

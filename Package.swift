@@ -46,26 +46,113 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The layers, bottom up; each module imports only those below it.
+        // Concurrency helpers, configuration from the environment, and the failure vocabulary every layer speaks.
         .target(
-            name: "Shared",
+            name: "SwitchboardBase",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            path: "Sources/Shared/Base",
+            swiftSettings: swiftSettings
+        ),
+        // The C boundary and the Kafka client on librdkafka.
+        .target(
+            name: "SwitchboardKafka",
+            dependencies: ["SwitchboardBase", "Crdkafka", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Shared/Kafka",
+            swiftSettings: swiftSettings
+        ),
+        // Events: the CloudEvents envelope, the strict JSON parser, schema validation, typed payloads.
+        .target(
+            name: "SwitchboardEvents",
+            dependencies: ["SwitchboardBase", "SwitchboardKafka", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Shared/Events",
+            swiftSettings: swiftSettings,
+            // `schemas/` at the top level is the contract; the plugin compiles it into every binary.
+            plugins: ["EmbedSchemas"]
+        ),
+        // Logs, the metrics registry and catalog, and the /metrics, /healthz and /readyz server.
+        .target(
+            name: "SwitchboardObservability",
             dependencies: [
-                "Crdkafka",
-                "CCurl",
+                "SwitchboardBase", "SwitchboardEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/Shared/Observability",
+            swiftSettings: swiftSettings
+        ),
+        // The store on SQLite and PostgreSQL, with the sealed credentials and the runtime's ledger and parking.
+        .target(
+            name: "SwitchboardStore",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Shared/Store",
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP client on libcurl and rate budgets.
+        .target(
+            name: "SwitchboardHTTP",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardObservability", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Shared/HTTP",
+            swiftSettings: swiftSettings
+        ),
+        // The worker runtime: key-ordered dispatch, offsets, retries, tiers, the DLQ, the breaker.
+        .target(
+            name: "SwitchboardRuntime",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
+                "SwitchboardStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            exclude: ["CInterop", "KafkaMock", "TestKit"],
-            swiftSettings: swiftSettings,
-            // `schemas/` at the top level is the contract; the plugin compiles it into every binary.
-            plugins: ["EmbedSchemas"]
+            path: "Sources/Shared/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        // The domain clients: Gorgias, and Twilio's SMS API.
+        .target(
+            name: "SwitchboardGorgias",
+            dependencies: ["SwitchboardBase", "SwitchboardEvents", "SwitchboardHTTP", "SwitchboardStore"],
+            path: "Sources/Shared/Gorgias",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchboardSMS",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardEvents", "SwitchboardHTTP", "SwitchboardStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Shared/SMS",
+            swiftSettings: swiftSettings
+        ),
+        // The top: what several workers share, a worker process's composition, and every layer re-exported.
+        .target(
+            name: "Shared",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
+                "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            exclude: [
+                "CInterop", "KafkaMock", "TestKit", "Base", "Kafka", "Events", "Observability", "Store", "HTTP",
+                "Runtime", "Gorgias", "SMS",
+            ],
+            swiftSettings: swiftSettings
         ),
         // librdkafka's mock cluster: linked by the CLI and the tests, never by a worker executable.
         .target(
@@ -77,7 +164,7 @@ let package = Package(
         // Fakes and a manual clock for tests and benchmarks, never linked by a worker executable.
         .target(
             name: "TestKit",
-            dependencies: ["Shared"],
+            dependencies: ["SwitchboardStore"],
             path: "Sources/Shared/TestKit",
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import Testing
 
 @testable import InboundWorker
 @testable import Shared
+@testable import SwitchboardStore
 
 /// Where a customer's text goes, given the conversation's current ticket (no I/O).
 @Suite("Ticket target rule")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+@testable import SwitchboardStore
 import TestSupport
 
 /// `accounts delete --purge`: nothing of the account is left but its consent record, and other accounts are untouched.

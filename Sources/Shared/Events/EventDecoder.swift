@@ -1,3 +1,5 @@
+import SwitchboardKafka
+
 /// Turns a raw record into a validated ``CloudEvent``, or says exactly why it cannot be one.
 ///
 /// Checks, in order: size, UTF-8 and JSON syntax, the CloudEvents envelope (`specversion` 1.0, a known `type`

@@ -1,4 +1,8 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardStore
 
 /// The Gorgias REST API for one account (external-apis.md §1), on ``HTTPClient``.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEvents
 
 /// Gorgias datetimes: ISO 8601, sometimes without a zone (documentation examples, to be read as UTC), sometimes
 /// with `+00:00` and microseconds.

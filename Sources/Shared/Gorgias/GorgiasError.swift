@@ -1,4 +1,7 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardHTTP
 
 /// A Gorgias API error response (`{"error": {"msg": …}}`), classified for the runtime.
 public struct GorgiasError: Error, CustomStringConvertible, Sendable, ClassifiedError {

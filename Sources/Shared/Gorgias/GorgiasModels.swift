@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardEvents
+import SwitchboardStore
 
 /// Gorgias REST API objects (external-apis.md §1), decoded leniently: unknown fields are ignored, optional ones may
 /// be absent. Field names follow the API (snake_case via CodingKeys).

@@ -1,3 +1,5 @@
+import SwitchboardBase
+
 /// What an HTTP status from a provider's API means for the runtime: one table for every client (Gorgias, the SMS
 /// provider), so the two cannot drift apart.
 public enum APIRefusal: Sendable, Hashable {

@@ -2,6 +2,8 @@ internal import CCurl
 import Foundation
 import Logging
 import Prometheus
+import SwitchboardBase
+import SwitchboardObservability
 import Synchronization
 
 /// HTTP on libcurl's multi interface: one dedicated thread drives every transfer (`curl_multi_perform` and

@@ -1,3 +1,5 @@
+import SwitchboardBase
+
 /// A transport failure is transient; the service decides which dependency's circuit it counts toward.
 extension HTTPError: ClassifiedError {
     public var processingFailure: ProcessingFailure {

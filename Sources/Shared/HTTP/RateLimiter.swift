@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import SwitchboardBase
 import Synchronization
 
 /// A shared request budget per API account. ``acquire(_:)`` waits for a token; a wait longer than the caller allows
@@ -34,15 +35,15 @@ public final class RateReservation: Sendable {
     private let remaining: Atomic<Int>
 
     /// Tokens not spent yet.
-    var unspent: Int { remaining.load(ordering: .relaxed) }
+    package var unspent: Int { remaining.load(ordering: .relaxed) }
 
-    init(bucket: String, tokens: Int) {
+    package init(bucket: String, tokens: Int) {
         self.bucket = bucket
         self.remaining = Atomic(tokens)
     }
 
     /// Spends one reserved token of `bucket`; false when none is left (the call then asks the bucket itself).
-    func spend(_ bucket: String) -> Bool {
+    package func spend(_ bucket: String) -> Bool {
         guard bucket == self.bucket else { return false }
         while true {
             let current = remaining.load(ordering: .relaxed)
@@ -54,7 +55,7 @@ public final class RateReservation: Sendable {
     }
 
     /// The reservation of the running task, if any.
-    @TaskLocal static var current: RateReservation?
+    @TaskLocal package static var current: RateReservation?
 }
 
 /// A token bucket: `capacity` tokens, refilled at `perSecond`.
@@ -81,49 +82,6 @@ public struct RateBudget: Sendable, Hashable {
     /// faster than ours. Four tokens absorb two seconds of jitter at the API-key refill rate; two (one second) still
     /// let a 16-task burst on a loaded 2-core machine draw a 429 (`GorgiasClientTests.budget`).
     public static let gorgiasReserve: Double = 4
-}
-
-/// The store-backed limiter: one budget per account shared by every process of every worker type.
-public struct StoreRateLimiter: RateLimiter {
-    public let store: Store
-    public let metrics: LabeledMetrics?
-
-    public init(store: Store, metrics: LabeledMetrics? = nil) {
-        self.store = store
-        self.metrics = metrics
-    }
-
-    public func acquire(_ budget: RateBudget, count: Int, maximumWait: Duration) async throws {
-        let started = ContinuousClock.now
-        var waited = false
-        while true {
-            let wait = try await store.takeToken(
-                bucket: budget.bucket, capacity: budget.capacity, refillPerSecond: budget.perSecond, count: count)
-            if wait == .zero { break }
-            let service = String(budget.bucket.prefix { $0 != ":" })
-            if !waited { metrics?.counter(MetricCatalog.rateLimitWaits, [("service", service)]).increment() }
-            waited = true
-            let total = ContinuousClock.now - started + wait
-            if total > maximumWait {
-                throw ProcessingFailure(
-                    .throttled, "\(service).rate_limited", "the account's \(service) budget is spent", retryAfter: wait)
-            }
-            try await Task.sleep(for: wait)
-        }
-        if waited {
-            let service = String(budget.bucket.prefix { $0 != ":" })
-            metrics?.counter(MetricCatalog.rateLimitWaitSeconds, [("service", service)]).increment(
-                by: (ContinuousClock.now - started).seconds)
-        }
-    }
-
-    public func block(_ budget: RateBudget, until: Date) async throws {
-        try await store.blockBucket(bucket: budget.bucket, until: until)
-    }
-
-    public func refund(_ budget: RateBudget, count: Int) async throws {
-        try await store.refundTokens(bucket: budget.bucket, count: count)
-    }
 }
 
 /// A limiter that never waits (CLI one-offs and tests that are not about rate limits).

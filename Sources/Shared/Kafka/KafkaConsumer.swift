@@ -1,6 +1,7 @@
 internal import Crdkafka
 import Foundation
 import Logging
+import SwitchboardBase
 import Synchronization
 
 /// A librdkafka high-level consumer whose rebalance callback Switchboard owns, in swift-kafka-client's shape: the
@@ -338,7 +339,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public var rebalanceCount: Int { monitor.rebalances.load(ordering: .relaxed) }
 
     /// Makes librdkafka raise a fatal error on this consumer, as the broker fencing it would (tests only).
-    func injectFatalError(_ reason: String) {
+    package func injectFatalError(_ reason: String) {
         _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR__FENCED, reason)
     }
 }

@@ -1,4 +1,5 @@
 internal import Crdkafka
+import SwitchboardBase
 
 /// An error reported by librdkafka, carried without exposing the C types. Callers match ``code`` against the named
 /// ``Code`` constants.

@@ -1,5 +1,6 @@
 internal import Crdkafka
 import Logging
+import SwitchboardBase
 
 /// Reads partition metadata, watermarks, a group's committed offsets and ranges of records from outside any consumer
 /// group's membership: it never joins, so it works while every worker is down. Used by `switchboard lag` and `dlq`,

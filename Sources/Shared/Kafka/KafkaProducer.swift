@@ -1,6 +1,7 @@
 internal import Crdkafka
 import Foundation
 import Logging
+import SwitchboardBase
 import Synchronization
 
 /// A librdkafka producer whose `send` resumes when the broker acknowledges (or rejects) the record.
@@ -69,7 +70,7 @@ public final class KafkaProducer: @unchecked Sendable {
     public var failure: KafkaError? { fatal.error.withLock { $0 } }
 
     /// Makes librdkafka raise a fatal error on this producer, as a broker fencing it would (tests only).
-    func injectFatalError(_ reason: String) {
+    package func injectFatalError(_ reason: String) {
         _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR__FENCED, reason)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// Kafka connection settings: `KAFKA_BROKERS` plus any `KAFKA_<PROPERTY>` librdkafka property
 /// (`KAFKA_SECURITY_PROTOCOL` → `security.protocol`, `KAFKA_SASL_PASSWORD` → `sasl.password`).

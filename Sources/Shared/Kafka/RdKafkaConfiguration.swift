@@ -1,5 +1,6 @@
 internal import Crdkafka
 import Foundation
+import SwitchboardBase
 
 /// Builds an `rd_kafka_conf_t` from Switchboard defaults, then the operator's passthrough properties
 /// (which win), then settings the runtime must own (which win over everything).

@@ -1,5 +1,6 @@
 internal import Crdkafka
 import Logging
+import SwitchboardBase
 
 /// Per-handle state that librdkafka's C callbacks reach through the handle opaque.
 ///

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SwitchboardBase
+import SwitchboardEvents
 import Synchronization
 
 /// Writes one JSON object per line to stderr: `{"ts","level","logger","msg",…metadata}`. Used when stderr is not a

@@ -1,3 +1,5 @@
+import SwitchboardBase
+
 /// Exponential backoff with full jitter: attempt n waits a uniform random time in [base·2ⁿ/2, base·2ⁿ], capped.
 public struct Backoff: Sendable, Hashable {
     public var base: Duration

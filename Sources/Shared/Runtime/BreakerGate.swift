@@ -1,3 +1,4 @@
+import SwitchboardBase
 import Synchronization
 
 /// The circuit breaker shared by all records of a worker; reports open/close transitions to one observer.

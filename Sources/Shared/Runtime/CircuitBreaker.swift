@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// Opens when a dependency fails for everyone: `threshold` consecutive transient failures of that dependency with no
 /// success in between, spanning at least two accounts (or the only active account). A success of a record that uses

@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardKafka
 
 extension ConsumerWorker {
     /// A tracked record task: the partition (and assignment generation) whose records it runs, and a unique number.

@@ -1,6 +1,11 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardStore
 import Synchronization
 
 /// The consuming half of a worker process: one librdkafka consumer, the dispatch state machine, and the record tasks.

@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardEvents
+import SwitchboardKafka
 
 /// A record in a `<topic>.dlq`, read through its failure headers (architecture §2): where it came from, why it
 /// failed, how often it was tried and redriven. What `switchboard dlq` lists, filters and redrives.

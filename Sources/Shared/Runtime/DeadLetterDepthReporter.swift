@@ -1,18 +1,30 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardKafka
 
 /// Reports `switchboard_dlq_depth_records` for the worker's dead-letter topics: records after the review group's
 /// committed offset (``FleetRoster/deadLetterReviewGroup``; `switchboard dlq redrive|ack` advance it). Every replica
 /// reports the same value; dashboards and alerts take the max per topic.
-struct DeadLetterDepthReporter: Service {
+package struct DeadLetterDepthReporter: Service {
     let settings: KafkaSettings
     let deadLetterTopics: [String]
     let metrics: WorkerMetrics
     let interval: Duration
     let logger: Logger
 
-    func run() async throws {
+    package init(
+        settings: KafkaSettings, deadLetterTopics: [String], metrics: WorkerMetrics, interval: Duration, logger: Logger
+    ) {
+        self.settings = settings
+        self.deadLetterTopics = deadLetterTopics
+        self.metrics = metrics
+        self.interval = interval
+        self.logger = logger
+    }
+
+    package func run() async throws {
         let reader = try KafkaOffsetsReader(
             settings: settings, groupId: FleetRoster.deadLetterReviewGroup, logger: logger)
         await runPeriodically(every: interval) { await report(reader) }

@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import SwitchboardKafka
 
 /// Decides when each consumed record runs. Pure state; the caller performs the returned actions.
 ///

@@ -1,4 +1,6 @@
 import Logging
+import SwitchboardEvents
+import SwitchboardStore
 
 /// A worker's domain logic: handles one validated event. Throw a ``ProcessingFailure`` (or a ``ClassifiedError``)
 /// to say whether a failure is transient, permanent or throttled; the runtime retries, parks or dead-letters.

@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardEvents
+import SwitchboardKafka
 
 /// The headers a record gains when it moves to a retry tier or the DLQ (architecture §2).
 /// `original-*` and `first-failure-at` are set once, at the first failure, and kept through every tier.

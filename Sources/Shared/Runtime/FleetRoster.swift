@@ -1,3 +1,6 @@
+import SwitchboardBase
+import SwitchboardEvents
+
 /// The three workers of the fleet in one place, so the workers, the CLI (`lag`, `dlq`, `dev`) and the deployment
 /// files' tests agree on executables, consumer groups, topics and metrics ports.
 public struct FleetMember: Sendable, Hashable {
@@ -11,7 +14,19 @@ public struct FleetMember: Sendable, Hashable {
     public var defaultMetricsPort: Int
     /// What handling each source topic may call, where that is less than everything: a circuit opened for a
     /// dependency pauses only the topics that use it.
-    public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
+    public var dependencies: [String: Set<ProcessingFailure.Dependency>]
+
+    public init(
+        executable: String, name: String, group: String, topics: [String], defaultMetricsPort: Int,
+        dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
+    ) {
+        self.executable = executable
+        self.name = name
+        self.group = group
+        self.topics = topics
+        self.defaultMetricsPort = defaultMetricsPort
+        self.dependencies = dependencies
+    }
 
     /// The dependencies `sourceTopic`'s handling may call.
     public func dependencies(of sourceTopic: String) -> Set<ProcessingFailure.Dependency> {

@@ -1,15 +1,23 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardStore
 
 /// Purges processed-event ledger entries (and finished effect records) past the retention window, hourly.
 /// Every worker runs one; the purge is idempotent, so overlapping runs are harmless.
-struct LedgerJanitor: Service {
+package struct LedgerJanitor: Service {
     let store: Store
     let retention: Duration
     let logger: Logger
 
-    func run() async throws {
+    package init(store: Store, retention: Duration, logger: Logger) {
+        self.store = store
+        self.retention = retention
+        self.logger = logger
+    }
+
+    package func run() async throws {
         await runPeriodically(every: .seconds(3600)) {
             do {
                 let purged = try await store.purgeLedger(olderThan: Date().addingTimeInterval(-retention.seconds))

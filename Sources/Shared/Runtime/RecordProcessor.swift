@@ -1,5 +1,10 @@
 import Foundation
 import Logging
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardStore
 
 /// Anything records can be produced to (the Kafka producer; a fake in unit tests).
 public protocol RecordProducing: Sendable {

@@ -1,3 +1,6 @@
+import SwitchboardBase
+import SwitchboardEvents
+
 /// Names of the retry tiers and dead-letter topic of each source topic:
 /// `<topic>.retry.<delay>` (e.g. `sms.inbound.retry.30s`) and `<topic>.dlq`.
 public struct RetryTopology: Sendable, Hashable {

@@ -7,10 +7,12 @@ import UnixSignals
 /// shutdown drains wants the process gone now, without committing unfinished work (it is redelivered).
 ///
 /// Listed first in the worker's ServiceGroup, so it is shut down last and listens while everything else drains.
-struct SecondSignalExit: Service {
+package struct SecondSignalExit: Service {
     let logger: Logger
 
-    func run() async {
+    package init(logger: Logger) { self.logger = logger }
+
+    package func run() async {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         await cancelWhenGracefulShutdown {
             var received = 0

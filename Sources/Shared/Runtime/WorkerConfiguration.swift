@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import SwitchboardBase
+import SwitchboardKafka
 
 /// Everything the runtime reads from the environment, parsed and checked once at start.
 ///
@@ -92,7 +94,7 @@ public struct WorkerConfiguration: Sendable {
     /// shutdown drains only running records, so a big buffer does not lengthen either.
     public static let defaultMaxBufferedPerPartition = 2048
 
-    public static func from(_ environment: Environment, definition: WorkerDefinition) throws -> WorkerConfiguration {
+    public static func from(_ environment: Environment, worker definition: FleetMember) throws -> WorkerConfiguration {
         var sourceTopics = definition.topics
         if let requested = environment.list("WORKER_TOPICS") {
             let unknown = requested.filter { !definition.topics.contains($0) }

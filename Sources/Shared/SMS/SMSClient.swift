@@ -1,4 +1,7 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardHTTP
+import SwitchboardStore
 
 /// The Twilio Messages API for one account (external-apis.md §3), on ``HTTPClient``.
 public struct SMSClient: Sendable {

@@ -1,3 +1,7 @@
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardHTTP
+
 /// A refusal from the SMS API (`{"code", "message", "more_info", "status"}`, or RFC 9457's `detail`), classified.
 public struct SMSError: Error, CustomStringConvertible, Sendable, ClassifiedError {
     public var status: Int

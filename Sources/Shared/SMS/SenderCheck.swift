@@ -1,4 +1,7 @@
 import Foundation
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardStore
 
 /// What the SMS provider says about an account's sender, from one call that also proves the credentials.
 public enum SenderCheck: Sendable, Equatable {

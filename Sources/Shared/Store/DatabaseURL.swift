@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// `DATABASE_URL`: `sqlite:<path>` (the embedded default) or `postgres://user:password@host:port/database`.
 /// ``description`` never shows the password.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEvents
 
 /// Conversations (one per account and phone) and the tickets they own, with mirrored status and its history.
 extension Store {

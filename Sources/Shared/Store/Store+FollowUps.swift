@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// Helpdesk follow-ups (see ``HelpdeskFollowUp``): scheduled with a consent change, claimed by one worker at a time
 /// under a lease, finished or postponed.

@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardEvents
 
 /// Outbound SMS records: one per agent reply, moving only forward through ``OutboundState``.
 extension Store {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEvents
 
 /// Subscribers and their consent.
 extension Store {

@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
+import SwitchboardBase
 
 /// Everything Switchboard remembers (architecture §4), on SQLite or PostgreSQL.
 ///

@@ -1,3 +1,5 @@
+import SwitchboardBase
+
 /// A store failure. Connection-level problems are transient (the store is a dependency the circuit breaker
 /// watches); constraint and data problems are permanent.
 public struct StoreError: Error, CustomStringConvertible, Sendable, ClassifiedError {

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardStore
 import Synchronization
 
 /// Process-local key parking for tests and benchmarks (the store is the real one).

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardStore
 import Synchronization
 
 /// A process-local ledger for tests and benchmarks (the store is the real one).

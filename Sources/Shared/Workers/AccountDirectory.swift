@@ -1,4 +1,8 @@
 import Foundation
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardSMS
+import SwitchboardStore
 import Synchronization
 
 /// Accounts with their API clients, cached briefly (credentials are decrypted once per refresh, not per event).

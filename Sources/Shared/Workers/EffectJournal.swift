@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardStore
 
 /// Does one side effect at most once per key: the attempt is journaled (``Store/beginEffect(accountId:key:at:)``)
 /// before it is made, and a retry — after a crash or an unanswered call — first looks for what the earlier attempt

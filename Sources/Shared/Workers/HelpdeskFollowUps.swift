@@ -2,6 +2,10 @@ import Foundation
 import Logging
 import Prometheus
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
 
 /// Performs helpdesk follow-ups of consent changes (``HelpdeskFollowUp``): posts the internal note and closes the
 /// ticket where the account's STOP setting says so, retrying with backoff for as long as Gorgias needs.

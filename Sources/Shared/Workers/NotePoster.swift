@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardGorgias
+import SwitchboardStore
 
 /// Posts an internal note at most once per key: the attempt is journaled first, the note carries the key as its
 /// `external_id`, and a retry after a crash looks for it in the ticket before posting again.

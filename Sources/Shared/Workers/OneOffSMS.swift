@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardSMS
+import SwitchboardStore
 
 /// Sends a system SMS (consent confirmation, HELP reply) at most once per key. The attempt is journaled before the
 /// provider call; a retry after a crash or an unanswered call looks for the message in the provider's list instead

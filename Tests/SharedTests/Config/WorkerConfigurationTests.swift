@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 
 /// Settings the runtime reads once at start: each fails naming itself when it is wrong.
 @Suite("Worker configuration")

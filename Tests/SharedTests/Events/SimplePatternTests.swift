@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+@testable import SwitchboardEvents
 
 @Suite("Simple pattern matcher")
 struct SimplePatternTests {

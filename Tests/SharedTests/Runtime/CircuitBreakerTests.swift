@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 
 /// The circuit breaker's rules without a broker: when it opens, and which successes close it.
 @Suite("Circuit breaker")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 import TestSupport
 
 @Suite("Dispatch state machine")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 import TestSupport
 
 /// A fatal librdkafka error is not logged and forgotten: liveness fails and the worker stops, so its process exits

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 import TestSupport
 
 /// Fairness between merchants in the dispatch state machine: turns per merchant, a throttled record giving its slot

@@ -4,6 +4,8 @@ import Synchronization
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
+@testable import SwitchboardKafka
 import TestSupport
 
 /// Every retry rule of ``RecordProcessor`` on a manual clock, with no broker: in-place retries, throttle deferral,

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import Shared
+@testable import SwitchboardStore
 import TestSupport
 
 /// The store's consent evidence, helpdesk follow-ups and the send decision, on SQLite and PostgreSQL alike.

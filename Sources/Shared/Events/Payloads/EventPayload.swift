@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardBase
+import SwitchboardKafka
 
 /// The typed `data` of one event type: read from a validated ``CloudEvent`` and rendered back for producing.
 public protocol EventPayload: Sendable {

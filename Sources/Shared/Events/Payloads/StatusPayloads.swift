@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// `helpdesk.ticket.updated`: a ticket's status changed in Gorgias.
 public struct TicketUpdate: EventPayload {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEvents
 
 /// A merchant connected to Switchboard: its Gorgias helpdesk, its SMS sender, and its settings.
 /// Secrets live only in ``sealedCredentials`` (AES-GCM); nothing here prints them.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEvents
 
 /// One customer's SMS thread with one account: the Gorgias customer and the ticket texts currently go to.
 public struct Conversation: Sendable, Hashable {
@@ -11,11 +12,6 @@ public struct Conversation: Sendable, Hashable {
     public var ticketCount: Int
     public var lastActivityAt: Date
     public var createdAt: Date
-}
-
-public enum TicketStatus: String, Sendable, Codable, CaseIterable {
-    case open
-    case closed
 }
 
 /// A Gorgias ticket owned by a Switchboard conversation, with its mirrored status.

@@ -1,12 +1,5 @@
 import Foundation
-
-/// A phone's SMS consent with one account.
-public enum ConsentState: String, Sendable, Codable, CaseIterable {
-    case subscribed
-    /// Never confirmed (e.g. double opt-in not completed): nothing may be sent.
-    case pending
-    case unsubscribed
-}
+import SwitchboardEvents
 
 public struct Subscriber: Sendable, Hashable {
     public var accountId: String

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import SwitchboardBase
 
 /// PostgreSQL through postgres-nio's pooled client. The client is a `Service` that must run (see ``runService``)
 /// for queries to be served; the store's owner adds it to its service group.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import SQLiteNIO
+import SwitchboardBase
 
 /// SQLite through sqlite-nio (SQLite calls run on NIO's thread pool, never the cooperative pool).
 ///

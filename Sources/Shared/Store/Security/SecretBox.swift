@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwitchboardBase
 
 /// Encrypts credentials at rest with AES-256-GCM. The key comes from `SWITCHBOARD_SECRET_KEY`:
 /// 32 random bytes, base64-encoded, as `openssl rand -base64 32` prints them.

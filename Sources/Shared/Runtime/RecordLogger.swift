@@ -1,4 +1,6 @@
 import Logging
+import SwitchboardKafka
+import SwitchboardObservability
 
 /// A record's logging context. The `Logger` with event id, topic, partition, offset and account id is built only
 /// when something logs: building metadata for every record costs more than handling a no-op record.

@@ -1,6 +1,12 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardHTTP
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
 import UnixSignals
 
 /// Runs a worker process: reads configuration, bootstraps logging and metrics, opens and migrates the store,

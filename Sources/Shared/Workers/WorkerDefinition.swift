@@ -1,19 +1,28 @@
 import Logging
 import ServiceLifecycle
+import SwitchboardBase
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
 
 /// A worker is a small definition: its name, consumer group, source topics and how to build its handler.
 /// The shared runtime does the rest (``WorkerRuntime/main(_:)``).
 public struct WorkerDefinition: Sendable {
-    public var name: String
-    public var group: String
-    /// Source topics; the runtime adds their retry tiers.
-    public var topics: [String]
-    public var defaultMetricsPort: Int
-    /// What each source topic's handling may call (see ``FleetMember/dependencies``).
-    public var dependencies: [String: Set<ProcessingFailure.Dependency>] = [:]
+    /// Name, group, source topics (the runtime adds their retry tiers), metrics port and dependencies.
+    public var worker: FleetMember
     public var makeHandler: @Sendable (WorkerContext) async throws -> any EventHandler
     /// Services the worker runs beside its consumer (e.g. a periodic metrics reporter).
     public var makeServices: @Sendable (WorkerContext) -> [any Service]
+
+    public var name: String { worker.name }
+    public var group: String { worker.group }
+    public var topics: [String] { worker.topics }
+    public var defaultMetricsPort: Int { worker.defaultMetricsPort }
+    /// What each source topic's handling may call (see ``FleetMember/dependencies``).
+    public var dependencies: [String: Set<ProcessingFailure.Dependency>] {
+        get { worker.dependencies }
+        set { worker.dependencies = newValue }
+    }
 
     public init(
         name: String,
@@ -23,12 +32,10 @@ public struct WorkerDefinition: Sendable {
         makeServices: @escaping @Sendable (WorkerContext) -> [any Service] = { _ in [] },
         makeHandler: @escaping @Sendable (WorkerContext) async throws -> any EventHandler
     ) {
-        self.name = name
-        self.group = group
-        self.topics = topics
-        self.defaultMetricsPort = defaultMetricsPort
-        self.makeServices = makeServices
-        self.makeHandler = makeHandler
+        self.init(
+            FleetMember(
+                executable: name, name: name, group: group, topics: topics, defaultMetricsPort: defaultMetricsPort),
+            makeServices: makeServices, makeHandler: makeHandler)
     }
 
     /// The definition of a ``FleetRoster`` member.
@@ -37,12 +44,16 @@ public struct WorkerDefinition: Sendable {
         makeServices: @escaping @Sendable (WorkerContext) -> [any Service] = { _ in [] },
         makeHandler: @escaping @Sendable (WorkerContext) async throws -> any EventHandler
     ) {
-        self.init(
-            name: member.name, group: member.group, topics: member.topics,
-            defaultMetricsPort: member.defaultMetricsPort,
-            makeServices: makeServices, makeHandler: makeHandler
-        )
-        dependencies = member.dependencies
+        self.worker = member
+        self.makeServices = makeServices
+        self.makeHandler = makeHandler
+    }
+}
+
+extension WorkerConfiguration {
+    /// The configuration of `definition`'s worker from the environment.
+    public static func from(_ environment: Environment, definition: WorkerDefinition) throws -> WorkerConfiguration {
+        try from(environment, worker: definition.worker)
     }
 }
 

@@ -64,10 +64,6 @@ extension ProcessingFailure {
         switch error {
         case let failure as ProcessingFailure: return failure
         case let classified as any ClassifiedError: return classified.processingFailure
-        case let kafka as KafkaError:
-            let errorClass = "kafka.\(kafka.code.name.lowercased())"
-            return kafka.isFatal
-                ? .permanent(errorClass, kafka.reason) : .transient(errorClass, kafka.reason, dependency: .kafka)
         default:
             return .transient(
                 "unexpected", String(describing: type(of: error)) + ": " + String(String(describing: error).prefix(300))

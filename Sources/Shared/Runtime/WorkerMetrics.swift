@@ -1,5 +1,9 @@
 import Foundation
 import Prometheus
+import SwitchboardBase
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardStore
 import Synchronization
 
 /// The runtime's metrics for one consumer group (every series carries `group`).

@@ -57,7 +57,11 @@ let package = Package(
         // The C boundary and the Kafka client on librdkafka.
         .target(
             name: "SwitchboardKafka",
-            dependencies: ["SwitchboardBase", "Crdkafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SwitchboardBase", "Crdkafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Shared/Kafka",
             swiftSettings: swiftSettings
         ),
@@ -104,6 +108,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardBase", "SwitchboardObservability", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Shared/HTTP",
             swiftSettings: swiftSettings

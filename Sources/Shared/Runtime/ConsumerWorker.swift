@@ -24,8 +24,9 @@ import Synchronization
 ///
 /// Shutdown (SIGTERM): stop fetching and dispatching, let running records finish (failures hand off to retry tiers
 /// at once) up to half the bound, cancel the rest (left uncommitted), commit finished work while still a steady
-/// member, leave the group, flush the producer. A fatal librdkafka error (consumer or producer) fails liveness and
-/// makes ``run()`` throw after the same shutdown, so the process exits non-zero and its orchestrator restarts it.
+/// member, leave the group. The producer is a service of its own, listed before the worker in the ServiceGroup, so it
+/// flushes after the drain. A fatal librdkafka error (consumer or producer) fails liveness and makes ``run()`` throw
+/// after the same shutdown, so the process exits non-zero and its orchestrator restarts it.
 public final class ConsumerWorker: Service, Sendable {
     private let configuration: WorkerConfiguration
     private let processor: RecordProcessor<ContinuousClock>
@@ -213,7 +214,6 @@ public final class ConsumerWorker: Service, Sendable {
         } else {
             logger.error("consumer close timed out (brokers unreachable?)")
         }
-        await producer.shutdown(timeout: .seconds(5))
     }
 
     // MARK: Events

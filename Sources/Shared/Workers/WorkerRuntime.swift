@@ -9,9 +9,9 @@ import SwitchboardRuntime
 import SwitchboardStore
 import UnixSignals
 
-/// Runs a worker process: reads configuration, bootstraps logging and metrics, opens and migrates the store,
-/// builds the handler, then runs the metrics server, the ledger janitor and the consumer as services until
-/// SIGTERM/SIGINT.
+/// Runs a worker process: reads configuration, bootstraps logging and metrics, migrates the store, builds the
+/// handler, then runs one ServiceGroup — the store, the HTTP client, the producer, the metrics server, the ledger
+/// janitor, the DLQ depth reporter, the worker's own services and the consumer — until SIGTERM/SIGINT.
 ///
 /// A first SIGTERM/SIGINT shuts down gracefully within `SHUTDOWN_TIMEOUT` (ServiceGroup's signal handling; past the
 /// bound plus a margin it cancels, then gives up); a second one exits at once (``SecondSignalExit``).
@@ -43,74 +43,76 @@ public enum WorkerRuntime {
         let labeledMetrics = MetricsBootstrap.shared()
         logger.info("opening store", metadata: ["database": "\(location)"])
 
-        return try await Store.withStore(location, logger: logger, migrate: false, reachableWithin: .seconds(60)) {
-            store in
+        // Migrate and check the key on a store of their own first: the group's store serves queries only once the
+        // group runs, and nothing may consume before the schema is current.
+        try await Store.withStore(location, logger: logger, migrate: false, reachableWithin: .seconds(60)) { store in
             try await migrate(store, logger: runLogger)
             try await verifySecretKey(store, box)
-            let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
-            let accounts = AccountDirectory(
-                store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
-                ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait
-            )
-            let context = WorkerContext(
-                environment: environment, configuration: configuration, logger: runLogger, store: store,
-                accounts: accounts, metrics: labeledMetrics
-            )
-            let handler = try await definition.makeHandler(context)
-            let producer = try KafkaProducer(
-                settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
-            let workerMetrics = WorkerMetrics(
-                group: configuration.group, metrics: labeledMetrics,
-                accountLabels: AccountLabels(limit: configuration.metricsAccountLabels))
-            let worker = ConsumerWorker(
-                configuration: configuration, handler: handler, ledger: store, parking: store, producer: producer,
-                metrics: workerMetrics, logger: runLogger
-            )
-            let depth = DeadLetterDepthReporter(
-                settings: configuration.kafka,
-                deadLetterTopics: configuration.sourceTopics.map(configuration.topology.deadLetterTopic),
-                metrics: workerMetrics, interval: configuration.deadLetterDepthInterval, logger: runLogger
-            )
-            let server = MetricsServer(
-                port: configuration.metricsPort,
-                host: configuration.metricsHost,
-                registry: labeledMetrics.registry,
-                liveness: [.init("poll-loop") { worker.isLive }],
-                readiness: [.init("consumer-group") { worker.isReady }, .init("store") { await store.isReachable() }],
-                logger: runLogger
-            )
-            runLogger.info(
-                "starting",
-                metadata: [
-                    "topics": "\(configuration.sourceTopics.joined(separator: ","))",
-                    "kafka.properties": "\(configuration.kafka.propertyNames.joined(separator: ","))",
-                    "max_in_flight": "\(configuration.maxInFlight)",
-                    "librdkafka": "\(Librdkafka.version)",
-                    "retry_tiers": "\(configuration.topology.tiers.map(DurationText.format).joined(separator: ","))",
-                ]
-            )
-            let janitor = LedgerJanitor(store: store, retention: configuration.ledgerRetention, logger: runLogger)
-            // Shut down in reverse order: the consumer first (it drains, commits and leaves), the metrics server last
-            // but one, and the second-signal policy last, so it listens for as long as anything runs.
-            var group = ServiceGroupConfiguration(
-                services: [
-                    .init(service: SecondSignalExit(logger: runLogger)), .init(service: server),
-                    .init(service: janitor), .init(service: depth),
-                ]
-                    + definition.makeServices(context).map { .init(service: $0) }
-                    + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: runLogger
-            )
-            // A shutdown that outlasts its bound (brokers unreachable) is escalated to cancellation, and a
-            // cancellation that hangs ends the process.
-            group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
-            group.maximumCancellationDuration = .seconds(5)
-            try await ServiceGroup(configuration: group).run()
-            await http.shutdown()
-            runLogger.info("stopped")
-            return 0
         }
+        let store = try await Store.open(location, logger: logger, reachableWithin: .seconds(60))
+        let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
+        let accounts = AccountDirectory(
+            store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
+            ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait
+        )
+        let context = WorkerContext(
+            environment: environment, configuration: configuration, logger: runLogger, store: store,
+            accounts: accounts, metrics: labeledMetrics
+        )
+        let handler = try await definition.makeHandler(context)
+        let producer = try KafkaProducer(
+            settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
+        let workerMetrics = WorkerMetrics(
+            group: configuration.group, metrics: labeledMetrics,
+            accountLabels: AccountLabels(limit: configuration.metricsAccountLabels))
+        let worker = ConsumerWorker(
+            configuration: configuration, handler: handler, ledger: store, parking: store, producer: producer,
+            metrics: workerMetrics, logger: runLogger
+        )
+        let depth = DeadLetterDepthReporter(
+            settings: configuration.kafka,
+            deadLetterTopics: configuration.sourceTopics.map(configuration.topology.deadLetterTopic),
+            metrics: workerMetrics, interval: configuration.deadLetterDepthInterval, logger: runLogger
+        )
+        let server = MetricsServer(
+            port: configuration.metricsPort,
+            host: configuration.metricsHost,
+            registry: labeledMetrics.registry,
+            liveness: [.init("poll-loop") { worker.isLive }],
+            readiness: [.init("consumer-group") { worker.isReady }, .init("store") { await store.isReachable() }],
+            logger: runLogger
+        )
+        runLogger.info(
+            "starting",
+            metadata: [
+                "topics": "\(configuration.sourceTopics.joined(separator: ","))",
+                "kafka.properties": "\(configuration.kafka.propertyNames.joined(separator: ","))",
+                "max_in_flight": "\(configuration.maxInFlight)",
+                "librdkafka": "\(Librdkafka.version)",
+                "retry_tiers": "\(configuration.topology.tiers.map(DurationText.format).joined(separator: ","))",
+            ]
+        )
+        let janitor = LedgerJanitor(store: store, retention: configuration.ledgerRetention, logger: runLogger)
+        // In dependency order: a group starts its services in this order and shuts them down in reverse, so the
+        // consumer drains, commits and leaves first, the producer then flushes what the drain produced, and the HTTP
+        // client and the store stop after everything that uses them. The second-signal policy comes first, so it
+        // listens for as long as anything runs.
+        let services: [any Service] =
+            [SecondSignalExit(logger: runLogger), store, http, producer, server, janitor, depth]
+            + definition.makeServices(context)
+        var group = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: runLogger
+        )
+        // A shutdown that outlasts its bound (brokers unreachable) is escalated to cancellation, and a
+        // cancellation that hangs ends the process.
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
+        runLogger.info("stopped")
+        return 0
     }
 
     /// Migrates, waiting up to a minute for a database that is still starting (containers start together).

@@ -135,12 +135,14 @@ struct RuntimeBenchCommand: AsyncParsableCommand {
         ) { _ in handler }
         var configuration = try WorkerConfiguration.from(environment, definition: definition)
         configuration.wakesFetchersOnResume = !noFetchWaker
+        let workerProducer = try KafkaProducer(settings: settings, clientId: "bench-worker", logger: logger)
         let worker = ConsumerWorker(
             configuration: configuration, handler: handler, ledger: InMemoryLedger(), parking: InMemoryKeyParking(),
-            producer: try KafkaProducer(settings: settings, clientId: "bench-worker", logger: logger),
+            producer: workerProducer,
             metrics: WorkerMetrics(group: configuration.group, metrics: MetricsBootstrap.shared()), logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: workerProducer), .init(service: worker)], logger: logger))
         let running = Task { try await group.run() }
         await counter.done.wait()
         await group.triggerGracefulShutdown()

@@ -34,7 +34,8 @@ final class WorkerInstance: Sendable {
             configuration: configuration, handler: handler, ledger: ledger, parking: parking, producer: producer,
             metrics: WorkerMetrics(group: groupName, metrics: MetricsBootstrap.shared()), logger: logger
         )
-        let serviceGroup = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [.init(service: producer), .init(service: worker)], logger: logger))
         group = serviceGroup
         task = Task { try await serviceGroup.run() }
     }

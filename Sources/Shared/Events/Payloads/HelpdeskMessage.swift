@@ -15,11 +15,26 @@ public struct HelpdeskMessage: EventPayload {
     public var via: String?
     public var senderId: Int64?
     public var bodyText: String?
+    /// The message's files as the producer listed them (a hint, like the rest).
+    public var attachments: [Attachment]?
+
+    /// A file attached to a helpdesk message.
+    public struct Attachment: Sendable, Hashable {
+        public var url: String
+        public var contentType: String?
+        public var name: String?
+
+        public init(url: String, contentType: String? = nil, name: String? = nil) {
+            self.url = url
+            self.contentType = contentType
+            self.name = name
+        }
+    }
 
     public init(
         accountId: String, ticketId: Int64, messageId: Int64, createdAt: Date, fromAgent: Bool? = nil,
         channel: String? = nil, isPublic: Bool? = nil, via: String? = nil, senderId: Int64? = nil,
-        bodyText: String? = nil
+        bodyText: String? = nil, attachments: [Attachment]? = nil
     ) {
         self.accountId = accountId
         self.ticketId = ticketId
@@ -31,6 +46,7 @@ public struct HelpdeskMessage: EventPayload {
         self.via = via
         self.senderId = senderId
         self.bodyText = bodyText
+        self.attachments = attachments
     }
 
     public init(data: JSONValue) throws {
@@ -45,6 +61,11 @@ public struct HelpdeskMessage: EventPayload {
         via = reader.optionalString("via")
         senderId = data["senderId"]?.intValue
         bodyText = reader.optionalString("bodyText")
+        attachments = data["attachments"]?.arrayValue?.compactMap { item in
+            item["url"]?.stringValue.map {
+                Attachment(url: $0, contentType: item["contentType"]?.stringValue, name: item["name"]?.stringValue)
+            }
+        }
     }
 
     public var data: JSONValue {
@@ -58,6 +79,15 @@ public struct HelpdeskMessage: EventPayload {
         if let via { members["via"] = .string(via) }
         if let senderId { members["senderId"] = .int(senderId) }
         if let bodyText { members["bodyText"] = .string(bodyText) }
+        if let attachments {
+            members["attachments"] = .array(
+                attachments.map { attachment in
+                    var file: [String: JSONValue] = ["url": .string(attachment.url)]
+                    if let contentType = attachment.contentType { file["contentType"] = .string(contentType) }
+                    if let name = attachment.name { file["name"] = .string(name) }
+                    return .object(file)
+                })
+        }
         return .object(members)
     }
 

@@ -29,7 +29,8 @@ struct PayloadSchemaAgreementTests {
         return l == r
     }
 
-    @Test("every property a schema names is read and written by its payload, and no other", arguments: EventKind.allCases)
+    @Test(
+        "every property a schema names is read and written by its payload, and no other", arguments: EventKind.allCases)
     func payloadCarriesEverySchemaProperty(kind: EventKind) throws {
         let schema = try JSONParser.parse(try #require(SchemaRegistry.schemaText(kind)))
         let properties = try #require(schema["properties"]?["data"]?["properties"]?.objectValue)
@@ -43,7 +44,9 @@ struct PayloadSchemaAgreementTests {
 
         #expect(Set(written.keys) == Set(properties.keys), "\(kind.type): payload writes \(written.keys.sorted())")
         for (name, value) in data {
-            #expect(Self.same(written[name] ?? .null, value), "\(kind.type): \(name) read as \(value), written back differently")
+            #expect(
+                Self.same(written[name] ?? .null, value),
+                "\(kind.type): \(name) read as \(value), written back differently")
         }
     }
 }

@@ -8,6 +8,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// `Shared` and the layers it re-exports. A target that imports `Shared` depends on them all directly: SwiftPM
+/// rebuilds a target when a module it depends on directly changes, and a layer's types can change (a stored property
+/// added) without `Shared`'s own interface changing, which left stale binaries that crashed.
+let shared: [Target.Dependency] = [
+    "Shared", "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
+    "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
+]
+
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
@@ -162,7 +170,7 @@ let package = Package(
         // librdkafka's mock cluster: linked by the CLI and the tests, never by a worker executable.
         .target(
             name: "KafkaMock",
-            dependencies: ["Shared", "Crdkafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: shared + ["Crdkafka", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Shared/KafkaMock",
             swiftSettings: swiftSettings
         ),
@@ -182,19 +190,17 @@ let package = Package(
         ),
         .target(
             name: "Sandbox",
-            dependencies: [
-                "Shared",
+            dependencies: shared + [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LocalFleet", dependencies: ["Shared", "KafkaMock"], swiftSettings: swiftSettings),
+        .target(name: "LocalFleet", dependencies: shared + ["KafkaMock"], swiftSettings: swiftSettings),
         .target(
             name: "Ingress",
-            dependencies: [
-                "Shared",
+            dependencies: shared + [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -202,13 +208,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "InboundWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "OutboundWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "StatusWorker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "InboundWorker", dependencies: shared, swiftSettings: swiftSettings),
+        .executableTarget(name: "OutboundWorker", dependencies: shared, swiftSettings: swiftSettings),
+        .executableTarget(name: "StatusWorker", dependencies: shared, swiftSettings: swiftSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: [
-                "Shared",
+            dependencies: shared + [
                 "KafkaMock",
                 "TestKit",
                 "Sandbox",
@@ -220,8 +225,8 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: [
-                "Shared", "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress",
+            dependencies: shared + [
+                "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -229,23 +234,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SharedTests", dependencies: ["Shared", "Sandbox", "TestSupport"], swiftSettings: swiftSettings),
+            name: "SharedTests", dependencies: shared + ["Sandbox", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "InboundWorkerTests", dependencies: ["InboundWorker", "Ingress", "Sandbox", "Shared", "TestSupport"],
+            name: "InboundWorkerTests", dependencies: shared + ["InboundWorker", "Ingress", "Sandbox", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "OutboundWorkerTests", dependencies: ["OutboundWorker", "Sandbox", "Shared", "TestSupport"],
+            name: "OutboundWorkerTests", dependencies: shared + ["OutboundWorker", "Sandbox", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "StatusWorkerTests", dependencies: ["StatusWorker", "Shared", "TestSupport"],
+            name: "StatusWorkerTests", dependencies: shared + ["StatusWorker", "TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "FaultTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BadInputTests", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FaultTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BadInputTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IngressTests", dependencies: ["Ingress", "Shared", "TestSupport"], swiftSettings: swiftSettings),
+            name: "IngressTests", dependencies: shared + ["Ingress", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OperationsTests",
-            dependencies: ["Shared", "Sandbox", "TestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: shared + ["Sandbox", "TestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -17,6 +17,34 @@ struct DeploymentFilesTests {
     }
     static func yaml(_ relative: String) throws -> Any? { try Yams.load(yaml: try text(relative)) }
 
+    @Test(
+        "amtool: compose's Alertmanager config is valid, Prometheus sends to it, and a merchant's incident is routed apart from fleet alerts"
+    )
+    func alertmanager() throws {
+        let config = Self.path("compose/alertmanager/alertmanager.yml")
+        let (status, output) = try Self.run("/usr/bin/amtool", ["check-config", config])
+        #expect(status == 0, "amtool check-config: \(output)")
+        for (labels, receiver) in [
+            (
+                ["alertname=SwitchboardMerchantCredentialsRefused", "account=acme", "severity=warning"],
+                "merchant-success"
+            ),
+            (["alertname=SwitchboardCircuitOpen", "severity=critical"], "operators-paged"),
+            (["alertname=SwitchboardDeadLettersWaiting", "severity=warning"], "operators"),
+        ] {
+            let (status, output) = try Self.run(
+                "/usr/bin/amtool", ["config", "routes", "test", "--config.file=\(config)"] + labels)
+            let named = Set(output.split(separator: "\n").map(String.init))
+                .intersection(["merchant-success", "operators-paged", "operators"])
+            #expect(status == 0 && named == [receiver], "\(labels): \(output)")
+        }
+        let prometheus = try #require(try Self.yaml("compose/prometheus/prometheus.yml") as? [String: Any])
+        #expect("\(prometheus["alerting"] ?? "")".contains("alertmanager:9093"))
+        let compose = try #require(try Self.yaml("compose/docker-compose.yml") as? [String: Any])
+        let services = try #require(compose["services"] as? [String: Any])
+        #expect("\(services["alertmanager"] ?? "")".contains("./alertmanager/alertmanager.yml"))
+    }
+
     @Test("promtool: the config and rules are valid and every alert's unit test (fires, then clears) passes")
     func promtool() throws {
         for arguments in [
@@ -29,7 +57,7 @@ struct DeploymentFilesTests {
         let tests = try Self.text("compose/prometheus/alerts.test.yml")
         for alert in [
             "SwitchboardLagGrowing", "SwitchboardLagSecondsHigh", "SwitchboardDeadLettersWaiting",
-            "SwitchboardWorkerDown", "SwitchboardCircuitOpen",
+            "SwitchboardWorkerDown", "SwitchboardCircuitOpen", "SwitchboardMerchantCredentialsRefused",
         ] {
             #expect(try Self.text("compose/prometheus/alerts.yml").contains("alert: \(alert)"))
             #expect(

@@ -134,11 +134,13 @@ struct OperatorCommandTests {
         "dead letters are listed with their reason, redriven at a bounded rate once the cause is fixed, and processed; depth returns to 0"
     )
     func deadLetterRedrive() async throws {
-        let fleet = try await E2EFleet(environment: ["IN_PLACE_RETRIES": "1", "DLQ_DEPTH_INTERVAL": "1s"])
+        // A circuit that never opens, so the four texts climb the tiers to the DLQ instead of pausing their topic.
+        let fleet = try await E2EFleet(environment: [
+            "IN_PLACE_RETRIES": "1", "DLQ_DEPTH_INTERVAL": "1s", "CIRCUIT_BREAKER_THRESHOLD": "1000",
+        ])
         try await fleet.addAccount(acme)
-        // The helpdesk refuses Switchboard's key (an operator rotated it in Gorgias): every text fails as unauthorized.
-        try await fleet.sandbox.post(
-            "/sandbox/gorgias/accounts", ["subdomain": "acme", "email": "ops@acme.example", "apiKey": "rotated"])
+        // The helpdesk is down for longer than the retry tiers: every text ends in the DLQ.
+        try await fleet.sandbox.post("/sandbox/faults", ["failRate": 1.0])
         let worker = try await fleet.start(.inbound)
         try await fleet.produce((0..<4).map { text("+1555200000\($0)", "Where is my order?", sid: "SM-dlq-\($0)") })
         let env = environment(fleet)
@@ -151,7 +153,7 @@ struct OperatorCommandTests {
                 return listed.count == 4
             }, "\(fleet.logs)")
         #expect(
-            listed.allSatisfy { $0["errorClass"] == "gorgias.unauthorized" && $0["originalTopic"] == "sms.inbound" })
+            listed.allSatisfy { $0["errorClass"] == "gorgias.http_503" && $0["originalTopic"] == "sms.inbound" })
         #expect(
             await eventually(timeout: .seconds(10)) {
                 metricSum(await worker.metrics(), "switchboard_dlq_depth_records", matching: "sms.inbound.dlq") == 4
@@ -164,9 +166,7 @@ struct OperatorCommandTests {
         #expect(try JSONParser.parse(Array(dry.output.utf8))["redriven"]?.arrayValue?.count == 4)
         #expect(try await fleet.gorgias("acme")["tickets"]?.arrayValue?.isEmpty == true, "a dry run changes nothing")
 
-        try await fleet.sandbox.post(
-            "/sandbox/gorgias/accounts",
-            ["subdomain": "acme", "email": "ops@acme.example", "apiKey": .string(acme.gorgiasKey)])
+        try await fleet.sandbox.post("/sandbox/faults", ["failRate": 0.0])
         let started = ContinuousClock.now
         let redrive = try await CLIProcess.run(
             ["dlq", "redrive", "--topic", "sms.inbound", "--rate", "5", "--json"], environment: env)

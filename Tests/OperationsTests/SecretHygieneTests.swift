@@ -51,9 +51,23 @@ struct SecretHygieneTests {
                 receivedAt: Date()
             ).record(id: "SMsecret2", source: "test"),
             fleet.replyEvent(oauth, ticketId: conversation.ticketId, messageId: reply),
+            // An opt-out for an account Switchboard does not know is dead-lettered with its reason.
+            InboundText(
+                accountId: "ghost", messageSid: "SMsecret3", from: "+15551240003", to: "+15557650008", body: "STOP",
+                receivedAt: Date()
+            ).record(id: "SMsecret3", source: "test"),
         ])
-        let deadLetters = try await fleet.broker.read("sms.inbound.dlq", atLeast: 1, timeout: .seconds(60))
-        #expect(DeadLetter(deadLetters[0]).errorClass == "gorgias.unauthorized", "the failure path ran")
+        let deadLetters = try await fleet.broker.read("sms.consent.dlq", atLeast: 1, timeout: .seconds(60))
+        #expect(DeadLetter(deadLetters[0]).errorClass == "account.unknown_opt_out", "the dead-letter path ran")
+        let inbound = try #require(fleet.workers.first { $0.kind == .inbound })
+        #expect(
+            await eventually {
+                let health = await inbound.metrics().split(separator: "\n").filter {
+                    $0.hasPrefix("switchboard_account_health{") && $0.contains(#"account="revoked""#)
+                }
+                return health.count == 1 && health[0].contains("gorgias_credentials")
+                    && Double(health[0].split(separator: " ").last ?? "") == 0
+            }, "the refused-credentials path ran")
         #expect(await eventually { (try? await fleet.sms(oauth).count) == 1 }, "the success path ran")
 
         var haystacks: [(source: String, text: String)] = []

@@ -5,7 +5,8 @@ public struct ProcessingFailure: Error, Sendable, CustomStringConvertible {
         case transient
         /// Nothing retrying can fix (invalid record, a 4xx, unknown account): straight to the DLQ.
         case permanent
-        /// Not a failure: the account's rate budget is spent; wait `retryAfter`, in place or in a tier.
+        /// Not a failure of the record: the account's rate budget is spent (wait `retryAfter`), or a provider refused
+        /// the account's credentials (wait until they are fixed); the merchant waits, never toward the DLQ.
         case throttled
     }
 
@@ -40,6 +41,11 @@ public struct ProcessingFailure: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(errorClass): \(message)" }
+
+    /// The dependency that refused the account's credentials (a 401 or 403), if that is this failure.
+    public var refusedCredentials: Dependency? {
+        kind == .throttled && errorClass.hasSuffix(".unauthorized") ? dependency : nil
+    }
 
     public static func transient(
         _ errorClass: String, _ message: String, dependency: Dependency? = nil, retryAfter: Duration? = nil

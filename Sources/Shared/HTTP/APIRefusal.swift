@@ -7,7 +7,8 @@ public enum APIRefusal: Sendable, Hashable {
     case throttled
     /// 5xx and 408: the provider is in trouble; retried, and counted toward its circuit.
     case unavailable
-    /// 401 and 403: this account's credentials; retried through the tiers (an operator can fix them), never the circuit.
+    /// 401 and 403: this account's credentials. The merchant's records wait (like a spent budget, never toward the
+    /// DLQ or the circuit) until an operator fixes them; one record tries again now and then.
     case unauthorized
     /// Any other status: retrying the same request cannot help.
     case rejected
@@ -36,7 +37,7 @@ public enum APIRefusal: Sendable, Hashable {
             return ProcessingFailure(
                 .transient, "\(name).http_\(status)", description, retryAfter: retryAfter, dependency: service)
         case .unauthorized:
-            return ProcessingFailure(.transient, "\(name).unauthorized", description)
+            return ProcessingFailure(.throttled, "\(name).unauthorized", description, dependency: service)
         case .rejected:
             return ProcessingFailure(.permanent, "\(name).\(rejectedDetail ?? "http_\(status)")", description)
         }

@@ -104,6 +104,11 @@ public enum MetricCatalog {
     public static let conversations = Spec(
         name: "switchboard_conversations", kind: .gauge,
         help: "Conversations (one per account and phone).")
+    public static let accountHealth = Spec(
+        name: "switchboard_account_health", kind: .gauge,
+        help:
+            "Per merchant account and check (gorgias_credentials, sms_credentials): 0 while the provider refuses the account's credentials (its records wait, none is dead-lettered), 1 once a record of it succeeds again; only accounts that were ever refused have series."
+    )
     public static let up = Spec(
         name: "switchboard_worker_up", kind: .gauge,
         help: "1 while the worker process runs.")
@@ -126,7 +131,7 @@ public enum MetricCatalog {
         assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth,
         httpRequests,
         httpDuration, rateLimitWaits, rateLimitWaitSeconds, throttled, budgetBacklog, budgetBacklogOldest, pollLoopAge,
-        up,
+        accountHealth, up,
     ]
 
     /// Helpdesk follow-ups, exported by the Inbound and Outbound workers.

@@ -376,6 +376,10 @@ public final class ConsumerWorker: Service, Sendable {
                     let started = ContinuousClock.now
                     var run = await processor.process(dispatch.record)
                     if case .throttled(let throttled) = run {
+                        if let service = throttled.failure.refusedCredentials {
+                            metrics.setCredentialsHealth(
+                                account: dispatch.merchant.name, service: service, accepted: false)
+                        }
                         if self.state.withLock({ $0.machine.mayHold(dispatch) }) {
                             current = apply(continuing: key) { $0.yield(dispatch, wait: throttled.wait, now: .now) }
                             continue
@@ -390,6 +394,7 @@ public final class ConsumerWorker: Service, Sendable {
                         )
                         metrics.accountRecordFinished(
                             account: dispatch.merchant.name, outcome: outcome, eventTime: dispatch.record.timestamp)
+                        if outcome == .processed { metrics.credentialsWork(account: dispatch.merchant.name) }
                         current = apply(continuing: key) { $0.finish(dispatch, now: now) }
                     } else {
                         apply { $0.abandon(dispatch) }

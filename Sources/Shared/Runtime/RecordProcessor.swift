@@ -25,6 +25,8 @@ public struct RetrySettings: Sendable {
     public var probeInterval: Duration = .seconds(5)
     /// A parked head whose due time is this far past is treated as lost, so its key cannot stay blocked forever.
     public var parkedHeadStaleAfter: Duration = .seconds(2 * 3600)
+    /// How long a merchant whose credentials a provider refused waits before one of its records tries again.
+    public var credentialsRecheck: Duration = .seconds(60)
 
     public init() {}
 }
@@ -50,9 +52,9 @@ struct ThrottledRecord: Sendable {
     let attempts: Int
     let failure: ProcessingFailure
     let logger: RecordLogger
-
-    /// Until the budget has tokens again: the limiter's or the API's `Retry-After`.
-    var wait: Duration { failure.retryAfter ?? .seconds(1) }
+    /// Until the budget has tokens again (the limiter's or the API's `Retry-After`), or, when the provider refused
+    /// the merchant's credentials, until they are worth trying again.
+    let wait: Duration
 }
 
 /// Runs one record through the pipeline: decode and validate, idempotency check, per-key order across retry tiers,
@@ -155,7 +157,9 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                     // A throttle is not a failed attempt: the attempt count stays where it was.
                     let throttled = ThrottledRecord(
                         record: record, source: source, role: role, event: event, attempts: attempt - 1,
-                        failure: failure, logger: logger)
+                        failure: failure, logger: logger,
+                        wait: failure.refusedCredentials != nil
+                            ? settings.credentialsRecheck : failure.retryAfter ?? .seconds(1))
                     if shutdown.isSignalled { return RecordRun(await deferToTier(throttled)) }
                     metrics.throttled(topic: record.topic)
                     return .throttled(throttled)

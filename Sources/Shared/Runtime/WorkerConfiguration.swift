@@ -21,6 +21,7 @@ import SwitchboardKafka
 /// | `RETRY_BACKOFF_BASE` / `RETRY_BACKOFF_MAX` | 200ms / 5s | jittered exponential backoff |
 /// | `CIRCUIT_BREAKER_THRESHOLD` | 10 | consecutive dependency failures that open the circuit |
 /// | `CIRCUIT_PROBE_INTERVAL` | 5s | probe period while open |
+/// | `CREDENTIALS_RECHECK_INTERVAL` | 60s | wait of a merchant whose credentials a provider refused |
 /// | `SHUTDOWN_TIMEOUT` | 25s | bound on a graceful shutdown |
 /// | `REBALANCE_DRAIN_TIMEOUT` | 10s | wait for in-flight work of revoked partitions |
 /// | `MAX_RECORD_BYTES` | 262144 | larger records are dead-lettered |
@@ -115,6 +116,7 @@ public struct WorkerConfiguration: Sendable {
             maximum: try environment.duration("RETRY_BACKOFF_MAX", default: .seconds(5))
         )
         retry.probeInterval = try environment.duration("CIRCUIT_PROBE_INTERVAL", default: .seconds(5))
+        retry.credentialsRecheck = try environment.duration("CREDENTIALS_RECHECK_INTERVAL", default: .seconds(60))
         var configuration = WorkerConfiguration(
             kafka: try staticMembership(environment, settings: try KafkaSettings.from(environment)),
             group: environment.string("CONSUMER_GROUP", default: definition.group),

@@ -27,6 +27,8 @@ public final class WorkerMetrics: Sendable {
     }
     /// Accounts with a budget-backlog series now (removed once they have none).
     private let backlogAccounts = Mutex<Set<String>>([])
+    /// Per account label, the services whose credentials were refused and not accepted since.
+    private let refusedCredentials = Mutex<[String: Set<ProcessingFailure.Dependency>]>([:])
 
     /// How many accounts get their own budget-backlog series; the rest are summed as `other`.
     static let backlogAccountLimit = 20
@@ -109,6 +111,26 @@ public final class WorkerMetrics: Sendable {
     }
 
     /// A record gave its slot back because its merchant's budget is spent.
+    /// Sets `switchboard_account_health{check="<service>_credentials"}` for `account`: 0 while the provider refuses its
+    /// credentials, 1 once accepted again.
+    public func setCredentialsHealth(account: String, service: ProcessingFailure.Dependency, accepted: Bool) {
+        let label = accountLabels.label(account)
+        let refused = refusedCredentials.withLock { refused in
+            if accepted { refused[label]?.remove(service) } else { refused[label, default: []].insert(service) }
+            return refused[label] ?? []
+        }
+        metrics.gauge(
+            MetricCatalog.accountHealth, labels([("account", label), ("check", "\(service.rawValue)_credentials")])
+        ).record(refused.contains(service) ? 0.0 : 1.0)
+    }
+
+    /// A record of `account` succeeded: every credential it had refused works again.
+    public func credentialsWork(account: String) {
+        let label = accountLabels.label(account)
+        let refused = refusedCredentials.withLock { $0[label] ?? [] }
+        for service in refused { setCredentialsHealth(account: account, service: service, accepted: true) }
+    }
+
     public func throttled(topic: String) {
         metrics.counter(MetricCatalog.throttled, labels([("topic", topic)])).increment()
     }

@@ -8,7 +8,8 @@ struct AccountsCommand: AsyncParsableCommand {
             "Add, change, list, show, disconnect, reconnect and delete accounts. Secrets are encrypted and never printed.",
         subcommands: [
             AddAccountCommand.self, SetAccountCommand.self, ListAccountsCommand.self, ShowAccountCommand.self,
-            DisconnectAccountCommand.self, ReconnectAccountCommand.self, DeleteAccountCommand.self,
+            ReplaceCredentialsCommand.self, DisconnectAccountCommand.self, ReconnectAccountCommand.self,
+            DeleteAccountCommand.self,
         ]
     )
 }

@@ -36,19 +36,14 @@ struct AddAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let flagged = [
-            ("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"),
-            ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
-            ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN"),
-        ].filter { $0.1 != nil }
-        for (flag, _, variable) in flagged {
-            // A flag's value shows in `ps` and the shell's history while and after the command runs.
-            StandardError.line(
-                "warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead"
-            )
-        }
+        let secrets = SecretFlags.resolve(
+            [
+                ("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"),
+                ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
+                ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN"),
+            ], environment: environment)
         let box = try SecretBox.from(environment)
-        let account = try makeAccount(environment: environment, box: box)
+        let account = try makeAccount(secrets: secrets, box: box)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
             throw ValidationError("--ingress-url must be an http(s) URL")
         }
@@ -66,7 +61,7 @@ struct AddAccountCommand: AsyncParsableCommand {
         }
     }
 
-    func makeAccount(environment: Environment, box: SecretBox) throws -> Account {
+    func makeAccount(secrets: [String: String], box: SecretBox) throws -> Account {
         guard Account.isValidId(id) else {
             throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
         }
@@ -86,8 +81,8 @@ struct AddAccountCommand: AsyncParsableCommand {
         guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else {
             throw ValidationError("--sms-base-url must be an http(s) URL")
         }
-        let apiKey = gorgiasApiKey ?? environment["GORGIAS_API_KEY"]
-        let oauthToken = gorgiasOauthToken ?? environment["GORGIAS_OAUTH_TOKEN"]
+        let apiKey = secrets["GORGIAS_API_KEY"]
+        let oauthToken = secrets["GORGIAS_OAUTH_TOKEN"]
         let authKind: Account.GorgiasAuthKind
         switch (apiKey, oauthToken) {
         case (_?, nil):
@@ -100,7 +95,7 @@ struct AddAccountCommand: AsyncParsableCommand {
             throw ValidationError(
                 "give exactly one of --gorgias-api-key (with --gorgias-email) or --gorgias-oauth-token")
         }
-        guard let authToken = smsAuthToken ?? environment["SMS_AUTH_TOKEN"] else {
+        guard let authToken = secrets["SMS_AUTH_TOKEN"] else {
             throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required")
         }
         let sender: Account.SMSSender

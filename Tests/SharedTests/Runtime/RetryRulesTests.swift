@@ -113,6 +113,22 @@ struct RetryRulesTests {
         #expect(await rig.run(Self.record("e1")) == .processed, "runs again once the budget has tokens")
     }
 
+    @Test(
+        "a provider refusing the merchant's credentials (401) makes it wait the recheck interval: no attempt counted, nothing produced"
+    )
+    func refusedCredentialsWait() async throws {
+        let rig = Rig(handler: RefusingHandler())
+        guard case .throttled(let throttled) = await rig.runOnce(Self.record("e1")) else {
+            Issue.record("a record whose credentials were refused returns to the dispatcher to wait, not to a tier")
+            return
+        }
+        #expect(
+            throttled.failure.refusedCredentials == .gorgias && throttled.failure.errorClass == "gorgias.unauthorized")
+        #expect(throttled.wait == RetrySettings().credentialsRecheck, "it waits for the credentials, not a budget")
+        #expect(throttled.attempts == 0, "a refusal is not a failed attempt, so it never climbs toward the DLQ")
+        #expect(rig.producer.sent.isEmpty)
+    }
+
     @Test("a throttled record that may not wait is deferred to a tier without counting an attempt")
     func throttledDeferral() async throws {
         let rig = Rig(behaviours: ["e1": .throttleThenFail(throttles: 100, failures: 0)])
@@ -451,4 +467,11 @@ extension OutgoingRecord {
 extension Array {
     /// The single element, or nil when there are none or several.
     var only: Element? { count == 1 ? first : nil }
+}
+
+/// Gorgias refuses every call: the merchant's key was revoked.
+private struct RefusingHandler: EventHandler {
+    func handle(_ event: CloudEvent, context: HandlerContext) async throws -> HandlerResult {
+        throw GorgiasError(status: 401, message: "Unauthorized", operation: "create ticket")
+    }
 }

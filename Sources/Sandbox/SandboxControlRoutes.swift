@@ -91,6 +91,26 @@ struct SandboxControlRoutes: Sendable {
         router.post("sandbox/twilio/:sid/inbound") { request, context in
             try await inbound(request, sid: context.parameters.get("sid") ?? "")
         }
+        // An admin deactivating an account's HTTP integrations (as Gorgias itself does after 100 failed deliveries),
+        // or activating them again.
+        router.post("sandbox/gorgias/:subdomain/integrations/:action") { _, context in
+            let subdomain = context.parameters.get("subdomain") ?? ""
+            let action = context.parameters.get("action") ?? ""
+            guard action == "deactivate" || action == "activate" else { return badRequest("deactivate or activate") }
+            let changed = server.state.withLock { state -> Int? in
+                guard var account = state.gorgias[subdomain] else { return nil }
+                for index in account.integrations.indices {
+                    guard case .object(var object) = account.integrations[index].object else { continue }
+                    object["deactivated_datetime"] = action == "deactivate" ? .string(SandboxTime.gorgias()) : .null
+                    account.integrations[index].object = .object(object)
+                    account.integrations[index].consecutiveFailures = 0
+                }
+                state.gorgias[subdomain] = account
+                return account.integrations.count
+            }
+            guard let changed else { return badRequest("no Gorgias account \(subdomain)") }
+            return json(["integrations": .int(Int64(changed))])
+        }
         router.post("sandbox/gorgias/:subdomain/tickets/:ticket/:action") { request, context in
             try await agentAction(
                 request, subdomain: context.parameters.get("subdomain") ?? "",

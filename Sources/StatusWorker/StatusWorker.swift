@@ -5,7 +5,13 @@ enum StatusWorker {
     static let definition = WorkerDefinition(
         FleetRoster.status,
         makeServices: { context in
-            [ConversationMetricsReporter(store: context.store, metrics: context.metrics, logger: context.logger)]
+            [
+                ConversationMetricsReporter(store: context.store, metrics: context.metrics, logger: context.logger),
+                MerchantHealthChecker(
+                    store: context.store, accounts: context.accounts, metrics: context.metrics,
+                    accountLabels: AccountLabels(limit: context.configuration.metricsAccountLabels),
+                    interval: context.configuration.merchantHealthInterval, logger: context.logger),
+            ]
         }
     ) { context in
         StatusEventHandler(accounts: context.accounts, store: context.store)

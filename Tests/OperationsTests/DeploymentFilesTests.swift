@@ -29,6 +29,10 @@ struct DeploymentFilesTests {
                 ["alertname=SwitchboardMerchantCredentialsRefused", "account=acme", "severity=warning"],
                 "merchant-success"
             ),
+            (
+                ["alertname=SwitchboardMerchantIntegrationDisabled", "account=acme", "severity=warning"],
+                "merchant-success"
+            ),
             (["alertname=SwitchboardCircuitOpen", "severity=critical"], "operators-paged"),
             (["alertname=SwitchboardDeadLettersWaiting", "severity=warning"], "operators"),
         ] {
@@ -58,6 +62,7 @@ struct DeploymentFilesTests {
         for alert in [
             "SwitchboardLagGrowing", "SwitchboardLagSecondsHigh", "SwitchboardDeadLettersWaiting",
             "SwitchboardWorkerDown", "SwitchboardCircuitOpen", "SwitchboardMerchantCredentialsRefused",
+            "SwitchboardMerchantIntegrationDisabled",
         ] {
             #expect(try Self.text("compose/prometheus/alerts.yml").contains("alert: \(alert)"))
             #expect(

@@ -193,6 +193,15 @@ public struct GorgiasClient: Sendable {
         return try await send("POST", "/api/integrations", json: body, operation: "create integration")
     }
 
+    /// The integration `id`, or nil when Gorgias no longer has it (removed by an admin).
+    public func integration(id: Int64) async throws -> GorgiasIntegration? {
+        do {
+            return try await send("GET", "/api/integrations/\(id)", operation: "read integration")
+        } catch let error as GorgiasError where error.isNotFound {
+            return nil
+        }
+    }
+
     /// Removes an integration; one that is already gone counts as removed.
     public func deleteIntegration(id: Int64) async throws {
         do {

@@ -190,6 +190,9 @@ public struct GorgiasIntegration: Codable, Sendable, Hashable {
     public var type: String?
     public var deactivatedDatetime: String?
 
+    /// Gorgias sends events through it: not deactivated (after 100 failed deliveries, or by an admin).
+    public var isActive: Bool { deactivatedDatetime == nil }
+
     enum CodingKeys: String, CodingKey {
         case id, name, type
         case deactivatedDatetime = "deactivated_datetime"

@@ -29,6 +29,7 @@ import SwitchboardKafka
 /// | `ACCOUNT_CACHE_TTL` | 10s | how soon a disconnect or credential change reaches every worker |
 /// | `RATE_LIMIT_MAX_WAIT` | 1s | longest one API call waits for its account's budget (then the record gives its slot back and waits for the budget, holding none: `MerchantTurns`) |
 /// | `DLQ_DEPTH_INTERVAL` | 30s | how often `switchboard_dlq_depth_records` is measured |
+/// | `MERCHANT_HEALTH_INTERVAL` | 5m | how often the StatusWorker checks each connected merchant's Gorgias HTTP integration |
 /// | `METRICS_ACCOUNT_LABELS` | 50 | merchant accounts with their own `account` label on per-account series (the first seen; later ones count as `other`) |
 ///
 /// The store (`DATABASE_URL`), the secret key (`SWITCHBOARD_SECRET_KEY`) and logging (`LOG_LEVEL`, `LOG_FORMAT`) are
@@ -54,6 +55,7 @@ public struct WorkerConfiguration: Sendable {
     public var rateLimitMaxWait: Duration = .seconds(1)
     public var deadLetterDepthInterval: Duration = .seconds(30)
     public var metricsAccountLabels = 50
+    public var merchantHealthInterval: Duration = .seconds(300)
     /// Wake librdkafka's broker threads after a resume (see ``KafkaConsumer``); benchmarks turn it off to measure it.
     public var wakesFetchersOnResume = true
 
@@ -140,6 +142,8 @@ public struct WorkerConfiguration: Sendable {
         configuration.deadLetterDepthInterval = try environment.duration("DLQ_DEPTH_INTERVAL", default: .seconds(30))
         configuration.metricsAccountLabels = try environment.int(
             "METRICS_ACCOUNT_LABELS", default: 50, range: 0...10_000)
+        configuration.merchantHealthInterval = try environment.duration(
+            "MERCHANT_HEALTH_INTERVAL", default: .seconds(300))
         configuration.dependencies = definition.dependencies
         return configuration
     }

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Shared
+
+/// Checks each connected merchant's Gorgias HTTP integration every `MERCHANT_HEALTH_INTERVAL`: Gorgias deactivates
+/// one after 100 failed deliveries (or an admin does), and from then on agents' replies never reach Switchboard, with
+/// no error anywhere. Exports `switchboard_account_health{check="gorgias_integration"}` (0: deactivated or removed)
+/// and, when Gorgias refuses the key, `check="gorgias_credentials"`. One Gorgias call per merchant per interval, from
+/// the merchant's own budget.
+struct MerchantHealthChecker: Service {
+    let store: Store
+    let accounts: AccountDirectory
+    let metrics: LabeledMetrics
+    let accountLabels: AccountLabels
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await runPeriodically(every: interval) {
+            do {
+                for account in try await store.accounts() where account.status == .connected {
+                    guard let integration = account.gorgiasIntegrationId else { continue }
+                    await check(account.id, integration: integration)
+                }
+            } catch {
+                logger.warning("merchant health not checked: \(error)")
+            }
+        }
+    }
+
+    func check(_ account: String, integration: Int64) async {
+        do {
+            guard let entry = try await accounts.entry(account) else { return }
+            let found = try await entry.gorgias.integration(id: integration)
+            set(account, "gorgias_credentials", healthy: true)
+            set(account, "gorgias_integration", healthy: found?.isActive == true)
+            if found?.isActive != true {
+                logger.warning(
+                    "the merchant's Gorgias HTTP integration is \(found == nil ? "gone" : "deactivated"): agents' replies do not reach Switchboard; run accounts reconnect --ingress-url",
+                    metadata: [LogKeys.accountId: "\(account)"])
+            }
+        } catch {
+            let failure = ProcessingFailure.classify(error)
+            if failure.refusedCredentials == .gorgias { set(account, "gorgias_credentials", healthy: false) }
+            // Gorgias down or the budget spent says nothing about this merchant: the last answer stands.
+            logger.debug(
+                "merchant health check skipped",
+                metadata: [LogKeys.accountId: "\(account)", LogKeys.errorClass: "\(failure.errorClass)"])
+        }
+    }
+
+    private func set(_ account: String, _ check: String, healthy: Bool) {
+        metrics.gauge(MetricCatalog.accountHealth, [("account", accountLabels.label(account)), ("check", check)])
+            .record(healthy ? 1.0 : 0.0)
+    }
+}

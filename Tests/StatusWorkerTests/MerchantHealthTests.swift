@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+@testable import Shared
+import TestSupport
+
+/// The StatusWorker's periodic check of each merchant's Gorgias HTTP integration: once Gorgias deactivates it (after
+/// 100 failed deliveries, or an admin does), agents' replies stop reaching Switchboard without an error anywhere.
+@Suite("Merchant health", .serialized, .timeLimit(.minutes(5)))
+struct MerchantHealthTests {
+    let acme = E2EFleet.TestAccount(id: "acme")
+
+    /// `switchboard_account_health{account, check}` as `worker` exports it (nil: no series).
+    func health(_ worker: WorkerProcess, _ account: String, _ check: String) async -> Double? {
+        await worker.metrics().split(separator: "\n")
+            .first {
+                $0.hasPrefix("switchboard_account_health{") && $0.contains(#"account="\#(account)""#)
+                    && $0.contains(#"check="\#(check)""#)
+            }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test(
+        "a Gorgias HTTP integration deactivated in Gorgias turns the merchant's health red within one check interval, and green once it is active again"
+    )
+    func integrationDeactivated() async throws {
+        let fleet = try await E2EFleet(environment: ["MERCHANT_HEALTH_INTERVAL": "1s"])
+        try await fleet.addAccount(acme)
+        // The operator connects the merchant to the ingress: Switchboard registers the HTTP integration in Gorgias.
+        let environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        let connect = try await CLIProcess.run(
+            ["accounts", "reconnect", "acme", "--ingress-url", "https://switchboard.example.com"],
+            environment: environment)
+        #expect(connect.status == 0, "\(connect.errors)")
+        let worker = try await fleet.start(.status)
+        #expect(await eventually { await health(worker, "acme", "gorgias_integration") == 1 }, "\(fleet.logs)")
+
+        try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/deactivate", [:])
+        #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 0 })
+        #expect(await health(worker, "acme", "gorgias_credentials") == 1, "the key still works")
+
+        try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/activate", [:])
+        #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 1 })
+        await fleet.shutdown()
+    }
+}

@@ -60,7 +60,8 @@ struct PrometheusScrapeTests {
         #expect(topics.isSuperset(of: EventKind.sourceTopics))
         let rules = try await Self.json(api + "/rules")["data"]?["groups"]?.arrayValue ?? []
         let alerts = rules.flatMap { $0["rules"]?.arrayValue ?? [] }.filter { $0["type"] == "alerting" }
-        let written = try DeploymentFilesTests.text("compose/prometheus/alerts.yml").components(separatedBy: "- alert: ")
+        let written = try DeploymentFilesTests.text("compose/prometheus/alerts.yml").components(
+            separatedBy: "- alert: ")
         #expect(
             alerts.count == written.count - 1 && alerts.count >= 7
                 && alerts.allSatisfy { $0["health"] == "ok" || $0["health"] == "unknown" },

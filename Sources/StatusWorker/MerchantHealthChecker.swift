@@ -34,20 +34,39 @@ struct MerchantHealthChecker: Service {
         do {
             guard let entry = try await accounts.entry(account) else { return }
             let found = try await entry.gorgias.integration(id: integration)
-            set(account, "gorgias_credentials", healthy: true)
-            set(account, "gorgias_integration", healthy: found?.isActive == true)
+            await record(account, "gorgias_credentials", healthy: true, detail: "accepted")
+            let detail =
+                switch found {
+                case nil: "integration \(integration) is gone from Gorgias"
+                case let found? where !found.isActive:
+                    "integration \(integration) deactivated in Gorgias at \(found.deactivatedDatetime ?? "?")"
+                default: "integration \(integration) active"
+                }
+            await record(account, "gorgias_integration", healthy: found?.isActive == true, detail: detail)
             if found?.isActive != true {
                 logger.warning(
-                    "the merchant's Gorgias HTTP integration is \(found == nil ? "gone" : "deactivated"): agents' replies do not reach Switchboard; run accounts reconnect --ingress-url",
+                    "agents' replies do not reach Switchboard: \(detail); run accounts reconnect --ingress-url",
                     metadata: [LogKeys.accountId: "\(account)"])
             }
         } catch {
             let failure = ProcessingFailure.classify(error)
-            if failure.refusedCredentials == .gorgias { set(account, "gorgias_credentials", healthy: false) }
+            if failure.refusedCredentials == .gorgias {
+                await record(account, "gorgias_credentials", healthy: false, detail: "refused by Gorgias (401/403)")
+            }
             // Gorgias down or the budget spent says nothing about this merchant: the last answer stands.
             logger.debug(
                 "merchant health check skipped",
                 metadata: [LogKeys.accountId: "\(account)", LogKeys.errorClass: "\(failure.errorClass)"])
+        }
+    }
+
+    /// Exports the result and keeps it for `switchboard accounts list|show`.
+    private func record(_ account: String, _ check: String, healthy: Bool, detail: String) async {
+        set(account, check, healthy: healthy)
+        do {
+            try await store.recordHealth(account: account, check: check, healthy: healthy, detail: detail)
+        } catch {
+            logger.warning("merchant health not stored: \(error)", metadata: [LogKeys.accountId: "\(account)"])
         }
     }
 

@@ -38,9 +38,22 @@ struct MerchantHealthTests {
         try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/deactivate", [:])
         #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 0 })
         #expect(await health(worker, "acme", "gorgias_credentials") == 1, "the key still works")
+        // The operator sees it in the account list and the account.
+        let list = try await CLIProcess.run(["accounts", "list"], environment: environment)
+        #expect(list.output.contains("failing: gorgias_integration"), "\(list.output)")
+        let show = try await CLIProcess.run(["accounts", "show", "acme", "--json"], environment: environment)
+        let checks = try JSONParser.parse(Array(show.output.utf8))["health"]?.arrayValue ?? []
+        let integration = try #require(checks.first { $0["check"] == "gorgias_integration" }, "\(show.output)")
+        #expect(integration["healthy"] == false)
+        #expect(integration["detail"]?.stringValue?.contains("deactivated in Gorgias") == true)
 
         try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/activate", [:])
         #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 1 })
+        let healthyAgain = await eventually {
+            let output = (try? await CLIProcess.run(["accounts", "list"], environment: environment))?.output ?? ""
+            return output.contains("acme") && output.contains(" ok") && !output.contains("failing")
+        }
+        #expect(healthyAgain, "the list shows acme healthy again")
         await fleet.shutdown()
     }
 }

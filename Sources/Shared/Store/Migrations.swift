@@ -217,6 +217,21 @@ enum Migrations {
                 "CREATE INDEX webhook_receipts_age ON webhook_receipts (first_seen_at)",
             ]
         },
+        Migration(version: 3, summary: "merchant health checks") { _ in
+            [
+                """
+                CREATE TABLE account_health (
+                    account_id TEXT NOT NULL,
+                    check_name TEXT NOT NULL,
+                    healthy INTEGER NOT NULL,
+                    detail TEXT NOT NULL,
+                    checked_at BIGINT NOT NULL,
+                    changed_at BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, check_name)
+                )
+                """
+            ]
+        },
     ]
 
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:

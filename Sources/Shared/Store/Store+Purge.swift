@@ -5,7 +5,7 @@ extension Store {
     /// Tables whose rows belong to one account through `account_id`, purged with it.
     static let purgedTables = [
         "conversations", "tickets", "ticket_status_history", "outbound_messages", "effects", "helpdesk_followups",
-        "webhook_receipts",
+        "webhook_receipts", "account_health",
     ]
 
     /// Tables kept when an account is purged: the consent record (current state and its history with evidence). A
@@ -14,7 +14,7 @@ extension Store {
     public static let keptOnPurge = ["subscribers", "consent_history"]
 
     /// Deletes account `id`, its credentials and everything held for it — conversations, tickets and their history,
-    /// the outbound journal, effects, helpdesk follow-ups, webhook receipts, its rate budgets and parked keys — in one
+    /// the outbound journal, effects, helpdesk follow-ups, webhook receipts, health checks, its rate budgets and parked keys — in one
     /// transaction, keeping ``keptOnPurge``. The processed-event ledger has no account column and holds only event
     /// ids, outcomes and fingerprints; it expires with `LEDGER_RETENTION`. Returns rows deleted per table, or nil
     /// when there is no such account.

@@ -14,10 +14,12 @@ struct AccountSummary: Codable {
     var smsMessagingServiceSid: String?
     var settings: AccountSettings
     var gorgiasIntegrationId: Int64?
+    /// The merchant health checks' last results (empty until the StatusWorker has checked it).
+    var health: [AccountHealth]
     var createdAt: Date
     var updatedAt: Date
 
-    init(_ account: Account) {
+    init(_ account: Account, health: [AccountHealth] = []) {
         id = account.id
         status = account.status.rawValue
         gorgiasBaseURL = account.gorgiasBaseURL
@@ -31,9 +33,17 @@ struct AccountSummary: Codable {
         }
         settings = account.settings
         gorgiasIntegrationId = account.gorgiasIntegrationId
+        self.health = health
         createdAt = account.createdAt
         updatedAt = account.updatedAt
     }
 
     var sender: String { smsFrom ?? smsMessagingServiceSid.map { "service \($0)" } ?? "-" }
+
+    /// `ok`, the failing checks by name, or `-` before any check.
+    var healthSummary: String {
+        guard !health.isEmpty else { return "-" }
+        let failing = health.filter { !$0.healthy }.map(\.check)
+        return failing.isEmpty ? "ok" : "failing: " + failing.joined(separator: ", ")
+    }
 }

@@ -10,15 +10,20 @@ struct ListAccountsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let accounts = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) {
-            try await $0.accounts()
-        }
-        let summaries = accounts.map(AccountSummary.init)
+        let (accounts, health) = try await Store.withStore(
+            try store.location(environment), logger: CLIEnvironment.logger
+        ) { (try await $0.accounts(), try await $0.accountHealth()) }
+        let summaries = accounts.map { AccountSummary($0, health: health[$0.id] ?? []) }
         if json { return try JSONOutput.print(summaries) }
         StandardOutput.line(
             TextTable.render(
-                ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "BRAND"],
-                summaries.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.settings.brand] }
+                ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "BRAND", "HEALTH"],
+                summaries.map {
+                    [
+                        $0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.settings.brand,
+                        $0.healthSummary,
+                    ]
+                }
             ))
     }
 }
@@ -34,11 +39,11 @@ struct ShowAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let found = try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) {
-            try await $0.account(id: id)
-        }
+        let (found, health) = try await Store.withStore(
+            try store.location(environment), logger: CLIEnvironment.logger
+        ) { (try await $0.account(id: id), try await $0.accountHealth()[id] ?? []) }
         guard let account = found else { throw CLIError.notFound("no account \(id)") }
-        let summary = AccountSummary(account)
+        let summary = AccountSummary(account, health: health)
         if json { return try JSONOutput.print(summary) }
         StandardOutput.line(
             TextTable.render(
@@ -64,7 +69,14 @@ struct ShowAccountCommand: AsyncParsableCommand {
                     ["rule replies by SMS", "\(summary.settings.forwardRuleReplies)"],
                     ["gorgias integration", summary.gorgiasIntegrationId.map(String.init) ?? "-"],
                     ["credentials", "encrypted (never shown)"],
-                ]))
+                    ["health", summary.healthSummary],
+                ]
+                    + summary.health.map { check in
+                        [
+                            "  \(check.check)",
+                            "\(check.healthy ? "ok" : "FAILING"): \(check.detail) (since \(RFC3339.format(check.changedAt)), checked \(RFC3339.format(check.checkedAt)))",
+                        ]
+                    }))
     }
 }
 

@@ -28,7 +28,7 @@ struct StoreConformanceTests {
         let url = try freshDatabaseURL(backend)
         try await Store.withStore(url, logger: Logger(label: "t"), migrate: false) { store in
             #expect(try await store.schemaVersion() == 0)
-            #expect(try await store.migrate() == [1, 2])
+            #expect(try await store.migrate() == [1, 2, 3])
             #expect(try await store.migrate() == [])
             #expect(try await store.schemaVersion() == Store.latestSchemaVersion)
             try await store.database.query("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)", [])

@@ -258,15 +258,20 @@ struct IngressAbuseTests {
             }
             previous = worker
             // This worker's own listening sockets (by inode), not whatever else on the machine holds the port.
-            let inodes = Self.socketInodes(of: worker.processIdentifier)
-            let tcp = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
-            let listening = tcp.split(separator: "\n").filter { line in
-                let fields = line.split(separator: " ")
-                return fields.count > 9 && fields[3] == "0A" && inodes.contains(String(fields[9]))
-                    && fields[1].hasSuffix(String(format: ":%04X", worker.metricsPort))
+            // /proc/net/tcp is read to its end (beside the other suites it lists thousands of sockets), and again
+            // for a few seconds in case a socket table in flux missed it once.
+            var listening: [Substring] = []
+            let found = await eventually(timeout: .seconds(5)) {
+                let inodes = Self.socketInodes(of: worker.processIdentifier)
+                let table = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
+                listening = String(decoding: table, as: UTF8.self).split(separator: "\n").filter { line in
+                    let fields = line.split(separator: " ")
+                    return fields.count > 9 && fields[3] == "0A" && inodes.contains(String(fields[9]))
+                        && fields[1].hasSuffix(String(format: ":%04X", worker.metricsPort))
+                }
+                return listening.contains { $0.split(separator: " ")[1].hasPrefix(expected + ":") }
             }
-            #expect(
-                listening.contains { $0.split(separator: " ")[1].hasPrefix(expected + ":") }, "\(host): \(listening)")
+            #expect(found, "\(host): \(listening)")
             await worker.terminate()
         }
         await fleet.shutdown()

@@ -204,7 +204,8 @@ struct DispatchStateMachine {
         partition.unfinished += 1
         let lane: LaneKey = record.key.map { .key($0) } ?? .unkeyed(record.offset)
         let dispatch = Dispatch(
-            record: record, generation: partition.generation, lane: lane, merchant: Merchant(key: record.key),
+            record: record, generation: partition.generation, lane: lane,
+            merchant: Merchant(key: record.key, topic: record.topic),
             notBefore: notBefore)
         var actions: [Action] = []
         var becameHead = false

@@ -1,14 +1,22 @@
 import DequeModule
+import Foundation
 
-/// The merchant a record belongs to, for fairness: its key up to the first `:`. Every event's key starts with its
-/// account id (``EventPayload/partitionKey``); keyless records share one merchant.
+/// The merchant a record belongs to, for fairness: its key up to the first `:`, and the kind of work (its source
+/// topic). Every event's key starts with its account id (``EventPayload/partitionKey``); keyless records share one
+/// merchant.
 struct Merchant: Hashable, Sendable {
     let id: [UInt8]
+    /// The source topic (a retry tier counts as its source): a merchant's turns, allowance and budget waits are kept
+    /// per kind of work, because each kind spends its own budgets. Texts waiting for a spent Gorgias budget (or refused
+    /// Gorgias credentials) must not hold back the same merchant's STOPs on `sms.consent`, which never call Gorgias.
+    let scope: String
 
-    init(key: [UInt8]?) {
+    init(key: [UInt8]?, topic: String = "") {
         id = key.map { Array($0.prefix { $0 != UInt8(ascii: ":") }) } ?? []
+        scope = topic.components(separatedBy: ".retry.").first ?? topic
     }
 
+    /// The account id, as metrics and logs name the merchant.
     var name: String { String(decoding: id, as: UTF8.self) }
 }
 

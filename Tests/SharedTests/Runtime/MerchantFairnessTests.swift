@@ -48,9 +48,28 @@ extension DispatchStateMachineTests {
         let second = machine.yield(a1, wait: .seconds(2), now: now)
         #expect(started(second).isEmpty, "the hot merchant waits")
         #expect(wakes(second).isEmpty, "one wake per wait")
-        let freed = machine.budgetFreed(Merchant(key: Array("hot:x".utf8)))
+        let freed = machine.budgetFreed(Merchant(key: Array("hot:x".utf8), topic: "sms.inbound"))
         #expect(started(freed) == [1], "a throttled head goes first, within the halved allowance of one slot")
         #expect(stored(machine.finish(dispatch(freed)!, now: now)) == 0, "the waiting record's offset is not passed")
+    }
+
+    @Test(
+        "a merchant waiting for its Gorgias budget on sms.inbound still starts its STOP on sms.consent (and its tier's records wait with the texts)"
+    )
+    func budgetWaitIsPerKindOfWork() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 4, maxBufferedPerPartition: 100))
+        let consent = TopicPartition("sms.consent", 0)
+        let tier = TopicPartition("sms.inbound.retry.30s", 0)
+        _ = machine.assign([tp, consent, tier])
+        let text = dispatch(machine.receive(record(0, key: "hot:+15550"), now: now))!
+        _ = machine.yield(text, wait: .seconds(30), now: now)
+        let retried = KafkaRecord(
+            topic: tier.topic, partition: 0, offset: 0, key: Array("hot:+15551".utf8), value: [])
+        #expect(started(machine.receive(retried, now: now)).isEmpty, "a retry tier's text waits with the texts")
+        let stop = KafkaRecord(
+            topic: consent.topic, partition: 0, offset: 0, key: Array("hot:+15552".utf8), value: [])
+        #expect(started(machine.receive(stop, now: now)) == [0], "the STOP starts at once")
+        #expect(machine.waitingForBudget().map(\.merchant) == ["hot"], "metrics still name the merchant by account")
     }
 
     @Test(

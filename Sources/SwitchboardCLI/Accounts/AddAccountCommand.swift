@@ -19,11 +19,9 @@ struct AddAccountCommand: AsyncParsableCommand {
     @Option(help: "Gorgias base URL, e.g. https://acme.gorgias.com.") var gorgiasBaseUrl: String?
     @Option(help: "Gorgias subdomain (acme → https://acme.gorgias.com).") var gorgiasSubdomain: String?
     @Option(help: "Gorgias user email for API-key auth.") var gorgiasEmail: String?
-    @Option(help: "Gorgias API key (or $GORGIAS_API_KEY).") var gorgiasApiKey: String?
-    @Option(help: "Gorgias OAuth access token (or $GORGIAS_OAUTH_TOKEN).") var gorgiasOauthToken: String?
+    @OptionGroup var secretOptions: SecretOptions
     @Option(help: "SMS API base URL.") var smsBaseUrl = "https://api.twilio.com"
     @Option(help: "SMS account SID (AC…).") var smsAccountSid: String
-    @Option(help: "SMS auth token (or $SMS_AUTH_TOKEN).") var smsAuthToken: String?
     @Option(help: "Sender number (E.164).") var smsFrom: String?
     @Option(help: "Messaging service SID (MG…) instead of a number.") var smsMessagingServiceSid: String?
     @OptionGroup var settings: AccountSettingsOptions
@@ -36,12 +34,7 @@ struct AddAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let secrets = SecretFlags.resolve(
-            [
-                ("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"),
-                ("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
-                ("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN"),
-            ], environment: environment)
+        let secrets = secretOptions.resolve(environment)
         let box = try SecretBox.from(environment)
         let account = try makeAccount(secrets: secrets, box: box)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
@@ -61,7 +54,7 @@ struct AddAccountCommand: AsyncParsableCommand {
         }
     }
 
-    func makeAccount(secrets: [String: String], box: SecretBox) throws -> Account {
+    func makeAccount(secrets: SecretOptions.Secrets, box: SecretBox) throws -> Account {
         guard Account.isValidId(id) else {
             throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
         }
@@ -81,8 +74,8 @@ struct AddAccountCommand: AsyncParsableCommand {
         guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else {
             throw ValidationError("--sms-base-url must be an http(s) URL")
         }
-        let apiKey = secrets["GORGIAS_API_KEY"]
-        let oauthToken = secrets["GORGIAS_OAUTH_TOKEN"]
+        let apiKey = secrets.gorgiasAPIKey
+        let oauthToken = secrets.gorgiasOAuthToken
         let authKind: Account.GorgiasAuthKind
         switch (apiKey, oauthToken) {
         case (_?, nil):
@@ -95,7 +88,7 @@ struct AddAccountCommand: AsyncParsableCommand {
             throw ValidationError(
                 "give exactly one of --gorgias-api-key (with --gorgias-email) or --gorgias-oauth-token")
         }
-        guard let authToken = secrets["SMS_AUTH_TOKEN"] else {
+        guard let authToken = secrets.smsAuthToken else {
             throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required")
         }
         let sender: Account.SMSSender

@@ -105,6 +105,18 @@ public final class WorkerProcess: @unchecked Sendable {
         return port
     }
 
+    /// `switchboard_account_health` of `account` as the worker exports it, by check (empty: no series).
+    public func accountHealth(_ account: String) async -> [String: Double] {
+        var checks: [String: Double] = [:]
+        for line in await metrics().split(separator: "\n")
+        where line.hasPrefix("switchboard_account_health{") && line.contains(#"account="\#(account)""#) {
+            guard let start = line.range(of: #"check=""#), let value = Double(line.split(separator: " ").last ?? "")
+            else { continue }
+            checks[String(line[start.upperBound...].prefix { $0 != "\"" })] = value
+        }
+        return checks
+    }
+
     /// The worker's `/metrics` text.
     public func metrics() async -> String {
         (try? await httpGet("http://127.0.0.1:\(metricsPort)/metrics").body) ?? ""

@@ -7,7 +7,7 @@ import Shared
 /// Checks each connected merchant's Gorgias HTTP integration every `MERCHANT_HEALTH_INTERVAL`: Gorgias deactivates
 /// one after 100 failed deliveries (or an admin does), and from then on agents' replies never reach Switchboard, with
 /// no error anywhere. Exports `switchboard_account_health{check="gorgias_integration"}` (0: deactivated or removed)
-/// and, when Gorgias refuses the key, `check="gorgias_credentials"`. One Gorgias call per merchant per interval, from
+/// and, when Gorgias refuses the key, `check=ProcessingFailure.Dependency.gorgias.credentialsCheck`. One Gorgias call per merchant per interval, from
 /// the merchant's own budget.
 struct MerchantHealthChecker: Service {
     let store: Store
@@ -34,7 +34,8 @@ struct MerchantHealthChecker: Service {
         do {
             guard let entry = try await accounts.entry(account) else { return }
             let found = try await entry.gorgias.integration(id: integration)
-            await record(account, "gorgias_credentials", healthy: true, detail: "accepted")
+            await record(
+                account, ProcessingFailure.Dependency.gorgias.credentialsCheck, healthy: true, detail: "accepted")
             let detail =
                 switch found {
                 case nil: "integration \(integration) is gone from Gorgias"
@@ -51,7 +52,9 @@ struct MerchantHealthChecker: Service {
         } catch {
             let failure = ProcessingFailure.classify(error)
             if failure.refusedCredentials == .gorgias {
-                await record(account, "gorgias_credentials", healthy: false, detail: "refused by Gorgias (401/403)")
+                await record(
+                    account, ProcessingFailure.Dependency.gorgias.credentialsCheck, healthy: false,
+                    detail: "refused by Gorgias (401/403)")
             }
             // Gorgias down or the budget spent says nothing about this merchant: the last answer stands.
             logger.debug(

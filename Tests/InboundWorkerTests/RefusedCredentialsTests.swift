@@ -23,13 +23,6 @@ struct RefusedCredentialsTests {
             .reduce(0) { $0 + ($1["messages"]?.arrayValue?.count ?? 0) }
     }
 
-    /// `switchboard_account_health` of `account`'s Gorgias credentials as the worker exports it (nil: no series).
-    func health(_ worker: WorkerProcess, _ account: String) async -> Double? {
-        await worker.metrics().split(separator: "\n")
-            .first { $0.hasPrefix("switchboard_account_health{") && $0.contains(#"account="\#(account)""#) }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-
     /// `switchboard accounts credentials acme` with a new Gorgias key in the environment, as an operator runs it.
     func replaceKey(_ fleet: E2EFleet, _ key: String) async throws -> (status: Int32, output: String, errors: String) {
         var environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
@@ -62,13 +55,15 @@ struct RefusedCredentialsTests {
                 + (0..<3).map { text(globex, from: "+1555400000\($0)", sid: "SM-globex-\($0)") })
 
         #expect(await eventually { await messageCount(fleet, "globex") == 3 }, "\(fleet.logs)")
-        #expect(await eventually { await health(worker, "acme") == 0 }, "acme's credentials are reported refused")
+        #expect(
+            await eventually { await worker.accountHealth("acme")["gorgias_credentials"] == 0 },
+            "acme's credentials are reported refused")
         // Longer than both retry tiers (1 s, 2 s) and several rechecks: before, every text was dead-lettered by now.
         try await Task.sleep(for: .seconds(8))
         let waiting = await worker.metrics()
         #expect(metricSum(waiting, "switchboard_dead_letters_total") == 0, "nothing is dead-lettered")
         #expect(await messageCount(fleet, "acme") == 0)
-        #expect(await health(worker, "globex") == nil, "a merchant never refused has no health series")
+        #expect(await worker.accountHealth("globex").isEmpty, "a merchant never refused has no health series")
 
         // A wrong key is refused before it is stored, naming Gorgias; the right one is stored.
         let wrong = try await replaceKey(fleet, "not-the-key")
@@ -77,7 +72,9 @@ struct RefusedCredentialsTests {
         let replaced = try await replaceKey(fleet, "rotated-key")
         #expect(replaced.status == 0 && replaced.output.contains("replaced the Gorgias API key"), "\(replaced.errors)")
         #expect(await eventually(timeout: .seconds(60)) { await messageCount(fleet, "acme") == 6 }, "\(fleet.logs)")
-        #expect(await eventually { await health(worker, "acme") == 1 }, "acme's credentials work again")
+        #expect(
+            await eventually { await worker.accountHealth("acme")["gorgias_credentials"] == 1 },
+            "acme's credentials work again")
         let tickets = try await fleet.gorgias("acme")["tickets"]?.arrayValue ?? []
         #expect(tickets.count == 3, "one ticket per customer")
         #expect(metricSum(await worker.metrics(), "switchboard_dead_letters_total") == 0)

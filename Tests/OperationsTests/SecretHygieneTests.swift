@@ -61,13 +61,8 @@ struct SecretHygieneTests {
         #expect(DeadLetter(deadLetters[0]).errorClass == "account.unknown_opt_out", "the dead-letter path ran")
         let inbound = try #require(fleet.workers.first { $0.kind == .inbound })
         #expect(
-            await eventually {
-                let health = await inbound.metrics().split(separator: "\n").filter {
-                    $0.hasPrefix("switchboard_account_health{") && $0.contains(#"account="revoked""#)
-                }
-                return health.count == 1 && health[0].contains("gorgias_credentials")
-                    && Double(health[0].split(separator: " ").last ?? "") == 0
-            }, "the refused-credentials path ran")
+            await eventually { await inbound.accountHealth("revoked") == ["gorgias_credentials": 0] },
+            "the refused-credentials path ran")
         #expect(await eventually { (try? await fleet.sms(oauth).count) == 1 }, "the success path ran")
 
         var haystacks: [(source: String, text: String)] = []

@@ -10,16 +10,6 @@ import TestSupport
 struct MerchantHealthTests {
     let acme = E2EFleet.TestAccount(id: "acme")
 
-    /// `switchboard_account_health{account, check}` as `worker` exports it (nil: no series).
-    func health(_ worker: WorkerProcess, _ account: String, _ check: String) async -> Double? {
-        await worker.metrics().split(separator: "\n")
-            .first {
-                $0.hasPrefix("switchboard_account_health{") && $0.contains(#"account="\#(account)""#)
-                    && $0.contains(#"check="\#(check)""#)
-            }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-
     @Test(
         "a Gorgias HTTP integration deactivated in Gorgias turns the merchant's health red within one check interval, and green once it is active again"
     )
@@ -33,11 +23,12 @@ struct MerchantHealthTests {
             environment: environment)
         #expect(connect.status == 0, "\(connect.errors)")
         let worker = try await fleet.start(.status)
-        #expect(await eventually { await health(worker, "acme", "gorgias_integration") == 1 }, "\(fleet.logs)")
+        #expect(await eventually { await worker.accountHealth("acme")["gorgias_integration"] == 1 }, "\(fleet.logs)")
 
         try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/deactivate", [:])
-        #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 0 })
-        #expect(await health(worker, "acme", "gorgias_credentials") == 1, "the key still works")
+        #expect(
+            await eventually(timeout: .seconds(10)) { await worker.accountHealth("acme")["gorgias_integration"] == 0 })
+        #expect(await worker.accountHealth("acme")["gorgias_credentials"] == 1, "the key still works")
         // The operator sees it in the account list and the account.
         let list = try await CLIProcess.run(["accounts", "list"], environment: environment)
         #expect(list.output.contains("failing: gorgias_integration"), "\(list.output)")
@@ -48,7 +39,8 @@ struct MerchantHealthTests {
         #expect(integration["detail"]?.stringValue?.contains("deactivated in Gorgias") == true)
 
         try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/activate", [:])
-        #expect(await eventually(timeout: .seconds(10)) { await health(worker, "acme", "gorgias_integration") == 1 })
+        #expect(
+            await eventually(timeout: .seconds(10)) { await worker.accountHealth("acme")["gorgias_integration"] == 1 })
         let healthyAgain = await eventually {
             let output = (try? await CLIProcess.run(["accounts", "list"], environment: environment))?.output ?? ""
             return output.contains("acme") && output.contains(" ok") && !output.contains("failing")

@@ -1,3 +1,5 @@
+import SwitchboardBase
+
 /// Every metric Switchboard exports, with its help text, in one place: alert rules, the dashboard and a test
 /// check against this list. Prometheus conventions: `switchboard_` prefix, `_total` counters, `_seconds` durations;
 /// the consumer group label is `group`.
@@ -142,4 +144,9 @@ public enum MetricCatalog {
 
     /// Every metric any worker exports.
     public static let all: [Spec] = worker + conversationAnalytics + helpdeskFollowUps
+}
+
+extension ProcessingFailure.Dependency {
+    /// The `check` label of ``MetricCatalog/accountHealth`` for the account's credentials at this dependency.
+    public var credentialsCheck: String { "\(rawValue)_credentials" }
 }

@@ -117,15 +117,19 @@ public final class WorkerMetrics: Sendable {
         let label = accountLabels.label(account)
         let refused = refusedCredentials.withLock { refused in
             if accepted { refused[label]?.remove(service) } else { refused[label, default: []].insert(service) }
-            return refused[label] ?? []
+            let now = refused[label] ?? []
+            if now.isEmpty { refused[label] = nil }  // so an empty map means nothing is refused
+            return now
         }
         metrics.gauge(
-            MetricCatalog.accountHealth, labels([("account", label), ("check", "\(service.rawValue)_credentials")])
+            MetricCatalog.accountHealth, labels([("account", label), ("check", service.credentialsCheck)])
         ).record(refused.contains(service) ? 0.0 : 1.0)
     }
 
-    /// A record of `account` succeeded: every credential it had refused works again.
+    /// A record of `account` succeeded: every credential it had refused works again. Called for every processed
+    /// record, so it returns at once while no account's credentials are refused.
     public func credentialsWork(account: String) {
+        guard !refusedCredentials.withLock({ $0.isEmpty }) else { return }
         let label = accountLabels.label(account)
         let refused = refusedCredentials.withLock { $0[label] ?? [] }
         for service in refused { setCredentialsHealth(account: account, service: service, accepted: true) }

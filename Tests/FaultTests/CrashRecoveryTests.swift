@@ -31,7 +31,9 @@ struct CrashRecoveryTests {
         try await fleet.addAccount(account)
         for _ in 0..<3 { try await fleet.start(.status) }
         var drill = RecoveryDrill(kills: 5, interval: .seconds(8), rate: 30)
-        drill.cooldown = .seconds(8)
+        // Long enough after the last kill that a partition left unowned for good shows as a stall well beyond the
+        // bound below.
+        drill.cooldown = .seconds(14)
         let timeline = try await drill.run(
             RecoveryDrill.Fleet(
                 producer: fleet.broker.producer,
@@ -61,8 +63,11 @@ struct CrashRecoveryTests {
         )
         #expect(
             resumes.count == 5 && resumes.p99 <= 10, "time to resume \(resumes); logs in \(fleet.saveLogs("recovery"))")
+        // After the last recovery a partition may pause once more, for as long as a recovery may take (seen at 6 s on
+        // the mock cluster with every other suite running beside it). A partition nobody owns stalls until the end of
+        // the run instead.
         #expect(
-            timeline.longestStallAfterRecovery <= 5,
+            timeline.longestStallAfterRecovery <= 10,
             "a stall after the last recovery: \(timeline.longestStallAfterRecovery) s")
         await fleet.shutdown()
     }

@@ -33,6 +33,8 @@ extension ConsumerWorker {
         var shuttingDown = false
         /// Offset commits the coordinator refused on revoke or at shutdown.
         var refusedCommits = 0
+        /// Key lanes the shutdown gave up on when its drain bound ran out (left uncommitted for redelivery).
+        var abandonedAtShutdown = 0
 
         init(limits: DispatchStateMachine.Limits) {
             machine = DispatchStateMachine(limits: limits)

@@ -195,7 +195,10 @@ public final class ConsumerWorker: Service, Sendable {
         cancelTasks(where: { $0.delayed })
         for waker in state.withLock({ $0.wakers.values }) { waker.cancel() }
         if await !drained(nil, within: configuration.shutdownTimeout / 2) {
-            let unfinished = state.withLock { $0.machine.pendingWork }
+            let unfinished = state.withLock { state in
+                state.abandonedAtShutdown = state.machine.pendingWork
+                return state.abandonedAtShutdown
+            }
             logger.warning("shutdown bound reached; \(unfinished) key lane(s) left uncommitted for redelivery")
             cancelTasks(where: { _ in true })
         }
@@ -468,6 +471,9 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// Offset commits the coordinator refused on revoke or at shutdown (finished work the next owner redelivers).
     public var refusedCommitCount: Int { state.withLock { $0.refusedCommits } }
+
+    /// Key lanes the last shutdown left unfinished because its drain bound ran out (their records are redelivered).
+    public var abandonedAtShutdownCount: Int { state.withLock { $0.abandonedAtShutdown } }
 
     /// The poll loop ran recently (or has not started yet) and librdkafka raised no fatal error.
     public var isLive: Bool {

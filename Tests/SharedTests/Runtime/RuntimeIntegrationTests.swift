@@ -191,12 +191,23 @@ struct RuntimeIntegrationTests {
         #expect(handled.count < 1500)
         let committed = try await broker.committed(group: "shutdown-group", topic: topic)
         let byPartition = Dictionary(grouping: handled, by: \.partition)
+        // Finished work stays uncommitted only when the coordinator refused the final commit or the machine was so
+        // loaded that the drain bound ran out (both counted by the worker; the next owner redelivers, the ledger
+        // skips). Either way nothing at or beyond the commit may be lost from the handled set's prefix.
+        let refused = worker.worker.refusedCommitCount
+        let abandoned = worker.worker.abandonedAtShutdownCount
         for partition in 0..<6 {
             let offsets = Set((byPartition[Int32(partition)] ?? []).map(\.offset))
             let commit = committed[TopicPartition(topic, Int32(partition))] ?? 0
-            // Everything below the commit was handled, and nothing handled lies at or beyond it.
-            #expect(offsets.count == Int(commit), "partition \(partition): commit \(commit), handled \(offsets.count)")
-            #expect(offsets.allSatisfy { $0 < commit })
+            // Everything below the commit was handled…
+            #expect((0..<commit).allSatisfy { offsets.contains($0) }, "partition \(partition): commit \(commit)")
+            // …and nothing handled lies at or beyond it, unless the commit was refused or the drain gave up.
+            #expect(
+                offsets.allSatisfy { $0 < commit } || refused > 0 || abandoned > 0,
+                "partition \(partition): commit \(commit), handled \(offsets.count), with every commit accepted")
+        }
+        if refused > 0 || abandoned > 0 {
+            print("shutdown: \(refused) refused commit(s), \(abandoned) lane(s) abandoned at the drain bound")
         }
     }
 

@@ -52,20 +52,55 @@ public enum IngressRegistration {
         return endpoints
     }
 
+    /// What ``disconnect(accountId:store:box:http:oauthApp:)`` did with an OAuth account's tokens.
+    public enum TokenOutcome: Sendable, Equatable {
+        /// The account had no OAuth tokens to give back.
+        case none
+        /// Gorgias revoked them, and they are forgotten.
+        case revoked
+        /// They are forgotten; Gorgias was not asked (no OAuth app configured) or has no revocation endpoint.
+        case forgotten
+    }
+
     /// Removes the account's Gorgias integration, if one is registered, and forgets it. The integration secret is
     /// replaced by a new one nobody has, so a request made with the old secret (or the old integration, if Gorgias
-    /// kept it) no longer authenticates; reconnecting registers a fresh one.
-    public static func disconnect(accountId: String, store: Store, box: SecretBox, http: HTTPClient) async throws {
-        guard var account = try await store.account(id: accountId) else { return }
-        if account.gorgiasIntegrationId != nil {
-            try await removeIntegration(of: account, box: box, http: http)
+    /// kept it) no longer authenticates; reconnecting registers a fresh one. An account connected through OAuth has
+    /// its tokens revoked (with `oauthApp`, where Gorgias allows it) and forgotten: reconnecting asks for consent again.
+    @discardableResult
+    public static func disconnect(
+        accountId: String, store: Store, box: SecretBox, http: HTTPClient, oauthApp: GorgiasOAuthApp? = nil
+    ) async throws -> TokenOutcome {
+        guard var account = try await store.account(id: accountId) else { return .none }
+        let oauth = oauthApp.map { (app: $0, store: store) }
+        if let id = account.gorgiasIntegrationId {
+            try await AccountDirectory.entry(for: account, box: box, http: http, oauth: oauth).gorgias
+                .deleteIntegration(id: id)
+            account = try await store.account(id: accountId) ?? account  // a refresh may have rotated the tokens
             account.gorgiasIntegrationId = nil
         }
         var credentials = try account.credentials(box)
+        var outcome = TokenOutcome.none
+        if let refresh = credentials.gorgiasRefreshToken {
+            outcome = .forgotten
+            if let oauthApp {
+                let revokedRefresh = try await oauthApp.revoke(
+                    token: refresh, hint: "refresh_token", gorgiasBaseURL: account.gorgiasBaseURL, http: http)
+                if let access = credentials.gorgiasOAuthToken {
+                    _ = try await oauthApp.revoke(
+                        token: access, hint: "access_token", gorgiasBaseURL: account.gorgiasBaseURL, http: http)
+                }
+                if revokedRefresh { outcome = .revoked }
+            }
+            credentials.gorgiasOAuthToken = nil
+            credentials.gorgiasRefreshToken = nil
+            credentials.gorgiasTokenExpiresAt = nil
+            credentials.gorgiasTokenIssuedAt = nil
+        }
         credentials.integrationSecret = AccountCredentials.newSecret()
         account.sealedCredentials = try credentials.sealed(box)
         account.updatedAt = Date()
         try await store.updateAccount(account)
+        return outcome
     }
 
     private static func removeIntegration(of account: Account, box: SecretBox, http: HTTPClient) async throws {

@@ -67,15 +67,18 @@ public final class IngressServer: Service, Sendable {
     let producer: any RecordProducing
     let receipts: any WebhookReceipts
     let logger: Logger
+    /// Gorgias OAuth connect (`/oauth/install`, `/oauth/callback`); nil when no OAuth app is configured.
+    let oauth: OAuthConnect?
     private let publicURL: PublicURL
     private let port = Atomic<Int>(0)
     private let listening = AsyncEvent()
 
     public init(
         configuration: Configuration, accounts: AccountDirectory, producer: any RecordProducing,
-        receipts: any WebhookReceipts, logger: Logger
+        receipts: any WebhookReceipts, logger: Logger, oauth: OAuthConnect? = nil
     ) {
         self.configuration = configuration
+        self.oauth = oauth
         self.accounts = accounts
         self.producer = producer
         self.receipts = receipts
@@ -115,6 +118,14 @@ public final class IngressServer: Service, Sendable {
         }
         router.post("gorgias/events/:account") { request, context in try await self.gorgias(request, context) }
         router.get("healthz") { _, _ in Response(status: .ok) }
+        router.get("oauth/install") { request, _ in
+            try await self.oauthPage(request) { oauth, query in
+                try await oauth.install(subdomain: query["account"] ?? "")
+            }
+        }
+        router.get("oauth/callback") { request, _ in
+            try await self.oauthPage(request) { oauth, query in try await oauth.callback(query) }
+        }
         var http1 = HTTP1Channel.Configuration()
         http1.idleTimeout = .milliseconds(configuration.idleTimeout.milliseconds)
         let application = Application(
@@ -132,6 +143,35 @@ public final class IngressServer: Service, Sendable {
             logger: logger
         )
         try await application.run()
+    }
+
+    /// Runs an OAuth step for a browser: a redirect, or a short page in words (never a token).
+    private func oauthPage(
+        _ request: Request, _ step: (OAuthConnect, [String: String]) async throws -> OAuthConnect.Page
+    ) async throws -> Response {
+        guard let oauth else {
+            return Self.page(404, "Connecting through Gorgias OAuth is not configured on this Switchboard.")
+        }
+        let query = Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+        switch try await step(oauth, query) {
+        case .redirect(let url):
+            var headers = HTTPFields()
+            headers[.location] = url
+            return Response(status: .found, headers: headers)
+        case .done(let text): return Self.page(200, text)
+        case .refused(let status, let text): return Self.page(status, text)
+        }
+    }
+
+    private static func page(_ status: Int, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        let body = """
+            <!doctype html><html><head><meta charset="utf-8"><title>Switchboard</title></head>
+            <body style="font-family: sans-serif; max-width: 32em; margin: 4em auto"><p>\(HTMLText.escape(text))</p></body></html>
+            """
+        return Response(
+            status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     private func twilio(

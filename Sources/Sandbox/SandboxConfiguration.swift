@@ -38,6 +38,13 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     public var customerMessageReopens: Bool = false
     /// Seconds added to the sandbox Gorgias' clock (its `*_datetime` stamps), to test a worker whose clock is off.
     public var gorgiasClockOffsetSeconds: Double = 0
+    /// Lifetime of the OAuth access tokens `/oauth/token` grants (Gorgias: 24 hours).
+    public var oauthTokenLifetimeSeconds: Double = 86_400
+    /// The consent screen approves at once (a redirect back with a code) instead of showing Allow and Deny links.
+    public var oauthAutoApprove: Bool = true
+    /// A refresh returns a new refresh token and invalidates the old one (whether Gorgias rotates is unknown; this
+    /// is the less kind reading).
+    public var oauthRotatesRefreshTokens: Bool = true
 
     public init() {}
 
@@ -74,6 +81,14 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
         gorgiasClockOffsetSeconds =
             try container.decodeIfPresent(Double.self, forKey: .gorgiasClockOffsetSeconds)
             ?? defaults.gorgiasClockOffsetSeconds
+        oauthTokenLifetimeSeconds =
+            try container.decodeIfPresent(Double.self, forKey: .oauthTokenLifetimeSeconds)
+            ?? defaults.oauthTokenLifetimeSeconds
+        oauthAutoApprove =
+            try container.decodeIfPresent(Bool.self, forKey: .oauthAutoApprove) ?? defaults.oauthAutoApprove
+        oauthRotatesRefreshTokens =
+            try container.decodeIfPresent(Bool.self, forKey: .oauthRotatesRefreshTokens)
+            ?? defaults.oauthRotatesRefreshTokens
     }
 }
 
@@ -96,6 +111,9 @@ public struct SandboxConfiguration: Sendable {
     /// credentials. Off (the default), an unknown account answers 401 as the real APIs do; register accounts through
     /// `POST /sandbox/gorgias/accounts` and `/sandbox/twilio/accounts`.
     public var autoCreateAccounts = false
+    /// The one OAuth app the sandbox's Gorgias knows (`GORGIAS_OAUTH_CLIENT_ID`/`_SECRET` on Switchboard's side).
+    public var oauthClientId = "switchboard-sandbox"
+    public var oauthClientSecret = "sandbox-oauth-secret"
 
     public init() {}
 }

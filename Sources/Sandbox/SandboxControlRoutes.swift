@@ -209,6 +209,13 @@ struct SandboxControlRoutes: Sendable {
             "integrations": .array(account.integrations.map { redacted($0.object) }),
             "calls": .int(Int64(account.calls)),
             "callsByOperation": .object(account.callsByOperation.mapValues { .int(Int64($0)) }),
+            "refusedCalls": .int(Int64(account.refusedCalls)),
+            "oauth": [
+                "exchanges": .int(Int64(account.oauthExchanges)), "refreshes": .int(Int64(account.oauthRefreshes)),
+                "revocations": .int(Int64(account.oauthRevocations)),
+                "liveAccessTokens": .int(Int64(account.accessTokens.values.filter { $0 > Date() }.count)),
+                "liveRefreshTokens": .int(Int64(account.refreshTokens.count)),
+            ],
         ]
     }
 

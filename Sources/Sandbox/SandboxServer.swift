@@ -105,6 +105,7 @@ public final class SandboxServer: Service, Sendable {
                 SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes)
             )
         }
+        SandboxOAuth(server: self).register(on: router)
         SandboxControlRoutes(server: self).register(on: router)
         return router
     }
@@ -135,6 +136,7 @@ public final class SandboxServer: Service, Sendable {
             return self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
                 guard var account = Self.authenticateGorgias(subdomain, authorization, &state, autoCreate: autoCreate)
                 else {
+                    state.gorgias[subdomain]?.refusedCalls += 1
                     return (
                         .gorgiasError(
                             401, "The server could not verify that you are authorized to access the URL requested."), []
@@ -216,7 +218,7 @@ public final class SandboxServer: Service, Sendable {
             state.gorgias[subdomain] = created
             return created
         }
-        if let token { return account.oauthToken == token ? account : nil }
+        if let token { return account.acceptsBearer(token) ? account : nil }
         return account.apiKey != nil && account.apiKey == key && account.email == email ? account : nil
     }
 

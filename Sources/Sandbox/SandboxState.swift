@@ -11,6 +11,8 @@ struct SandboxState: Codable, Sendable {
     /// API requests served (fault injection counts these).
     var apiRequests = 0
     var nextId: Int64 = 1000
+    /// OAuth authorization codes issued at consent and not yet exchanged, by code.
+    var oauthCodes: [String: OAuthCode] = [:]
 
     mutating func allocateId() -> Int64 {
         nextId += 1
@@ -33,6 +35,16 @@ struct GorgiasAccount: Codable, Sendable {
     var callsByOperation: [String: Int] = [:]
     /// Files uploaded with `POST /api/upload`, by id; served at `/gorgias/<subdomain>/files/<id>/<name>`.
     var files: [String: StoredFile] = [:]
+    /// OAuth access tokens granted through `/oauth/token`, with their expiry.
+    var accessTokens: [String: Date] = [:]
+    /// OAuth refresh tokens still valid.
+    var refreshTokens: Set<String> = []
+    /// OAuth grants: codes exchanged, refreshes, revocations (what tests count).
+    var oauthExchanges = 0
+    var oauthRefreshes = 0
+    var oauthRevocations = 0
+    /// API calls refused for their credentials (401).
+    var refusedCalls = 0
 
     struct Integration: Codable, Sendable {
         var object: JSONValue
@@ -47,6 +59,11 @@ struct GorgiasAccount: Codable, Sendable {
         self.apiKey = apiKey
         self.oauthToken = oauthToken
         self.bucket = LeakyBucket(capacity: oauthToken != nil ? 80 : 40)
+    }
+
+    /// Whether `token` is a Bearer token this account takes now.
+    func acceptsBearer(_ token: String, now: Date = Date()) -> Bool {
+        token == oauthToken || (accessTokens[token].map { $0 > now } ?? false)
     }
 
     func ticketIndex(_ id: Int64) -> Int? { tickets.firstIndex { $0["id"]?.intValue == id } }
@@ -171,4 +188,11 @@ enum SandboxTime {
         let millisecond = RFC3339.format(date, fractional: true)
         return String(millisecond.dropLast()) + "000+00:00"
     }
+}
+
+/// A consent's authorization code, exchanged once at `/oauth/token`.
+struct OAuthCode: Codable, Sendable {
+    var subdomain: String
+    var redirectURI: String
+    var expiresAt: Date
 }

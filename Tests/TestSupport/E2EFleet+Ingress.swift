@@ -37,16 +37,18 @@ extension E2EFleet {
     }
 
     /// Starts the ingress (accounts are read fresh on every call, so settings changes apply at once).
-    public func startIngress() async throws -> RunningIngress {
+    /// With `oauth`, it serves Gorgias OAuth connect (`/oauth/install`, `/oauth/callback`) for that app.
+    public func startIngress(oauth: GorgiasOAuthApp? = nil) async throws -> RunningIngress {
         let store = try await Store.open(database, logger: Logger(label: "e2e-ingress"))
         let box = try SecretBox(base64Key: secretKey)
         let http = HTTPClient()
         let directory = AccountDirectory(
-            store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1))
+            store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), ttl: .milliseconds(1), oauthApp: oauth)
         var logger = Logger(label: "e2e-ingress")
         logger.logLevel = .critical
         let ingress = IngressServer(
-            configuration: .init(), accounts: directory, producer: broker.producer, receipts: store, logger: logger)
+            configuration: .init(), accounts: directory, producer: broker.producer, receipts: store, logger: logger,
+            oauth: oauth.map { OAuthConnect(app: $0, store: store, box: box, http: http, logger: logger) })
         let task = Task { try await ingress.run() }
         return RunningIngress(url: await ingress.url(), store: store, http: http, box: box, task: task)
     }

@@ -11,7 +11,7 @@ import SwitchboardStore
 /// blocked budget plus a `throttled` failure the runtime waits out or defers.
 public struct GorgiasClient: Sendable {
     public let baseURL: String
-    let authorization: String
+    let credentials: GorgiasCredentials
     let http: HTTPClient
     let budget: RateBudget
     let limiter: any RateLimiter
@@ -27,7 +27,7 @@ public struct GorgiasClient: Sendable {
         maximumRateWait: Duration = .seconds(5)
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.authorization = credentials.authorization
+        self.credentials = credentials
         self.http = http
         self.budget = RateBudget.gorgias(accountId: accountId, oauth: credentials.isOAuth)
         self.limiter = limiter
@@ -322,10 +322,18 @@ public struct GorgiasClient: Sendable {
         }
         var url = baseURL + path
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
-        var headers = [("Authorization", authorization), ("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", contentType)) }
-        let response = try await http.execute(
-            APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
+        func send(_ authorization: String) async throws -> APIResponse {
+            var headers = [("Authorization", authorization), ("Accept", "application/json")]
+            if body != nil { headers.append(("Content-Type", contentType)) }
+            return try await http.execute(
+                APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
+        }
+        var response = try await send(try await credentials.authorization())
+        if response.status == 401, case .oauthSession(let tokens) = credentials {
+            // An access token Gorgias no longer takes (expired early, or revoked and re-granted): one refresh, once.
+            let rejected = try await tokens.accessToken()
+            response = try await send("Bearer " + (try await tokens.replacing(rejected)))
+        }
         try await observeCallLimit(response)
         if response.status == 429 {
             let retryAfter = response.retryAfter ?? .seconds(1)
@@ -352,20 +360,31 @@ public struct GorgiasClient: Sendable {
 public enum GorgiasCredentials: Sendable {
     /// HTTP Basic: the user's email and API key.
     case apiKey(email: String, key: String)
-    /// An OAuth2 access token (public apps; twice the budget).
+    /// An OAuth2 access token used as it is (pasted at `accounts add`; public apps get twice the budget).
     case oauth(token: String)
+    /// OAuth2 tokens that are refreshed before they expire and when Gorgias refuses one (`accounts connect`).
+    case oauthSession(any GorgiasAccessTokens)
 
-    var authorization: String {
+    func authorization() async throws -> String {
         switch self {
         case .apiKey(let email, let key): "Basic " + Data("\(email):\(key)".utf8).base64EncodedString()
         case .oauth(let token): "Bearer \(token)"
+        case .oauthSession(let tokens): "Bearer " + (try await tokens.accessToken())
         }
     }
 
     var isOAuth: Bool {
-        if case .oauth = self { return true }
-        return false
+        if case .apiKey = self { return false }
+        return true
     }
+}
+
+/// A Gorgias OAuth access token that stays valid: refreshed ahead of its expiry, and on demand when Gorgias refused it.
+public protocol GorgiasAccessTokens: Sendable {
+    /// A token to use now (refreshed first when it is due).
+    func accessToken() async throws -> String
+    /// A token other than `rejected`, which Gorgias just refused: refreshed, unless another holder already did.
+    func replacing(_ rejected: String) async throws -> String
 }
 
 extension JSONValue {

@@ -232,6 +232,27 @@ enum Migrations {
                 """
             ]
         },
+        Migration(version: 4, summary: "OAuth connections awaiting consent, and leases") { _ in
+            [
+                """
+                CREATE TABLE oauth_connections (
+                    state_hash TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    subdomain TEXT NOT NULL,
+                    redirect_uri TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX oauth_connections_subdomain ON oauth_connections (subdomain)",
+                """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    until_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
     ]
 
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:

@@ -5,7 +5,7 @@ extension Store {
     /// Tables whose rows belong to one account through `account_id`, purged with it.
     static let purgedTables = [
         "conversations", "tickets", "ticket_status_history", "outbound_messages", "effects", "helpdesk_followups",
-        "webhook_receipts", "account_health",
+        "webhook_receipts", "account_health", "oauth_connections",
     ]
 
     /// Tables kept when an account is purged: the consent record (current state and its history with evidence). A

@@ -28,14 +28,16 @@ public final class AccountDirectory: Sendable {
     private let http: HTTPClient
     private let limiter: any RateLimiter
     private let maximumRateWait: Duration
+    private let oauthApp: GorgiasOAuthApp?
     private let cache = Mutex<[String: (entry: Entry, loadedAt: ContinuousClock.Instant)]>([:])
 
     public init(
         store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10),
         maximumRateWait: Duration = .seconds(1),
-        capacity: Int = 10_000
+        capacity: Int = 10_000, oauthApp: GorgiasOAuthApp? = nil
     ) {
         self.capacity = capacity
+        self.oauthApp = oauthApp
         self.store = store
         self.box = box
         self.http = http
@@ -53,7 +55,8 @@ public final class AccountDirectory: Sendable {
             return nil
         }
         let entry = try Self.entry(
-            for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait)
+            for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait,
+            oauth: oauthApp.map { ($0, store) })
         cache.withLock { cache in
             if cache[id] == nil && cache.count >= capacity,
                 let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key
@@ -68,15 +71,24 @@ public final class AccountDirectory: Sendable {
     /// Accounts cached right now (a bound the ingress abuse suite checks).
     public var cachedCount: Int { cache.withLock { $0.count } }
 
-    /// An account with clients authenticated as it, without caching (the CLI's one-off calls).
+    /// An account with clients authenticated as it, without caching (the CLI's one-off calls). With `oauth`, an
+    /// account connected through OAuth (it has a refresh token) keeps its access token fresh through the store.
     public static func entry(
         for account: Account, box: SecretBox, http: HTTPClient, limiter: any RateLimiter = UnlimitedRateLimiter(),
-        maximumRateWait: Duration = .seconds(1)
+        maximumRateWait: Duration = .seconds(1), oauth: (app: GorgiasOAuthApp, store: Store)? = nil
     ) throws -> Entry {
         let credentials = try account.credentials(box)
         let gorgiasCredentials: GorgiasCredentials =
             switch account.gorgiasAuthKind {
-            case .oauth: .oauth(token: credentials.gorgiasOAuthToken ?? "")
+            case .oauth:
+                if let oauth, credentials.gorgiasRefreshToken != nil {
+                    .oauthSession(
+                        OAuthTokenKeeper(
+                            account: account, credentials: credentials, app: oauth.app, store: oauth.store, box: box,
+                            http: http))
+                } else {
+                    .oauth(token: credentials.gorgiasOAuthToken ?? "")
+                }
             case .apiKey: .apiKey(email: account.gorgiasEmail ?? "", key: credentials.gorgiasAPIKey ?? "")
             }
         return Entry(

@@ -53,7 +53,8 @@ public enum WorkerRuntime {
         let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
         let accounts = AccountDirectory(
             store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
-            ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait
+            ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait,
+            oauthApp: try GorgiasOAuthApp.from(environment)
         )
         let context = WorkerContext(
             environment: environment, configuration: configuration, logger: runLogger, store: store,

@@ -68,8 +68,18 @@ enum IngressConnection {
     }
 
     static func disconnect(accountId: String, store: Store, box: SecretBox) async throws {
-        try await HTTPClient.withClient { http in
-            try await IngressRegistration.disconnect(accountId: accountId, store: store, box: box, http: http)
+        let app = try GorgiasOAuthApp.from(try CLIEnvironment.load())
+        let outcome = try await HTTPClient.withClient { http in
+            try await IngressRegistration.disconnect(
+                accountId: accountId, store: store, box: box, http: http, oauthApp: app)
+        }
+        switch outcome {
+        case .none: break
+        case .revoked: StandardOutput.line("revoked the Gorgias OAuth tokens")
+        case .forgotten:
+            StandardError.line(
+                "warning: forgot the Gorgias OAuth tokens without revoking them (\(app == nil ? "GORGIAS_OAUTH_CLIENT_ID is not set" : "Gorgias offers no revocation")); the merchant can remove the app in Gorgias"
+            )
         }
     }
 }

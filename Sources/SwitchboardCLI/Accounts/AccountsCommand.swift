@@ -5,9 +5,10 @@ struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
         abstract:
-            "Add, change, list, show, disconnect, reconnect and delete accounts. Secrets are encrypted and never printed.",
+            "Add or connect (OAuth), change, list, show, disconnect, reconnect and delete accounts. Secrets are encrypted and never printed.",
         subcommands: [
-            AddAccountCommand.self, SetAccountCommand.self, ListAccountsCommand.self, ShowAccountCommand.self,
+            AddAccountCommand.self, ConnectAccountCommand.self, SetAccountCommand.self, ListAccountsCommand.self,
+            ShowAccountCommand.self,
             ReplaceCredentialsCommand.self, DisconnectAccountCommand.self, ReconnectAccountCommand.self,
             DeleteAccountCommand.self,
         ]

@@ -16,14 +16,9 @@ struct AddAccountCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Account id (letters, digits, _ . -; up to 64).") var id: String
-    @Option(help: "Gorgias base URL, e.g. https://acme.gorgias.com.") var gorgiasBaseUrl: String?
-    @Option(help: "Gorgias subdomain (acme → https://acme.gorgias.com).") var gorgiasSubdomain: String?
+    @OptionGroup var endpoints: AccountEndpointOptions
     @Option(help: "Gorgias user email for API-key auth.") var gorgiasEmail: String?
     @OptionGroup var secretOptions: SecretOptions
-    @Option(help: "SMS API base URL.") var smsBaseUrl = "https://api.twilio.com"
-    @Option(help: "SMS account SID (AC…).") var smsAccountSid: String
-    @Option(help: "Sender number (E.164).") var smsFrom: String?
-    @Option(help: "Messaging service SID (MG…) instead of a number.") var smsMessagingServiceSid: String?
     @OptionGroup var settings: AccountSettingsOptions
     @Option(
         help: "Public URL of the Switchboard ingress: registers the Gorgias HTTP integration and the status callback.")
@@ -58,22 +53,8 @@ struct AddAccountCommand: AsyncParsableCommand {
         guard Account.isValidId(id) else {
             throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
         }
-        let baseURL: String
-        switch (gorgiasBaseUrl, gorgiasSubdomain) {
-        case (let url?, nil): baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        case (nil, let subdomain?):
-            guard subdomain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                throw ValidationError("--gorgias-subdomain is not a valid subdomain")
-            }
-            baseURL = "https://\(subdomain).gorgias.com"
-        default: throw ValidationError("give exactly one of --gorgias-base-url or --gorgias-subdomain")
-        }
-        guard URL(string: baseURL)?.scheme?.hasPrefix("http") == true else {
-            throw ValidationError("--gorgias-base-url must be an http(s) URL")
-        }
-        guard URL(string: smsBaseUrl)?.scheme?.hasPrefix("http") == true else {
-            throw ValidationError("--sms-base-url must be an http(s) URL")
-        }
+        let baseURL = try endpoints.gorgiasBaseURL()
+        let sms = try endpoints.sms()
         let apiKey = secrets.gorgiasAPIKey
         let oauthToken = secrets.gorgiasOAuthToken
         let authKind: Account.GorgiasAuthKind
@@ -91,24 +72,13 @@ struct AddAccountCommand: AsyncParsableCommand {
         guard let authToken = secrets.smsAuthToken else {
             throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required")
         }
-        let sender: Account.SMSSender
-        switch (smsFrom, smsMessagingServiceSid) {
-        case (let from?, nil):
-            guard PhoneNumber.isE164(from) else {
-                throw ValidationError("--sms-from must be an E.164 number like +15557654321")
-            }
-            sender = .number(from)
-        case (nil, let service?): sender = .messagingService(service)
-        default: throw ValidationError("give exactly one of --sms-from or --sms-messaging-service-sid")
-        }
         var accountSettings = AccountSettings(brand: id)
         try settings.apply(to: &accountSettings)
         let credentials = AccountCredentials(
             gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
         return Account(
             id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail,
-            smsBaseURL: smsBaseUrl,
-            smsAccountSid: smsAccountSid, smsSender: sender, settings: accountSettings,
+            smsBaseURL: sms.baseURL, smsAccountSid: sms.accountSid, smsSender: sms.sender, settings: accountSettings,
             sealedCredentials: try credentials.sealed(box)
         )
     }

@@ -14,6 +14,13 @@ enum CredentialCheck {
         }
     }
 
+    /// The SMS side only (`accounts connect`: Gorgias is proven by the OAuth consent itself).
+    static func runSMS(_ account: Account, box: SecretBox) async throws -> [String] {
+        try await HTTPClient.withClient { http in
+            try await checkSender(AccountDirectory.entry(for: account, box: box, http: http).sms, account: account)
+        }
+    }
+
     private static func checkGorgias(_ gorgias: GorgiasClient, account: Account) async throws {
         do {
             try await gorgias.checkCredentials()

@@ -66,9 +66,12 @@ struct IngressCommand: AsyncParsableCommand {
         try await Store.withStore(try DatabaseURL.from(environment), logger: logger, migrate: false) { store in
             let http = HTTPClient(logger: logger)
             let producer = try KafkaProducer(settings: settings, clientId: "switchboard-ingress", logger: logger)
-            let accounts = AccountDirectory(store: store, box: box, http: http, limiter: UnlimitedRateLimiter())
+            let oauthApp = try GorgiasOAuthApp.from(environment)
+            let accounts = AccountDirectory(
+                store: store, box: box, http: http, limiter: UnlimitedRateLimiter(), oauthApp: oauthApp)
             let server = IngressServer(
-                configuration: settled, accounts: accounts, producer: producer, receipts: store, logger: logger)
+                configuration: settled, accounts: accounts, producer: producer, receipts: store, logger: logger,
+                oauth: oauthApp.map { OAuthConnect(app: $0, store: store, box: box, http: http, logger: logger) })
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

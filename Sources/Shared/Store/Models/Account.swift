@@ -89,7 +89,14 @@ public struct Account: Sendable, Hashable {
 /// The secrets of an account. `description` never reveals them.
 public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConvertible {
     public var gorgiasAPIKey: String?
+    /// The OAuth access token (or a long-lived token pasted at `accounts add`, which has no refresh token).
     public var gorgiasOAuthToken: String?
+    /// The OAuth refresh token (scope `offline`), exchanged for a new access token before the old one expires.
+    public var gorgiasRefreshToken: String?
+    /// When ``gorgiasOAuthToken`` expires (nil: unknown, never refreshed ahead of time).
+    public var gorgiasTokenExpiresAt: Date?
+    /// When ``gorgiasOAuthToken`` was issued (with the expiry, how early to refresh it).
+    public var gorgiasTokenIssuedAt: Date?
     public var smsAuthToken: String
     /// The secret Gorgias' HTTP integration sends to the ingress (header and query), generated at connect time.
     public var integrationSecret: String?

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+import Ingress
+import Sandbox
+@testable import Shared
+import TestSupport
+
+/// A merchant connected the way Gorgias' App Store does it: `switchboard accounts connect` prints the consent URL,
+/// the merchant approves on the sandbox's Gorgias, the ingress takes the callback, stores the tokens and registers
+/// the integration; texts flow; the sandbox's short-lived access tokens are refreshed before they expire, so no
+/// call is refused and no event fails; disconnecting revokes the tokens and removes the integration.
+@Suite("OAuth connect", .serialized, .timeLimit(.minutes(4)))
+struct OAuthConnectTests {
+    let shop = E2EFleet.TestAccount(id: "shop")
+
+    func oauthEnvironment(_ fleet: E2EFleet) -> [String: String] {
+        var environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        environment["GORGIAS_OAUTH_CLIENT_ID"] = fleet.sandbox.server.configuration.oauthClientId
+        environment["GORGIAS_OAUTH_CLIENT_SECRET"] = fleet.sandbox.server.configuration.oauthClientSecret
+        return environment
+    }
+
+    func messageCount(_ fleet: E2EFleet) async -> Int {
+        ((try? await fleet.gorgias(shop.id)["tickets"]?.arrayValue) ?? [])
+            .reduce(0) { $0 + ($1["messages"]?.arrayValue?.count ?? 0) }
+    }
+
+    @Test(
+        "connect → consent → callback → tokens stored → texts flow → the token expires and is refreshed without a refused call → disconnect revokes and removes the integration"
+    )
+    func connectRefreshDisconnect() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.sandbox.post("/sandbox/faults", ["oauthTokenLifetimeSeconds": 6])
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
+                "numbers": .object([shop.number: ["sms": true, "mms": true]]),
+            ])
+        let app = GorgiasOAuthApp(
+            clientId: fleet.sandbox.server.configuration.oauthClientId,
+            clientSecret: fleet.sandbox.server.configuration.oauthClientSecret)
+        let ingress = try await fleet.startIngress(oauth: app)
+        var environment = oauthEnvironment(fleet)
+        environment["SMS_AUTH_TOKEN"] = shop.twilioToken
+        let connect = try await CLIProcess.run(
+            [
+                "accounts", "connect", "--id", shop.id, "--gorgias-base-url", fleet.sandbox.gorgiasBaseURL(shop.id),
+                "--sms-base-url", fleet.sandbox.twilioBaseURL, "--sms-account-sid", shop.twilioSid, "--sms-from",
+                shop.number, "--ingress-url", ingress.url,
+            ], environment: environment)
+        #expect(connect.status == 0, "\(connect.output)\(connect.errors)")
+        let consentURL = try #require(connect.output.split(separator: "\n").last.map(String.init))
+        #expect(consentURL.hasPrefix(fleet.sandbox.gorgiasBaseURL(shop.id) + "/oauth/authorize?"))
+        #expect(try await fleet.withStore { try await $0.account(id: "shop")?.status } == .disconnected)
+
+        // The merchant's browser: the consent screen approves and redirects to the ingress' callback.
+        let http = HTTPClient()
+        defer { Task { await http.shutdown() } }
+        let consent = try await http.execute(APIRequest(method: "GET", url: consentURL, service: "browser"))
+        #expect(consent.status == 302)
+        let callbackURL = try #require(consent.header("Location"))
+        #expect(callbackURL.hasPrefix(ingress.url + "/oauth/callback?"))
+        let done = try await http.execute(APIRequest(method: "GET", url: callbackURL, service: "browser"))
+        #expect(done.status == 200, "\(done.bodyText)")
+        // The state is single-use: the same callback again is refused and changes nothing.
+        let replay = try await http.execute(APIRequest(method: "GET", url: callbackURL, service: "browser"))
+        #expect(replay.status == 400)
+
+        let box = try SecretBox(base64Key: fleet.secretKey)
+        let account = try #require(try await fleet.withStore { try await $0.account(id: "shop") })
+        let credentials = try account.credentials(box)
+        #expect(account.status == .connected && account.gorgiasAuthKind == .oauth)
+        #expect(credentials.gorgiasRefreshToken != nil && credentials.gorgiasOAuthToken != nil)
+        #expect(account.gorgiasIntegrationId != nil)
+        #expect(try await fleet.sandbox.json("/sandbox/gorgias/shop")["integrations"]?.arrayValue?.count == 1)
+
+        let worker = try await fleet.start(.inbound, environment: oauthEnvironment(fleet))
+        let endpoints = IngressRegistration.endpoints(ingressURL: ingress.url, accountId: shop.id)
+        for index in 0..<3 {
+            try await fleet.customerTexts(shop, from: "+1555010000\(index)", "hello \(index)", to: endpoints)
+        }
+        #expect(await eventually(timeout: .seconds(30)) { await messageCount(fleet) == 3 }, "\(fleet.logs)")
+        // Past the 6 s lifetime (refreshed at 3 s left): texts keep flowing on refreshed tokens.
+        try await Task.sleep(for: .seconds(7))
+        for index in 3..<6 {
+            try await fleet.customerTexts(shop, from: "+1555010000\(index)", "hello \(index)", to: endpoints)
+        }
+        #expect(await eventually(timeout: .seconds(30)) { await messageCount(fleet) == 6 }, "\(fleet.logs)")
+        let sandboxView = try await fleet.sandbox.json("/sandbox/gorgias/shop")
+        #expect((sandboxView["oauth"]?["refreshes"]?.intValue ?? 0) >= 1)
+        #expect(sandboxView["refusedCalls"]?.intValue == 0, "no call went out with an expired token")
+        let metrics = await worker.metrics()
+        #expect(metricSum(metrics, "switchboard_dead_letters_total") == 0)
+        #expect(metricSum(metrics, "switchboard_in_place_retries_total") == 0, "no event failed")
+        #expect(metricSum(metrics, "switchboard_records_total", matching: "outcome=\"retried\"") == 0)
+        #expect(metricSum(metrics, "switchboard_records_total", matching: "outcome=\"processed\"") == 6)
+
+        // Disconnect: the integration is removed and both tokens revoked; the refresh token no longer works.
+        let disconnect = try await CLIProcess.run(
+            ["accounts", "disconnect", shop.id], environment: oauthEnvironment(fleet))
+        #expect(
+            disconnect.status == 0 && disconnect.output.contains("revoked"), "\(disconnect.output)\(disconnect.errors)")
+        let after = try await fleet.sandbox.json("/sandbox/gorgias/shop")
+        #expect(after["integrations"]?.arrayValue?.isEmpty == true)
+        #expect(after["oauth"]?["liveRefreshTokens"]?.intValue == 0)
+        #expect((after["oauth"]?["revocations"]?.intValue ?? 0) >= 1)
+        let forgotten = try #require(try await fleet.withStore { try await $0.account(id: "shop") }).credentials(box)
+        #expect(forgotten.gorgiasRefreshToken == nil && forgotten.gorgiasOAuthToken == nil)
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("a declined consent, a forged state and an OAuth app without offline change nothing")
+    func refusals() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.sandbox.post("/sandbox/faults", ["oauthAutoApprove": false])
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
+                "numbers": .object([shop.number: ["sms": true, "mms": true]]),
+            ])
+        let app = GorgiasOAuthApp(
+            clientId: fleet.sandbox.server.configuration.oauthClientId,
+            clientSecret: fleet.sandbox.server.configuration.oauthClientSecret)
+        let ingress = try await fleet.startIngress(oauth: app)
+        var environment = oauthEnvironment(fleet)
+        environment["SMS_AUTH_TOKEN"] = shop.twilioToken
+        let arguments = [
+            "accounts", "connect", "--id", shop.id, "--gorgias-base-url", fleet.sandbox.gorgiasBaseURL(shop.id),
+            "--sms-base-url", fleet.sandbox.twilioBaseURL, "--sms-account-sid", shop.twilioSid, "--sms-from",
+            shop.number, "--ingress-url", ingress.url,
+        ]
+        var withoutOffline = environment
+        withoutOffline["GORGIAS_OAUTH_SCOPES"] = "write:all"
+        let refused = try await CLIProcess.run(arguments, environment: withoutOffline)
+        #expect(refused.status != 0 && refused.errors.contains("GORGIAS_OAUTH_SCOPES"), "\(refused.errors)")
+
+        let connect = try await CLIProcess.run(arguments, environment: environment)
+        let consentURL = try #require(connect.output.split(separator: "\n").last.map(String.init))
+        let http = HTTPClient()
+        defer { Task { await http.shutdown() } }
+        // The consent screen shows Allow and Deny; the merchant denies.
+        let screen = try await http.execute(APIRequest(method: "GET", url: consentURL, service: "browser"))
+        #expect(screen.status == 200 && screen.bodyText.contains("Deny"))
+        let deny = try await http.execute(
+            APIRequest(method: "GET", url: consentURL + "&approve=no", service: "browser"))
+        let denied = try await http.execute(
+            APIRequest(method: "GET", url: try #require(deny.header("Location")), service: "browser"))
+        #expect(denied.status == 400)
+        // A forged state (a link nobody issued) is refused before any code is exchanged.
+        let forged = try await http.execute(
+            APIRequest(method: "GET", url: ingress.url + "/oauth/callback?code=x&state=forged", service: "browser"))
+        #expect(forged.status == 400)
+        let account = try #require(try await fleet.withStore { try await $0.account(id: "shop") })
+        #expect(account.status == .disconnected && account.gorgiasIntegrationId == nil)
+        #expect(try account.credentials(SecretBox(base64Key: fleet.secretKey)).gorgiasRefreshToken == nil)
+        let exchanges = (try? await fleet.sandbox.json("/sandbox/gorgias/shop"))?["oauth"]?["exchanges"]?.intValue
+        #expect((exchanges ?? 0) == 0)
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+}

@@ -33,6 +33,10 @@ extension Store {
                 "DELETE FROM rate_buckets WHERE bucket IN (?, ?) RETURNING bucket", "gorgias:\(id)", "sms:\(id)"
             ).count
             counts.append(("rate_buckets", buckets))
+            let leases = try await database.query(
+                "DELETE FROM leases WHERE name = ? RETURNING name", "gorgias-oauth:\(id)"
+            ).count
+            counts.append(("leases", leases))
             // A parked key is `<source topic> <record key>`, and every record key starts with `<account id>:`.
             let parked = try await database.query("SELECT seq, record_key FROM parked_keys", []).filter { row in
                 let key = row["record_key"].text ?? ""

@@ -28,7 +28,7 @@ struct StoreConformanceTests {
         let url = try freshDatabaseURL(backend)
         try await Store.withStore(url, logger: Logger(label: "t"), migrate: false) { store in
             #expect(try await store.schemaVersion() == 0)
-            #expect(try await store.migrate() == [1, 2, 3])
+            #expect(try await store.migrate() == Array(1...Store.latestSchemaVersion))
             #expect(try await store.migrate() == [])
             #expect(try await store.schemaVersion() == Store.latestSchemaVersion)
             try await store.database.query("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)", [])
@@ -333,6 +333,59 @@ struct StoreConformanceTests {
             try await store.completeEffect(accountId: "acme", key: "import:SM1", reference: "208841467")
             #expect(try await store.beginEffect(accountId: "acme", key: "import:SM1")?.reference == "208841467")
             #expect(try await store.beginEffect(accountId: "globex", key: "import:SM1") == nil)
+        }
+    }
+
+    @Test(
+        "a lease has one holder until released or run out; credentials are replaced only if unchanged",
+        arguments: StoreBackend.allCases)
+    func leases(backend: StoreBackend) async throws {
+        try await withFreshStore(backend) { store in
+            let now = Date()
+            #expect(try await store.acquireLease("refresh:acme", holder: "a", for: .seconds(30), now: now))
+            #expect(try await store.acquireLease("refresh:acme", holder: "b", for: .seconds(30), now: now) == false)
+            #expect(try await store.acquireLease("refresh:globex", holder: "b", for: .seconds(30), now: now))
+            #expect(try await store.acquireLease("refresh:acme", holder: "a", for: .seconds(30), now: now))  // extends
+            // A crashed holder blocks the others only until its lease runs out.
+            #expect(try await store.acquireLease("refresh:acme", holder: "b", for: .seconds(30), now: now + 31))
+            try await store.releaseLease("refresh:acme", holder: "a")  // no longer a's: changes nothing
+            #expect(
+                try await store.acquireLease("refresh:acme", holder: "c", for: .seconds(30), now: now + 32) == false)
+            try await store.releaseLease("refresh:acme", holder: "b")
+            #expect(try await store.acquireLease("refresh:acme", holder: "c", for: .seconds(30), now: now + 32))
+
+            try await store.createAccount(try account("acme"))
+            let sealed = try #require(try await store.account(id: "acme")).sealedCredentials
+            let first = try AccountCredentials(gorgiasOAuthToken: "one", smsAuthToken: "t").sealed(Self.box)
+            let second = try AccountCredentials(gorgiasOAuthToken: "two", smsAuthToken: "t").sealed(Self.box)
+            #expect(try await store.replaceCredentials(accountId: "acme", expected: sealed, with: first))
+            #expect(try await store.replaceCredentials(accountId: "acme", expected: sealed, with: second) == false)
+            #expect(try await store.account(id: "acme")?.credentials(Self.box).gorgiasOAuthToken == "one")
+        }
+    }
+
+    @Test(
+        "an OAuth connection's state is taken once, expires, and only its hash is stored",
+        arguments: StoreBackend.allCases
+    )
+    func oauthConnections(backend: StoreBackend) async throws {
+        try await withFreshStore(backend) { store in
+            let now = Date()
+            let pending = Store.PendingOAuthConnection(
+                accountId: "acme", subdomain: "acme", redirectURI: "https://in.example/oauth/callback",
+                expiresAt: Date(millis: (now + 600).millis))  // stored to the millisecond
+            try await store.beginOAuthConnection(state: "state-one", pending)
+            #expect(try await store.pendingOAuthConnection(subdomain: "acme", now: now)?.accountId == "acme")
+            let stored = try await store.database.query("SELECT state_hash FROM oauth_connections", [])
+            #expect(stored.count == 1 && stored.first?["state_hash"].text != "state-one")
+            #expect(try await store.takeOAuthConnection(state: "forged", now: now) == nil)
+            #expect(try await store.takeOAuthConnection(state: "state-one", now: now) == pending)
+            #expect(try await store.takeOAuthConnection(state: "state-one", now: now) == nil)  // used
+            // Beginning again replaces the account's earlier state; an expired one is refused.
+            try await store.beginOAuthConnection(state: "state-two", pending)
+            try await store.beginOAuthConnection(state: "state-three", pending)
+            #expect(try await store.takeOAuthConnection(state: "state-two", now: now) == nil)
+            #expect(try await store.takeOAuthConnection(state: "state-three", now: now + 601) == nil)
         }
     }
 

@@ -8,13 +8,14 @@ import Shared
 /// one after 100 failed deliveries (or an admin does), and from then on agents' replies never reach Switchboard, with
 /// no error anywhere. Exports `switchboard_account_health{check="gorgias_integration"}` (0: deactivated or removed)
 /// and, when Gorgias refuses the key, `check=ProcessingFailure.Dependency.gorgias.credentialsCheck`. One Gorgias call per merchant per interval, from
-/// the merchant's own budget.
+/// the merchant's own budget. A result that flips tells the merchant (``MerchantNotices``).
 struct MerchantHealthChecker: Service {
     let store: Store
     let accounts: AccountDirectory
     let metrics: LabeledMetrics
     let accountLabels: AccountLabels
     let interval: Duration
+    let notices: MerchantNotices
     let logger: Logger
 
     func run() async throws {
@@ -22,7 +23,7 @@ struct MerchantHealthChecker: Service {
             do {
                 for account in try await store.accounts() where account.status == .connected {
                     guard let integration = account.gorgiasIntegrationId else { continue }
-                    await check(account.id, integration: integration)
+                    await check(account, integration: integration)
                 }
             } catch {
                 logger.warning("merchant health not checked: \(error)")
@@ -30,9 +31,9 @@ struct MerchantHealthChecker: Service {
         }
     }
 
-    func check(_ account: String, integration: Int64) async {
+    func check(_ account: Account, integration: Int64) async {
         do {
-            guard let entry = try await accounts.entry(account) else { return }
+            guard let entry = try await accounts.entry(account.id) else { return }
             let found = try await entry.gorgias.integration(id: integration)
             await record(
                 account, ProcessingFailure.Dependency.gorgias.credentialsCheck, healthy: true, detail: "accepted")
@@ -47,7 +48,7 @@ struct MerchantHealthChecker: Service {
             if found?.isActive != true {
                 logger.warning(
                     "agents' replies do not reach Switchboard: \(detail); run accounts reconnect --ingress-url",
-                    metadata: [LogKeys.accountId: "\(account)"])
+                    metadata: [LogKeys.accountId: "\(account.id)"])
             }
         } catch {
             let failure = ProcessingFailure.classify(error)
@@ -59,17 +60,21 @@ struct MerchantHealthChecker: Service {
             // Gorgias down or the budget spent says nothing about this merchant: the last answer stands.
             logger.debug(
                 "merchant health check skipped",
-                metadata: [LogKeys.accountId: "\(account)", LogKeys.errorClass: "\(failure.errorClass)"])
+                metadata: [LogKeys.accountId: "\(account.id)", LogKeys.errorClass: "\(failure.errorClass)"])
         }
     }
 
-    /// Exports the result and keeps it for `switchboard accounts list|show`.
-    private func record(_ account: String, _ check: String, healthy: Bool, detail: String) async {
-        set(account, check, healthy: healthy)
+    /// Exports the result, keeps it for `switchboard accounts list|show`, and tells the merchant when it flipped.
+    private func record(_ account: Account, _ check: String, healthy: Bool, detail: String) async {
+        set(account.id, check, healthy: healthy)
+        let now = Date()
         do {
-            try await store.recordHealth(account: account, check: check, healthy: healthy, detail: detail)
+            let changed = try await store.recordHealth(
+                account: account.id, check: check, healthy: healthy, detail: detail, at: now)
+            await notices.healthRecorded(
+                account, check: check, healthy: healthy, detail: detail, checkedAt: now, changedAt: changed)
         } catch {
-            logger.warning("merchant health not stored: \(error)", metadata: [LogKeys.accountId: "\(account)"])
+            logger.warning("merchant health not stored: \(error)", metadata: [LogKeys.accountId: "\(account.id)"])
         }
     }
 

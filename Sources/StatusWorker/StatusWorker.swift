@@ -10,7 +10,11 @@ enum StatusWorker {
                 MerchantHealthChecker(
                     store: context.store, accounts: context.accounts, metrics: context.metrics,
                     accountLabels: AccountLabels(limit: context.configuration.metricsAccountLabels),
-                    interval: context.configuration.merchantHealthInterval, logger: context.logger),
+                    interval: context.configuration.merchantHealthInterval,
+                    notices: MerchantNotices(
+                        store: context.store, http: context.http, mailer: context.mailer,
+                        logger: context.logger),
+                    logger: context.logger),
             ]
         }
     ) { context in

@@ -48,4 +48,83 @@ struct MerchantHealthTests {
         #expect(healthyAgain, "the list shows acme healthy again")
         await fleet.shutdown()
     }
+
+    /// A fleet whose StatusWorker checks every second and mails through `smtp`, with acme telling
+    /// `ops@acme.example` and `webhook` about its incidents, its integration registered in the sandbox's Gorgias.
+    func noticeFleet(smtp: SMTPReceiver, webhook: WebhookReceiver) async throws -> E2EFleet {
+        let fleet = try await E2EFleet(environment: [
+            "MERCHANT_HEALTH_INTERVAL": "1s", "SMTP_URL": smtp.url, "SMTP_FROM": "alerts@switchboard.test",
+        ])
+        try await fleet.addAccount(acme) { settings in
+            settings.noticeEmail = "ops@acme.example"
+            settings.noticeWebhookURL = webhook.url + "/notices"
+        }
+        let environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        let connect = try await CLIProcess.run(
+            ["accounts", "reconnect", "acme", "--ingress-url", "https://switchboard.example.com"],
+            environment: environment)
+        #expect(connect.status == 0, "\(connect.errors)")
+        return fleet
+    }
+
+    @Test(
+        "a deactivated integration sends one notice by email and webhook with the reason, however many checks see it; reactivating sends one recovery notice"
+    )
+    func integrationNotices() async throws {
+        let smtp = try SMTPReceiver()
+        let webhook = try await WebhookReceiver()
+        let fleet = try await noticeFleet(smtp: smtp, webhook: webhook)
+        // Two StatusWorkers check the same merchant: still one notice per incident.
+        let worker = try await fleet.start(.status)
+        try await fleet.start(.status)
+        #expect(await eventually { await worker.accountHealth("acme")["gorgias_integration"] == 1 }, "\(fleet.logs)")
+        #expect(smtp.received.isEmpty && webhook.requests.isEmpty, "healthy from the start: nothing to tell")
+
+        try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/deactivate", [:])
+        #expect(await eventually(timeout: .seconds(10)) { smtp.received.count == 1 && webhook.requests.count == 1 })
+        try await Task.sleep(for: .seconds(3))  // three more rounds of checks by each worker
+        #expect(smtp.received.count == 1 && webhook.requests.count == 1, "one notice per incident")
+        let mail = try #require(smtp.received.first)
+        #expect(mail.recipients == ["ops@acme.example"] && mail.from == "alerts@switchboard.test")
+        #expect(mail.header("Subject")?.contains("action needed for acme") == true)
+        #expect(mail.data.contains("turned off the HTTP integration") && mail.data.contains("What to do"))
+        let posted = try #require(webhook.requests.first?.json)
+        #expect(posted["state"] == "problem" && posted["check"] == "gorgias_integration" && posted["account"] == "acme")
+        #expect(posted["detail"]?.stringValue?.contains("deactivated in Gorgias") == true)
+
+        try await fleet.sandbox.post("/sandbox/gorgias/acme/integrations/activate", [:])
+        #expect(await eventually(timeout: .seconds(10)) { smtp.received.count == 2 && webhook.requests.count == 2 })
+        try await Task.sleep(for: .seconds(2))
+        #expect(smtp.received.count == 2 && webhook.requests.count == 2)
+        #expect(smtp.received.last?.header("Subject")?.contains("working again") == true)
+        #expect(webhook.requests.last?.json?["state"] == "recovered")
+        smtp.stop()
+        await fleet.shutdown()
+    }
+
+    @Test("a revoked Gorgias key sends one notice while texts keep arriving, not one per text, and no dead letter")
+    func revokedKeyNotice() async throws {
+        let smtp = try SMTPReceiver()
+        let webhook = try await WebhookReceiver()
+        let fleet = try await noticeFleet(smtp: smtp, webhook: webhook)
+        try await fleet.start(.status)
+        let inbound = try await fleet.start(.inbound)
+        try await fleet.sandbox.post(
+            "/sandbox/gorgias/accounts", ["subdomain": "acme", "email": "ops@acme.example", "apiKey": "rotated-key"])
+        try await fleet.produce(
+            (0..<20).map { index in
+                InboundText(
+                    accountId: "acme", messageSid: "SM-revoked-\(index)", from: "+1555300000\(index % 4)",
+                    to: acme.number, body: "hello \(index)", receivedAt: Date()
+                ).record(id: "SM-revoked-\(index)", source: "test")
+            })
+        #expect(await eventually(timeout: .seconds(10)) { smtp.received.count == 1 && webhook.requests.count == 1 })
+        try await Task.sleep(for: .seconds(3))
+        #expect(smtp.received.count == 1 && webhook.requests.count == 1, "one notice, not one per text")
+        #expect(smtp.received.first?.data.contains("refuses Switchboard's credentials") == true)
+        #expect(webhook.requests.first?.json?["check"] == "gorgias_credentials")
+        #expect(metricSum(await inbound.metrics(), "switchboard_dead_letters_total") == 0)
+        smtp.stop()
+        await fleet.shutdown()
+    }
 }

@@ -253,6 +253,20 @@ enum Migrations {
                 """,
             ]
         },
+        Migration(version: 5, summary: "notices sent to merchants") { _ in
+            [
+                """
+                CREATE TABLE merchant_notices (
+                    account_id TEXT NOT NULL,
+                    check_name TEXT NOT NULL,
+                    incident_at BIGINT NOT NULL,
+                    kind TEXT NOT NULL,
+                    sent_at BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, check_name, incident_at, kind)
+                )
+                """
+            ]
+        },
     ]
 
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:

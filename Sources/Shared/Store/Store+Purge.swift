@@ -6,6 +6,7 @@ extension Store {
     static let purgedTables = [
         "conversations", "tickets", "ticket_status_history", "outbound_messages", "effects", "helpdesk_followups",
         "webhook_receipts", "account_health", "oauth_connections",
+        "merchant_notices",
     ]
 
     /// Tables kept when an account is purged: the consent record (current state and its history with evidence). A

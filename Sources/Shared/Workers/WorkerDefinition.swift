@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SwitchboardBase
+import SwitchboardHTTP
 import SwitchboardObservability
 import SwitchboardRuntime
 import SwitchboardStore
@@ -65,11 +66,17 @@ public struct WorkerContext: Sendable {
     public var store: Store
     public var accounts: AccountDirectory
     public var metrics: LabeledMetrics
+    /// The process' HTTP client (the same one the account directory's clients use).
+    public var http: HTTPClient
+    /// Email for merchant notices (`SMTP_URL`), nil when not configured.
+    public var mailer: SMTPMailer?
 
     public init(
         environment: Environment, configuration: WorkerConfiguration, logger: Logger, store: Store,
-        accounts: AccountDirectory, metrics: LabeledMetrics
+        accounts: AccountDirectory, metrics: LabeledMetrics, http: HTTPClient, mailer: SMTPMailer? = nil
     ) {
+        self.http = http
+        self.mailer = mailer
         self.environment = environment
         self.configuration = configuration
         self.logger = logger

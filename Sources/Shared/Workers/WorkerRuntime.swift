@@ -58,8 +58,7 @@ public enum WorkerRuntime {
         )
         let context = WorkerContext(
             environment: environment, configuration: configuration, logger: runLogger, store: store,
-            accounts: accounts, metrics: labeledMetrics
-        )
+            accounts: accounts, metrics: labeledMetrics, http: http, mailer: try SMTPMailer.from(environment))
         let handler = try await definition.makeHandler(context)
         let producer = try KafkaProducer(
             settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)

@@ -36,6 +36,11 @@ struct AccountSettingsOptions: ParsableArguments {
     var statusCallbackUrl: String?
     @Option(help: "Send Gorgias rule auto-replies (via: rule) as SMS too: true or false (default).")
     var forwardRuleReplies: Bool?
+    @Option(
+        help: "Email the merchant is told at when its connection breaks and recovers ('' for none; needs SMTP_URL).")
+    var noticeEmail: String?
+    @Option(help: "URL that gets the same notices as JSON posts ('' for none).")
+    var noticeWebhookUrl: String?
 
     /// The names of the options given, for the operator's confirmation.
     var given: [String] {
@@ -48,7 +53,8 @@ struct AccountSettingsOptions: ParsableArguments {
             ("extra-start-keywords", extraStartKeywords != nil), ("extra-help-keywords", extraHelpKeywords != nil),
             ("conversational-reply-hours", conversationalReplyHours != nil),
             ("status-callback-url", statusCallbackUrl != nil),
-            ("forward-rule-replies", forwardRuleReplies != nil),
+            ("forward-rule-replies", forwardRuleReplies != nil), ("notice-email", noticeEmail != nil),
+            ("notice-webhook-url", noticeWebhookUrl != nil),
         ]
         return all.filter(\.1).map(\.0)
     }
@@ -77,6 +83,8 @@ struct AccountSettingsOptions: ParsableArguments {
         }
         if let statusCallbackUrl { settings.statusCallbackURL = statusCallbackUrl.isEmpty ? nil : statusCallbackUrl }
         if let forwardRuleReplies { settings.forwardRuleReplies = forwardRuleReplies }
+        if let noticeEmail { settings.noticeEmail = noticeEmail.isEmpty ? nil : noticeEmail }
+        if let noticeWebhookUrl { settings.noticeWebhookURL = noticeWebhookUrl.isEmpty ? nil : noticeWebhookUrl }
         if let problem = settings.problem() { throw ValidationError(problem.description) }
     }
 

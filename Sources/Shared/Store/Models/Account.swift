@@ -166,6 +166,10 @@ public struct AccountSettings: Codable, Sendable, Hashable {
     /// Whether Gorgias rule auto-replies (`via: rule`) are sent as SMS. Off by default: an automatic "we got your
     /// message" costs the customer an SMS and can ping-pong with their own auto-replies.
     public var forwardRuleReplies: Bool = false
+    /// Where the merchant is told when its connection breaks and when it recovers (`MerchantNotices`): an email
+    /// address, a webhook URL, both or neither.
+    public var noticeEmail: String?
+    public var noticeWebhookURL: String?
 
     public init(brand: String) {
         self.brand = brand
@@ -187,6 +191,8 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         conversationalReplyHours = try container.decodeIfPresent(Int.self, forKey: .conversationalReplyHours)
         statusCallbackURL = try container.decodeIfPresent(String.self, forKey: .statusCallbackURL)
         forwardRuleReplies = try container.decodeIfPresent(Bool.self, forKey: .forwardRuleReplies) ?? false
+        noticeEmail = try container.decodeIfPresent(String.self, forKey: .noticeEmail)
+        noticeWebhookURL = try container.decodeIfPresent(String.self, forKey: .noticeWebhookURL)
     }
 
     /// A setting that cannot stand, named as the CLI option that sets it, with the reason.
@@ -234,7 +240,21 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         if let url = statusCallbackURL, URL(string: url)?.scheme?.hasPrefix("http") != true {
             return Problem(setting: "--status-callback-url", reason: "must be an http(s) URL")
         }
+        if let email = noticeEmail, !Self.isEmailAddress(email) {
+            return Problem(setting: "--notice-email", reason: "must be one email address like ops@example.com")
+        }
+        if let url = noticeWebhookURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            return Problem(setting: "--notice-webhook-url", reason: "must be an http(s) URL")
+        }
         return nil
+    }
+
+    /// One plain address: something before and after a single `@`, a dot in the domain, no spaces or brackets (it
+    /// goes into an SMTP envelope and a mail header).
+    static func isEmailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !text.contains(where: { $0.isWhitespace || "<>,;\"".contains($0) })
     }
 
     /// The HELP reply: the account's text, or a CTIA-style default with brand, contact, rates and how to opt out.

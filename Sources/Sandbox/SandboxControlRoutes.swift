@@ -204,7 +204,8 @@ struct SandboxControlRoutes: Sendable {
 
     static func gorgiasView(_ account: GorgiasAccount) -> JSONValue {
         [
-            "subdomain": .string(account.subdomain), "auth": account.oauthToken != nil ? "oauth" : "api_key",
+            "subdomain": .string(account.subdomain),
+            "auth": account.oauthToken != nil || account.oauthExchanges > 0 ? "oauth" : "api_key",
             "customers": .array(account.customers), "tickets": .array(account.tickets),
             "integrations": .array(account.integrations.map { redacted($0.object) }),
             "calls": .int(Int64(account.calls)),

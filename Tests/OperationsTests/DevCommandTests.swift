@@ -21,6 +21,9 @@ struct DevCommandTests {
         // Recount from the sandbox itself.
         let sandbox = try #require(summary["sandboxURL"]?.stringValue)
         let gorgias = try JSONParser.parse(Array(try await httpGet(sandbox + "/sandbox/gorgias/demo").body.utf8))
+        // The demo merchant was connected through Gorgias OAuth (consent, code exchange), not with a pasted key.
+        #expect(
+            gorgias["oauth"]?["exchanges"]?.intValue == 1 && gorgias["auth"] == "oauth", "\(gorgias["oauth"] ?? nil)")
         let tickets = gorgias["tickets"]?.arrayValue ?? []
         let messages = tickets.flatMap { $0["messages"]?.arrayValue ?? [] }
         #expect(tickets.count == 8 && summary["counts"]?["tickets"]?.intValue == 8)

@@ -46,7 +46,12 @@ struct DevCommand: AsyncParsableCommand {
         let outcome: Result<ScenarioSummary, any Error> = await Result(catching: {
             try await Store.withStore(location, logger: logger) { store in
                 try await fleet.startServers(store: store, logger: logger)
-                try await fleet.addAccount(DemoAccount.account, store: store)
+                let consent = try await fleet.connectThroughOAuth(DemoAccount.account, store: store)
+                if !quiet {
+                    StandardError.line(
+                        "Connected \(DemoAccount.id) through Gorgias OAuth: consent approved at \(consent), tokens stored by the ingress' callback."
+                    )
+                }
                 try fleet.writeEnvironmentFile()
                 try fleet.startWorkers()
                 try await fleet.waitUntilReady()

@@ -58,6 +58,9 @@ final class LocalStack: @unchecked Sendable {
             "DLQ_DEPTH_INTERVAL": "5s",
             "LOG_LEVEL": "info",
             "METRICS_HOST": "127.0.0.1",
+            // The sandbox's Gorgias OAuth app, so workers refresh the tokens of accounts connected through it.
+            "GORGIAS_OAUTH_CLIENT_ID": sandbox.configuration.oauthClientId,
+            "GORGIAS_OAUTH_CLIENT_SECRET": sandbox.configuration.oauthClientSecret,
         ].merging(broker.workerEnvironment) { _, broker in broker }.merging(workerEnvironment) { _, extra in extra }
     }
 
@@ -67,12 +70,55 @@ final class LocalStack: @unchecked Sendable {
             store: store, box: try SecretBox(base64Key: secretKey), http: http, limiter: UnlimitedRateLimiter(),
             ttl: .seconds(1))
         let ingress = IngressServer(
-            configuration: .init(), accounts: accounts, producer: producer, receipts: store, logger: logger)
+            configuration: .init(), accounts: accounts, producer: producer, receipts: store, logger: logger,
+            oauth: OAuthConnect(
+                app: oauthApp, store: store, box: try SecretBox(base64Key: secretKey), http: http, logger: logger))
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: sandbox), .init(service: ingress)], logger: logger))
         servers = (group, Task { try await group.run() })
         sandboxURL = await sandbox.url()
         ingressURL = await ingress.url()
+    }
+
+    /// The sandbox's Gorgias OAuth app.
+    var oauthApp: GorgiasOAuthApp {
+        GorgiasOAuthApp(
+            clientId: sandbox.configuration.oauthClientId, clientSecret: sandbox.configuration.oauthClientSecret)
+    }
+
+    /// Connects `account` the way a merchant does through Gorgias' App Store, like `switchboard accounts connect`:
+    /// the account is stored disconnected with its SMS side, the merchant's consent on the sandbox's Gorgias is
+    /// approved, and the ingress' OAuth callback stores the tokens, registers the integration and connects it.
+    /// Returns the consent screen's address.
+    func connectThroughOAuth(_ account: LocalAccount, store: Store) async throws -> String {
+        let token = RandomSecret.base64()
+        try await control.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(account.twilioSid), "authToken": .string(token),
+                "defaultOptOutHandling": .bool(account.providerOptOutHandling),
+            ])
+        let box = try SecretBox(base64Key: secretKey)
+        let gorgias = "\(sandboxURL)/gorgias/\(account.id)"
+        try await store.createAccount(
+            Account(
+                id: account.id, status: .disconnected, gorgiasBaseURL: gorgias, gorgiasAuthKind: .oauth,
+                gorgiasEmail: nil, smsBaseURL: "\(sandboxURL)/twilio", smsAccountSid: account.twilioSid,
+                smsSender: .number(account.number), settings: account.settings,
+                sealedCredentials: try AccountCredentials(smsAuthToken: token).sealed(box)))
+        let consent = try await OAuthConnect.begin(
+            accountId: account.id, subdomain: account.id, gorgiasBaseURL: gorgias, ingressURL: ingressURL,
+            store: store, app: oauthApp)
+        // The merchant's browser: the sandbox's consent screen approves and redirects to the ingress' callback.
+        let approved = try await http.execute(APIRequest(method: "GET", url: consent, service: "browser"))
+        guard approved.status == 302, let callback = approved.header("Location") else {
+            throw CLIError.failed("the sandbox's consent screen answered HTTP \(approved.status)")
+        }
+        let connected = try await http.execute(APIRequest(method: "GET", url: callback, service: "browser"))
+        guard connected.status == 200 else {
+            throw CLIError.failed("the OAuth callback answered HTTP \(connected.status): \(connected.bodyText)")
+        }
+        return String(consent.prefix { $0 != "?" })
     }
 
     /// An account on the sandbox's Gorgias and Twilio, stored with fresh random credentials and connected to the

@@ -7,12 +7,15 @@ import Shared
 public enum IngressRegistration {
     /// The ingress URLs of one account.
     public struct Endpoints: Sendable, Hashable {
-        /// Where the SMS number's incoming-message webhook should point (set in the provider's console).
+        /// Where the SMS number's incoming-message webhook points (set at connect for a number; by hand in the
+        /// provider's console for a messaging service).
         public var inbound: String
         /// Passed as `StatusCallback` on every send.
         public var status: String
         /// Registered as the Gorgias HTTP integration's URL (without the secret).
         public var gorgias: String
+        /// Whether ``connect(accountId:ingressURL:store:box:http:)`` pointed the number's webhook at ``inbound``.
+        public var inboundRegistered = false
     }
 
     public static let secretHeader = "X-Switchboard-Secret"
@@ -47,9 +50,42 @@ public enum IngressRegistration {
         )
         account.gorgiasIntegrationId = integration.id
         account.settings.statusCallbackURL = endpoints.status
+        var result = endpoints
+        // Best effort: the SMS provider refusing or failing here leaves the webhook to be set by hand, as told.
+        result.inboundRegistered =
+            (try? await pointInboundWebhook(&account, at: endpoints.inbound, sms: entry.sms)) ?? false
         account.updatedAt = Date()
         try await store.updateAccount(account)
-        return endpoints
+        return result
+    }
+
+    /// Points the sender number's incoming-message webhook at `url`, remembering what it pointed at before. False for
+    /// a messaging service (its inbound URL is set on the service) or a number the provider does not list.
+    private static func pointInboundWebhook(_ account: inout Account, at url: String, sms: SMSClient) async throws
+        -> Bool
+    {
+        guard case .number(let number) = account.smsSender, let found = try await sms.incomingNumber(number) else {
+            return false
+        }
+        if found.smsURL != url && found.smsURL != account.settings.inboundWebhookURL {
+            account.settings.previousInboundWebhookURL = found.smsURL.isEmpty ? nil : found.smsURL
+        }
+        try await sms.setInboundWebhook(numberSid: found.sid, url: url)
+        account.settings.inboundWebhookURL = url
+        return true
+    }
+
+    /// Gives the number's incoming-message webhook back to what it pointed at before connect, if it still points
+    /// at Switchboard.
+    private static func restoreInboundWebhook(_ account: inout Account, sms: SMSClient) async throws {
+        defer {
+            account.settings.inboundWebhookURL = nil
+            account.settings.previousInboundWebhookURL = nil
+        }
+        guard let ours = account.settings.inboundWebhookURL, case .number(let number) = account.smsSender,
+            let found = try await sms.incomingNumber(number), found.smsURL == ours
+        else { return }
+        try await sms.setInboundWebhook(numberSid: found.sid, url: account.settings.previousInboundWebhookURL ?? "")
     }
 
     /// What ``disconnect(accountId:store:box:http:oauthApp:)`` did with an OAuth account's tokens.
@@ -77,6 +113,11 @@ public enum IngressRegistration {
                 .deleteIntegration(id: id)
             account = try await store.account(id: accountId) ?? account  // a refresh may have rotated the tokens
             account.gorgiasIntegrationId = nil
+        }
+        if account.settings.inboundWebhookURL != nil {
+            // Best effort too: a provider that cannot be reached must not keep the account connected.
+            try? await restoreInboundWebhook(
+                &account, sms: AccountDirectory.entry(for: account, box: box, http: http).sms)
         }
         var credentials = try account.credentials(box)
         var outcome = TokenOutcome.none

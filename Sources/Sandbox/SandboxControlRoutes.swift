@@ -76,9 +76,12 @@ struct SandboxControlRoutes: Sendable {
             let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues {
                 $0.arrayValue?.compactMap(\.stringValue) ?? []
             }
-            // `{"+15557654321": {"sms": true, "mms": false}}`: the account's numbers and their capabilities.
+            // `{"+15557654321": {"sms": true, "mms": false, "smsUrl": …}}`: the account's numbers, their capabilities
+            // and incoming-message webhooks.
             let numbers = (body["numbers"]?.objectValue ?? [:]).mapValues {
-                NumberCapabilities(sms: $0["sms"]?.boolValue ?? true, mms: $0["mms"]?.boolValue ?? true)
+                NumberCapabilities(
+                    sms: $0["sms"]?.boolValue ?? true, mms: $0["mms"]?.boolValue ?? true,
+                    smsURL: $0["smsUrl"]?.stringValue)
             }
             server.state.withLock {
                 var account = TwilioAccount(
@@ -246,6 +249,8 @@ struct SandboxControlRoutes: Sendable {
                     return .object(message)
                 }),
             "blocklist": .array(account.blocklist.sorted().map { .string($0) }),
+            "numbers": .object(
+                account.numbers.mapValues { ["smsUrl": $0.smsURL.map { .string($0) } ?? .null] }),
         ]
     }
 

@@ -75,6 +75,14 @@ struct GorgiasAccount: Codable, Sendable {
 struct NumberCapabilities: Codable, Sendable {
     var sms: Bool
     var mms: Bool
+    /// The number's incoming-message webhook (`SmsUrl`), nil until set.
+    var smsURL: String?
+
+    /// The number's `PN…` SID, derived from the number so it stays the same across restarts.
+    static func sid(_ number: String) -> String {
+        let digits = number.filter(\.isNumber)
+        return "PN" + String((digits + String(repeating: "0", count: 32)).prefix(32))
+    }
 }
 
 struct TwilioAccount: Codable, Sendable {

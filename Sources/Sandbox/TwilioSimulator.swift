@@ -27,6 +27,8 @@ enum TwilioSimulator {
         case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
         case ("GET", ["Messages.json"]): return (list(query, account), [])
         case ("GET", ["IncomingPhoneNumbers.json"]): return (incomingNumbers(query, account), [])
+        case ("POST", let parts) where parts.count == 2 && parts[0] == "IncomingPhoneNumbers":
+            return (updateNumber(String(parts[1].dropLast(5)), form, &account), [])
         case ("GET", let parts) where parts.count == 4 && parts[0] == "Messages" && parts[2] == "Media":
             guard let file = account.media[parts[3]] else {
                 return (error(404, 20404, "The requested resource was not found"), [])
@@ -50,13 +52,30 @@ enum TwilioSimulator {
     static func incomingNumbers(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
         let wanted = query.last { $0.0 == "PhoneNumber" }?.1
         let numbers = account.numbers.keys.sorted().filter { wanted == nil || $0 == wanted }.map { number in
-            let capabilities = account.numbers[number]!
-            return JSONValue.object([
-                "phone_number": .string(number), "account_sid": .string(account.accountSid),
-                "capabilities": ["sms": .bool(capabilities.sms), "mms": .bool(capabilities.mms), "voice": true],
-            ])
+            numberObject(number, account.numbers[number]!, account: account)
         }
         return .json(200, ["incoming_phone_numbers": .array(numbers), "page": 0, "page_size": 50])
+    }
+
+    /// `POST IncomingPhoneNumbers/{PN…}.json` with `SmsUrl` (and `SmsMethod`): points the number's incoming messages.
+    static func updateNumber(_ sid: String, _ form: [(String, String)], _ account: inout TwilioAccount) -> SandboxReply
+    {
+        guard let number = account.numbers.keys.first(where: { NumberCapabilities.sid($0) == sid }) else {
+            return error(404, 20404, "The requested resource was not found")
+        }
+        if let url = form.last(where: { $0.0 == "SmsUrl" })?.1 { account.numbers[number]?.smsURL = url }
+        return .json(200, numberObject(number, account.numbers[number]!, account: account))
+    }
+
+    private static func numberObject(_ number: String, _ details: NumberCapabilities, account: TwilioAccount)
+        -> JSONValue
+    {
+        [
+            "sid": .string(NumberCapabilities.sid(number)), "phone_number": .string(number),
+            "account_sid": .string(account.accountSid), "sms_url": details.smsURL.map { .string($0) } ?? "",
+            "sms_method": "POST",
+            "capabilities": ["sms": .bool(details.sms), "mms": .bool(details.mms), "voice": true],
+        ]
     }
 
     /// A status change to apply (and call back) after a delay.

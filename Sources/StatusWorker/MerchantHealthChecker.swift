@@ -45,6 +45,7 @@ struct MerchantHealthChecker: Service {
                 default: "integration \(integration) active"
                 }
             await record(account, "gorgias_integration", healthy: found?.isActive == true, detail: detail)
+            await checkInboundWebhook(account, sms: entry.sms)
             if found?.isActive != true {
                 logger.warning(
                     "agents' replies do not reach Switchboard: \(detail); run accounts reconnect --ingress-url",
@@ -63,6 +64,31 @@ struct MerchantHealthChecker: Service {
                 metadata: [LogKeys.accountId: "\(account.id)", LogKeys.errorClass: "\(failure.errorClass)"])
         }
     }
+
+    /// The sender number's incoming-message webhook still points where Switchboard set it at connect (someone
+    /// editing the number in the provider's console silently cuts customers' texts off from the helpdesk).
+    private func checkInboundWebhook(_ account: Account, sms: SMSClient) async {
+        guard let expected = account.settings.inboundWebhookURL, case .number(let number) = account.smsSender else {
+            return
+        }
+        do {
+            let found = try await sms.incomingNumber(number)
+            let detail =
+                switch found?.smsURL {
+                case nil: "\(number) is no longer a number of the SMS account"
+                case expected?: "\(number) posts incoming texts to Switchboard"
+                case let other?:
+                    "\(number) posts incoming texts to \(other.isEmpty ? "nowhere" : other), not Switchboard"
+                }
+            await record(account, Self.inboundWebhookCheck, healthy: found?.smsURL == expected, detail: detail)
+        } catch {
+            logger.debug(
+                "inbound webhook not checked",
+                metadata: [LogKeys.accountId: "\(account.id)", LogKeys.reason: "\(error)"])
+        }
+    }
+
+    static let inboundWebhookCheck = "sms_inbound_webhook"
 
     /// Exports the result, keeps it for `switchboard accounts list|show`, and tells the merchant when it flipped.
     private func record(_ account: Account, _ check: String, healthy: Bool, detail: String) async {

@@ -36,7 +36,9 @@ struct OAuthConnectTests {
             "/sandbox/twilio/accounts",
             [
                 "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
-                "numbers": .object([shop.number: ["sms": true, "mms": true]]),
+                "numbers": .object([
+                    shop.number: ["sms": true, "mms": true, "smsUrl": "https://old-helpdesk.example/sms"]
+                ]),
             ])
         let app = GorgiasOAuthApp(
             clientId: fleet.sandbox.server.configuration.oauthClientId,
@@ -75,9 +77,14 @@ struct OAuthConnectTests {
         #expect(credentials.gorgiasRefreshToken != nil && credentials.gorgiasOAuthToken != nil)
         #expect(account.gorgiasIntegrationId != nil)
         #expect(try await fleet.sandbox.json("/sandbox/gorgias/shop")["integrations"]?.arrayValue?.count == 1)
+        let endpoints = IngressRegistration.endpoints(ingressURL: ingress.url, accountId: shop.id)
+        func numberWebhook() async throws -> JSONValue? {
+            try await fleet.sandbox.json("/sandbox/twilio/\(shop.twilioSid)")["numbers"]?[shop.number]?["smsUrl"]
+        }
+        #expect(
+            try await numberWebhook() == .string(endpoints.inbound), "the number now posts its texts to the ingress")
 
         let worker = try await fleet.start(.inbound, environment: oauthEnvironment(fleet))
-        let endpoints = IngressRegistration.endpoints(ingressURL: ingress.url, accountId: shop.id)
         for index in 0..<3 {
             try await fleet.customerTexts(shop, from: "+1555010000\(index)", "hello \(index)", to: endpoints)
         }
@@ -106,6 +113,7 @@ struct OAuthConnectTests {
         #expect(after["integrations"]?.arrayValue?.isEmpty == true)
         #expect(after["oauth"]?["liveRefreshTokens"]?.intValue == 0)
         #expect((after["oauth"]?["revocations"]?.intValue ?? 0) >= 1)
+        #expect(try await numberWebhook() == "https://old-helpdesk.example/sms", "the number's webhook is given back")
         let forgotten = try #require(try await fleet.withStore { try await $0.account(id: "shop") }).credentials(box)
         #expect(forgotten.gorgiasRefreshToken == nil && forgotten.gorgiasOAuthToken == nil)
         await ingress.stop()

@@ -127,4 +127,54 @@ struct MerchantHealthTests {
         smtp.stop()
         await fleet.shutdown()
     }
+
+    @Test(
+        "reconnect points the number's incoming-message webhook at the ingress; someone changing it turns sms_inbound_webhook red and tells the merchant"
+    )
+    func inboundWebhookChanged() async throws {
+        let smtp = try SMTPReceiver()
+        let webhook = try await WebhookReceiver()
+        let fleet = try await E2EFleet(environment: [
+            "MERCHANT_HEALTH_INTERVAL": "1s", "SMTP_URL": smtp.url, "SMTP_FROM": "alerts@switchboard.test",
+        ])
+        try await fleet.addAccount(acme) { $0.noticeWebhookURL = webhook.url + "/notices" }
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(acme.twilioSid), "authToken": .string(acme.twilioToken),
+                "numbers": .object([acme.number: ["sms": true, "mms": true]]),
+            ])
+        let environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        let connect = try await CLIProcess.run(
+            ["accounts", "reconnect", "acme", "--ingress-url", "https://switchboard.example.com"],
+            environment: environment)
+        #expect(connect.output.contains("pointed the SMS number's incoming-message webhook"), "\(connect.output)")
+        let worker = try await fleet.start(.status)
+        #expect(await eventually { await worker.accountHealth("acme")["sms_inbound_webhook"] == 1 }, "\(fleet.logs)")
+
+        // Someone points the number elsewhere in the provider's console.
+        let http = HTTPClient()
+        defer { Task { await http.shutdown() } }
+        let pnSid = "PN" + String((acme.number.filter(\.isNumber) + String(repeating: "0", count: 32)).prefix(32))
+        let changed = try await http.execute(
+            APIRequest(
+                method: "POST",
+                url:
+                    "\(fleet.sandbox.twilioBaseURL)/2010-04-01/Accounts/\(acme.twilioSid)/IncomingPhoneNumbers/\(pnSid).json",
+                headers: [
+                    (
+                        "Authorization",
+                        "Basic " + Data("\(acme.twilioSid):\(acme.twilioToken)".utf8).base64EncodedString()
+                    ),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+                body: Array("SmsUrl=https%3A%2F%2Felsewhere.example%2Fsms".utf8)))
+        #expect(changed.status == 200)
+        #expect(
+            await eventually(timeout: .seconds(10)) { await worker.accountHealth("acme")["sms_inbound_webhook"] == 0 })
+        #expect(await eventually { webhook.requests.count == 1 })
+        #expect(webhook.requests.first?.json?["detail"]?.stringValue?.contains("elsewhere.example") == true)
+        smtp.stop()
+        await fleet.shutdown()
+    }
 }

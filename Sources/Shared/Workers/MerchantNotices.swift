@@ -76,6 +76,12 @@ public struct MerchantNotices: Sendable {
                     "Your customers' texts are held, not lost, and reach your helpdesk once this is fixed.",
                     "Ask your Switchboard operator to store a new key (switchboard accounts credentials) or to connect the account again."
                 )
+            case "sms_inbound_webhook":
+                (
+                    "Your SMS number no longer sends customers' texts to Switchboard (its incoming-message webhook was changed)",
+                    "New texts from customers do not reach your helpdesk.",
+                    "Ask your Switchboard operator to reconnect the account (switchboard accounts reconnect --ingress-url), or set the number's messaging webhook back."
+                )
             case ProcessingFailure.Dependency.sms.credentialsCheck:
                 (
                     "Your SMS provider refuses Switchboard's credentials",

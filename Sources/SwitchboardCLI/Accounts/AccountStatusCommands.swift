@@ -64,7 +64,11 @@ enum IngressConnection {
         }
         StandardOutput.line("registered the Gorgias HTTP integration → \(endpoints.gorgias)")
         StandardOutput.line("delivery statuses → \(endpoints.status)")
-        StandardOutput.line("point the SMS number's incoming-message webhook at \(endpoints.inbound)")
+        if endpoints.inboundRegistered {
+            StandardOutput.line("pointed the SMS number's incoming-message webhook at \(endpoints.inbound)")
+        } else {
+            StandardOutput.line("point the messaging service's incoming-message webhook at \(endpoints.inbound)")
+        }
     }
 
     static func disconnect(accountId: String, store: Store, box: SecretBox) async throws {

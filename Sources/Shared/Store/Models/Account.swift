@@ -170,6 +170,10 @@ public struct AccountSettings: Codable, Sendable, Hashable {
     /// address, a webhook URL, both or neither.
     public var noticeEmail: String?
     public var noticeWebhookURL: String?
+    /// Where Switchboard pointed the sender number's incoming-message webhook at connect (the merchant health check
+    /// verifies it still points there), and what it pointed at before (restored on disconnect).
+    public var inboundWebhookURL: String?
+    public var previousInboundWebhookURL: String?
 
     public init(brand: String) {
         self.brand = brand
@@ -193,6 +197,8 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         forwardRuleReplies = try container.decodeIfPresent(Bool.self, forKey: .forwardRuleReplies) ?? false
         noticeEmail = try container.decodeIfPresent(String.self, forKey: .noticeEmail)
         noticeWebhookURL = try container.decodeIfPresent(String.self, forKey: .noticeWebhookURL)
+        inboundWebhookURL = try container.decodeIfPresent(String.self, forKey: .inboundWebhookURL)
+        previousInboundWebhookURL = try container.decodeIfPresent(String.self, forKey: .previousInboundWebhookURL)
     }
 
     /// A setting that cannot stand, named as the CLI option that sets it, with the reason.

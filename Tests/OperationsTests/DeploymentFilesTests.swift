@@ -201,6 +201,25 @@ struct DeploymentFilesTests {
         }
     }
 
+    @Test("Kubernetes: Alertmanager runs compose's configuration verbatim, and amtool accepts it")
+    func kubernetesAlertmanager() throws {
+        let documents = try Yams.load_all(yaml: try Self.text("compose/k8s/alertmanager.yaml")).compactMap {
+            $0 as? [String: Any]
+        }
+        let configMap = try #require(documents.first { $0["kind"] as? String == "ConfigMap" })
+        let embedded = try #require((configMap["data"] as? [String: Any])?["alertmanager.yml"] as? String)
+        let composed = try Self.text("compose/alertmanager/alertmanager.yml")
+        #expect(
+            embedded.trimmingCharacters(in: .newlines) == composed.trimmingCharacters(in: .newlines),
+            "paste compose's file again")
+        let file = NSTemporaryDirectory() + "k8s-alertmanager-\(UUID().uuidString.prefix(6)).yml"
+        try embedded.write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, output) = try Self.run("/usr/bin/amtool", ["check-config", file])
+        #expect(status == 0, "amtool check-config: \(output)")
+        #expect(documents.contains { $0["kind"] as? String == "Deployment" && "\($0)".contains("prom/alertmanager") })
+        #expect(try Self.text("compose/k8s/kustomization.yaml").contains("- alertmanager.yaml"))
+    }
+
     // MARK: Helpers
 
     static func matches(_ pattern: String, in text: String) -> [String] {

@@ -120,7 +120,7 @@ struct OAuthConnectTests {
         await fleet.shutdown()
     }
 
-    @Test("a declined consent, a forged state and an OAuth app without offline change nothing")
+    @Test("a wrong SMS token, an OAuth app without offline, a declined consent and a forged state change nothing")
     func refusals() async throws {
         let fleet = try await E2EFleet()
         try await fleet.sandbox.post("/sandbox/faults", ["oauthAutoApprove": false])
@@ -145,6 +145,11 @@ struct OAuthConnectTests {
         withoutOffline["GORGIAS_OAUTH_SCOPES"] = "write:all"
         let refused = try await CLIProcess.run(arguments, environment: withoutOffline)
         #expect(refused.status != 0 && refused.errors.contains("GORGIAS_OAUTH_SCOPES"), "\(refused.errors)")
+        var wrongToken = environment
+        wrongToken["SMS_AUTH_TOKEN"] = "not-the-token"
+        let wrong = try await CLIProcess.run(arguments, environment: wrongToken)
+        #expect(wrong.status != 0 && wrong.errors.contains("SMS provider refused"), "\(wrong.errors)")
+        #expect(try await fleet.withStore { try await $0.account(id: "shop") } == nil, "nothing stored")
 
         let connect = try await CLIProcess.run(arguments, environment: environment)
         let consentURL = try #require(connect.output.split(separator: "\n").last.map(String.init))

@@ -19,6 +19,7 @@ struct Switchboard: AsyncParsableCommand {
             ConsentCommand.self,
             ConversationsCommand.self,
             TraceCommand.self,
+            ConsoleCommand.self,
             MigrateCommand.self,
             BrokerCommand.self,
             SandboxCommand.self,

@@ -31,13 +31,16 @@ struct LagCommand: AsyncParsableCommand {
         var lag: Int64
     }
 
+    /// Every fleet group with the topics it consumes, and the DLQ review group with the DLQs.
+    static func fleetPlan(_ topology: RetryTopology) -> [(group: String, topics: [String])] {
+        FleetRoster.all.map { ($0.group, topology.consumedTopics($0.topics)) }
+            + [(FleetRoster.deadLetterReviewGroup, EventKind.sourceTopics.map(topology.deadLetterTopic))]
+    }
+
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let topology = try kafka.topology(environment)
-        var plan: [(group: String, topics: [String])] = FleetRoster.all.map {
-            ($0.group, topology.consumedTopics($0.topics))
-        }
-        plan.append((FleetRoster.deadLetterReviewGroup, EventKind.sourceTopics.map(topology.deadLetterTopic)))
+        var plan = Self.fleetPlan(topology)
         if !groups.isEmpty {
             let explicit = topics.map { $0.split(separator: ",").map(String.init) }
             plan = try groups.map { group in

@@ -56,15 +56,7 @@ struct TraceCommand: AsyncParsableCommand {
                 account: account, phone: found, store: store, reader: reader, topology: topology, scanLimit: scanLimit
             ).entries()
         }
-        let shown =
-            reveal
-            ? entries
-            : entries.map { entry in
-                var masked = entry
-                masked.what = PhoneMask.mask(entry.what)
-                masked.reference = entry.reference.map(PhoneMask.mask)
-                return masked
-            }
+        let shown = reveal ? entries : entries.map(\.masked)
         if json { return try JSONOutput.print(shown) }
         if reader == nil {
             StandardError.line("note: no brokers configured (--brokers or $KAFKA_BROKERS): the topics were not read")

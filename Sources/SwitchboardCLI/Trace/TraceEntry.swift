@@ -11,6 +11,14 @@ struct TraceEntry: Codable, Sendable {
     var what: String
     /// Where to look further (a record's `topic:partition:offset`, a ticket, an SMS id).
     var reference: String?
+
+    /// This entry with its phone numbers masked.
+    var masked: TraceEntry {
+        var masked = self
+        masked.what = PhoneMask.mask(what)
+        masked.reference = reference.map(PhoneMask.mask)
+        return masked
+    }
 }
 
 /// Phone numbers as the trace prints them: `+1555•••1111` unless revealed.

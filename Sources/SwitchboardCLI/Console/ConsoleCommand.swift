@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import Shared
+
+/// `switchboard console`: a small web console over what the CLI reads (lag, merchants and their health, the DLQ,
+/// the trace), behind a bearer token.
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "A web console: the fleet's lag, the merchants' health, the DLQ and trace lookups, behind a token.",
+        discussion: """
+            Needs SWITCHBOARD_CONSOLE_TOKEN (at least 24 characters): send it as `Authorization: Bearer …`, or sign in \
+            once at /login (an HttpOnly, SameSite=Strict cookie). It reads the store and the brokers like the CLI \
+            does; it changes nothing.
+            """
+    )
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one; the URL is printed).") var port = 8090
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var kafka: KafkaOptions
+
+    func run() async throws {
+        let environment = try CLIEnvironment.load()
+        guard let token = environment["SWITCHBOARD_CONSOLE_TOKEN"], token.count >= 24 else {
+            throw ConfigurationError(
+                setting: "SWITCHBOARD_CONSOLE_TOKEN", reason: "required, at least 24 characters (openssl rand -hex 16)")
+        }
+        let reader = try kafka.reader(environment)
+        let topology = try kafka.topology(environment)
+        let (host, port) = (self.host, self.port)
+        try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
+            let server = ConsoleServer(
+                host: host, port: port, token: token,
+                sources: ConsoleSources(store: store, reader: reader, topology: topology),
+                logger: CLIEnvironment.logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: CLIEnvironment.logger))
+            try await group.run()
+        }
+    }
+}

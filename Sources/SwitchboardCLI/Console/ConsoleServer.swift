@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Shared
+
+/// The console's HTTP server (Hummingbird). Every route but `/login` needs the token: `Authorization: Bearer …` or
+/// the cookie `/login` sets. Compared in constant time; never logged.
+struct ConsoleServer: Service {
+    static let cookie = "switchboard_console"
+
+    let host: String
+    let port: Int
+    let token: String
+    let sources: ConsoleSources
+    let logger: Logger
+
+    func run() async throws {
+        let router = Router()
+        router.add(middleware: TokenCheck<BasicRequestContext>(token: token))
+        router.get("/") { _, _ in Self.html(ConsolePage.fleet(try await sources.lag())) }
+        router.get("merchants") { _, _ in Self.html(ConsolePage.merchants(try await sources.merchants())) }
+        router.get("dlq") { request, _ in
+            let query = Self.query(request)
+            let (topic, errorClass) = (
+                query["topic"].flatMap(Self.nonEmpty), query["error_class"].flatMap(Self.nonEmpty)
+            )
+            let letters = try await sources.deadLetters(topic: topic, errorClass: errorClass)
+            return Self.html(ConsolePage.deadLetters(letters, topic: topic, errorClass: errorClass))
+        }
+        router.get("trace") { request, _ in
+            let query = Self.query(request)
+            let (account, phone) = (query["account"].flatMap(Self.nonEmpty), query["phone"].flatMap(Self.nonEmpty))
+            var entries: [TraceEntry]?
+            if let account, let phone { entries = try await sources.trace(account: account, phone: phone) }
+            return Self.html(ConsolePage.trace(account: account, phone: phone, entries: entries))
+        }
+        router.get("login") { _, _ in Self.html(ConsolePage.login) }
+        router.post("login") { request, _ in
+            var body = try await request.body.collect(upTo: 4096)
+            let form = FormEncoding.decode(body.readString(length: body.readableBytes) ?? "")
+            guard let given = form.last(where: { $0.0 == "token" })?.1,
+                TokenCheck<BasicRequestContext>.same(given, token)
+            else {
+                return Self.html(ConsolePage.login, status: .unauthorized)
+            }
+            var headers = HTTPFields()
+            headers[.location] = "/"
+            headers[.setCookie] = "\(Self.cookie)=\(given); HttpOnly; SameSite=Strict; Path=/"
+            return Response(status: .seeOther, headers: headers)
+        }
+        let application = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in
+                StandardOutput.line("console listening on http://\(host):\(channel.localAddress?.port ?? port)")
+            },
+            logger: logger)
+        try await application.run()
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+    }
+
+    static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+}
+
+/// Refuses every request without the console token, except the sign-in page.
+struct TokenCheck<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if request.uri.path == "/login" { return try await next(request, context) }
+        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let cookie = request.headers[.cookie]?.split(separator: ";").compactMap { part -> String? in
+            let pair = part.trimmingCharacters(in: .whitespaces)
+            return pair.hasPrefix(ConsoleServer.cookie + "=")
+                ? String(pair.dropFirst(ConsoleServer.cookie.count + 1)) : nil
+        }.first
+        guard let given = bearer ?? cookie, Self.same(given, token) else {
+            var headers = HTTPFields()
+            headers[.wwwAuthenticate] = "Bearer"
+            return Response(
+                status: .unauthorized, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: "sign in at /login\n")))
+        }
+        return try await next(request, context)
+    }
+
+    /// Equal, compared through their digests so the time taken says nothing about where they differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        Array(SHA256.hash(data: Data(a.utf8))) == Array(SHA256.hash(data: Data(b.utf8)))
+    }
+}

@@ -164,7 +164,7 @@ struct IngressAbuseTests {
             #expect(unknownGorgias.status == wrongGorgias.status && unknownGorgias.body == wrongGorgias.body)
             let before = try await post(http, endpoints.gorgias + "?k=\(secret ?? "")", body: event)
             #expect(before.status == 200)
-            try await fleet.withStore { store in
+            _ = try await fleet.withStore { store in
                 try await IngressRegistration.disconnect(
                     accountId: "acme", store: store, box: try SecretBox(base64Key: fleet.secretKey), http: http)
             }

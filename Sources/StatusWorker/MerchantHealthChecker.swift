@@ -44,7 +44,8 @@ struct MerchantHealthChecker: Service {
                     "integration \(integration) deactivated in Gorgias at \(found.deactivatedDatetime ?? "?")"
                 default: "integration \(integration) active"
                 }
-            await record(account, "gorgias_integration", healthy: found?.isActive == true, detail: detail)
+            await record(
+                account, MerchantHealthCheck.gorgiasIntegration, healthy: found?.isActive == true, detail: detail)
             await checkInboundWebhook(account, sms: entry.sms)
             if found?.isActive != true {
                 logger.warning(
@@ -80,15 +81,14 @@ struct MerchantHealthChecker: Service {
                 case let other?:
                     "\(number) posts incoming texts to \(other.isEmpty ? "nowhere" : other), not Switchboard"
                 }
-            await record(account, Self.inboundWebhookCheck, healthy: found?.smsURL == expected, detail: detail)
+            await record(
+                account, MerchantHealthCheck.smsInboundWebhook, healthy: found?.smsURL == expected, detail: detail)
         } catch {
             logger.debug(
                 "inbound webhook not checked",
                 metadata: [LogKeys.accountId: "\(account.id)", LogKeys.reason: "\(error)"])
         }
     }
-
-    static let inboundWebhookCheck = "sms_inbound_webhook"
 
     /// Exports the result, keeps it for `switchboard accounts list|show`, and tells the merchant when it flipped.
     private func record(_ account: Account, _ check: String, healthy: Bool, detail: String) async {

@@ -146,6 +146,15 @@ public enum MetricCatalog {
     public static let all: [Spec] = worker + conversationAnalytics + helpdeskFollowUps
 }
 
+/// The `check` labels of ``MetricCatalog/accountHealth`` besides the credentials checks, as the StatusWorker's merchant
+/// health check records them and merchant notices name them.
+public enum MerchantHealthCheck {
+    /// The merchant's Gorgias HTTP integration is present and active.
+    public static let gorgiasIntegration = "gorgias_integration"
+    /// The sender number's incoming-message webhook still points where Switchboard set it.
+    public static let smsInboundWebhook = "sms_inbound_webhook"
+}
+
 extension ProcessingFailure.Dependency {
     /// The `check` label of ``MetricCatalog/accountHealth`` for the account's credentials at this dependency.
     public var credentialsCheck: String { "\(rawValue)_credentials" }

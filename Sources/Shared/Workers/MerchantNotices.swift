@@ -64,7 +64,7 @@ public struct MerchantNotices: Sendable {
     public static func notice(account: String, check: String, healthy: Bool, detail: String) -> Notice {
         let (what, consequence, remedy): (String, String, String) =
             switch check {
-            case "gorgias_integration":
+            case MerchantHealthCheck.gorgiasIntegration:
                 (
                     "Gorgias turned off the HTTP integration that carries your agents' replies to SMS",
                     "Until it is active again, agents' replies do not reach your customers by text.",
@@ -76,7 +76,7 @@ public struct MerchantNotices: Sendable {
                     "Your customers' texts are held, not lost, and reach your helpdesk once this is fixed.",
                     "Ask your Switchboard operator to store a new key (switchboard accounts credentials) or to connect the account again."
                 )
-            case "sms_inbound_webhook":
+            case MerchantHealthCheck.smsInboundWebhook:
                 (
                     "Your SMS number no longer sends customers' texts to Switchboard (its incoming-message webhook was changed)",
                     "New texts from customers do not reach your helpdesk.",

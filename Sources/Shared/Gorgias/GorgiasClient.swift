@@ -328,10 +328,12 @@ public struct GorgiasClient: Sendable {
             return try await http.execute(
                 APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
         }
-        var response = try await send(try await credentials.authorization())
+        let authorization = try await credentials.authorization()
+        var response = try await send(authorization)
         if response.status == 401, case .oauthSession(let tokens) = credentials {
-            // An access token Gorgias no longer takes (expired early, or revoked and re-granted): one refresh, once.
-            let rejected = try await tokens.accessToken()
+            // An access token Gorgias no longer takes (expired early, or revoked and re-granted): one refresh, once,
+            // of the token this request sent (another request may have refreshed it meanwhile).
+            let rejected = String(authorization.dropFirst("Bearer ".count))
             response = try await send("Bearer " + (try await tokens.replacing(rejected)))
         }
         try await observeCallLimit(response)

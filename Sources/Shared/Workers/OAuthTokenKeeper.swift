@@ -63,11 +63,11 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
         let holder = UUID().uuidString
         let deadline = ContinuousClock.now + Self.leaseDuration
         while true {
-            let (sealed, stored) = try await storedCredentials()
+            let stored = try await storedCredentials().credentials
             if fresh(stored) { return adopt(stored) }
             if try await store.acquireLease(lease, holder: holder, for: Self.leaseDuration) {
                 do {
-                    let token = try await refreshHoldingLease(sealed: sealed, stored: stored, fresh: fresh)
+                    let token = try await refreshHoldingLease(fresh: fresh)
                     try? await store.releaseLease(lease, holder: holder)
                     return token
                 } catch {
@@ -84,9 +84,7 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
         }
     }
 
-    private func refreshHoldingLease(
-        sealed: String, stored: AccountCredentials, fresh: (AccountCredentials) -> Bool
-    ) async throws -> String {
+    private func refreshHoldingLease(fresh: (AccountCredentials) -> Bool) async throws -> String {
         // Re-read under the lease: the previous holder may have finished between our read and our lease.
         var (sealed, credentials) = try await storedCredentials()
         if fresh(credentials) { return adopt(credentials) }

@@ -108,9 +108,8 @@ public enum IngressRegistration {
     ) async throws -> TokenOutcome {
         guard var account = try await store.account(id: accountId) else { return .none }
         let oauth = oauthApp.map { (app: $0, store: store) }
-        if let id = account.gorgiasIntegrationId {
-            try await AccountDirectory.entry(for: account, box: box, http: http, oauth: oauth).gorgias
-                .deleteIntegration(id: id)
+        if account.gorgiasIntegrationId != nil {
+            try await removeIntegration(of: account, box: box, http: http, oauth: oauth)
             account = try await store.account(id: accountId) ?? account  // a refresh may have rotated the tokens
             account.gorgiasIntegrationId = nil
         }
@@ -144,9 +143,12 @@ public enum IngressRegistration {
         return outcome
     }
 
-    private static func removeIntegration(of account: Account, box: SecretBox, http: HTTPClient) async throws {
+    private static func removeIntegration(
+        of account: Account, box: SecretBox, http: HTTPClient, oauth: (app: GorgiasOAuthApp, store: Store)? = nil
+    ) async throws {
         guard let id = account.gorgiasIntegrationId else { return }
-        try await AccountDirectory.entry(for: account, box: box, http: http).gorgias.deleteIntegration(id: id)
+        try await AccountDirectory.entry(for: account, box: box, http: http, oauth: oauth).gorgias
+            .deleteIntegration(id: id)
     }
 }
 

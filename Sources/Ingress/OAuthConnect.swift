@@ -63,11 +63,10 @@ public struct OAuthConnect: Sendable {
                 "No Switchboard account is waiting to be connected to \(subdomain). Ask your Switchboard operator to run switchboard accounts connect first."
             )
         }
-        let ingressURL = String(pending.redirectURI.dropLast(Self.callbackPath.count))
         return .redirect(
             try await Self.begin(
                 accountId: account.id, subdomain: subdomain, gorgiasBaseURL: account.gorgiasBaseURL,
-                ingressURL: ingressURL, store: store, app: app))
+                ingressURL: Self.ingressURL(of: pending), store: store, app: app))
     }
 
     /// `GET /oauth/callback`: finishes the connection `state` began.
@@ -104,9 +103,8 @@ public struct OAuthConnect: Sendable {
             account.sealedCredentials = try credentials.sealed(box)
             account.updatedAt = now
             try await store.updateAccount(account)
-            let ingressURL = String(pending.redirectURI.dropLast(Self.callbackPath.count))
             try await IngressRegistration.connect(
-                accountId: account.id, ingressURL: ingressURL, store: store, box: box, http: http)
+                accountId: account.id, ingressURL: Self.ingressURL(of: pending), store: store, box: box, http: http)
             try await store.setAccountStatus(id: account.id, .connected)
         } catch let error as GorgiasError {
             logger.warning(
@@ -115,5 +113,10 @@ public struct OAuthConnect: Sendable {
         }
         logger.info("account connected through OAuth", metadata: [LogKeys.accountId: "\(account.id)"])
         return .done("Switchboard is connected to \(pending.subdomain). Your customers' texts now reach your helpdesk.")
+    }
+
+    /// The ingress' public URL a connection was begun with (its callback URL without the callback path).
+    private static func ingressURL(of pending: Store.PendingOAuthConnection) -> String {
+        String(pending.redirectURI.dropLast(callbackPath.count))
     }
 }

@@ -152,7 +152,7 @@ public final class IngressServer: Service, Sendable {
         guard let oauth else {
             return Self.page(404, "Connecting through Gorgias OAuth is not configured on this Switchboard.")
         }
-        let query = Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+        let query = FormEncoding.fields(request.uri.query ?? "")
         switch try await step(oauth, query) {
         case .redirect(let url):
             var headers = HTTPFields()

@@ -266,7 +266,8 @@ private func json(_ value: JSONValue, status: Int = 200) -> Response {
     SandboxServer.response(.json(status, value))
 }
 
-private func html(_ text: String) -> Response {
+/// An HTML page (the sandbox's own pages and its Gorgias consent screen).
+func html(_ text: String) -> Response {
     var headers = HTTPFields()
     headers[.contentType] = "text/html; charset=utf-8"
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Shared
 import Synchronization
 
@@ -26,7 +25,7 @@ struct SandboxOAuth: Sendable {
     }
 
     private func authorize(_ request: Request, subdomain: String) -> Response {
-        let query = Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+        let query = FormEncoding.fields(request.uri.query ?? "")
         guard query["client_id"] == server.configuration.oauthClientId, query["response_type"] == "code",
             let redirect = query["redirect_uri"], !redirect.isEmpty, let state = query["state"], !subdomain.isEmpty
         else {
@@ -45,9 +44,7 @@ struct SandboxOAuth: Sendable {
 
     private func token(_ request: Request, subdomain: String) async throws -> Response {
         guard authenticatesClient(request) else { return Self.oauthError(401, "invalid_client") }
-        let form = Dictionary(
-            FormEncoding.decode(String(decoding: try await SandboxControlRoutes.body(request), as: UTF8.self)),
-            uniquingKeysWith: { _, last in last })
+        let form = FormEncoding.fields(String(decoding: try await SandboxControlRoutes.body(request), as: UTF8.self))
         return server.state.withLock { state -> Response in
             let now = Date()
             switch form["grant_type"] {
@@ -82,9 +79,7 @@ struct SandboxOAuth: Sendable {
 
     private func revoke(_ request: Request, subdomain: String) async throws -> Response {
         guard authenticatesClient(request) else { return Self.oauthError(401, "invalid_client") }
-        let form = Dictionary(
-            FormEncoding.decode(String(decoding: try await SandboxControlRoutes.body(request), as: UTF8.self)),
-            uniquingKeysWith: { _, last in last })
+        let form = FormEncoding.fields(String(decoding: try await SandboxControlRoutes.body(request), as: UTF8.self))
         let token = form["token"] ?? ""
         server.state.withLock { state in
             guard var account = state.gorgias[subdomain] else { return }
@@ -147,8 +142,6 @@ struct SandboxOAuth: Sendable {
             <p><a href="\(HTMLText.escape(link("yes")))">Allow</a> &nbsp; <a href="\(HTMLText.escape(link("no")))">Deny</a></p>
             </body></html>
             """
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
+        return html(page)
     }
 }

@@ -113,7 +113,7 @@ public final class SandboxServer: Service, Sendable {
     private func gorgias(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let subdomain = context.parameters.get("subdomain") ?? ""
         let path = context.parameters.getCatchAll().map(String.init).filter { !$0.isEmpty }
-        let query = Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+        let query = FormEncoding.fields(request.uri.query ?? "")
         let bytes = try await body(request)
         let authorization = request.headers[.authorization]
         let autoCreate = configuration.autoCreateAccounts

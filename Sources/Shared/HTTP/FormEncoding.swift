@@ -23,6 +23,11 @@ public enum FormEncoding {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// A form body or query string's fields by name; a repeated name keeps its last value.
+    public static func fields(_ text: String) -> [String: String] {
+        Dictionary(decode(text), uniquingKeysWith: { _, last in last })
+    }
+
     /// Decodes a form body or query string into fields, in order (repeated names kept).
     public static func decode(_ text: String) -> [(String, String)] {
         text.split(separator: "&", omittingEmptySubsequences: true).map { pair in

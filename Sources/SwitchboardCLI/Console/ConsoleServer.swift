@@ -69,7 +69,7 @@ struct ConsoleServer: Service {
     }
 
     static func query(_ request: Request) -> [String: String] {
-        Dictionary(FormEncoding.decode(request.uri.query ?? ""), uniquingKeysWith: { _, last in last })
+        FormEncoding.fields(request.uri.query ?? "")
     }
 
     static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }

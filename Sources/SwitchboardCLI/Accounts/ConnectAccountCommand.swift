@@ -63,12 +63,7 @@ struct ConnectAccountCommand: AsyncParsableCommand {
         guard Account.isValidId(id) else {
             throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
         }
-        if smsAuthToken != nil {
-            StandardError.line(
-                "warning: --sms-auth-token is visible to other users in the process list and in shell history; set $SMS_AUTH_TOKEN instead"
-            )
-        }
-        guard let token = smsAuthToken ?? environment["SMS_AUTH_TOKEN"] else {
+        guard let token = SecretOptions.secret("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN", environment) else {
             throw ValidationError("--sms-auth-token (or $SMS_AUTH_TOKEN) is required for a new account")
         }
         let sms = try endpoints.sms()

@@ -20,16 +20,21 @@ struct SecretOptions: ParsableArguments {
     /// while and after the command runs.
     func resolve(_ environment: Environment) -> Secrets {
         func secret(_ flag: String, _ value: String?, _ variable: String) -> String? {
-            if value != nil {
-                StandardError.line(
-                    "warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead"
-                )
-            }
-            return value ?? environment[variable]
+            Self.secret(flag, value, variable, environment)
         }
         return Secrets(
             gorgiasAPIKey: secret("--gorgias-api-key", gorgiasApiKey, "GORGIAS_API_KEY"),
             gorgiasOAuthToken: secret("--gorgias-oauth-token", gorgiasOauthToken, "GORGIAS_OAUTH_TOKEN"),
             smsAuthToken: secret("--sms-auth-token", smsAuthToken, "SMS_AUTH_TOKEN"))
+    }
+
+    /// One secret from its flag (warned about) or else its environment variable.
+    static func secret(_ flag: String, _ value: String?, _ variable: String, _ environment: Environment) -> String? {
+        if value != nil {
+            StandardError.line(
+                "warning: \(flag) is visible to other users in the process list and in shell history; set $\(variable) instead"
+            )
+        }
+        return value ?? environment[variable]
     }
 }

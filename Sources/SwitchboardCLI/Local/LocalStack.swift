@@ -91,13 +91,7 @@ final class LocalStack: @unchecked Sendable {
     /// approved, and the ingress' OAuth callback stores the tokens, registers the integration and connects it.
     /// Returns the consent screen's address.
     func connectThroughOAuth(_ account: LocalAccount, store: Store) async throws -> String {
-        let token = RandomSecret.base64()
-        try await control.post(
-            "/sandbox/twilio/accounts",
-            [
-                "accountSid": .string(account.twilioSid), "authToken": .string(token),
-                "defaultOptOutHandling": .bool(account.providerOptOutHandling),
-            ])
+        let token = try await registerTwilio(account)
         let box = try SecretBox(base64Key: secretKey)
         let gorgias = "\(sandboxURL)/gorgias/\(account.id)"
         try await store.createAccount(
@@ -125,7 +119,6 @@ final class LocalStack: @unchecked Sendable {
     /// ingress like `switchboard accounts add --ingress-url` does.
     func addAccount(_ account: LocalAccount, store: Store) async throws {
         let key = RandomSecret.base64()
-        let token = RandomSecret.base64()
         var gorgias: [String: JSONValue] = ["subdomain": .string(account.id)]
         if account.oauth {
             gorgias["oauthToken"] = .string(key)
@@ -133,12 +126,7 @@ final class LocalStack: @unchecked Sendable {
             gorgias["email"] = .string(account.email); gorgias["apiKey"] = .string(key)
         }
         try await control.post("/sandbox/gorgias/accounts", .object(gorgias))
-        try await control.post(
-            "/sandbox/twilio/accounts",
-            [
-                "accountSid": .string(account.twilioSid), "authToken": .string(token),
-                "defaultOptOutHandling": .bool(account.providerOptOutHandling),
-            ])
+        let token = try await registerTwilio(account)
         let box = try SecretBox(base64Key: secretKey)
         let credentials =
             account.oauth
@@ -155,6 +143,18 @@ final class LocalStack: @unchecked Sendable {
             ))
         try await IngressRegistration.connect(
             accountId: account.id, ingressURL: ingressURL, store: store, box: box, http: http)
+    }
+
+    /// Creates `account`'s Twilio account on the sandbox with a fresh auth token; returns the token.
+    private func registerTwilio(_ account: LocalAccount) async throws -> String {
+        let token = RandomSecret.base64()
+        try await control.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(account.twilioSid), "authToken": .string(token),
+                "defaultOptOutHandling": .bool(account.providerOptOutHandling),
+            ])
+        return token
     }
 
     /// Where a customer's texts to `account` are posted (the number's incoming-message webhook).

@@ -21,6 +21,33 @@ struct OAuthConnectTests {
         return environment
     }
 
+    /// What both tests start from: the shop's Twilio account (its number's webhook pointing at `numberWebhook`), the
+    /// ingress serving the sandbox's OAuth app, and `accounts connect`'s arguments and environment for the shop.
+    func connectable(_ fleet: E2EFleet, numberWebhook: String? = nil) async throws -> (
+        ingress: E2EFleet.RunningIngress, arguments: [String], environment: [String: String]
+    ) {
+        var number: [String: JSONValue] = ["sms": true, "mms": true]
+        number["smsUrl"] = numberWebhook.map { .string($0) }
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
+                "numbers": .object([shop.number: .object(number)]),
+            ])
+        let app = GorgiasOAuthApp(
+            clientId: fleet.sandbox.server.configuration.oauthClientId,
+            clientSecret: fleet.sandbox.server.configuration.oauthClientSecret)
+        let ingress = try await fleet.startIngress(oauth: app)
+        var environment = oauthEnvironment(fleet)
+        environment["SMS_AUTH_TOKEN"] = shop.twilioToken
+        let arguments = [
+            "accounts", "connect", "--id", shop.id, "--gorgias-base-url", fleet.sandbox.gorgiasBaseURL(shop.id),
+            "--sms-base-url", fleet.sandbox.twilioBaseURL, "--sms-account-sid", shop.twilioSid, "--sms-from",
+            shop.number, "--ingress-url", ingress.url,
+        ]
+        return (ingress, arguments, environment)
+    }
+
     func messageCount(_ fleet: E2EFleet) async -> Int {
         ((try? await fleet.gorgias(shop.id)["tickets"]?.arrayValue) ?? [])
             .reduce(0) { $0 + ($1["messages"]?.arrayValue?.count ?? 0) }
@@ -32,26 +59,9 @@ struct OAuthConnectTests {
     func connectRefreshDisconnect() async throws {
         let fleet = try await E2EFleet()
         try await fleet.sandbox.post("/sandbox/faults", ["oauthTokenLifetimeSeconds": 6])
-        try await fleet.sandbox.post(
-            "/sandbox/twilio/accounts",
-            [
-                "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
-                "numbers": .object([
-                    shop.number: ["sms": true, "mms": true, "smsUrl": "https://old-helpdesk.example/sms"]
-                ]),
-            ])
-        let app = GorgiasOAuthApp(
-            clientId: fleet.sandbox.server.configuration.oauthClientId,
-            clientSecret: fleet.sandbox.server.configuration.oauthClientSecret)
-        let ingress = try await fleet.startIngress(oauth: app)
-        var environment = oauthEnvironment(fleet)
-        environment["SMS_AUTH_TOKEN"] = shop.twilioToken
-        let connect = try await CLIProcess.run(
-            [
-                "accounts", "connect", "--id", shop.id, "--gorgias-base-url", fleet.sandbox.gorgiasBaseURL(shop.id),
-                "--sms-base-url", fleet.sandbox.twilioBaseURL, "--sms-account-sid", shop.twilioSid, "--sms-from",
-                shop.number, "--ingress-url", ingress.url,
-            ], environment: environment)
+        let (ingress, arguments, environment) = try await connectable(
+            fleet, numberWebhook: "https://old-helpdesk.example/sms")
+        let connect = try await CLIProcess.run(arguments, environment: environment)
         #expect(connect.status == 0, "\(connect.output)\(connect.errors)")
         let consentURL = try #require(connect.output.split(separator: "\n").last.map(String.init))
         #expect(consentURL.hasPrefix(fleet.sandbox.gorgiasBaseURL(shop.id) + "/oauth/authorize?"))
@@ -124,23 +134,7 @@ struct OAuthConnectTests {
     func refusals() async throws {
         let fleet = try await E2EFleet()
         try await fleet.sandbox.post("/sandbox/faults", ["oauthAutoApprove": false])
-        try await fleet.sandbox.post(
-            "/sandbox/twilio/accounts",
-            [
-                "accountSid": .string(shop.twilioSid), "authToken": .string(shop.twilioToken),
-                "numbers": .object([shop.number: ["sms": true, "mms": true]]),
-            ])
-        let app = GorgiasOAuthApp(
-            clientId: fleet.sandbox.server.configuration.oauthClientId,
-            clientSecret: fleet.sandbox.server.configuration.oauthClientSecret)
-        let ingress = try await fleet.startIngress(oauth: app)
-        var environment = oauthEnvironment(fleet)
-        environment["SMS_AUTH_TOKEN"] = shop.twilioToken
-        let arguments = [
-            "accounts", "connect", "--id", shop.id, "--gorgias-base-url", fleet.sandbox.gorgiasBaseURL(shop.id),
-            "--sms-base-url", fleet.sandbox.twilioBaseURL, "--sms-account-sid", shop.twilioSid, "--sms-from",
-            shop.number, "--ingress-url", ingress.url,
-        ]
+        let (ingress, arguments, environment) = try await connectable(fleet)
         var withoutOffline = environment
         withoutOffline["GORGIAS_OAUTH_SCOPES"] = "write:all"
         let refused = try await CLIProcess.run(arguments, environment: withoutOffline)

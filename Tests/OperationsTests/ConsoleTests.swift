@@ -23,26 +23,20 @@ struct ConsoleTests {
                     KafkaHeader(key: FailureHeaders.errorMessage, value: Array("HTTP 400 from +15551234567".utf8)),
                 ])
         ])
-        var environment = fleet.environment.filter {
-            ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY", "KAFKA_BROKERS"].contains($0.key) || $0.key.hasPrefix("KAFKA_")
-        }
-        environment["SWITCHBOARD_CONSOLE_TOKEN"] = Self.token
         let weak = try await CLIProcess.run(
-            ["console", "--port", "0"], environment: environment.merging(["SWITCHBOARD_CONSOLE_TOKEN": "short"]) { $1 })
+            ["console", "--port", "0"],
+            environment: Self.environment(fleet).merging(["SWITCHBOARD_CONSOLE_TOKEN": "short"]) { $1 })
         #expect(weak.status == 78 && weak.errors.contains("SWITCHBOARD_CONSOLE_TOKEN"), "\(weak.errors)")
 
-        let console = try CLIProcess(["console", "--port", "0"], environment: environment)
-        #expect(await eventually { console.output.contains("console listening on ") }, "\(console.errors)")
-        let url = try #require(
-            console.output.split(separator: "\n").first { $0.hasPrefix("console listening on ") }?
-                .dropFirst("console listening on ".count))
+        let (console, url) = try await Self.startConsole(fleet)
         let http = HTTPClient()
         defer { Task { await http.shutdown() } }
         func get(_ path: String, _ headers: [(String, String)] = []) async throws -> APIResponse {
             try await http.execute(APIRequest(url: "\(url)\(path)", headers: headers, service: "console"))
         }
         let routes = [
-            "/", "/merchants", "/dlq", "/dlq?topic=sms.inbound", "/trace", "/trace?account=acme&phone=%2B15551234567",
+            "/", "/merchants", "/dlq", "/dlq?topic=sms.inbound", "/dlq/record?at=sms.inbound.dlq:0:0", "/trace",
+            "/trace?account=acme&phone=%2B15551234567",
         ]
         for route in routes {
             #expect(try await get(route).status == 401, "\(route) without a token")
@@ -57,6 +51,14 @@ struct ConsoleTests {
         let letters = try await get("/dlq", bearer).bodyText
         #expect(letters.contains("gorgias.rejected") && letters.contains("sms.inbound.dlq:"), "\(letters)")
         #expect(!letters.contains("+15551234567") && letters.contains("+1555•••4567"), "phone numbers are masked")
+        let badFilter = try await get("/dlq?topic=nonsense", bearer)
+        #expect(badFilter.status == 400 && badFilter.bodyText.contains("nonsense"), "a bad filter is named, not a 500")
+        #expect(try await get("/dlq?account=other", bearer).bodyText.contains("Nothing to show"), "filtered by account")
+        let redrive = try await http.execute(
+            APIRequest(
+                method: "POST", url: "\(url)/dlq/redrive", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                body: Array("rate=5&dry_run=1".utf8), service: "console"))
+        #expect(redrive.status == 401, "a redrive without the token is refused")
         let trace = try await get("/trace?account=acme&phone=%2B15551234567", bearer)
         #expect(trace.status == 200 && trace.bodyText.contains("Trace of acme"))
 
@@ -78,5 +80,105 @@ struct ConsoleTests {
         console.send(SIGTERM)
         #expect(await console.wait(timeout: .seconds(20)) == 0, "\(console.errors)")
         await fleet.shutdown()
+    }
+
+    @Test(
+        "in Chromium: sign in, open every page, find a dead-lettered text, redrive it and see it reach Gorgias"
+    )
+    func inChromium() async throws {
+        let fleet = try await E2EFleet()
+        let acme = E2EFleet.TestAccount(id: "acme")
+        try await fleet.addAccount(acme)
+        try await fleet.start(.inbound)
+        // A text the InboundWorker dead-lettered while Gorgias was down, as its DLQ record looks.
+        let text = InboundText(
+            accountId: acme.id, messageSid: "SMconsole1", from: "+15551234567", to: acme.number,
+            body: "Where is my order?", receivedAt: Date()
+        ).record(id: "SMconsole1", source: "test")
+        try await fleet.produce([
+            OutgoingRecord(
+                topic: "sms.inbound.dlq", key: text.key, value: text.value,
+                headers: [
+                    KafkaHeader(key: FailureHeaders.originalTopic, string: "sms.inbound"),
+                    KafkaHeader(key: FailureHeaders.errorClass, string: "gorgias.unavailable"),
+                    KafkaHeader(key: FailureHeaders.errorMessage, string: "HTTP 503 after 6 attempts"),
+                    KafkaHeader(key: FailureHeaders.deadLetterKind, string: "retries-exhausted"),
+                ])
+        ])
+        let (console, url) = try await Self.startConsole(fleet)
+        let browser = try await HeadlessChromium()
+        defer { browser.close() }
+        let shots = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["CONSOLE_SCREENSHOTS"] ?? ".build/console-screenshots")
+
+        try await browser.open("\(url)/")
+        #expect(try await browser.text().contains("sign in at /login"), "no page without signing in")
+        try await browser.open("\(url)/login")
+        _ = try await browser.evaluate("document.querySelector('input[name=token]').value = '\(Self.token)'")
+        let landed = try await browser.click("button")
+        #expect(landed == "\(url)/", "signing in leads to the fleet page")
+        #expect(try await browser.text().contains(FleetRoster.inbound.group))
+        try await browser.screenshot(to: shots.appendingPathComponent("fleet.png"))
+
+        try await browser.open("\(url)/merchants")
+        #expect(try await browser.text().contains("acme"))
+        try await browser.screenshot(to: shots.appendingPathComponent("merchants.png"))
+
+        try await browser.open("\(url)/dlq?account=acme")
+        let letters = try await browser.text()
+        #expect(letters.contains("gorgias.unavailable") && letters.contains("+1555•••4567"), "\(letters)")
+        try await browser.screenshot(to: shots.appendingPathComponent("dlq.png"))
+        try await browser.click("td a")
+        let detail = try await browser.text()
+        #expect(detail.contains(FailureHeaders.errorClass) && detail.contains("HTTP 503 after 6 attempts"), "\(detail)")
+        #expect(!detail.contains("Where is my order?"), "the message is not shown")
+        try await browser.screenshot(to: shots.appendingPathComponent("dlq-record.png"))
+
+        try await browser.open("\(url)/dlq?account=acme")
+        try await browser.click("#redrive")
+        #expect(try await browser.text().contains("Would redrive 1 record(s)"), "the dry run is the default")
+        #expect(try await browser.text().contains("sms.inbound.dlq:"))
+        try await browser.open("\(url)/dlq?account=acme")
+        _ = try await browser.evaluate("document.querySelector('input[name=dry_run]').checked = false")
+        try await browser.click("#redrive")
+        let redriven = try await browser.text()
+        #expect(redriven.contains("Redrove 1 record(s)"), "\(redriven)")
+
+        func imported() async -> Bool {
+            let tickets = (try? await fleet.gorgias(acme.id)["tickets"]?.arrayValue) ?? []
+            return tickets.flatMap { $0["messages"]?.arrayValue ?? [] }.contains {
+                $0["body_text"]?.stringValue?.contains("Where is my order?") == true
+            }
+        }
+        #expect(await eventually(timeout: .seconds(30)) { await imported() }, "the redriven text reaches Gorgias")
+        try await browser.open("\(url)/dlq?account=acme")
+        #expect(try await browser.text().contains("Nothing to show"), "a redriven record is reviewed")
+        try await browser.open("\(url)/trace?account=acme&phone=%2B15551234567")
+        let trace = try await browser.text()
+        #expect(trace.contains("processed") && trace.contains("dead-letter"), "\(trace)")
+        try await browser.screenshot(to: shots.appendingPathComponent("trace.png"))
+
+        console.send(SIGTERM)
+        #expect(await console.wait(timeout: .seconds(20)) == 0, "\(console.errors)")
+        await fleet.shutdown()
+    }
+
+    /// What the console needs from the fleet's environment: the store, its secret key and the brokers.
+    static func environment(_ fleet: E2EFleet) -> [String: String] {
+        var environment = fleet.environment.filter {
+            ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY", "KAFKA_BROKERS"].contains($0.key) || $0.key.hasPrefix("KAFKA_")
+        }
+        environment["SWITCHBOARD_CONSOLE_TOKEN"] = Self.token
+        return environment
+    }
+
+    /// Starts `switchboard console` on a free port; returns it and its URL.
+    static func startConsole(_ fleet: E2EFleet) async throws -> (CLIProcess, String) {
+        let console = try CLIProcess(["console", "--port", "0"], environment: environment(fleet))
+        #expect(await eventually { console.output.contains("console listening on ") }, "\(console.errors)")
+        let url = try #require(
+            console.output.split(separator: "\n").first { $0.hasPrefix("console listening on ") }?
+                .dropFirst("console listening on ".count))
+        return (console, String(url))
     }
 }

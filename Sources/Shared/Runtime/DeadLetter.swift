@@ -42,6 +42,11 @@ public struct DeadLetter: Sendable {
         case retriesExhausted = "retries-exhausted"
     }
 
+    /// The account the record belongs to: its key up to the first `:` (every event's key starts with its account).
+    public var account: String? {
+        record.key.map { key in String(decoding: key.prefix { $0 != UInt8(ascii: ":") }, as: UTF8.self) }
+    }
+
     /// `topic:partition:offset` of the DLQ record, the handle `dlq show` takes.
     public var location: String { "\(record.topic):\(record.partition):\(record.offset)" }
 

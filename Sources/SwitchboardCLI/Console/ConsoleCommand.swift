@@ -14,7 +14,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         discussion: """
             Needs SWITCHBOARD_CONSOLE_TOKEN (at least 24 characters): send it as `Authorization: Bearer …`, or sign in \
             once at /login (an HttpOnly, SameSite=Strict cookie). It reads the store and the brokers like the CLI \
-            does; it changes nothing.
+            does; the only change it makes is a DLQ redrive (dry run by default, at a rate), as `dlq redrive`.
             """
     )
 
@@ -30,12 +30,15 @@ struct ConsoleCommand: AsyncParsableCommand {
                 setting: "SWITCHBOARD_CONSOLE_TOKEN", reason: "required, at least 24 characters (openssl rand -hex 16)")
         }
         let reader = try kafka.reader(environment)
+        let reviewReader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
+        let settings = try kafka.settings(environment)
         let topology = try kafka.topology(environment)
         let (host, port) = (self.host, self.port)
         try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
             let server = ConsoleServer(
                 host: host, port: port, token: token,
-                sources: ConsoleSources(store: store, reader: reader, topology: topology),
+                sources: ConsoleSources(
+                    store: store, reader: reader, reviewReader: reviewReader, settings: settings, topology: topology),
                 logger: CLIEnvironment.logger)
             let group = ServiceGroup(
                 configuration: .init(

@@ -13,28 +13,42 @@ enum ConsolePage {
         """
     }
 
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// A table of escaped cells; `links` makes each row's first cell a link to its URL.
+    static func table(_ header: [String], _ rows: [[String]], links: [String]? = nil) -> String {
         guard !rows.isEmpty else { return "<p>Nothing to show.</p>" }
         let head = header.map { "<th>\(HTMLText.escape($0))</th>" }.joined()
-        let body = rows.map { "<tr>" + $0.map { "<td>\(HTMLText.escape($0))</td>" }.joined() + "</tr>" }.joined()
+        let body = rows.enumerated().map { index, row in
+            let cells = row.enumerated().map { column, cell in
+                guard column == 0, let link = links?[index] else { return "<td>\(HTMLText.escape(cell))</td>" }
+                return "<td><a href=\"\(HTMLText.escape(link))\">\(HTMLText.escape(cell))</a></td>"
+            }
+            return "<tr>" + cells.joined() + "</tr>"
+        }.joined()
         return "<table><tr>\(head)</tr>\(body)</table>"
     }
 
-    static func fleet(_ partitions: [PartitionLag]) -> String {
-        let totals = Dictionary(grouping: partitions, by: \.group).map { group, rows in
-            [group, String(rows.reduce(0) { $0 + $1.lag })]
+    static func fleet(_ partitions: [ConsoleSources.FleetPartition]) -> String {
+        let totals = Dictionary(grouping: partitions, by: \.lag.group).map { group, rows in
+            [group, String(rows.reduce(0) { $0 + $1.lag.lag }), age(rows.compactMap(\.oldestAge).max())]
         }.sorted { $0[0] < $1[0] }
         return render(
             "Fleet",
-            "<h2>Lag by group</h2>" + table(["GROUP", "LAG (records)"], totals) + "<h2>Partitions</h2>"
+            "<h2>Lag by group</h2>" + table(["GROUP", "LAG (records)", "OLDEST WAITING"], totals) + "<h2>Partitions</h2>"
                 + table(
-                    ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG"],
+                    ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OLDEST WAITING"],
                     partitions.map {
                         [
-                            $0.group, $0.topicPartition.topic, String($0.topicPartition.partition),
-                            $0.committed.map(String.init) ?? "-", String($0.high), String($0.lag),
+                            $0.lag.group, $0.lag.topicPartition.topic, String($0.lag.topicPartition.partition),
+                            $0.lag.committed.map(String.init) ?? "-", String($0.lag.high), String($0.lag.lag),
+                            age($0.oldestAge),
                         ]
                     }))
+    }
+
+    /// Lag in time: how long the oldest unconsumed record has waited.
+    static func age(_ age: Duration?) -> String {
+        guard let seconds = age?.seconds else { return "-" }
+        return seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
     }
 
     static func merchants(_ merchants: [AccountSummary]) -> String {
@@ -45,25 +59,72 @@ enum ConsolePage {
                 merchants.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.healthSummary] }))
     }
 
-    static func deadLetters(_ letters: [DeadLetter], topic: String?, errorClass: String?) -> String {
-        let form = """
-            <form method="get" action="/dlq">Topic <input name="topic" value="\(HTMLText.escape(topic ?? ""))"> \
-            Error class <input name="error_class" value="\(HTMLText.escape(errorClass ?? ""))"> \
-            <button>Filter</button></form><p>Redrive and acknowledge with <code>switchboard dlq redrive|ack</code>.</p>
+    static func deadLetters(_ letters: [DeadLetter], query: DeadLetterQuery) -> String {
+        func input(_ label: String, _ name: String, _ value: String?, _ placeholder: String) -> String {
+            "\(label) <input name=\"\(name)\" value=\"\(HTMLText.escape(value ?? ""))\" placeholder=\"\(placeholder)\"> "
+        }
+        let filter =
+            "<form method=\"get\" action=\"/dlq\">" + input("Topic", "topic", query.topic, "sms.inbound")
+            + input("Since", "since", query.since, "2h or RFC 3339")
+            + input("Error class", "error_class", query.errorClass, "gorgias.")
+            + input("Account", "account", query.account, "acme") + "<button>Filter</button></form>"
+        let carried = query.fields.map {
+            "<input type=\"hidden\" name=\"\($0.name)\" value=\"\(HTMLText.escape($0.value))\">"
+        }.joined()
+        let redrive = """
+            <h2>Redrive</h2><form method="post" action="/dlq/redrive">\(carried)Send the \(letters.count) record(s) \
+            listed back to their topics at <input name="rate" value="10" size="4"> per second \
+            <label><input type="checkbox" name="dry_run" value="1" checked> dry run</label> \
+            <button id="redrive">Redrive</button></form>
             """
         return render(
             "Dead letters",
-            form
+            filter
                 + table(
-                    ["RECORD", "FAILED AT", "KIND", "ERROR CLASS", "ATTEMPTS", "KEY", "REASON"],
+                    ["RECORD", "FAILED AT", "KIND", "ERROR CLASS", "ATTEMPTS", "REDRIVES", "KEY", "REASON"],
                     letters.map { letter in
                         [
                             letter.location, letter.failedAt.map { RFC3339.format($0) } ?? "-",
                             letter.kind?.rawValue ?? "-", letter.errorClass, String(letter.attempts),
+                            String(letter.redriveCount),
                             PhoneMask.mask(letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-"),
                             PhoneMask.mask(letter.reason),
                         ]
-                    }))
+                    },
+                    links: letters.map { "/dlq/record?at=\(FormEncoding.escape($0.location))" })
+                + (letters.isEmpty ? "" : redrive))
+    }
+
+    /// One dead letter: where it came from, why it failed, its headers (the value is not shown: it holds a message).
+    static func deadLetter(_ letter: DeadLetter) -> String {
+        let facts = [
+            ["Source", "\(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?")"],
+            ["Key", PhoneMask.mask(letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-")],
+            ["Error class", letter.errorClass], ["Reason", PhoneMask.mask(letter.reason)],
+            ["Value", "\(letter.record.value.count) bytes (switchboard dlq show prints it)"],
+        ]
+        return render(
+            "Dead letter \(letter.location)",
+            table(["", ""], facts) + "<h2>Headers</h2>"
+                + table(
+                    ["HEADER", "VALUE"],
+                    letter.record.headers.map { [$0.key, PhoneMask.mask($0.stringValue ?? "(binary)")] }))
+    }
+
+    static func redriven(_ outcome: DeadLetterRedrive.Outcome) -> String {
+        let verb = outcome.dryRun ? "Would redrive" : "Redrove"
+        var body = "<p id=\"outcome\">\(verb) \(outcome.redriven.count) record(s).</p>"
+            + table(["RECORD"], outcome.redriven.map { [$0] })
+        if !outcome.leftForRedriveCount.isEmpty {
+            body += "<p>Left alone, already redriven 3 times: \(outcome.leftForRedriveCount.count).</p>"
+                + table(["RECORD"], outcome.leftForRedriveCount.map { [$0] })
+        }
+        return render(outcome.dryRun ? "Redrive (dry run)" : "Redriven", body + "<p><a href=\"/dlq\">Back</a></p>")
+    }
+
+    /// A request the console cannot serve as asked (a bad filter): the reason, in words.
+    static func refused(_ reason: String) -> String {
+        render("Not understood", "<p>\(HTMLText.escape(reason))</p>")
     }
 
     static func trace(account: String?, phone: String?, entries: [TraceEntry]?) -> String {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Crypto
 import Foundation
 import HTTPTypes
@@ -24,12 +25,28 @@ struct ConsoleServer: Service {
         router.get("/") { _, _ in Self.html(ConsolePage.fleet(try await sources.lag())) }
         router.get("merchants") { _, _ in Self.html(ConsolePage.merchants(try await sources.merchants())) }
         router.get("dlq") { request, _ in
-            let query = Self.query(request)
-            let (topic, errorClass) = (
-                query["topic"].flatMap(Self.nonEmpty), query["error_class"].flatMap(Self.nonEmpty)
-            )
-            let letters = try await sources.deadLetters(topic: topic, errorClass: errorClass)
-            return Self.html(ConsolePage.deadLetters(letters, topic: topic, errorClass: errorClass))
+            let query = DeadLetterQuery(Self.query(request))
+            return try await Self.refusingBadInput {
+                Self.html(ConsolePage.deadLetters(try await sources.deadLetters(query), query: query))
+            }
+        }
+        router.get("dlq/record") { request, _ in
+            guard let letter = try await sources.deadLetter(at: Self.query(request)["at"] ?? "") else {
+                return Self.html(ConsolePage.refused("No dead letter there."), status: .notFound)
+            }
+            return Self.html(ConsolePage.deadLetter(letter))
+        }
+        router.post("dlq/redrive") { request, _ in
+            let form = try await Self.form(request)
+            guard let rate = form["rate"].flatMap(Double.init), rate > 0, rate <= 1000 else {
+                return Self.html(ConsolePage.refused("The rate must be a number of records per second in (0, 1000]."),
+                    status: .badRequest)
+            }
+            return try await Self.refusingBadInput {
+                let outcome = try await sources.redrive(
+                    DeadLetterQuery(form), rate: rate, dryRun: form["dry_run"] != nil)
+                return Self.html(ConsolePage.redriven(outcome))
+            }
         }
         router.get("trace") { request, _ in
             let query = Self.query(request)
@@ -40,9 +57,7 @@ struct ConsoleServer: Service {
         }
         router.get("login") { _, _ in Self.html(ConsolePage.login) }
         router.post("login") { request, _ in
-            var body = try await request.body.collect(upTo: 4096)
-            let form = FormEncoding.decode(body.readString(length: body.readableBytes) ?? "")
-            guard let given = form.last(where: { $0.0 == "token" })?.1,
+            guard let given = try await Self.form(request)["token"],
                 TokenCheck<BasicRequestContext>.same(given, token)
             else {
                 return Self.html(ConsolePage.login, status: .unauthorized)
@@ -73,6 +88,21 @@ struct ConsoleServer: Service {
     }
 
     static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+
+    /// A posted form's fields by name.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var body = try await request.body.collect(upTo: 16 * 1024)
+        return FormEncoding.fields(body.readString(length: body.readableBytes) ?? "")
+    }
+
+    /// The page `render` makes, or a 400 naming what was wrong with the input (an unknown topic, a bad time).
+    static func refusingBadInput(_ render: () async throws -> Response) async throws -> Response {
+        do {
+            return try await render()
+        } catch let error as ValidationError {
+            return html(ConsolePage.refused(error.message), status: .badRequest)
+        }
+    }
 }
 
 /// Refuses every request without the console token, except the sign-in page.

@@ -158,45 +158,20 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
         guard maxRedrives >= 1 else { throw ValidationError("--max-redrives must be at least 1") }
     }
 
-    struct Outcome: Codable {
-        var redriven: [String] = []
-        var leftForRedriveCount: [String] = []
-        var dryRun: Bool
-    }
-
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let reader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
         let scan = DeadLetterScan(
             reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
-        let slices = try await scan.slices()
         let producer =
             dryRun
             ? nil
             : try KafkaProducer(
                 settings: try kafka.settings(environment), clientId: "switchboard-dlq-redrive",
                 logger: CLIEnvironment.logger)
-        var outcome = Outcome(dryRun: dryRun)
-        var handled: [DeadLetterScan.Slice: Set<Int64>] = [:]
-        var pacer = RatePacer(perSecond: rate)
-        for slice in slices {
-            for letter in slice.letters where try filter.matches(letter) {
-                guard letter.redriveCount < maxRedrives else {
-                    outcome.leftForRedriveCount.append(letter.location)
-                    continue
-                }
-                if let producer {
-                    try await pacer.wait()
-                    try await producer.send(letter.redriven())
-                    handled[slice, default: []].insert(letter.record.offset)
-                }
-                outcome.redriven.append(letter.location)
-            }
-        }
-        if let producer {
-            try await scan.markReviewed(handled)
-            await producer.shutdown()
-        }
+        let outcome = try await DeadLetterRedrive(scan: scan, rate: rate, maxRedrives: maxRedrives).run(
+            producer: producer)
+        await producer?.shutdown()
         if json {
             try JSONOutput.print(outcome)
         } else {
@@ -237,19 +212,5 @@ struct DeadLetterAckCommand: AsyncParsableCommand {
         try await scan.markReviewed(handled)
         if json { return try JSONOutput.print(acknowledged) }
         StandardOutput.line("acknowledged \(acknowledged.count) record(s)")
-    }
-}
-
-/// Spaces calls evenly at `perSecond`.
-struct RatePacer {
-    let interval: Duration
-    var next = ContinuousClock.now
-
-    init(perSecond: Double) { interval = .seconds(1 / perSecond) }
-
-    mutating func wait() async throws {
-        let now = ContinuousClock.now
-        if next > now { try await Task.sleep(until: next) }
-        next = max(next, now) + interval
     }
 }

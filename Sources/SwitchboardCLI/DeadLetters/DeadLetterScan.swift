@@ -12,6 +12,7 @@ struct DeadLetterFilter: ParsableArguments {
     @Option(help: "Only records dead-lettered before this time (RFC 3339, or an age like 30m).") var until: String?
     @Option(help: "Only this error class, or a prefix ending in '.' (event. matches event.schema_invalid).")
     var errorClass: String?
+    @Option(help: "Only records of this account (their key starts with `<account>:`).") var account: String?
     @Flag(help: "Include records already redriven or acknowledged (before the review group's offset).")
     var includeReviewed = false
 
@@ -29,6 +30,7 @@ struct DeadLetterFilter: ParsableArguments {
     }
 
     func matches(_ letter: DeadLetter) throws -> Bool {
+        if let account, letter.account != account { return false }
         if let errorClass {
             let matched =
                 errorClass.hasSuffix(".") ? letter.errorClass.hasPrefix(errorClass) : letter.errorClass == errorClass

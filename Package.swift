@@ -40,6 +40,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         // Tests only: reading the compose and Kubernetes files.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Traces: the API, and its OTLP/HTTP exporter (without the gRPC one, which would double the build).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +95,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             path: "Sources/Shared/Observability",
             swiftSettings: swiftSettings
@@ -106,6 +111,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Shared/Store",
             swiftSettings: swiftSettings
@@ -117,6 +123,7 @@ let package = Package(
                 "SwitchboardBase", "SwitchboardObservability", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Shared/HTTP",
             swiftSettings: swiftSettings
@@ -131,6 +138,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Sources/Shared/Runtime",
             swiftSettings: swiftSettings
@@ -250,7 +258,7 @@ let package = Package(
             name: "IngressTests", dependencies: shared + ["Ingress", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OperationsTests",
-            dependencies: shared + ["Sandbox", "TestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: shared + ["Sandbox", "TestSupport", "Ingress", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

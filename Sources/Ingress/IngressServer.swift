@@ -97,6 +97,7 @@ public final class IngressServer: Service, Sendable {
     public func run() async throws {
         try configuration.validate()
         let router = Router(context: IngressRequestContext.self)
+        router.add(middleware: WebhookTracing())
         router.post("twilio/inbound/:account") { request, context in
             try await self.twilio(request, context) { entry, form, firstSeen in
                 try WebhookTranslator.inboundText(
@@ -208,7 +209,7 @@ public final class IngressServer: Service, Sendable {
                 try await receiptKey(form).asyncMap {
                     try await receipts.firstSeen(accountId: entry.account.id, key: $0, now: Date())
                 } ?? Date()
-            try await producer.send(try translate(entry, form, firstSeen))
+            try await producer.send(RecordTracing.carryingTrace(try translate(entry, form, firstSeen)))
         } catch let error as WebhookError {
             return Self.status(400, error.description)
         } catch {
@@ -252,7 +253,7 @@ public final class IngressServer: Service, Sendable {
             else {
                 return Self.status(200, "ignored")
             }
-            try await producer.send(record)
+            try await producer.send(RecordTracing.carryingTrace(record))
         } catch let error as WebhookError {
             return Self.status(200, "ignored: \(error)")
         } catch {

@@ -11,34 +11,6 @@ import TestSupport
 struct IngressAbuseTests {
     let acme = E2EFleet.TestAccount(id: "acme")
 
-    /// A running `switchboard ingress` on a free loopback port, reading the fleet's broker and store.
-    final class IngressProcess: Sendable {
-        let cli: CLIProcess
-        let port: Int
-        var url: String { "http://127.0.0.1:\(port)" }
-        var pid: Int32 { cli.process.processIdentifier }
-
-        init(_ fleet: E2EFleet, arguments: [String] = []) async throws {
-            port = freeLoopbackPort()
-            let environment = fleet.environment.filter {
-                ["KAFKA_BROKERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key)
-            }
-            cli = try CLIProcess(
-                ["ingress", "--port", String(port), "--idle-timeout", "2s", "--read-timeout", "2s"] + arguments,
-                environment: environment)
-            let url = "http://127.0.0.1:\(port)"
-            guard await eventually(timeout: .seconds(30), { (try? await httpGet(url + "/healthz").status) == 200 })
-            else {
-                throw FleetError(description: "the ingress did not start: \(cli.errors)")
-            }
-        }
-
-        func stop() async {
-            cli.send(SIGTERM)
-            await cli.wait(timeout: .seconds(10))
-        }
-    }
-
     func post(_ http: HTTPClient, _ url: String, headers: [(String, String)] = [], body: [UInt8]) async throws
         -> APIResponse
     {

@@ -5,6 +5,7 @@ import Prometheus
 import SwitchboardBase
 import SwitchboardObservability
 import Synchronization
+import Tracing
 
 /// HTTP on libcurl's multi interface: one dedicated thread drives every transfer (`curl_multi_perform` and
 /// `curl_multi_poll`, woken by `curl_multi_wakeup`), so hundreds of concurrent requests need no thread each and
@@ -62,6 +63,12 @@ public final class HTTPClient: @unchecked Sendable {
     /// Sends `request` and returns the complete response. Throws ``HTTPError`` when no response arrived
     /// (timeouts, connection failures) and `CancellationError` when the task is cancelled.
     public func execute(_ request: APIRequest) async throws -> APIResponse {
+        // A span only as a child of a record attempt or webhook; background calls (health checks) start no trace.
+        guard TracingSwitch.isOn, ServiceContext.current != nil else { return try await transfer(request) }
+        return try await HTTPTracing.clientSpan(request) { try await transfer(request) }
+    }
+
+    private func transfer(_ request: APIRequest) async throws -> APIResponse {
         let started = ContinuousClock.now
         let transfer = Transfer(
             request: request, maxResponseBytes: request.maximumResponseBytes ?? configuration.maxResponseBytes)

@@ -118,7 +118,9 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             if Task.isCancelled { return .abandoned }
             do {
                 return .finished(
-                    try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger))
+                    try await RecordTracing.attempt(record, source: source, event: event, attempt: attempt) {
+                        try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
+                    })
             } catch {
                 if Task.isCancelled { return .abandoned }
                 let failure = ProcessingFailure.classify(error)

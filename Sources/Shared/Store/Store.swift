@@ -17,7 +17,7 @@ public final class Store: Sendable {
     let logger: Logger
 
     init(database: any SQLDatabase, location: DatabaseURL, logger: Logger) {
-        self.database = database
+        self.database = TracingSwitch.isOn ? TracedDatabase(database) : database
         self.location = location
         self.logger = logger
     }
@@ -72,7 +72,7 @@ public final class Store: Sendable {
 
     /// Services that must run while the store is used (PostgreSQL's pool); add them to the process's service group.
     public var services: [any Service] {
-        (database as? PostgresDatabase).map { [$0.client] } ?? []
+        (TracedDatabase.untraced(database) as? PostgresDatabase).map { [$0.client] } ?? []
     }
 
     /// Opens the store, runs its services, optionally migrates, runs `body`, and closes everything.

@@ -41,6 +41,8 @@ public enum WorkerRuntime {
         logger[metadataKey: LogKeys.group] = "\(configuration.group)"
         let runLogger = logger
         let labeledMetrics = MetricsBootstrap.shared()
+        // Before the store and the HTTP client: they trace their calls only if tracing is on when they are made.
+        let traces = try TracingBackend.start(serviceName: definition.name, environment: environment, logger: runLogger)
         logger.info("opening store", metadata: ["database": "\(location)"])
 
         // Migrate and check the key on a store of their own first: the group's store serves queries only once the
@@ -96,9 +98,10 @@ public enum WorkerRuntime {
         // In dependency order: a group starts its services in this order and shuts them down in reverse, so the
         // consumer drains, commits and leaves first, the producer then flushes what the drain produced, and the HTTP
         // client and the store stop after everything that uses them. The second-signal policy comes first, so it
-        // listens for as long as anything runs.
+        // listens for as long as anything runs, then the trace exporter, so it sends the last spans.
         let services: [any Service] =
-            [SecondSignalExit(logger: runLogger), store, http, producer, server, janitor, depth]
+            [SecondSignalExit(logger: runLogger)] + (traces.map { [$0] } ?? [])
+            + [store, http, producer, server, janitor, depth]
             + definition.makeServices(context)
         var group = ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }

@@ -63,6 +63,8 @@ struct IngressCommand: AsyncParsableCommand {
         configuration.readTimeout = try Self.duration(readTimeout, "--read-timeout")
         try configuration.validate()
         let settled = configuration
+        let traces = try TracingBackend.start(
+            serviceName: "switchboard-ingress", environment: environment, logger: logger)
         try await Store.withStore(try DatabaseURL.from(environment), logger: logger, migrate: false) { store in
             let http = HTTPClient(logger: logger)
             let producer = try KafkaProducer(settings: settings, clientId: "switchboard-ingress", logger: logger)
@@ -74,7 +76,8 @@ struct IngressCommand: AsyncParsableCommand {
                 oauth: oauthApp.map { OAuthConnect(app: $0, store: store, box: box, http: http, logger: logger) })
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: (traces.map { [$0] } ?? []).map { .init(service: $0) } + [.init(service: server)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             await producer.shutdown()
             await http.shutdown()

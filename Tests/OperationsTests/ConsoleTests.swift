@@ -117,7 +117,12 @@ struct ConsoleTests {
         _ = try await browser.evaluate("document.querySelector('input[name=token]').value = '\(Self.token)'")
         let landed = try await browser.click("button")
         #expect(landed == "\(url)/", "signing in leads to the fleet page")
-        #expect(try await browser.text().contains(FleetRoster.inbound.group))
+        let fleetPage = try await browser.text()
+        // librdkafka's mock cluster does not answer DescribeGroups: the page names that instead of the members.
+        #expect(
+            fleetPage.contains("\(FleetRoster.inbound.group)\tStable\t\(FleetRoster.inbound.group)-")
+                || fleetPage.contains("\(FleetRoster.inbound.group)\tnot described: "),
+            "the running InboundWorker is a member, or the reason it cannot be shown:\n\(fleetPage)")
         try await browser.screenshot(to: shots.appendingPathComponent("fleet.png"))
 
         try await browser.open("\(url)/merchants")

@@ -27,13 +27,30 @@ enum ConsolePage {
         return "<table><tr>\(head)</tr>\(body)</table>"
     }
 
-    static func fleet(_ partitions: [ConsoleSources.FleetPartition]) -> String {
+    static func fleet(
+        _ partitions: [ConsoleSources.FleetPartition],
+        groups: [(group: String, description: Result<GroupDescription?, any Error>)]
+    ) -> String {
+        let members = groups.flatMap { group, description -> [[String]] in
+            switch description {
+            case .failure(let error): return [[group, "not described: \(error)", "", "", ""]]
+            case .success(nil): return [[group, "unknown to the brokers", "", "", ""]]
+            case .success(let description?) where description.members.isEmpty:
+                return [[group, description.state, "no members", "", ""]]
+            case .success(let description?):
+                return description.members.map { member in
+                    [group, description.state, member.clientId, member.host, String(member.partitions.count)]
+                }
+            }
+        }
         let totals = Dictionary(grouping: partitions, by: \.lag.group).map { group, rows in
             [group, String(rows.reduce(0) { $0 + $1.lag.lag }), age(rows.compactMap(\.oldestAge).max())]
         }.sorted { $0[0] < $1[0] }
         return render(
             "Fleet",
-            "<h2>Lag by group</h2>" + table(["GROUP", "LAG (records)", "OLDEST WAITING"], totals) + "<h2>Partitions</h2>"
+            "<h2>Lag by group</h2>" + table(["GROUP", "LAG (records)", "OLDEST WAITING"], totals)
+                + "<h2>Members</h2>" + table(["GROUP", "STATE", "MEMBER", "HOST", "PARTITIONS"], members)
+                + "<h2>Partitions</h2>"
                 + table(
                     ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OLDEST WAITING"],
                     partitions.map {

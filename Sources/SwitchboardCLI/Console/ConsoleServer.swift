@@ -22,7 +22,9 @@ struct ConsoleServer: Service {
     func run() async throws {
         let router = Router()
         router.add(middleware: TokenCheck<BasicRequestContext>(token: token))
-        router.get("/") { _, _ in Self.html(ConsolePage.fleet(try await sources.lag())) }
+        router.get("/") { _, _ in
+            Self.html(ConsolePage.fleet(try await sources.lag(), groups: await sources.groups()))
+        }
         router.get("merchants") { _, _ in Self.html(ConsolePage.merchants(try await sources.merchants())) }
         router.get("dlq") { request, _ in
             let query = DeadLetterQuery(Self.query(request))

@@ -18,6 +18,16 @@ struct ConsoleSources: Sendable {
         var oldestAge: Duration?
     }
 
+    /// Every fleet group's state and members, or why the brokers could not describe it.
+    func groups() async -> [(group: String, description: Result<GroupDescription?, any Error>)] {
+        let (reader, plan) = (self.reader, LagCommand.fleetPlan(topology))
+        return await BlockingCall.run {
+            plan.map { entry in
+                (entry.group, Result { try reader.describe(group: entry.group) })
+            }
+        }
+    }
+
     /// Every fleet group's partitions with their lag, as `switchboard lag`, and how long the oldest waits.
     func lag() async throws -> [FleetPartition] {
         let (reader, plan) = (self.reader, LagCommand.fleetPlan(topology))

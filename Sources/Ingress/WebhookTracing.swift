@@ -11,7 +11,8 @@ struct WebhookTracing<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         guard TracingSwitch.isOn else { return try await next(request, context) }
-        let span = startSpan("webhook \(request.method.rawValue) \(request.uri.path)", context: .topLevel, ofKind: .server)
+        let span = startSpan(
+            "webhook \(request.method.rawValue) \(request.uri.path)", context: .topLevel, ofKind: .server)
         defer { span.end() }
         span.attributes["http.request.method"] = request.method.rawValue
         span.attributes["url.path"] = request.uri.path

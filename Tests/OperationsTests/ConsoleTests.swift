@@ -56,7 +56,8 @@ struct ConsoleTests {
         #expect(try await get("/dlq?account=other", bearer).bodyText.contains("Nothing to show"), "filtered by account")
         let redrive = try await http.execute(
             APIRequest(
-                method: "POST", url: "\(url)/dlq/redrive", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                method: "POST", url: "\(url)/dlq/redrive",
+                headers: [("Content-Type", "application/x-www-form-urlencoded")],
                 body: Array("rate=5&dry_run=1".utf8), service: "console"))
         #expect(redrive.status == 401, "a redrive without the token is refused")
         let trace = try await get("/trace?account=acme&phone=%2B15551234567", bearer)

@@ -65,7 +65,9 @@ struct TracingTests {
             processed.attributes["messaging.destination.name"]?.contains(".retry.") == true,
             "the successful attempt came from a retry tier: \(processed.attributes)")
         #expect(processed.parentSpanId == webhook.spanId, "the tier's attempt continues the webhook's trace")
-        #expect(processed.attributes["switchboard.account"] == "acme" && processed.attributes["messaging.message.id"] != nil)
+        #expect(
+            processed.attributes["switchboard.account"] == "acme" && processed.attributes["messaging.message.id"] != nil
+        )
         let children = trace.filter { $0.parentSpanId == processed.spanId }
         #expect(children.contains { $0.name.hasPrefix("gorgias ") }, "\(children.map(\.name))")
         #expect(children.contains { $0.name.hasPrefix("store ") }, "\(children.map(\.name))")

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import Shared
@@ -141,7 +141,8 @@ public final class HeadlessChromium: Sendable {
         -> JSONValue
     {
         let sessionId = inSession ? session.withLock { $0 } : nil
-        let reply = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+        let reply = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<JSONValue, any Error>) in
             let id = state.withLock { state -> Int? in
                 guard !state.ended else { return nil }
                 defer { state.nextId += 1 }
@@ -151,7 +152,9 @@ public final class HeadlessChromium: Sendable {
             guard let id else {
                 return continuation.resume(throwing: Failure(description: "the browser has ended"))
             }
-            var message: [String: JSONValue] = ["id": .int(Int64(id)), "method": .string(method), "params": .object(params)]
+            var message: [String: JSONValue] = [
+                "id": .int(Int64(id)), "method": .string(method), "params": .object(params),
+            ]
             if let sessionId { message["sessionId"] = .string(sessionId) }
             let bytes = Array(JSONValue.object(message).serialized().utf8) + [0]
             let written = bytes.withUnsafeBytes { write(toBrowser, $0.baseAddress, $0.count) }

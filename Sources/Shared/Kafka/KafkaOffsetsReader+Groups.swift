@@ -21,7 +21,9 @@ extension KafkaOffsetsReader {
     public func describe(group: String, timeout: Duration = .seconds(10)) throws -> GroupDescription? {
         var list: UnsafePointer<rd_kafka_group_list>?
         let result = rd_kafka_list_groups(handle, group, &list, Int32(timeout.milliseconds))
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError(result, "describe group \(group)") }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let list else {
+            throw KafkaError(result, "describe group \(group)")
+        }
         defer { rd_kafka_group_list_destroy(list) }
         guard list.pointee.group_cnt > 0 else { return nil }
         let info = list.pointee.groups[0]

@@ -11,7 +11,9 @@ import Tracing
 public enum RecordTracing {
     /// Reads the trace context from record headers.
     struct HeaderExtractor: Extractor {
-        func extract(key: String, from carrier: [KafkaHeader]) -> String? { carrier.last { $0.key == key }?.stringValue }
+        func extract(key: String, from carrier: [KafkaHeader]) -> String? {
+            carrier.last { $0.key == key }?.stringValue
+        }
     }
 
     /// Writes the trace context into record headers, replacing an older one.

@@ -65,7 +65,8 @@ enum ConsolePage {
     /// Lag in time: how long the oldest unconsumed record has waited.
     static func age(_ age: Duration?) -> String {
         guard let seconds = age?.seconds else { return "-" }
-        return seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
+        return seconds < 120
+            ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
     }
 
     static func merchants(_ merchants: [AccountSummary]) -> String {
@@ -115,7 +116,10 @@ enum ConsolePage {
     /// One dead letter: where it came from, why it failed, its headers (the value is not shown: it holds a message).
     static func deadLetter(_ letter: DeadLetter) -> String {
         let facts = [
-            ["Source", "\(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?")"],
+            [
+                "Source",
+                "\(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?")",
+            ],
             ["Key", PhoneMask.mask(letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-")],
             ["Error class", letter.errorClass], ["Reason", PhoneMask.mask(letter.reason)],
             ["Value", "\(letter.record.value.count) bytes (switchboard dlq show prints it)"],
@@ -130,10 +134,12 @@ enum ConsolePage {
 
     static func redriven(_ outcome: DeadLetterRedrive.Outcome) -> String {
         let verb = outcome.dryRun ? "Would redrive" : "Redrove"
-        var body = "<p id=\"outcome\">\(verb) \(outcome.redriven.count) record(s).</p>"
+        var body =
+            "<p id=\"outcome\">\(verb) \(outcome.redriven.count) record(s).</p>"
             + table(["RECORD"], outcome.redriven.map { [$0] })
         if !outcome.leftForRedriveCount.isEmpty {
-            body += "<p>Left alone, already redriven 3 times: \(outcome.leftForRedriveCount.count).</p>"
+            body +=
+                "<p>Left alone, already redriven 3 times: \(outcome.leftForRedriveCount.count).</p>"
                 + table(["RECORD"], outcome.leftForRedriveCount.map { [$0] })
         }
         return render(outcome.dryRun ? "Redrive (dry run)" : "Redriven", body + "<p><a href=\"/dlq\">Back</a></p>")

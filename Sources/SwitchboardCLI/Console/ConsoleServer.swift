@@ -41,7 +41,8 @@ struct ConsoleServer: Service {
         router.post("dlq/redrive") { request, _ in
             let form = try await Self.form(request)
             guard let rate = form["rate"].flatMap(Double.init), rate > 0, rate <= 1000 else {
-                return Self.html(ConsolePage.refused("The rate must be a number of records per second in (0, 1000]."),
+                return Self.html(
+                    ConsolePage.refused("The rate must be a number of records per second in (0, 1000]."),
                     status: .badRequest)
             }
             return try await Self.refusingBadInput {

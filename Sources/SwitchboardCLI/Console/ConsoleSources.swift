@@ -76,7 +76,8 @@ struct ConsoleSources: Sendable {
         let producer =
             dryRun
             ? nil
-            : try KafkaProducer(settings: settings, clientId: "switchboard-console-redrive", logger: CLIEnvironment.logger)
+            : try KafkaProducer(
+                settings: settings, clientId: "switchboard-console-redrive", logger: CLIEnvironment.logger)
         do {
             let outcome = try await DeadLetterRedrive(scan: scan, rate: rate, maxRedrives: 3).run(producer: producer)
             await producer?.shutdown()
@@ -124,7 +125,8 @@ struct DeadLetterQuery: Sendable {
 
     /// The fields by form name, to carry the filter from the list to the redrive form.
     var fields: [(name: String, value: String)] {
-        [("topic", topic), ("since", since), ("error_class", errorClass), ("account", account)].compactMap { name, value in
+        [("topic", topic), ("since", since), ("error_class", errorClass), ("account", account)].compactMap {
+            name, value in
             value.map { (name, $0) }
         }
     }

@@ -37,6 +37,7 @@ public final class HeadlessChromium: Sendable {
         guard pipe(&commands) == 0, pipe(&replies) == 0 else { throw Failure(description: "pipe() failed") }
         let arguments = [
             Self.executable, "--headless=new", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--no-first-run", "--user-data-dir=\(profile.path)", "--window-size=1280,900", "about:blank",
         ]
         var actions = posix_spawn_file_actions_t()

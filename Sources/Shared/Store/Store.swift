@@ -72,7 +72,7 @@ public final class Store: Sendable {
 
     /// Services that must run while the store is used (PostgreSQL's pool); add them to the process's service group.
     public var services: [any Service] {
-        (TracedDatabase.untraced(database) as? PostgresDatabase).map { [$0.client] } ?? []
+        database.services
     }
 
     /// Opens the store, runs its services, optionally migrates, runs `body`, and closes everything.

@@ -16,6 +16,9 @@ public final class PostgresDatabase: SQLDatabase {
         self.logger = logger
     }
 
+    /// The connection pool, which serves queries only while it runs.
+    public var services: [any Service] { [client] }
+
     /// Serves the connection pool until cancelled.
     public func runService() async {
         await client.run()

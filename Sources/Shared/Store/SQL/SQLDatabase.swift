@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// Runs SQL written with `?` placeholders (rewritten to `$n` for PostgreSQL). Values are always bound,
 /// never interpolated into the text.
 public protocol SQLExecutor: Sendable {
@@ -14,6 +16,12 @@ public protocol SQLDatabase: SQLExecutor {
     /// (`body` escapes so a backend can run the transaction in a task it abandons at a deadline.)
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     func close() async
+    /// Services that must run while the database is used (PostgreSQL's pool); none by default.
+    var services: [any Service] { get }
+}
+
+extension SQLDatabase {
+    public var services: [any Service] { [] }
 }
 
 extension SQLExecutor {

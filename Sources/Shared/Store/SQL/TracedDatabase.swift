@@ -1,20 +1,17 @@
+import ServiceLifecycle
 import Tracing
 
-/// A database whose statements and transactions are spans, as children of the record attempt or webhook around them
-/// (work with no trace around it, such as the janitor's, is not traced),
-/// named by their first SQL word and carrying the statement's text: values are bound, never in the text. The store
-/// wraps its database in one only while tracing is on.
+/// A database whose statements and transactions are spans, named by their first SQL word and carrying the
+/// statement's text (values are bound, never in the text), as children of the record attempt or webhook around them:
+/// work with no trace around it, such as the janitor's, is not traced. The store wraps its database in one only while
+/// tracing is on.
 struct TracedDatabase: SQLDatabase {
     let inner: any SQLDatabase
 
     init(_ inner: any SQLDatabase) { self.inner = inner }
 
-    /// The database under the tracing, if any.
-    static func untraced(_ database: any SQLDatabase) -> any SQLDatabase {
-        (database as? TracedDatabase)?.inner ?? database
-    }
-
     var dialect: SQLDialect { inner.dialect }
+    var services: [any Service] { inner.services }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await Self.statementSpan(sql, dialect: dialect) { try await inner.query(sql, binds) }
@@ -24,7 +21,7 @@ struct TracedDatabase: SQLDatabase {
         let dialect = self.dialect
         guard ServiceContext.current != nil else { return try await inner.transaction(body) }
         return try await withSpan("store transaction", ofKind: .client) { span in
-            span.attributes["db.system.name"] = dialect == .sqlite ? "sqlite" : "postgresql"
+            span.attributes["db.system.name"] = dialect.systemName
             return try await inner.transaction { executor in try await body(TracedExecutor(inner: executor)) }
         }
     }
@@ -47,10 +44,15 @@ struct TracedDatabase: SQLDatabase {
         guard ServiceContext.current != nil else { return try await run() }  // only as a child of a record or webhook
         let operation = sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }.uppercased()
         return try await withSpan("store \(operation)", ofKind: .client) { span in
-            span.attributes["db.system.name"] = dialect == .sqlite ? "sqlite" : "postgresql"
+            span.attributes["db.system.name"] = dialect.systemName
             span.attributes["db.operation.name"] = operation
             span.attributes["db.query.text"] = String(sql.prefix(300))
             return try await run()
         }
     }
+}
+
+extension SQLDialect {
+    /// The database system as OpenTelemetry names it (`db.system.name`).
+    fileprivate var systemName: String { self == .sqlite ? "sqlite" : "postgresql" }
 }

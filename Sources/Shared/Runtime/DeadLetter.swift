@@ -42,13 +42,28 @@ public struct DeadLetter: Sendable {
         case retriesExhausted = "retries-exhausted"
     }
 
-    /// The account the record belongs to: its key up to the first `:` (every event's key starts with its account).
-    public var account: String? {
-        record.key.map { key in String(decoding: key.prefix { $0 != UInt8(ascii: ":") }, as: UTF8.self) }
-    }
+    /// The account the record belongs to, as the runtime's fairness names it (``Merchant``).
+    public var account: String? { record.key.map { Merchant(key: $0).name } }
+
+    /// The record's key as text (bytes that are not UTF-8 replaced, so a hostile key still shows).
+    public var keyText: String? { record.key.map { String(decoding: $0, as: UTF8.self) } }
 
     /// `topic:partition:offset` of the DLQ record, the handle `dlq show` takes.
     public var location: String { "\(record.topic):\(record.partition):\(record.offset)" }
+
+    /// Where the record failed: `<topic>[<partition>]@<offset>` (`?` where a header is missing).
+    public var origin: String {
+        "\(originalTopic)[\(originalPartition.map(String.init) ?? "?")]@\(originalOffset.map(String.init) ?? "?")"
+    }
+
+    /// The DLQ partition and offset a ``location`` names; nil unless it is `<topic>.dlq:<partition>:<offset>`.
+    public static func parseLocation(_ text: String) -> (topicPartition: TopicPartition, offset: Int64)? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 3, parts[0].hasSuffix(".dlq"), let partition = Int32(parts[1]),
+            let offset = Int64(parts[2])
+        else { return nil }
+        return (TopicPartition(String(parts[0]), partition), offset)
+    }
 
     /// The record to produce back to its source topic: same key and value, failure headers dropped (so it starts
     /// over from the source topic), `switchboard-redrive-count` incremented and its DLQ location noted.

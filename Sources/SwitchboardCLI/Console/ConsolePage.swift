@@ -105,7 +105,7 @@ enum ConsolePage {
                             letter.location, letter.failedAt.map { RFC3339.format($0) } ?? "-",
                             letter.kind?.rawValue ?? "-", letter.errorClass, String(letter.attempts),
                             String(letter.redriveCount),
-                            PhoneMask.mask(letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-"),
+                            PhoneMask.mask(letter.keyText ?? "-"),
                             PhoneMask.mask(letter.reason),
                         ]
                     },
@@ -116,11 +116,8 @@ enum ConsolePage {
     /// One dead letter: where it came from, why it failed, its headers (the value is not shown: it holds a message).
     static func deadLetter(_ letter: DeadLetter) -> String {
         let facts = [
-            [
-                "Source",
-                "\(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?")",
-            ],
-            ["Key", PhoneMask.mask(letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-")],
+            ["Source", letter.origin],
+            ["Key", PhoneMask.mask(letter.keyText ?? "-")],
             ["Error class", letter.errorClass], ["Reason", PhoneMask.mask(letter.reason)],
             ["Value", "\(letter.record.value.count) bytes (switchboard dlq show prints it)"],
         ]
@@ -139,7 +136,7 @@ enum ConsolePage {
             + table(["RECORD"], outcome.redriven.map { [$0] })
         if !outcome.leftForRedriveCount.isEmpty {
             body +=
-                "<p>Left alone, already redriven 3 times: \(outcome.leftForRedriveCount.count).</p>"
+                "<p>Left alone, already redriven \(DeadLetterRedrive.defaultMaxRedrives) times: \(outcome.leftForRedriveCount.count).</p>"
                 + table(["RECORD"], outcome.leftForRedriveCount.map { [$0] })
         }
         return render(outcome.dryRun ? "Redrive (dry run)" : "Redriven", body + "<p><a href=\"/dlq\">Back</a></p>")

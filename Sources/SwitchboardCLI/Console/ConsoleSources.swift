@@ -58,15 +58,8 @@ struct ConsoleSources: Sendable {
 
     /// One DLQ record by its `topic:partition:offset`, as `dlq show`.
     func deadLetter(at location: String) async throws -> DeadLetter? {
-        let parts = location.split(separator: ":")
-        guard parts.count == 3, parts[0].hasSuffix(".dlq"), let partition = Int32(parts[1]),
-            let offset = Int64(parts[2])
-        else { return nil }
-        let reader = self.reader
-        let topicPartition = TopicPartition(String(parts[0]), partition)
-        return try await BlockingCall.run {
-            try reader.records(topicPartition, from: offset, until: offset + 1).first.map(DeadLetter.init)
-        }
+        guard let location = DeadLetter.parseLocation(location) else { return nil }
+        return try await DeadLetterScan.letter(at: location, reader: reader)
     }
 
     /// Redrives what `query` selects at `rate` per second (or only says what it would, `dryRun`), as `dlq redrive`.
@@ -79,7 +72,9 @@ struct ConsoleSources: Sendable {
             : try KafkaProducer(
                 settings: settings, clientId: "switchboard-console-redrive", logger: CLIEnvironment.logger)
         do {
-            let outcome = try await DeadLetterRedrive(scan: scan, rate: rate, maxRedrives: 3).run(producer: producer)
+            let outcome = try await DeadLetterRedrive(
+                scan: scan, rate: rate, maxRedrives: DeadLetterRedrive.defaultMaxRedrives
+            ).run(producer: producer)
             await producer?.shutdown()
             return outcome
         } catch {

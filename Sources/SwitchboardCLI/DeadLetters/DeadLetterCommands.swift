@@ -38,7 +38,7 @@ struct DeadLetterView: Codable {
         originalTopic = letter.originalTopic
         originalPartition = letter.originalPartition
         originalOffset = letter.originalOffset
-        key = letter.record.key.map { String(decoding: $0, as: UTF8.self) }
+        key = letter.keyText
         errorClass = letter.errorClass
         reason = letter.reason
         kind = letter.kind
@@ -74,7 +74,7 @@ struct DeadLetterListCommand: AsyncParsableCommand {
                         letter.location, letter.failedAt.map { RFC3339.format($0) } ?? "-", letter.errorClass,
                         String(letter.attempts),
                         String(letter.redriveCount),
-                        letter.record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-",
+                        letter.keyText ?? "-",
                         letter.reason.count > 80 ? letter.reason.prefix(79) + "…" : letter.reason,
                     ]
                 }
@@ -91,18 +91,14 @@ struct DeadLetterShowCommand: AsyncParsableCommand {
     @OptionGroup var kafka: KafkaOptions
 
     func run() async throws {
-        let parts = record.split(separator: ":")
-        guard parts.count == 3, let partition = Int32(parts[1]), let offset = Int64(parts[2]),
-            parts[0].hasSuffix(".dlq")
-        else {
+        guard let location = DeadLetter.parseLocation(record) else {
             throw ValidationError("expected <topic>.dlq:<partition>:<offset>, e.g. sms.inbound.dlq:0:12")
         }
         let environment = try CLIEnvironment.load()
-        let reader = try kafka.reader(environment)
-        let topicPartition = TopicPartition(String(parts[0]), partition)
-        let found = try await BlockingCall.run { try reader.records(topicPartition, from: offset, until: offset + 1) }
-        guard let record = found.first else { throw CLIError.notFound("no record at \(self.record)") }
-        let letter = DeadLetter(record)
+        guard let letter = try await DeadLetterScan.letter(at: location, reader: try kafka.reader(environment)) else {
+            throw CLIError.notFound("no record at \(self.record)")
+        }
+        let record = letter.record
         let value = String(validating: record.value, as: UTF8.self)
         if json {
             struct Detail: Codable {
@@ -115,9 +111,9 @@ struct DeadLetterShowCommand: AsyncParsableCommand {
             return try JSONOutput.print(Detail(record: DeadLetterView(letter), headers: headers, value: value))
         }
         var lines = [
-            "\(letter.location) (from \(letter.originalTopic)[\(letter.originalPartition.map(String.init) ?? "?")]@\(letter.originalOffset.map(String.init) ?? "?"))"
+            "\(letter.location) (from \(letter.origin))"
         ]
-        lines.append("key: \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "(none)")")
+        lines.append("key: \(letter.keyText ?? "(none)")")
         lines.append("headers:")
         lines += record.headers.map { "  \($0.key): \($0.stringValue ?? "(binary)")" }
         lines.append("value (\(record.value.count) bytes):")
@@ -148,7 +144,8 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
 
     @OptionGroup var filter: DeadLetterFilter
     @Option(help: "Records per second at most.") var rate = 50.0
-    @Option(help: "Leave records already redriven this many times.") var maxRedrives = 3
+    @Option(help: "Leave records already redriven this many times.") var maxRedrives = DeadLetterRedrive
+        .defaultMaxRedrives
     @Flag(help: "Show what would be redriven; change nothing.") var dryRun = false
     @Flag(help: "Print JSON for scripts.") var json = false
     @OptionGroup var kafka: KafkaOptions

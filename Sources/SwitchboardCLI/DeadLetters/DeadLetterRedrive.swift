@@ -10,6 +10,9 @@ struct DeadLetterRedrive {
     /// Records already redriven this many times are left alone (they keep failing).
     let maxRedrives: Int
 
+    /// `dlq redrive`'s `--max-redrives` by default, and the console's.
+    static let defaultMaxRedrives = 3
+
     struct Outcome: Codable {
         var redriven: [String] = []
         var leftForRedriveCount: [String] = []

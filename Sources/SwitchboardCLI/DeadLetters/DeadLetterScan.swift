@@ -94,6 +94,18 @@ struct DeadLetterScan {
     }
 }
 
+extension DeadLetterScan {
+    /// The dead letter at `location` (from ``DeadLetter/parseLocation(_:)``); nil when nothing is there.
+    static func letter(at location: (topicPartition: TopicPartition, offset: Int64), reader: KafkaOffsetsReader)
+        async throws -> DeadLetter?
+    {
+        try await BlockingCall.run {
+            try reader.records(location.topicPartition, from: location.offset, until: location.offset + 1).first
+                .map(DeadLetter.init)
+        }
+    }
+}
+
 extension DeadLetterScan.Slice: Hashable {
     static func == (lhs: Self, rhs: Self) -> Bool { lhs.partition == rhs.partition }
     func hash(into hasher: inout Hasher) { hasher.combine(partition) }

@@ -160,6 +160,11 @@ struct OperatorCommandTests {
             })
         let filtered = try await CLIProcess.run(["dlq", "list", "--error-class", "event.", "--json"], environment: env)
         #expect(try JSONParser.parse(Array(filtered.output.utf8)).arrayValue?.isEmpty == true)
+        for (account, count) in [("acme", 4), ("globex", 0)] {
+            let byAccount = try await CLIProcess.run(["dlq", "list", "--account", account, "--json"], environment: env)
+            #expect(
+                try JSONParser.parse(Array(byAccount.output.utf8)).arrayValue?.count == count, "--account \(account)")
+        }
 
         let dry = try await CLIProcess.run(
             ["dlq", "redrive", "--topic", "sms.inbound", "--dry-run", "--json"], environment: env)

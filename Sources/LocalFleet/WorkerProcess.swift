@@ -40,6 +40,11 @@ public final class WorkerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/\(kind.rawValue)")
         var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
         values.merge(environment) { _, new in new }
+        // The bound port is read from a notice line (``metricsPort``): a quieter level would hide it.
+        if let level = values["LOG_LEVEL"]?.lowercased(), ["warning", "error", "critical"].contains(level) {
+            throw FleetError(
+                description: "LOG_LEVEL=\(level) hides the line with the worker's metrics port; use notice or lower")
+        }
         values["METRICS_PORT"] = "0"
         if let instanceId { values["KAFKA_GROUP_INSTANCE_ID"] = instanceId }
         values["LOG_FORMAT"] = "json"

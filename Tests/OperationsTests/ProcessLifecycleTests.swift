@@ -24,6 +24,20 @@ struct ProcessLifecycleTests {
         #expect(await broker.wait(timeout: .seconds(20)) == 0)
     }
 
+    @Test(
+        "a quiet worker (LOG_LEVEL=notice, as the benchmarks run it) still names its metrics port and becomes ready; a quieter level is refused before it starts"
+    )
+    func quietWorkerNamesItsPort() async throws {
+        let fleet = try await E2EFleet(environment: ["LOG_LEVEL": "notice"])
+        let worker = try await fleet.start(.status)
+        #expect(worker.metricsPort > 0)
+        #expect(!worker.log.contains("\"level\":\"info\""), "info lines are filtered at notice")
+        #expect(throws: FleetError.self) {
+            _ = try WorkerProcess(.status, environment: fleet.environment.merging(["LOG_LEVEL": "warning"]) { $1 })
+        }
+        await fleet.shutdown()
+    }
+
     @Test("a second SIGTERM while a graceful shutdown drains exits at once with 130")
     func secondSignalExitsAtOnce() async throws {
         let fleet = try await E2EFleet(environment: ["SHUTDOWN_TIMEOUT": "30s"])

@@ -47,7 +47,8 @@ public struct MetricsServer: Service {
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                logger.info(
+                // At notice, so a fleet run quietly (LOG_LEVEL=notice, as the benchmarks do) still says where it listens.
+                logger.notice(
                     "metrics and health endpoints listening", metadata: ["host": "\(host)", "port": "\(bound)"])
                 onListening(bound)
             },

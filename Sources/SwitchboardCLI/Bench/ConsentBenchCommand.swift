@@ -81,7 +81,7 @@ struct ConsentBenchCommand: AsyncParsableCommand {
         let stack = try LocalStack(
             name: "bench-consent", partitions: 6, topology: RetryTopology(tiers: [.seconds(30), .seconds(300)]),
             sandbox: sandbox,
-            workerEnvironment: ["LOG_LEVEL": "warning"], logger: logger
+            workerEnvironment: ["LOG_LEVEL": "notice"], logger: logger
         )
         let location = try DatabaseURL(stack.databaseURL, setting: "--database")
         let outcome: Result<Scenario, any Error> = await Result(catching: {

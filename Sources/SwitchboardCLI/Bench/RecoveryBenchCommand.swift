@@ -103,7 +103,7 @@ struct RecoveryBenchCommand: AsyncParsableCommand {
         let combination = BrokerCombination.current
         StandardError.line(
             "[\(combination)] \(workers) StatusWorkers, \(kills) kills every \(interval) s, \(Int(rate)) records/s…")
-        var environment = ["WORKER_TOPICS": EventKind.subscription.topic, "LOG_LEVEL": keep ? "debug" : "warning"]
+        var environment = ["WORKER_TOPICS": EventKind.subscription.topic, "LOG_LEVEL": keep ? "debug" : "notice"]
         if keep { environment["KAFKA_DEBUG"] = "cgrp" }
         if let sessionTimeoutMs { environment["KAFKA_SESSION_TIMEOUT_MS"] = "\(sessionTimeoutMs)" }
         let stack = try LocalStack(

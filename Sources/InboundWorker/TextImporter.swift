@@ -33,8 +33,8 @@ struct TextImporter: Sendable {
     @discardableResult
     func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
         let account = entry.account
-        let conversation = try await store.openConversation(
-            accountId: account.id, phone: text.from, at: text.receivedAt)
+        let opened = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
+        let conversation = opened.conversation
         // A first text needs several calls (find the customer twice, create it, create the ticket, one per media
         // file): take them all at once, before the import is journaled, so a burst of new conversations beyond the
         // budget still finishes texts at the budget's rate instead of every text taking a token and waiting for the
@@ -43,35 +43,39 @@ struct TextImporter: Sendable {
         return try await entry.gorgias.reserving(calls: calls) {
             let previous = try await store.beginEffect(accountId: account.id, key: "import:\(text.messageSid)")
             if previous?.state == .done { return "already imported" }
-            return try await importText(text, conversation: conversation, retried: previous != nil, entry: entry)
+            return try await importText(text, opened: opened, retried: previous != nil, entry: entry)
         }
     }
 
     private func importText(
-        _ text: InboundText, conversation: Conversation, retried: Bool, entry: AccountDirectory.Entry
+        _ text: InboundText, opened: OpenedConversation, retried: Bool, entry: AccountDirectory.Entry
     ) async throws -> String {
-        var conversation = conversation
+        var conversation = opened.conversation
+        let target = Self.target(for: opened.currentTicket, settings: entry.account.settings, now: Date())
         let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
         do {
             return try await deliver(
-                text, conversation: conversation, customerId: customerId, retried: retried, entry: entry)
+                text, conversation: conversation, target: target, customerId: customerId, retried: retried,
+                entry: entry)
         } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
             guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
             try await store.forgetConversationCustomer(conversationId: conversation.id)
             conversation.customerId = nil
             let current = try await customers.customerId(for: conversation, text: text, entry: entry)
-            return try await deliver(text, conversation: conversation, customerId: current, retried: true, entry: entry)
+            return try await deliver(
+                text, conversation: conversation, target: target, customerId: current, retried: true, entry: entry)
                 + " (its customer was merged)"
         }
     }
 
     private func deliver(
-        _ text: InboundText, conversation: Conversation, customerId: Int64, retried: Bool, entry: AccountDirectory.Entry
+        _ text: InboundText, conversation: Conversation, target: Target, customerId: Int64, retried: Bool,
+        entry: AccountDirectory.Entry
     ) async throws -> String {
         let account = entry.account
         let effect = "import:\(text.messageSid)"
         let message = Self.message(text, customerId: customerId, media: try await media.importMedia(text, entry: entry))
-        var target = try await chooseTarget(conversation, account: account)
+        var target = target
         if target != .newTicket {
             let ticketId = Self.ticketId(target)
             if retried,
@@ -79,7 +83,7 @@ struct TextImporter: Sendable {
                     $0.externalId == text.messageSid
                 })
             {
-                try await finish(effect, reference: found.id, conversation: conversation, at: text.receivedAt)
+                try await finish(effect, reference: found.id, conversation: conversation)
                 return "found on ticket \(ticketId) after a retry"
             }
             do {
@@ -91,7 +95,7 @@ struct TextImporter: Sendable {
                     try await store.attachWaitingFollowUps(accountId: account.id, phone: text.from, ticketId: ticketId)
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
-                try await finish(effect, reference: created.id, conversation: conversation, at: text.receivedAt)
+                try await finish(effect, reference: created.id, conversation: conversation)
                 return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
             } catch let error as GorgiasError where error.isNotFound {
                 guard try await Self.isGone({ _ = try await entry.gorgias.ticket(id: ticketId) }) else { throw error }
@@ -104,7 +108,7 @@ struct TextImporter: Sendable {
                         openedAt: surviving.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
                     )
                     let created = try await entry.gorgias.createMessage(ticketId: surviving.id, message)
-                    try await finish(effect, reference: created.id, conversation: conversation, at: text.receivedAt)
+                    try await finish(effect, reference: created.id, conversation: conversation)
                     return "threaded onto ticket \(surviving.id), which ticket \(ticketId) was merged into"
                 }
                 // Deleted: forget it and open a new one.
@@ -133,7 +137,7 @@ struct TextImporter: Sendable {
         let openedAt = ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
         try await store.attachTicket(
             conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
-        try await finish(effect, reference: ticket.id, conversation: conversation, at: text.receivedAt)
+        try await finish(effect, reference: ticket.id, conversation: conversation)
         return "new ticket \(ticket.id)"
     }
 
@@ -155,20 +159,11 @@ struct TextImporter: Sendable {
         }
     }
 
-    private func finish(_ effect: String, reference: Int64, conversation: Conversation, at: Date) async throws {
+    private func finish(_ effect: String, reference: Int64, conversation: Conversation) async throws {
         try await store.completeEffect(accountId: conversation.accountId, key: effect, reference: String(reference))
-        try await store.touchConversation(conversationId: conversation.id, at: at)
     }
 
-    /// Where this text goes, from the conversation's current ticket as the store mirrors it.
-    func chooseTarget(_ conversation: Conversation, account: Account) async throws -> Target {
-        guard let ticketId = conversation.currentTicketId else { return .newTicket }
-        return Self.target(
-            for: try await store.ticket(accountId: account.id, ticketId: ticketId), settings: account.settings,
-            now: Date())
-    }
-
-    /// The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto
+    /// Where a text goes, from the conversation's current ticket as the store mirrors it. The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto
     /// it); for a closed one, a new ticket, or reopening it within the account's window when its policy says so.
     static func target(for ticket: TicketRecord?, settings: AccountSettings, now: Date) -> Target {
         guard let ticket else { return .newTicket }

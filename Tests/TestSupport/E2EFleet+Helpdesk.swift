@@ -35,7 +35,7 @@ extension E2EFleet {
                 ))
         }
         let conversationId = try await withStore { store in
-            let conversation = try await store.openConversation(accountId: test.id, phone: phone)
+            let conversation = try await store.openConversation(accountId: test.id, phone: phone).conversation
             try await store.setConversationCustomer(conversationId: conversation.id, customerId: customer.id)
             try await store.attachTicket(
                 conversationId: conversation.id, accountId: test.id, ticketId: ticket.id, openedAt: Date())

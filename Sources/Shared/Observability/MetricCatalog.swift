@@ -91,6 +91,13 @@ public enum MetricCatalog {
     public static let budgetBacklogOldest = Spec(
         name: "switchboard_budget_backlog_oldest_seconds", kind: .gauge,
         help: "Age of the oldest record waiting for its merchant's API budget, by account (0 when none waits).")
+    public static let storeStatements = Spec(
+        name: "switchboard_store_statements_total", kind: .counter,
+        help: "SQL statements this process ran on its store, inside transactions or not (BEGIN and COMMIT not counted)."
+    )
+    public static let storeTransactions = Spec(
+        name: "switchboard_store_transactions_total", kind: .counter,
+        help: "Write transactions this process ran on its store.")
     public static let pollLoopAge = Spec(
         name: "switchboard_poll_loop_age_seconds", kind: .gauge,
         help: "Seconds since the consumer poll loop last ran (liveness).")
@@ -133,7 +140,7 @@ public enum MetricCatalog {
         assignedPartitions, rebalances, refusedCommits, inPlaceRetries, deadLetters, circuitOpen, dlqDepth,
         httpRequests,
         httpDuration, rateLimitWaits, rateLimitWaitSeconds, throttled, budgetBacklog, budgetBacklogOldest, pollLoopAge,
-        accountHealth, up,
+        accountHealth, up, storeStatements, storeTransactions,
     ]
 
     /// Helpdesk follow-ups, exported by the Inbound and Outbound workers.

@@ -186,11 +186,24 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         record.keyString.map { "\(source) \($0)" }
     }
 
+    /// The ledger entry of `eventId` and the head of `key`'s parking: one store round trip when the ledger and the
+    /// parking are one store that reads both together (``LedgerAndParking``), two otherwise (the test fakes).
+    private func firstLook(eventId: String, key: String?) async throws -> (LedgerEntry?, ParkedEvent?) {
+        if let both = ledger as? any LedgerAndParking, (ledger as AnyObject) === (parking as AnyObject) {
+            return try await both.lookup(group: group, eventId: eventId, parkedUnder: key)
+        }
+        let entry = try await ledger.lookup(group: group, eventId: eventId)
+        guard entry == nil, let key else { return (entry, nil) }
+        return (nil, try await parking.head(group: group, key: key))
+    }
+
     /// One try: ledger check, ordering check, the handler, the ledger write.
     private func attemptOnce(
         _ record: KafkaRecord, source: String, event: CloudEvent, attempt: Int, logger: RecordLogger
     ) async throws -> RecordOutcome {
-        if let entry = try await ledger.lookup(group: group, eventId: event.id) {
+        let key = Self.parkingKey(record, source: source)
+        let (handled, parkedHead) = try await firstLook(eventId: event.id, key: key)
+        if let entry = handled {
             guard entry.fingerprint == event.fingerprint else {
                 throw ProcessingFailure.permanent(
                     "event.conflicting_duplicate",
@@ -200,9 +213,8 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             logger.logger.debug("duplicate event skipped")
             return .duplicate
         }
-        let key = Self.parkingKey(record, source: source)
         var isParkedHead = false
-        if let key, let head = try await parking.head(group: group, key: key) {
+        if let key, let head = parkedHead {
             if head.eventId == event.id && head.topic != record.topic {
                 // This event was handed off to `head.topic` and this copy came back anyway (a crash before its offset
                 // was committed): join the hand-off copy there, where the key's lane takes the two one after the

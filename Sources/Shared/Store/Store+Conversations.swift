@@ -14,19 +14,32 @@ extension Store {
         ).first.map(Self.conversation)
     }
 
-    /// The conversation for `phone`, created if it does not exist yet.
-    public func openConversation(accountId: String, phone: String, at: Date = Date()) async throws -> Conversation {
-        try await database.query(
+    /// The conversation for `phone`, created if it does not exist yet, with the customer's activity at `at` recorded
+    /// (the conversational consent window counts from it), and its current ticket as mirrored: one statement for a
+    /// known conversation, the one a customer's text costs.
+    public func openConversation(accountId: String, phone: String, at: Date = Date()) async throws
+        -> OpenedConversation
+    {
+        let returning = "RETURNING \(Self.conversationColumns), \(Self.currentTicketColumns)"
+        let touch = """
+            UPDATE conversations SET last_activity_at = \(database.dialect.greatest("last_activity_at", "?"))
+            WHERE account_id = ? AND phone = ? \(returning)
             """
-            INSERT INTO conversations (id, account_id, phone, ticket_count, last_activity_at, created_at) VALUES (?, ?, ?, 0, ?, ?)
-            ON CONFLICT (account_id, phone) DO NOTHING
-            """,
-            UUID().uuidString.lowercased(), accountId, phone, at.millis, at.millis
-        )
-        guard let conversation = try await conversation(accountId: accountId, phone: phone) else {
-            throw StoreError(.unavailable, "conversation was not created")
+        for _ in 0..<2 {
+            if let row = try await database.query(touch, at.millis, accountId, phone).first {
+                return Self.opened(row)
+            }
+            let created = try await database.query(
+                """
+                INSERT INTO conversations (id, account_id, phone, ticket_count, last_activity_at, created_at)
+                VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (account_id, phone) DO NOTHING \(returning)
+                """,
+                UUID().uuidString.lowercased(), accountId, phone, at.millis, at.millis
+            )
+            if let row = created.first { return Self.opened(row) }
+            // Another worker created it between the two statements: touch that one.
         }
-        return conversation
+        throw StoreError(.unavailable, "conversation was not created")
     }
 
     public func setConversationCustomer(conversationId: String, customerId: Int64) async throws {
@@ -44,13 +57,6 @@ extension Store {
             "SELECT \(Self.conversationColumns) FROM conversations WHERE account_id = ? AND customer_id = ? ORDER BY last_activity_at DESC",
             accountId, customerId
         ).map(Self.conversation)
-    }
-
-    public func touchConversation(conversationId: String, at: Date) async throws {
-        try await database.query(
-            "UPDATE conversations SET last_activity_at = \(database.dialect.greatest("last_activity_at", "?")) WHERE id = ?",
-            at.millis, conversationId
-        )
     }
 
     /// Records a ticket opened (or found) for the conversation and makes it the current one; helpdesk follow-ups of the
@@ -231,6 +237,33 @@ extension Store {
             lastActivityAt: Date(millis: row["last_activity_at"].int ?? 0),
             createdAt: Date(millis: row["created_at"].int ?? 0)
         )
+    }
+
+    /// The current ticket's columns as correlated subqueries (`ticket_<column>`), for a statement on `conversations`.
+    private static let currentTicketColumns = [
+        "conversation_id", "status", "snoozed_until", "status_at", "opened_at", "closed_at",
+    ]
+    .map { column in
+        "(SELECT \(column) FROM tickets WHERE tickets.account_id = conversations.account_id"
+            + " AND tickets.ticket_id = conversations.current_ticket_id) AS ticket_\(column)"
+    }
+    .joined(separator: ", ")
+
+    private static func opened(_ row: SQLRow) -> OpenedConversation {
+        let conversation = conversation(row)
+        var ticket: TicketRecord?
+        if let ticketId = conversation.currentTicketId, let status = row["ticket_status"].text {
+            ticket = TicketRecord(
+                accountId: conversation.accountId, ticketId: ticketId,
+                conversationId: row["ticket_conversation_id"].text ?? "",
+                status: TicketStatus(rawValue: status) ?? .open,
+                snoozedUntil: row["ticket_snoozed_until"].int.map(Date.init(millis:)),
+                statusAt: Date(millis: row["ticket_status_at"].int ?? 0),
+                openedAt: Date(millis: row["ticket_opened_at"].int ?? 0),
+                closedAt: row["ticket_closed_at"].int.map(Date.init(millis:))
+            )
+        }
+        return OpenedConversation(conversation: conversation, currentTicket: ticket)
     }
 
     private static func ticket(_ row: SQLRow) throws -> TicketRecord {

@@ -92,6 +92,38 @@ extension Store {
     }
 }
 
+/// A record's first look: its ledger entry and its key's parked head in one statement.
+extension Store: LedgerAndParking {
+    public func lookup(group: String, eventId: String, parkedUnder key: String?) async throws -> (
+        LedgerEntry?, ParkedEvent?
+    ) {
+        try StoreLimits.identifier(group, "consumer group")
+        try StoreLimits.identifier(eventId, "event id")
+        let row = try await database.query(
+            """
+            SELECT handled.outcome, handled.fingerprint, handled.processed_at,
+                head.event_id AS head_event_id, head.topic AS head_topic, head.due_at AS head_due_at
+            FROM (SELECT 1 AS probe) AS probe
+            LEFT JOIN processed_events AS handled ON handled.consumer_group = ? AND handled.event_id = ?
+            LEFT JOIN (SELECT event_id, topic, due_at FROM parked_keys WHERE consumer_group = ? AND record_key = ?
+                ORDER BY seq LIMIT 1) AS head ON 1 = 1
+            """,
+            [.text(group), .text(eventId), .text(group), key.map(SQLValue.text) ?? .null]
+        ).first
+        let entry = row?["outcome"].text.map { outcome in
+            LedgerEntry(
+                group: group, eventId: eventId, outcome: RecordOutcome(rawValue: outcome) ?? .processed,
+                fingerprint: row?["fingerprint"].text ?? "", recordedAt: Date(millis: row?["processed_at"].int ?? 0))
+        }
+        let head = row?["head_event_id"].text.map { headId in
+            ParkedEvent(
+                eventId: headId, topic: row?["head_topic"].text ?? "",
+                dueAt: Date(millis: row?["head_due_at"].int ?? 0))
+        }
+        return (entry, head)
+    }
+}
+
 /// Ordered-retry parking (see ``KeyParking``), shared by every process of a group.
 extension Store: KeyParking {
     public func head(group: String, key: String) async throws -> ParkedEvent? {

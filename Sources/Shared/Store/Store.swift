@@ -4,6 +4,7 @@ import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
 import SwitchboardBase
+import SwitchboardObservability
 
 /// Everything Switchboard remembers (architecture §4), on SQLite or PostgreSQL.
 ///
@@ -16,21 +17,24 @@ public final class Store: Sendable {
     public let location: DatabaseURL
     let logger: Logger
 
-    init(database: any SQLDatabase, location: DatabaseURL, logger: Logger) {
-        self.database = TracingSwitch.isOn ? TracedDatabase(database) : database
+    init(database: any SQLDatabase, location: DatabaseURL, logger: Logger, metrics: LabeledMetrics? = nil) {
+        let traced = TracingSwitch.isOn ? TracedDatabase(database) : database
+        self.database = metrics.map { MeteredDatabase(traced, metrics: $0) } ?? traced
         self.location = location
         self.logger = logger
     }
 
     /// Opens the database, waiting up to `reachableWithin` for a PostgreSQL server to accept a connection (zero:
-    /// one try). For PostgreSQL the connection pool serves queries only while ``services`` run.
-    public static func open(_ location: DatabaseURL, logger: Logger, reachableWithin: Duration = .zero) async throws
-        -> Store
-    {
+    /// one try). For PostgreSQL the connection pool serves queries only while ``services`` run. With `metrics`, its
+    /// statements and transactions are counted there.
+    public static func open(
+        _ location: DatabaseURL, logger: Logger, reachableWithin: Duration = .zero, metrics: LabeledMetrics? = nil
+    ) async throws -> Store {
         switch location {
         case .sqlite(let path):
             return Store(
-                database: try await SQLiteDatabase.open(path: path, logger: logger), location: location, logger: logger)
+                database: try await SQLiteDatabase.open(path: path, logger: logger), location: location, logger: logger,
+                metrics: metrics)
         case .postgres(let host, let port, let username, let password, let database, let requireTLS):
             let tls: PostgresClient.Configuration.TLS = requireTLS ? .require(.makeClientConfiguration()) : .disable
             try await waitUntilReachable(location, timeout: reachableWithin, logger: logger)
@@ -41,7 +45,7 @@ public final class Store: Sendable {
             configuration.options.additionalStartupParameters = PostgresDatabase.sessionLimits
             return Store(
                 database: PostgresDatabase(configuration: configuration, logger: logger), location: location,
-                logger: logger)
+                logger: logger, metrics: metrics)
         }
     }
 
@@ -75,15 +79,17 @@ public final class Store: Sendable {
         database.services
     }
 
-    /// Opens the store, runs its services, optionally migrates, runs `body`, and closes everything.
+    /// Opens the store, runs its services, optionally migrates, runs `body`, and closes everything; with `metrics`,
+    /// its statements are counted there.
     public static func withStore<T: Sendable>(
         _ location: DatabaseURL,
         logger: Logger,
         migrate: Bool = true,
         reachableWithin: Duration = .zero,
+        metrics: LabeledMetrics? = nil,
         _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
-        let store = try await open(location, logger: logger, reachableWithin: reachableWithin)
+        let store = try await open(location, logger: logger, reachableWithin: reachableWithin, metrics: metrics)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             for service in store.services {
                 // The body waits until the service is entering `run()`, so the pool never sees a lease first

@@ -51,7 +51,8 @@ public enum WorkerRuntime {
             try await migrate(store, logger: runLogger)
             try await verifySecretKey(store, box)
         }
-        let store = try await Store.open(location, logger: logger, reachableWithin: .seconds(60))
+        let store = try await Store.open(
+            location, logger: logger, reachableWithin: .seconds(60), metrics: labeledMetrics)
         let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
         let accounts = AccountDirectory(
             store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),

@@ -12,7 +12,7 @@ struct ConsentStoreTests {
     let phone = "+15551234567"
 
     func ticket(_ store: Store, _ ticketId: Int64, phone: String? = nil) async throws {
-        let conversation = try await store.openConversation(accountId: "acme", phone: phone ?? self.phone)
+        let conversation = try await store.openConversation(accountId: "acme", phone: phone ?? self.phone).conversation
         try await store.attachTicket(
             conversationId: conversation.id, accountId: "acme", ticketId: ticketId, openedAt: Date())
     }

@@ -264,7 +264,10 @@ struct StoreConformanceTests {
         try await withFreshStore(backend) { store in
             let t0 = Date(millis: 1_800_000_000_000)
             let conversation = try await store.openConversation(accountId: "acme", phone: "+15551234567", at: t0)
-            #expect(try await store.openConversation(accountId: "acme", phone: "+15551234567").id == conversation.id)
+                .conversation
+            #expect(
+                try await store.openConversation(accountId: "acme", phone: "+15551234567").conversation.id
+                    == conversation.id)
             try await store.setConversationCustomer(conversationId: conversation.id, customerId: 42)
             try await store.attachTicket(
                 conversationId: conversation.id, accountId: "acme", ticketId: 100, openedAt: t0)

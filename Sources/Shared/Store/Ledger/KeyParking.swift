@@ -16,6 +16,12 @@ public protocol KeyParking: Sendable {
     func release(group: String, key: String, eventId: String) async throws
 }
 
+/// A ledger that is also the key parking and reads both in one round trip: what a record's try needs to know first.
+public protocol LedgerAndParking: IdempotencyLedger, KeyParking {
+    /// The ledger entry of `eventId` in `group` and the head of `key`'s parking (none without a key).
+    func lookup(group: String, eventId: String, parkedUnder key: String?) async throws -> (LedgerEntry?, ParkedEvent?)
+}
+
 /// A parked event and the retry topic it waits in.
 public struct ParkedEvent: Sendable, Hashable {
     public var eventId: String

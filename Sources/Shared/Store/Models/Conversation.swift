@@ -14,6 +14,13 @@ public struct Conversation: Sendable, Hashable {
     public var createdAt: Date
 }
 
+/// A conversation as a customer's text opens it: the conversation and its current ticket as mirrored (nil when it
+/// has none, or the ticket's row is gone).
+public struct OpenedConversation: Sendable, Hashable {
+    public var conversation: Conversation
+    public var currentTicket: TicketRecord?
+}
+
 /// A Gorgias ticket owned by a Switchboard conversation, with its mirrored status.
 public struct TicketRecord: Sendable, Hashable {
     public var accountId: String

@@ -7,17 +7,31 @@ import Shared
 struct CustomerResolver: Sendable {
     let store: Store
 
-    func customerId(for conversation: Conversation, text: InboundText, entry: AccountDirectory.Entry) async throws
-        -> Int64
-    {
+    ///
+    /// A new conversation's first try looks by phone first: an empty answer means nobody has the phone, so the
+    /// customer is created at once (a first text then costs three calls with its ticket). Otherwise — a retry, which
+    /// may have created the customer already, a conversation whose customer was merged away, or an answer naming only
+    /// others (the phone filter ignored) — it looks by our `external_id` too before creating.
+    func customerId(
+        for conversation: Conversation, text: InboundText, retried: Bool, entry: AccountDirectory.Entry
+    ) async throws -> Int64 {
         if let known = conversation.customerId { return known }
         let gorgias = entry.gorgias
         let subscriber = try await store.subscriber(accountId: entry.account.id, phone: text.from)
         let name = text.customer.name ?? subscriber?.name
         let email = text.customer.email ?? subscriber?.email
         let externalId = "sms:\(text.from)"
-        var customer = try await gorgias.customer(externalId: externalId)
-        if customer == nil { customer = try await gorgias.customer(phone: text.from) }
+        var customer: GorgiasCustomer?
+        if Self.looksByPhoneFirst(conversation, retried: retried) {
+            switch try await gorgias.lookUpCustomer(phone: text.from) {
+            case .found(let found): customer = found
+            case .nobody: break  // created below
+            case .unsure: customer = try await gorgias.customer(externalId: externalId)
+            }
+        } else {
+            customer = try await gorgias.customer(externalId: externalId)
+            if customer == nil { customer = try await gorgias.customer(phone: text.from) }
+        }
         if customer == nil {
             do {
                 customer = try await gorgias.createCustomer(
@@ -41,5 +55,17 @@ struct CustomerResolver: Sendable {
         }
         try await store.setConversationCustomer(conversationId: conversation.id, customerId: resolved.id)
         return resolved.id
+    }
+
+    /// Whether a customer is looked up by phone alone first: a new conversation (no ticket yet) on its first try.
+    static func looksByPhoneFirst(_ conversation: Conversation, retried: Bool) -> Bool {
+        conversation.ticketCount == 0 && !retried
+    }
+
+    /// The Gorgias calls a text's import reserves up front (``TextImporter``): one for a known customer; for a new
+    /// one, the lookups, the customer and the ticket, plus one upload per media file of the account's own.
+    static func reservedCalls(_ conversation: Conversation, media: Int) -> Int {
+        guard conversation.customerId == nil else { return 1 }
+        return (conversation.ticketCount == 0 ? 3 : 4) + media
     }
 }

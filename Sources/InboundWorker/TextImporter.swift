@@ -35,11 +35,12 @@ struct TextImporter: Sendable {
         let account = entry.account
         let opened = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
         let conversation = opened.conversation
-        // A first text needs several calls (find the customer twice, create it, create the ticket, one per media
-        // file): take them all at once, before the import is journaled, so a burst of new conversations beyond the
+        // A first text needs several calls (find the customer, create it, create the ticket, one per media file;
+        // CustomerResolver.reservedCalls): take them all at once, before the import is journaled, so a burst of new conversations beyond the
         // budget still finishes texts at the budget's rate instead of every text taking a token and waiting for the
         // next (see RateReservation); a text that gets no budget is deferred having started nothing.
-        let calls = conversation.customerId == nil ? 4 + text.media.filter { entry.sms.isOwnMedia($0.url) }.count : 1
+        let calls = CustomerResolver.reservedCalls(
+            conversation, media: text.media.filter { entry.sms.isOwnMedia($0.url) }.count)
         return try await entry.gorgias.reserving(calls: calls) {
             let previous = try await store.beginEffect(accountId: account.id, key: "import:\(text.messageSid)")
             if previous?.state == .done { return "already imported" }
@@ -52,7 +53,8 @@ struct TextImporter: Sendable {
     ) async throws -> String {
         var conversation = opened.conversation
         let target = Self.target(for: opened.currentTicket, settings: entry.account.settings, now: Date())
-        let customerId = try await customers.customerId(for: conversation, text: text, entry: entry)
+        let customerId = try await customers.customerId(
+            for: conversation, text: text, retried: retried, entry: entry)
         do {
             return try await deliver(
                 text, conversation: conversation, target: target, customerId: customerId, retried: retried,
@@ -61,7 +63,8 @@ struct TextImporter: Sendable {
             guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
             try await store.forgetConversationCustomer(conversationId: conversation.id)
             conversation.customerId = nil
-            let current = try await customers.customerId(for: conversation, text: text, entry: entry)
+            let current = try await customers.customerId(
+                for: conversation, text: text, retried: true, entry: entry)
             return try await deliver(
                 text, conversation: conversation, target: target, customerId: current, retried: true, entry: entry)
                 + " (its customer was merged)"

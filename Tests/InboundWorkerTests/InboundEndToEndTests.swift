@@ -26,7 +26,9 @@ struct InboundEndToEndTests {
 
     func messages(_ ticket: JSONValue) -> [JSONValue] { ticket["messages"]?.arrayValue ?? [] }
 
-    @Test("a first text opens a ticket for a new customer; the next one threads onto it with one Gorgias call")
+    @Test(
+        "a first text opens a ticket for a new customer with three Gorgias calls; the next one threads onto it with one"
+    )
     func firstAndThreaded() async throws {
         let fleet = try await E2EFleet()
         try await fleet.addAccount(acme)
@@ -36,6 +38,7 @@ struct InboundEndToEndTests {
         ])
         #expect(await eventually { (try? await tickets(fleet, "acme").count) == 1 }, "\(fleet.logs)")
         let callsAfterFirst = try await fleet.gorgias("acme")["calls"]?.intValue ?? 0
+        #expect(callsAfterFirst == 3, "a new customer's first text: the lookup by phone, the customer, the ticket")
         let customer = try #require(try await fleet.gorgias("acme")["customers"]?.arrayValue?.first)
         #expect(customer["external_id"] == "sms:+15551110001" && customer["name"] == "Jane Doe")
         try await fleet.produce([text(acme, from: "+15551110001", "Hello?", sid: "SM-second")])

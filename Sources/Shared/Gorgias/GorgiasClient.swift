@@ -58,12 +58,32 @@ public struct GorgiasClient: Sendable {
 
     /// The customer with a phone channel at `phone` (compared digit by digit: Gorgias may store `+1 555-…`).
     public func customer(phone: String) async throws -> GorgiasCustomer? {
-        try await first(
+        guard case .found(let customer) = try await lookUpCustomer(phone: phone) else { return nil }
+        return customer
+    }
+
+    /// What a lookup by phone channel found.
+    public enum PhoneLookup: Sendable {
+        case found(GorgiasCustomer)
+        /// The filtered list came back empty: no customer has this phone.
+        case nobody
+        /// The list named only other customers: Gorgias may have ignored the filter (it is known from third-party
+        /// code only), so nothing is certain.
+        case unsure
+    }
+
+    /// Looks for the customer with a phone channel at `phone`, telling an empty answer from one that named others.
+    public func lookUpCustomer(phone: String) async throws -> PhoneLookup {
+        var answeredAnything = false
+        let found = try await first(
             "/api/customers", [("channel_type", "phone"), ("channel_address", phone)], GorgiasCustomer.self,
             operation: "find customer by phone"
-        ) {
-            $0.hasPhone(phone)
+        ) { customer in
+            answeredAnything = true
+            return customer.hasPhone(phone)
         }
+        if let found { return .found(found) }
+        return answeredAnything ? .unsure : .nobody
     }
 
     /// The customer with this email, if any.

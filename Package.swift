@@ -37,7 +37,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         // Tests only: reading the compose and Kubernetes files.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         // Traces: the API, and its OTLP/HTTP exporter (without the gRPC one, which would double the build).
@@ -50,6 +49,12 @@ let package = Package(
             path: "Sources/Shared/CInterop/Crdkafka",
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite3",
+            path: "Sources/Shared/CInterop/CSQLite3",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -105,12 +110,11 @@ let package = Package(
         .target(
             name: "SwitchboardStore",
             dependencies: [
-                "SwitchboardBase", "SwitchboardEvents", "SwitchboardObservability",
+                "SwitchboardBase", "SwitchboardEvents", "SwitchboardObservability", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],

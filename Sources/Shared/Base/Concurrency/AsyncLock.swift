@@ -13,6 +13,13 @@ public final class AsyncLock: Sendable {
     public init() {}
 
     public func lock() async {
+        // Free: take it without suspending (a continuation resumed at once would still hop through the executor).
+        let taken = state.withLock { state -> Bool in
+            guard !state.locked else { return false }
+            state.locked = true
+            return true
+        }
+        if taken { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = state.withLock { state -> Bool in
                 if state.locked {

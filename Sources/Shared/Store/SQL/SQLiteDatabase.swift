@@ -1,18 +1,21 @@
+import Dispatch
 import Foundation
 import Logging
-import NIOCore
-import SQLiteNIO
 import SwitchboardBase
 
-/// SQLite through sqlite-nio (SQLite calls run on NIO's thread pool, never the cooperative pool).
+/// SQLite through Debian's libsqlite3, one connection per process (``SQLiteConnection``).
 ///
-/// WAL mode lets readers and one writer proceed together; several worker processes may share the file:
-/// writers serialize through SQLite's lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout). Within a process
-/// one connection is shared behind an async lock.
+/// A statement runs on the calling task's thread while it holds the database's async lock, prepared once and kept:
+/// a statement takes tens of microseconds, less than handing it to another thread and back would. Only when another
+/// process holds the write lock does a statement wait — on a thread of its own, with SQLite's busy timeout — so the
+/// cooperative pool never blocks. WAL mode lets readers and one writer proceed together; several worker processes
+/// may share the file: writers serialize through SQLite's lock (`BEGIN IMMEDIATE`).
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let connection: SQLiteConnection
     private let lock = AsyncLock()
+    /// Where statements wait for another process's lock.
+    private static let lockWaits = DispatchQueue(label: "switchboard.sqlite.lock-waits")
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
@@ -24,17 +27,13 @@ public final class SQLiteDatabase: SQLDatabase {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let connection: SQLiteConnection
         do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        } catch {
-            throw StoreError(.unavailable, "cannot open SQLite database \(path): \(error)")
+            connection = try SQLiteConnection(path: path)
+        } catch let failure as SQLiteConnection.Failure {
+            throw StoreError(.unavailable, "cannot open SQLite database \(path): \(failure.message)")
         }
         let database = SQLiteDatabase(connection: connection)
-        // The busy timeout first: switching to WAL takes a lock that another process opening the file may hold.
         do {
-            for pragma in [
-                "PRAGMA busy_timeout=15000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                "PRAGMA foreign_keys=ON",
-            ] {
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
                 try await database.query(pragma, [])
             }
         } catch {
@@ -65,24 +64,33 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    /// Closes the connection, also from a cancelled task: sqlite-nio skips work submitted by one, which would leave
-    /// the connection open.
+    /// Closes the connection once the statement running now (if any) is done.
     public func close() async {
-        let connection = self.connection
-        await Task.detached { try? await connection.close() }.value
+        await lock.withLock { connection.close() }
     }
 
+    /// Runs a statement with the lock held: here, or, when another process holds SQLite's lock, on
+    /// ``lockWaits`` until it is free (a busy statement ran nothing, so it is simply run again).
     private func run(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try SQLValue.validate(binds)
         do {
-            let rows = try await connection.query(sql, binds.map(Self.sqliteData))
-            return rows.map { row in
-                SQLRow(
-                    columns: Dictionary(
-                        row.columns.map { ($0.name, Self.value($0.data)) }, uniquingKeysWith: { first, _ in first }))
+            return try connection.execute(sql, binds, waitForLocks: false)
+        } catch let failure as SQLiteConnection.Failure where failure.isBusy {
+            let connection = self.connection
+            return try await withCheckedThrowingContinuation { continuation in
+                Self.lockWaits.async {
+                    continuation.resume(
+                        with: Result {
+                            do {
+                                return try connection.execute(sql, binds, waitForLocks: true)
+                            } catch let failure as SQLiteConnection.Failure {
+                                throw Self.storeError(failure)
+                            }
+                        })
+                }
             }
-        } catch let error as SQLiteError {
-            throw Self.storeError(error)
+        } catch let failure as SQLiteConnection.Failure {
+            throw Self.storeError(failure)
         }
     }
 
@@ -95,32 +103,10 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    private static func sqliteData(_ value: SQLValue) -> SQLiteData {
-        switch value {
-        case .null: .null
-        case .integer(let int): .integer(SQLiteInt64(int))
-        case .double(let double): .float(double)
-        case .text(let text): .text(text)
-        case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
-        }
-    }
-
-    private static func value(_ data: SQLiteData) -> SQLValue {
-        switch data {
-        case .null: .null
-        case .integer(let int): .integer(Int64(int))
-        case .float(let double): .double(double)
-        case .text(let text): .text(text)
-        case .blob(var buffer): .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
-        }
-    }
-
-    private static func storeError(_ error: SQLiteError) -> StoreError {
-        let text = error.description
-        if text.localizedCaseInsensitiveContains("constraint") { return StoreError(.constraint, text) }
-        if text.localizedCaseInsensitiveContains("busy") || text.localizedCaseInsensitiveContains("locked") {
-            return StoreError(.unavailable, "SQLite is busy: \(text)")
-        }
+    private static func storeError(_ failure: SQLiteConnection.Failure) -> StoreError {
+        let text = failure.message
+        if failure.isConstraint { return StoreError(.constraint, text) }
+        if failure.isBusy { return StoreError(.unavailable, "SQLite is busy: \(text)") }
         if text.localizedCaseInsensitiveContains("syntax") || text.localizedCaseInsensitiveContains("no such") {
             return StoreError(.invalidData, text)
         }

@@ -29,7 +29,7 @@ struct InboundTextHandler: EventHandler {
         guard entry.account.status == .connected else {
             return .ignored("account \(text.accountId) is disconnected")
         }
-        guard !text.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !text.media.isEmpty else {
+        guard !text.body.allSatisfy(\.isWhitespace) || !text.media.isEmpty else {
             return .ignored("empty text without media")
         }
         let target = try await importer.importText(text, entry: entry)

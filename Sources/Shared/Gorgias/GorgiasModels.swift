@@ -141,6 +141,13 @@ public struct GorgiasMessage: Codable, Sendable, Hashable {
     public var isInternalNote: Bool { channel == "internal-note" || `public` == false }
 }
 
+/// What Switchboard keeps of a message it created: its id (decoding only that keeps a busy worker's CPU down).
+public struct GorgiasCreatedMessage: Codable, Sendable, Hashable {
+    public var id: Int64
+
+    public init(id: Int64) { self.id = id }
+}
+
 /// A ticket as `GET /api/tickets/{id}` returns it (with messages) or as lists return it (without).
 public struct GorgiasTicket: Codable, Sendable, Hashable {
     public var id: Int64

@@ -15,7 +15,10 @@ public struct NotePoster: Sendable {
     public func post(_ entry: AccountDirectory.Entry, ticketId: Int64, key: String, text: String) async throws {
         _ = try await EffectJournal(store: store, accountId: entry.account.id).once(
             key: key,
-            find: { _ in try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == key }) },
+            find: { _ in
+                try await entry.gorgias.messages(ticketId: ticketId).first(where: { $0.externalId == key })
+                    .map { GorgiasCreatedMessage(id: $0.id) }
+            },
             create: {
                 try await entry.gorgias.createMessage(
                     ticketId: ticketId,

@@ -70,7 +70,7 @@ struct GorgiasClientTests {
                 channel: "internal-note", via: "api", fromAgent: true, public: false, sender: nil,
                 bodyText: "Customer opted out by text."
             ))
-        #expect(note.isInternalNote)
+        #expect(try await gorgias.message(ticketId: ticket.id, id: note.id).isInternalNote)
         #expect(try await gorgias.message(ticketId: ticket.id, id: threaded.id).bodyText == "Hello?")
         let all = try await gorgias.messages(ticketId: ticket.id)
         #expect(all.map(\.externalId) == ["SM1", "SM2", nil])

@@ -53,7 +53,8 @@ public enum WorkerRuntime {
         }
         let store = try await Store.open(
             location, logger: logger, reachableWithin: .seconds(60), metrics: labeledMetrics)
-        let http = HTTPClient(metrics: labeledMetrics, logger: runLogger)
+        let http = HTTPClient(
+            configuration: httpConfiguration(configuration), metrics: labeledMetrics, logger: runLogger)
         let accounts = AccountDirectory(
             store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
             ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait,
@@ -117,6 +118,15 @@ public enum WorkerRuntime {
         try await ServiceGroup(configuration: group).run()
         runLogger.info("stopped")
         return 0
+    }
+
+    /// The worker's HTTP client: as many connections to one host as records in flight, since every merchant's
+    /// calls may go to one host (all SMS to the provider's API host; the sandbox's Gorgias), so the connection cap
+    /// never bounds the in-flight window (an HTTP/2 host multiplexes them over fewer).
+    static func httpConfiguration(_ configuration: WorkerConfiguration) -> HTTPClient.Configuration {
+        var http = HTTPClient.Configuration()
+        http.maxConnectionsPerHost = max(http.maxConnectionsPerHost, configuration.maxInFlight)
+        return http
     }
 
     /// Migrates, waiting up to a minute for a database that is still starting (containers start together).

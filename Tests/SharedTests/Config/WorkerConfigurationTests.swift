@@ -39,4 +39,11 @@ struct WorkerConfigurationTests {
             ($0 as? ConfigurationError)?.setting == "STATIC_MEMBERSHIP"
         }
     }
+
+    @Test("a worker may hold as many connections to one host as records in flight (64 at least)")
+    func connectionsFollowTheWindow() throws {
+        #expect(
+            WorkerRuntime.httpConfiguration(try configuration(["MAX_IN_FLIGHT": "512"])).maxConnectionsPerHost == 512)
+        #expect(WorkerRuntime.httpConfiguration(try configuration(["MAX_IN_FLIGHT": "8"])).maxConnectionsPerHost == 64)
+    }
 }

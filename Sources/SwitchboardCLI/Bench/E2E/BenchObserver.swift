@@ -66,6 +66,40 @@ struct BenchObserver {
         return text
     }
 
+    /// The CPU seconds, store statements and store transactions of every worker of `kind` so far.
+    func costSnapshot(_ kind: WorkerProcess.Kind) async -> (cpu: Double, statements: Double, transactions: Double) {
+        let cpu = stack.workers.filter { $0.kind == kind }
+            .compactMap { ProcessUsage.of($0.processIdentifier)?.cpuSeconds }.reduce(0, +)
+        return (
+            cpu, await metric(kind, "switchboard_store_statements_total"),
+            await metric(kind, "switchboard_store_transactions_total")
+        )
+    }
+
+    /// What the workers of `kind` spent per record on `records` records since `before` (a ``costSnapshot(_:)``).
+    func cost(
+        _ kind: WorkerProcess.Kind, since before: (cpu: Double, statements: Double, transactions: Double), records: Int
+    ) async -> WorkerCost {
+        let now = await costSnapshot(kind)
+        let count = Double(max(records, 1))
+        func rounded(_ value: Double, _ places: Double) -> Double { (value * places).rounded() / places }
+        return WorkerCost(
+            cpuMsPerRecord: rounded((now.cpu - before.cpu) * 1000 / count, 1000),
+            storeStatementsPerRecord: rounded((now.statements - before.statements) / count, 100),
+            storeTransactionsPerRecord: rounded((now.transactions - before.transactions) / count, 100)
+        )
+    }
+
+    /// p50 and p99 of the handler time of every record of `topic` the workers of `kind` finished so far.
+    func handlerTime(_ kind: WorkerProcess.Kind, topic: String) async -> LatencySummary {
+        let text = await metricsText(kind)
+        let name = "switchboard_handler_duration_seconds"
+        return LatencySummary(
+            p50Seconds: histogramQuantile(text, name, 0.5, matching: "topic=\"\(topic)\""),
+            p99Seconds: histogramQuantile(text, name, 0.99, matching: "topic=\"\(topic)\""),
+            count: Int(metricSum(text, name + "_count", matching: "topic=\"\(topic)\"")))
+    }
+
     /// Waits until `condition` holds, polling every 200 ms; throws after `timeout` naming `what`.
     func wait(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout

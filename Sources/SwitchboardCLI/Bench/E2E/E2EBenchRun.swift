@@ -33,7 +33,7 @@ struct E2EBenchRun {
         let stack = try LocalStack(
             name: "bench-\(storeName)", databaseURL: databaseURL, partitions: options.partitions,
             topology: RetryTopology(tiers: [.seconds(5), .seconds(30)]), sandbox: sandbox,
-            workerEnvironment: ["MAX_IN_FLIGHT": String(options.inFlight), "LOG_LEVEL": "warning"], logger: logger
+            workerEnvironment: ["MAX_IN_FLIGHT": String(options.inFlight), "LOG_LEVEL": "notice"], logger: logger
         )
         let location = try DatabaseURL(stack.databaseURL, setting: "--database")
         let outcome: Result<E2EStoreResult, any Error> = await Result(catching: {
@@ -64,8 +64,11 @@ struct E2EBenchRun {
             await observer.metric(.status, "switchboard_records_total") >= Double(conversations.count)
         }
 
-        let inbound = try await inboundPhase(
-            stack, observer: observer, accounts: accounts, conversations: conversations)
+        let firstTexts = try await inboundPhase(
+            stack, observer: observer, accounts: accounts, conversations: conversations, rounds: 0..<1)
+        let threadedTexts = try await inboundPhase(
+            stack, observer: observer, accounts: accounts, conversations: conversations,
+            rounds: 1..<(1 + options.threadedTextsPerConversation))
         let outbound = try await outboundPhase(
             stack, observer: observer, store: store, accounts: accounts, conversations: conversations)
         let hotResult = try await hotPhase(
@@ -76,57 +79,62 @@ struct E2EBenchRun {
                 worker: worker.kind.rawValue, usage: ProcessUsage.of(worker.processIdentifier))
         }
         StandardError.line("[\(storeName)] kcat reading sms.inbound as the ceiling…")
-        let kcat = try KcatReference.consume(
-            brokers: stack.broker.bootstrapServers, topic: EventKind.inboundText.topic, count: inbound.records,
-            fromLaunch: true)
+        let kcat = try KcatReference.read(
+            brokers: stack.broker.bootstrapServers, topic: EventKind.inboundText.topic,
+            count: firstTexts.records + threadedTexts.records, fromLaunch: true)
         return E2EStoreResult(
-            store: storeName, inbound: inbound, outbound: outbound.outbound, status: outbound.status, hot: hotResult,
-            processes: processes, kcatRecordsPerSecond: kcat.rounded()
+            store: storeName, firstTexts: firstTexts, threadedTexts: threadedTexts, outbound: outbound.outbound,
+            status: outbound.status, hot: hotResult, processes: processes,
+            kcatRecordsPerSecond: kcat.recordsPerSecond.rounded(),
+            kcatCPUMsPerRecord: (kcat.cpuMsPerRecord * 10_000).rounded() / 10_000
         )
     }
 
-    /// First texts then threaded texts for every conversation, produced at once; measured until the last is in Gorgias.
+    /// The texts of `rounds` for every conversation (round 0: the first texts; later rounds: threaded texts), produced
+    /// at once; measured until the last is in Gorgias.
     private func inboundPhase(
-        _ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], conversations: [BenchConversation]
+        _ stack: LocalStack, observer: BenchObserver, accounts: [LocalAccount], conversations: [BenchConversation],
+        rounds: Range<Int>
     ) async throws -> E2EStoreResult.Inbound {
-        let rounds = 1 + options.threadedTextsPerConversation
         var produced: [String: Date] = [:]
         var records: [OutgoingRecord] = []
         let started = Date()
-        for round in 0..<rounds {
+        for round in rounds {
             for (index, conversation) in conversations.enumerated() {
                 let sid = "SM\(storeName.prefix(2))\(String(format: "%06d", index))r\(round)"
                 produced[sid] = started
                 records.append(BenchTraffic.text(conversation, sid: sid, at: started))
             }
         }
-        StandardError.line(
-            "[\(storeName)] \(records.count) texts (\(conversations.count) first, the rest threaded) into the InboundWorker…"
-        )
+        let what = rounds == 0..<1 ? "first texts" : "threaded texts"
+        StandardError.line("[\(storeName)] \(records.count) \(what) into the InboundWorker…")
         let before = await observer.metric(.inbound, "switchboard_records_total")
+        let waitsBefore = await observer.metric(.inbound, "switchboard_rate_limit_waits_total")
+        let costBefore = await observer.costSnapshot(.inbound)
+        let callsBefore = try await observer.gorgiasCalls(accounts.map(\.id))
         _ = try await stack.producer.sendAll(records)
-        try await observer.wait("inbound texts", timeout: .seconds(900)) {
+        try await observer.wait(what, timeout: .seconds(900)) {
             await observer.metric(.inbound, "switchboard_records_total") - before >= Double(records.count)
         }
+        let cost = await observer.cost(.inbound, since: costBefore, records: records.count)
         let created = try await observer.importedMessages(accounts.map(\.id))
         let latencies = produced.compactMap { sid, at in created[sid].map { $0.timeIntervalSince(at) } }
-        let last = created.values.max() ?? Date()
-        let calls = try await observer.gorgiasCalls(accounts.map(\.id))
-        let messageCalls = calls["POST tickets/{id}/messages", default: 0]
-        let threaded = conversations.count * options.threadedTextsPerConversation
-        let total = calls.values.reduce(0, +)
-        let perText = Double(total) / Double(records.count)
+        let last = produced.keys.compactMap { created[$0] }.max() ?? Date()
+        let callsByOperation = try await observer.gorgiasCalls(accounts.map(\.id))
+            .map { ($0.key, $0.value - callsBefore[$0.key, default: 0]) }.filter { $0.1 > 0 }
+        // The StatusWorker's merchant health check reads each integration now and then: not the texts' calls.
+        let calls = callsByOperation.filter { !$0.0.hasPrefix("GET integrations") }.reduce(0) { $0 + $1.1 }
+        let perText = Double(calls) / Double(records.count)
         let rate = Double(records.count) / max(last.timeIntervalSince(started), 0.001)
-        let bound = Double(options.inFlight * options.workersPerType) / (Double(options.latencyMs) / 1000 * perText)
+        let lanes = min(options.inFlight * options.workersPerType, conversations.count)
+        let bound = Double(lanes) / (Double(options.latencyMs) / 1000 * max(perText, 1))
         return E2EStoreResult.Inbound(
             records: records.count, imported: latencies.count, recordsPerSecond: rate.rounded(),
-            latency: LatencySummary(seconds: latencies),
-            gorgiasCallsPerText: (perText * 100).rounded() / 100,
-            gorgiasCallsPerThreadedText: (Double(messageCalls) / Double(max(threaded, 1)) * 100).rounded() / 100,
-            gorgiasCallsPerFirstText: (Double(total - messageCalls) / Double(conversations.count) * 100).rounded()
-                / 100,
+            latency: LatencySummary(seconds: latencies), gorgiasCallsPerText: (perText * 100).rounded() / 100,
+            gorgiasCalls: Dictionary(uniqueKeysWithValues: callsByOperation),
             boundRecordsPerSecond: bound.rounded(), shareOfBound: (rate / bound * 1000).rounded() / 1000,
-            rateLimitWaits: Int(await observer.metric(.inbound, "switchboard_rate_limit_waits_total"))
+            rateLimitWaits: Int(await observer.metric(.inbound, "switchboard_rate_limit_waits_total") - waitsBefore),
+            cost: cost, handlerTime: await observer.handlerTime(.inbound, topic: EventKind.inboundText.topic)
         )
     }
 
@@ -139,6 +147,8 @@ struct E2EBenchRun {
         StandardError.line("[\(storeName)] \(conversations.count) agent replies into the OutboundWorker…")
         let callsBefore = try await observer.gorgiasCalls(accounts.map(\.id)).values.reduce(0, +)
         let statusBefore = await observer.metric(.status, "switchboard_records_total")
+        let outboundCost = await observer.costSnapshot(.outbound)
+        let statusCost = await observer.costSnapshot(.status)
         let replied = ReplyClock()
         let started = Date()
         let control = stack.control
@@ -160,11 +170,13 @@ struct E2EBenchRun {
         let latencies = replied.times.compactMap { phone, at in sent[phone]?.first.map { $0.timeIntervalSince(at) } }
         let last = sent.values.flatMap { $0 }.max() ?? Date()
         let calls = try await observer.gorgiasCalls(accounts.map(\.id)).values.reduce(0, +) - callsBefore
+        let replyCost = await observer.cost(.outbound, since: outboundCost, records: conversations.count)
         let outbound = E2EStoreResult.Outbound(
             records: conversations.count, smsSent: sent.values.reduce(0) { $0 + $1.count },
             recordsPerSecond: (Double(conversations.count) / max(last.timeIntervalSince(started), 0.001)).rounded(),
             latency: LatencySummary(seconds: latencies),
-            gorgiasCallsPerReply: (Double(calls) / Double(conversations.count) * 100).rounded() / 100
+            gorgiasCallsPerReply: (Double(calls) / Double(conversations.count) * 100).rounded() / 100,
+            cost: replyCost
         )
         let callbacks = 3 * outbound.smsSent
         try await observer.wait("delivery statuses", timeout: .seconds(300)) {
@@ -180,7 +192,8 @@ struct E2EBenchRun {
                 p99Seconds: histogramQuantile(
                     text, "switchboard_event_age_at_completion_seconds", 0.99, matching: "sms.delivery-status"),
                 count: callbacks
-            )
+            ),
+            cost: await observer.cost(.status, since: statusCost, records: callbacks)
         )
         return (outbound, status)
     }

@@ -24,7 +24,10 @@ struct CircuitBreaker {
     private(set) var openDependency: ProcessingFailure.Dependency?
     /// Consecutive failures per dependency, and the accounts they came from.
     private var failing: [ProcessingFailure.Dependency: (count: Int, accounts: Set<String>)] = [:]
-    private var activeAccounts: [String: ContinuousClock.Instant] = [:]
+    private(set) var activeAccounts: [String: ContinuousClock.Instant] = [:]
+    /// The size at which ``activeAccounts`` is next pruned of accounts idle beyond the window: twice what the last
+    /// pruning kept, so a fleet with hundreds of active merchants prunes now and then, not on every record.
+    private(set) var pruneActiveAt = 64
 
     init(settings: Settings) {
         self.settings = settings
@@ -64,8 +67,9 @@ struct CircuitBreaker {
     private mutating func noteActivity(_ account: String?, now: ContinuousClock.Instant) {
         guard let account else { return }
         activeAccounts[account] = now
-        if activeAccounts.count > 64 {
+        if activeAccounts.count > pruneActiveAt {
             activeAccounts = activeAccounts.filter { now - $0.value < settings.activityWindow }
+            pruneActiveAt = max(64, 2 * activeAccounts.count)
         }
     }
 }

@@ -41,4 +41,18 @@ struct CircuitBreakerTests {
         #expect(breaker.recordFailure(dependency: .gorgias, account: "a", now: now) == nil)
         #expect(!breaker.isOpen)
     }
+
+    @Test(
+        "accounts idle beyond the activity window are forgotten in batches: a hundred active merchants do not make every record rebuild the table"
+    )
+    func activeAccountsPruneInBatches() {
+        var breaker = CircuitBreaker(settings: .init(threshold: 3, activityWindow: .seconds(60)))
+        for index in 0..<100 { _ = breaker.recordSuccess(account: "m\(index)", now: now) }
+        #expect(breaker.activeAccounts.count == 100, "all active: none forgotten")
+        #expect(breaker.pruneActiveAt == 130, "pruned once, at 65, and not again until twice that")
+        let later = now + .seconds(61)
+        for index in 0..<31 { _ = breaker.recordSuccess(account: "n\(index)", now: later) }
+        #expect(breaker.activeAccounts.count == 31, "the first hundred went idle and were forgotten at 131")
+        #expect(breaker.pruneActiveAt == 64)
+    }
 }

@@ -32,8 +32,9 @@ struct InboundTextHandler: EventHandler {
         guard !text.body.allSatisfy(\.isWhitespace) || !text.media.isEmpty else {
             return .ignored("empty text without media")
         }
-        let target = try await importer.importText(text, entry: entry)
-        context.logger.info("text imported", metadata: ["target": "\(target)"])
-        return .processed
+        let imported = try await importer.importText(
+            text, entry: entry, ledger: context.ledgerEntry(for: event, outcome: .processed))
+        context.logger.info("text imported", metadata: ["target": "\(imported.target)"])
+        return HandlerResult(.processed, recordedInLedger: imported.recordedInLedger)
     }
 }

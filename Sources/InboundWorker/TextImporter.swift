@@ -25,13 +25,23 @@ struct TextImporter: Sendable {
         case newTicket
     }
 
-    /// Imports `text`; returns where it went, in words (for the handler's log line).
+    /// What an import did: where the text went, in words (for the handler's log line), and whether the event's
+    /// ledger entry was written with it.
+    struct Imported {
+        var target: String
+        var recordedInLedger: Bool
+    }
+
+    /// Imports `text`; with `ledger`, the event's ledger entry is written in the transaction that marks the import
+    /// done.
     ///
     /// Merges in Gorgias are followed: a conversation's customer that Gorgias no longer has (merged into another) is
     /// found again by phone and the text retried once; a current ticket that is gone (merged into another, or
     /// deleted) gives way to the customer's surviving open ticket, else to a new one.
     @discardableResult
-    func importText(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> String {
+    func importText(_ text: InboundText, entry: AccountDirectory.Entry, ledger: LedgerEntry? = nil) async throws
+        -> Imported
+    {
         let account = entry.account
         let opened = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
         let conversation = opened.conversation
@@ -43,13 +53,16 @@ struct TextImporter: Sendable {
             conversation, media: text.media.filter { entry.sms.isOwnMedia($0.url) }.count)
         return try await entry.gorgias.reserving(calls: calls) {
             let previous = try await store.beginEffect(accountId: account.id, key: "import:\(text.messageSid)")
-            if previous?.state == .done { return "already imported" }
-            return try await importText(text, opened: opened, retried: previous != nil, entry: entry)
+            if previous?.state == .done { return Imported(target: "already imported", recordedInLedger: false) }
+            let target = try await importText(
+                text, opened: opened, retried: previous != nil, entry: entry, ledger: ledger)
+            return Imported(target: target, recordedInLedger: ledger != nil)
         }
     }
 
     private func importText(
-        _ text: InboundText, opened: OpenedConversation, retried: Bool, entry: AccountDirectory.Entry
+        _ text: InboundText, opened: OpenedConversation, retried: Bool, entry: AccountDirectory.Entry,
+        ledger: LedgerEntry?
     ) async throws -> String {
         var conversation = opened.conversation
         let target = Self.target(for: opened.currentTicket, settings: entry.account.settings, now: Date())
@@ -58,7 +71,7 @@ struct TextImporter: Sendable {
         do {
             return try await deliver(
                 text, conversation: conversation, target: target, customerId: customerId, retried: retried,
-                entry: entry)
+                entry: entry, ledger: ledger)
         } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
             guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
             try await store.forgetConversationCustomer(conversationId: conversation.id)
@@ -66,14 +79,15 @@ struct TextImporter: Sendable {
             let current = try await customers.customerId(
                 for: conversation, text: text, retried: true, entry: entry)
             return try await deliver(
-                text, conversation: conversation, target: target, customerId: current, retried: true, entry: entry)
+                text, conversation: conversation, target: target, customerId: current, retried: true, entry: entry,
+                ledger: ledger)
                 + " (its customer was merged)"
         }
     }
 
     private func deliver(
         _ text: InboundText, conversation: Conversation, target: Target, customerId: Int64, retried: Bool,
-        entry: AccountDirectory.Entry
+        entry: AccountDirectory.Entry, ledger: LedgerEntry?
     ) async throws -> String {
         let account = entry.account
         let effect = "import:\(text.messageSid)"
@@ -86,7 +100,7 @@ struct TextImporter: Sendable {
                     $0.externalId == text.messageSid
                 })
             {
-                try await finish(effect, reference: found.id, conversation: conversation)
+                try await finish(effect, reference: found.id, conversation: conversation, ledger: ledger)
                 return "found on ticket \(ticketId) after a retry"
             }
             do {
@@ -98,7 +112,7 @@ struct TextImporter: Sendable {
                     try await store.attachWaitingFollowUps(accountId: account.id, phone: text.from, ticketId: ticketId)
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
-                try await finish(effect, reference: created.id, conversation: conversation)
+                try await finish(effect, reference: created.id, conversation: conversation, ledger: ledger)
                 return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
             } catch let error as GorgiasError where error.isNotFound {
                 guard try await Self.isGone({ _ = try await entry.gorgias.ticket(id: ticketId) }) else { throw error }
@@ -111,7 +125,7 @@ struct TextImporter: Sendable {
                         openedAt: surviving.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
                     )
                     let created = try await entry.gorgias.createMessage(ticketId: surviving.id, message)
-                    try await finish(effect, reference: created.id, conversation: conversation)
+                    try await finish(effect, reference: created.id, conversation: conversation, ledger: ledger)
                     return "threaded onto ticket \(surviving.id), which ticket \(ticketId) was merged into"
                 }
                 // Deleted: forget it and open a new one.
@@ -140,7 +154,7 @@ struct TextImporter: Sendable {
         let openedAt = ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
         try await store.attachTicket(
             conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
-        try await finish(effect, reference: ticket.id, conversation: conversation)
+        try await finish(effect, reference: ticket.id, conversation: conversation, ledger: ledger)
         return "new ticket \(ticket.id)"
     }
 
@@ -162,8 +176,11 @@ struct TextImporter: Sendable {
         }
     }
 
-    private func finish(_ effect: String, reference: Int64, conversation: Conversation) async throws {
-        try await store.completeEffect(accountId: conversation.accountId, key: effect, reference: String(reference))
+    private func finish(_ effect: String, reference: Int64, conversation: Conversation, ledger: LedgerEntry?)
+        async throws
+    {
+        try await store.completeEffect(
+            accountId: conversation.accountId, key: effect, reference: String(reference), recording: ledger)
     }
 
     /// Where a text goes, from the conversation's current ticket as the store mirrors it. The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto

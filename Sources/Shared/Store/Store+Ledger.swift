@@ -172,9 +172,25 @@ extension Store {
         return inserted.isEmpty ? try await effect(accountId: accountId, key: key) : nil
     }
 
-    /// Marks effect `key` done, remembering what it produced.
-    public func completeEffect(accountId: String, key: String, reference: String?, at: Date = Date()) async throws {
-        try await database.query(
+    /// Marks effect `key` done, remembering what it produced; with `entry`, records the event that did it in the
+    /// processed-event ledger in the same transaction (one commit where there would be two).
+    public func completeEffect(
+        accountId: String, key: String, reference: String?, at: Date = Date(), recording entry: LedgerEntry? = nil
+    ) async throws {
+        guard let entry else {
+            return try await Self.completeEffect(
+                accountId: accountId, key: key, reference: reference, at: at, in: database)
+        }
+        try await database.transaction { executor in
+            try await Self.completeEffect(accountId: accountId, key: key, reference: reference, at: at, in: executor)
+            _ = try await Self.record(entry, in: executor)
+        }
+    }
+
+    private static func completeEffect(
+        accountId: String, key: String, reference: String?, at: Date, in executor: any SQLExecutor
+    ) async throws {
+        try await executor.query(
             """
             INSERT INTO effects (account_id, effect_key, state, reference, started_at, completed_at) VALUES (?, ?, 'done', ?, ?, ?)
             ON CONFLICT (account_id, effect_key) DO UPDATE SET state = 'done', reference = excluded.reference, completed_at = excluded.completed_at

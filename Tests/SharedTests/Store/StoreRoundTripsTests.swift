@@ -102,4 +102,21 @@ struct StoreRoundTripsTests {
             #expect(late.currentTicket?.closedAt != nil)
         }
     }
+
+    @Test(
+        "an effect marked done with its event's ledger entry is one transaction: both are written, or neither",
+        arguments: StoreBackend.allCases)
+    func effectDoneWithLedger(backend: StoreBackend) async throws {
+        try await withMeteredStore(backend) { store, counts in
+            _ = try await store.beginEffect(accountId: "acme", key: "import:SM1")
+            let before = counts()
+            try await store.completeEffect(
+                accountId: "acme", key: "import:SM1", reference: "208841467",
+                recording: LedgerEntry(group: "g", eventId: "SM1", outcome: .processed, fingerprint: "f"))
+            #expect(counts().transactions - before.transactions == 1)
+            #expect(counts().statements - before.statements == 2)
+            #expect(try await store.effect(accountId: "acme", key: "import:SM1")?.state == .done)
+            #expect(try await store.lookup(group: "g", eventId: "SM1")?.fingerprint == "f")
+        }
+    }
 }

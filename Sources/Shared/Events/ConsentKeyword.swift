@@ -107,6 +107,7 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
     /// punctuation dropped, one or two words
     /// (separated by a space, a hyphen or a tab) joined by one space; nil for anything longer.
     static func normalize(_ body: String) -> String? {
+        if Self.hasMoreThanTwoASCIIWords(body) { return nil }  // most texts: no folding or upper-casing needed
         var text = body.trimmingCharacters(in: .whitespacesAndNewlines).folding(
             options: .diacriticInsensitive, locale: nil
         ).uppercased()
@@ -114,5 +115,26 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "\t" })
         guard (1...2).contains(words.count) else { return nil }
         return words.count == 1 ? String(words[0]) : words[0] + " " + words[1]
+    }
+
+    /// Whether an ASCII message certainly has more than two words as ``normalize(_:)`` splits them: tokens between
+    /// spaces, hyphens and tabs that hold more than line breaks and punctuation (which trimming and the trailing
+    /// punctuation rule may remove). False for anything else, which then takes the full path.
+    private static let trailingPunctuation: Set<UInt8> = Set(".!?,;:".utf8)
+
+    static func hasMoreThanTwoASCIIWords(_ body: String) -> Bool {
+        var words = 0
+        var inWord = false
+        for byte in body.utf8 {
+            if byte >= 0x80 { return false }
+            if byte == 0x20 || byte == 0x2D || byte == 0x09 {
+                inWord = false
+            } else if !(0x0A...0x0D).contains(byte), !Self.trailingPunctuation.contains(byte), !inWord {
+                inWord = true
+                words += 1
+                if words > 2 { return true }
+            }
+        }
+        return false
     }
 }

@@ -318,9 +318,19 @@ private let transferHeader: sb_curl_data_callback = { data, size, count, userdat
     if line.hasPrefix("HTTP/") {
         transfer.headers = []  // a new response (after a redirect or 100 Continue) starts over
     } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        transfer.headers.append((name, value))
+        // Trimmed without bridging to NSString: this runs for every header of every response.
+        let name = line[..<colon].trimmingWhitespace()
+        let value = line[line.index(after: colon)...].trimmingWhitespace()
+        transfer.headers.append((String(name), String(value)))
     }
     return length
+}
+
+extension Substring {
+    /// Without leading and trailing whitespace and line breaks.
+    fileprivate func trimmingWhitespace() -> Substring {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
+        return self[first...last]
+    }
 }

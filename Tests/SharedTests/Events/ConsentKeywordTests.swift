@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Shared
+@testable import SwitchboardEvents
 
 @Suite("Consent keywords")
 struct ConsentKeywordTests {
@@ -8,7 +9,7 @@ struct ConsentKeywordTests {
         "opt-out words, any case, trimmed, with trailing punctuation and compounds",
         arguments: [
             "STOP", "stop", " Stop.\n", "STOPALL", "stop all", "STOP ALL!", "UNSUBSCRIBE", "cancel", "End", "quit",
-            "REVOKE", "optout", "OPT OUT", "opt-out", "Opt-Out!!",
+            "REVOKE", "optout", "OPT OUT", "opt-out", "Opt-Out!!", "\n stop all !", "\t-STOP-\r\n", "stop all.\n\n",
         ])
     func optOut(text: String) {
         #expect(ConsentKeyword.match(text) == .optOut)
@@ -71,5 +72,14 @@ struct ConsentVocabularyTests {
         #expect(
             ConsentKeyword.Vocabulary(help: ["not a keyword"]).problem()?.reason.contains("one or two words") == true)
         #expect(ConsentKeyword.Vocabulary(optOut: ["STOP2"]).problem() != nil)
+    }
+
+    @Test("the quick word count rejects only what has more than two words, and never a keyword")
+    func quickWordCount() {
+        #expect(ConsentKeyword.hasMoreThanTwoASCIIWords("Hi, a question about order 000123"))
+        #expect(ConsentKeyword.hasMoreThanTwoASCIIWords("stop stop stop"))
+        for keyword in ["\n stop all !", "stop all.\n\n", "OPT - OUT", "stop\nnow", "Arrêt tout de suite"] {
+            #expect(!ConsentKeyword.hasMoreThanTwoASCIIWords(keyword), "\(keyword) takes the full path")
+        }
     }
 }

@@ -69,11 +69,15 @@ public final class LocalBroker: Sendable {
     /// The mock finds group members by member id only (no static membership), so a crashed worker's replacement waits
     /// for the dead member's session to expire and then for a rebalance: about 4 s with 3 s, 25-50 s with the
     /// worker's 10 s default (`switchboard bench recovery`). Real brokers hand a replacement its partitions back at once.
+    /// The mock also holds an empty fetch for its whole wait (`fetch.wait.max.ms`, 500 ms by default) even when records
+    /// arrive meanwhile, where a real broker answers at once; 10 ms keeps a caught-up worker as prompt as on a real
+    /// broker (`bench e2e` at 200 ms: each conversation's first threaded text reached Gorgias ~300 ms later without it).
     public var workerEnvironment: [String: String] {
         var values = clientEnvironment
         if kind == .mock {
             values["KAFKA_SESSION_TIMEOUT_MS"] = "3000"
             values["KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
+            values["KAFKA_FETCH_WAIT_MAX_MS"] = "10"
         }
         return values
     }

@@ -22,6 +22,11 @@ struct E2EStoreResult: Codable, Sendable {
         /// A record's start to its outcome (`switchboard_handler_duration_seconds`, every inbound record so far):
         /// the API latency plus what the worker adds around it.
         var handlerTime: LatencySummary
+        /// The phase's start to each conversation's first text of the phase in Gorgias (how soon every lane runs).
+        var laneStart: LatencySummary
+        /// Between two consecutive texts of one conversation reaching Gorgias (a lane's step: the API latency plus
+        /// the worker's time around it).
+        var laneStep: LatencySummary
     }
 
     struct Outbound: Codable, Sendable {
@@ -100,7 +105,8 @@ struct E2EBenchReport: Codable, Sendable {
                     "\(phase.latency.p50Ms) / \(phase.latency.p99Ms) / \(phase.latency.maxMs)",
                     "\(phase.gorgiasCallsPerText) per text",
                     "\(Int(phase.shareOfBound * 100))% of bound \(Int(phase.boundRecordsPerSecond))/s; "
-                        + "\(phase.cost.summary) per text; handler p50 \(phase.handlerTime.p50Ms) ms",
+                        + "\(phase.cost.summary) per text; handler p50 \(phase.handlerTime.p50Ms) ms; "
+                        + "lanes start p50 \(phase.laneStart.p50Ms) ms, step p50 \(phase.laneStep.p50Ms) ms",
                 ])
             }
             rows.append([

@@ -101,7 +101,7 @@ struct E2EBenchRun {
         let started = Date()
         for round in rounds {
             for (index, conversation) in conversations.enumerated() {
-                let sid = "SM\(storeName.prefix(2))\(String(format: "%06d", index))r\(round)"
+                let sid = Self.sid(storeName, index, round)
                 produced[sid] = started
                 records.append(BenchTraffic.text(conversation, sid: sid, at: started))
             }
@@ -120,6 +120,13 @@ struct E2EBenchRun {
         let created = try await observer.importedMessages(accounts.map(\.id))
         let latencies = produced.compactMap { sid, at in created[sid].map { $0.timeIntervalSince(at) } }
         let last = produced.keys.compactMap { created[$0] }.max() ?? Date()
+        var laneStarts: [Double] = []
+        var laneSteps: [Double] = []
+        for index in conversations.indices {
+            let arrivals = rounds.compactMap { created[Self.sid(storeName, index, $0)] }
+            if let first = arrivals.first { laneStarts.append(first.timeIntervalSince(started)) }
+            laneSteps += zip(arrivals, arrivals.dropFirst()).map { $1.timeIntervalSince($0) }
+        }
         let callsByOperation = try await observer.gorgiasCalls(accounts.map(\.id))
             .map { ($0.key, $0.value - callsBefore[$0.key, default: 0]) }.filter { $0.1 > 0 }
         // The StatusWorker's merchant health check reads each integration now and then: not the texts' calls.
@@ -134,8 +141,14 @@ struct E2EBenchRun {
             gorgiasCalls: Dictionary(uniqueKeysWithValues: callsByOperation),
             boundRecordsPerSecond: bound.rounded(), shareOfBound: (rate / bound * 1000).rounded() / 1000,
             rateLimitWaits: Int(await observer.metric(.inbound, "switchboard_rate_limit_waits_total") - waitsBefore),
-            cost: cost, handlerTime: await observer.handlerTime(.inbound, topic: EventKind.inboundText.topic)
+            cost: cost, handlerTime: await observer.handlerTime(.inbound, topic: EventKind.inboundText.topic),
+            laneStart: LatencySummary(seconds: laneStarts), laneStep: LatencySummary(seconds: laneSteps)
         )
+    }
+
+    /// The message id of conversation `index`'s text of `round`.
+    static func sid(_ store: String, _ index: Int, _ round: Int) -> String {
+        "SM\(store.prefix(2))\(String(format: "%06d", index))r\(round)"
     }
 
     /// One agent reply per conversation in the sandbox's helpdesk: integration webhook → ingress → OutboundWorker →

@@ -189,7 +189,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     /// The ledger entry of `eventId` and the head of `key`'s parking: one store round trip when the ledger and the
     /// parking are one store that reads both together (``LedgerAndParking``), two otherwise (the test fakes).
     private func firstLook(eventId: String, key: String?) async throws -> (LedgerEntry?, ParkedEvent?) {
-        if let both = ledger as? any LedgerAndParking, (ledger as AnyObject) === (parking as AnyObject) {
+        if (ledger as AnyObject) === (parking as AnyObject), let both = ledger as? any LedgerAndParking {
             return try await both.lookup(group: group, eventId: eventId, parkedUnder: key)
         }
         let entry = try await ledger.lookup(group: group, eventId: eventId)

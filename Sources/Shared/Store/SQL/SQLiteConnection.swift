@@ -1,19 +1,19 @@
 internal import CSQLite3
 
 /// One libsqlite3 connection and its prepared statements, each parsed once and kept for the connection's life.
-/// Not thread-safe: its owner (``SQLiteDatabase``) serializes every call, and the only thread hop is its busy wait.
+/// Not thread-safe: its owner (``SQLiteDatabase``) serializes every call.
 final class SQLiteConnection: @unchecked Sendable {
     /// A failed call: SQLite's primary result code and its message.
     struct Failure: Error {
         var code: Int32
         var message: String
 
-        /// Another connection holds the lock this statement needs (it ran nothing; it may simply be run again).
+        /// Another connection held the lock this statement needed for longer than the busy timeout.
         var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
         var isConstraint: Bool { code == SQLITE_CONSTRAINT }
     }
 
-    /// How long a statement run with `waitForLocks` waits for another process's lock.
+    /// How long a statement waits for another process's lock.
     static let busyTimeoutMilliseconds: Int32 = 15_000
     /// Statements kept prepared; beyond it the cache starts over (the store's SQL is a fixed set of texts).
     static let cachedStatements = 256
@@ -25,7 +25,6 @@ final class SQLiteConnection: @unchecked Sendable {
 
     private var handle: OpaquePointer?
     private var prepared: [String: Prepared] = [:]
-    private var busyTimeout: Int32 = -1
 
     /// Opens (creating if needed) the database file at `path`.
     init(path: String) throws {
@@ -38,17 +37,13 @@ final class SQLiteConnection: @unchecked Sendable {
             throw Failure(code: code, message: message)
         }
         sqlite3_extended_result_codes(handle, 0)
+        sqlite3_busy_timeout(handle, Self.busyTimeoutMilliseconds)
     }
 
-    /// Runs one statement and returns its rows. Without `waitForLocks`, a lock held elsewhere fails at once with a
-    /// busy ``Failure`` (nothing ran); with it, SQLite waits up to ``busyTimeoutMilliseconds`` on this thread.
-    func execute(_ sql: String, _ binds: [SQLValue], waitForLocks: Bool) throws -> [SQLRow] {
+    /// Runs one statement and returns its rows, waiting up to ``busyTimeoutMilliseconds`` on this thread for a lock
+    /// another process holds.
+    func execute(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         guard let handle else { throw Failure(code: SQLITE_MISUSE, message: "the SQLite connection is closed") }
-        let timeout = waitForLocks ? Self.busyTimeoutMilliseconds : 0
-        if timeout != busyTimeout {
-            sqlite3_busy_timeout(handle, timeout)
-            busyTimeout = timeout
-        }
         guard let entry = try statement(sql, handle) else { return [] }
         let statement = entry.statement
         defer {

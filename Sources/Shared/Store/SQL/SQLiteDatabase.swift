@@ -3,19 +3,21 @@ import Foundation
 import Logging
 import SwitchboardBase
 
-/// SQLite through Debian's libsqlite3, one connection per process (``SQLiteConnection``).
+/// SQLite through Debian's libsqlite3, one connection per process (``SQLiteConnection``), its statements prepared once
+/// and kept.
 ///
-/// A statement runs on the calling task's thread while it holds the database's async lock, prepared once and kept:
-/// a statement takes tens of microseconds, less than handing it to another thread and back would. Only when another
-/// process holds the write lock does a statement wait — on a thread of its own, with SQLite's busy timeout — so the
-/// cooperative pool never blocks. WAL mode lets readers and one writer proceed together; several worker processes
-/// may share the file: writers serialize through SQLite's lock (`BEGIN IMMEDIATE`).
+/// Statements run one at a time on the database's own thread (a serial queue), never on the cooperative pool: a
+/// statement that waits for another process's lock (SQLite's busy timeout), a checkpoint or a long purge then blocks
+/// no task but its caller, and a loop of store calls still gives the pool's threads back between statements (running
+/// them on the calling thread measured a little faster, but it let store-heavy tasks starve the others and grew a
+/// flooded ingress by another MiB). WAL mode lets readers and one writer proceed together; several worker processes
+/// may share the file: writers serialize through SQLite's lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout).
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let connection: SQLiteConnection
     private let lock = AsyncLock()
-    /// Where statements wait for another process's lock.
-    private static let lockWaits = DispatchQueue(label: "switchboard.sqlite.lock-waits")
+    /// The thread every statement runs on.
+    private let queue = DispatchQueue(label: "switchboard.sqlite")
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
@@ -69,28 +71,21 @@ public final class SQLiteDatabase: SQLDatabase {
         await lock.withLock { connection.close() }
     }
 
-    /// Runs a statement with the lock held: here, or, when another process holds SQLite's lock, on
-    /// ``lockWaits`` until it is free (a busy statement ran nothing, so it is simply run again).
+    /// Runs a statement, with the lock held, on ``queue``.
     private func run(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try SQLValue.validate(binds)
-        do {
-            return try connection.execute(sql, binds, waitForLocks: false)
-        } catch let failure as SQLiteConnection.Failure where failure.isBusy {
-            let connection = self.connection
-            return try await withCheckedThrowingContinuation { continuation in
-                Self.lockWaits.async {
-                    continuation.resume(
-                        with: Result {
-                            do {
-                                return try connection.execute(sql, binds, waitForLocks: true)
-                            } catch let failure as SQLiteConnection.Failure {
-                                throw Self.storeError(failure)
-                            }
-                        })
-                }
+        let connection = self.connection
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(
+                    with: Result {
+                        do {
+                            return try connection.execute(sql, binds)
+                        } catch let failure as SQLiteConnection.Failure {
+                            throw Self.storeError(failure)
+                        }
+                    })
             }
-        } catch let failure as SQLiteConnection.Failure {
-            throw Self.storeError(failure)
         }
     }
 

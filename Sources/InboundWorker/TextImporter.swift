@@ -46,9 +46,10 @@ struct TextImporter: Sendable {
         let opened = try await store.openConversation(accountId: account.id, phone: text.from, at: text.receivedAt)
         let conversation = opened.conversation
         // A first text needs several calls (find the customer, create it, create the ticket, one per media file;
-        // CustomerResolver.reservedCalls): take them all at once, before the import is journaled, so a burst of new conversations beyond the
-        // budget still finishes texts at the budget's rate instead of every text taking a token and waiting for the
-        // next (see RateReservation); a text that gets no budget is deferred having started nothing.
+        // CustomerResolver.reservedCalls): take them all at once, before the import is journaled, so a burst of new
+        // conversations beyond the budget still finishes texts at the budget's rate instead of every text taking a
+        // token and waiting for the next (see RateReservation); a text that gets no budget is deferred having started
+        // nothing.
         let calls = CustomerResolver.reservedCalls(
             conversation, media: text.media.filter { entry.sms.isOwnMedia($0.url) }.count)
         return try await entry.gorgias.reserving(calls: calls) {
@@ -183,8 +184,9 @@ struct TextImporter: Sendable {
             accountId: conversation.accountId, key: effect, reference: String(reference), recording: ledger)
     }
 
-    /// Where a text goes, from the conversation's current ticket as the store mirrors it. The rule: the open or snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto
-    /// it); for a closed one, a new ticket, or reopening it within the account's window when its policy says so.
+    /// Where a text goes, from the conversation's current ticket as the store mirrors it. The rule: the open or
+    /// snoozed ticket (a snooze that has ended means Gorgias reopened it: the text threads onto it); for a closed one,
+    /// a new ticket, or reopening it within the account's window when its policy says so.
     static func target(for ticket: TicketRecord?, settings: AccountSettings, now: Date) -> Target {
         guard let ticket else { return .newTicket }
         if ticket.isActive { return .thread(ticket.ticketId) }

@@ -117,11 +117,11 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
         return words.count == 1 ? String(words[0]) : words[0] + " " + words[1]
     }
 
+    private static let trailingPunctuation: Set<UInt8> = Set(".!?,;:".utf8)
+
     /// Whether an ASCII message certainly has more than two words as ``normalize(_:)`` splits them: tokens between
     /// spaces, hyphens and tabs that hold more than line breaks and punctuation (which trimming and the trailing
     /// punctuation rule may remove). False for anything else, which then takes the full path.
-    private static let trailingPunctuation: Set<UInt8> = Set(".!?,;:".utf8)
-
     static func hasMoreThanTwoASCIIWords(_ body: String) -> Bool {
         var words = 0
         var inWord = false

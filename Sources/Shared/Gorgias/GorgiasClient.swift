@@ -160,9 +160,8 @@ public struct GorgiasClient: Sendable {
 
     // MARK: Messages
 
-    /// Adds a message to a ticket. With `sent_datetime` set it is imported as already sent; an `internal-note`
-    /// channel makes it a note agents see and customers never receive.
-    /// Adds a message to a ticket; returns the id Gorgias gave it.
+    /// Adds a message to a ticket; returns the id Gorgias gave it. With `sent_datetime` set it is imported as already
+    /// sent; an `internal-note` channel makes it a note agents see and customers never receive.
     public func createMessage(ticketId: Int64, _ message: GorgiasNewMessage) async throws -> GorgiasCreatedMessage {
         try await send(
             "POST", "/api/tickets/\(ticketId)/messages", body: try JSONEncoder().encode(message),

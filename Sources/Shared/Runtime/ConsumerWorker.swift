@@ -80,7 +80,8 @@ public final class ConsumerWorker: Service, Sendable {
             topicRoles: configuration.topology.index(configuration.sourceTopics),
             dependencies: { [configuration] in configuration.dependencies(of: $0) },
             clock: ContinuousClock(),
-            wallClock: { Date() }
+            wallClock: { Date() },
+            ledgerAndParking: RecordProcessor<ContinuousClock>.readTogether(ledger, parking)
         )
         processor.breaker.observe { [weak self] transition in self?.circuitChanged(transition) }
         for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }

@@ -186,10 +186,19 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         record.keyString.map { "\(source) \($0)" }
     }
 
+    /// The ledger and the parking as one store that reads both together, when they are one (found once, by
+    /// ``readTogether(_:_:)``, not per record: the cast is costly).
+    var ledgerAndParking: (any LedgerAndParking)? = nil
+
+    /// `ledger` when it is also `parking` and can read both in one round trip.
+    static func readTogether(_ ledger: any IdempotencyLedger, _ parking: any KeyParking) -> (any LedgerAndParking)? {
+        (ledger as AnyObject) === (parking as AnyObject) ? ledger as? any LedgerAndParking : nil
+    }
+
     /// The ledger entry of `eventId` and the head of `key`'s parking: one store round trip when the ledger and the
-    /// parking are one store that reads both together (``LedgerAndParking``), two otherwise (the test fakes).
+    /// parking are one store that reads both together (``ledgerAndParking``), two otherwise (the test fakes).
     private func firstLook(eventId: String, key: String?) async throws -> (LedgerEntry?, ParkedEvent?) {
-        if (ledger as AnyObject) === (parking as AnyObject), let both = ledger as? any LedgerAndParking {
+        if let both = ledgerAndParking {
             return try await both.lookup(group: group, eventId: eventId, parkedUnder: key)
         }
         let entry = try await ledger.lookup(group: group, eventId: eventId)

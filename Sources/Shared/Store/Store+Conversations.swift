@@ -93,7 +93,7 @@ extension Store {
                 let ticket = try await executor.query(
                     "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId,
                     ticketId
-                ).first.map(Store.ticket)
+                ).first.map({ row in Store.ticket(row) })
             else { throw StoreError(.unavailable, "ticket was not recorded") }
             return ticket
         }
@@ -113,7 +113,7 @@ extension Store {
     public func ticket(accountId: String, ticketId: Int64) async throws -> TicketRecord? {
         try await database.query(
             "SELECT \(Self.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?", accountId, ticketId
-        ).first.map(Self.ticket)
+        ).first.map { Self.ticket($0) }
     }
 
     /// The conversation that owns `ticketId`, if any.
@@ -138,7 +138,7 @@ extension Store {
                 let current = try await executor.query(
                     "SELECT \(Store.ticketColumns) FROM tickets WHERE account_id = ? AND ticket_id = ?\(executor.dialect.forUpdate)",
                     change.accountId, change.ticketId
-                ).first.map(Store.ticket)
+                ).first.map({ row in Store.ticket(row) })
             else { return .unknownTicket }
             guard change.updatedAt > current.statusAt else { return .stale(current: current) }
             let closedAt: SQLValue =
@@ -240,40 +240,30 @@ extension Store {
     }
 
     /// The current ticket's columns as correlated subqueries (`ticket_<column>`), for a statement on `conversations`.
-    private static let currentTicketColumns = [
-        "conversation_id", "status", "snoozed_until", "status_at", "opened_at", "closed_at",
-    ]
-    .map { column in
-        "(SELECT \(column) FROM tickets WHERE tickets.account_id = conversations.account_id"
+    private static let currentTicketColumns = ticketColumns.split(separator: ",").map { column in
+        let column = column.trimmingCharacters(in: .whitespaces)
+        return "(SELECT \(column) FROM tickets WHERE tickets.account_id = conversations.account_id"
             + " AND tickets.ticket_id = conversations.current_ticket_id) AS ticket_\(column)"
     }
     .joined(separator: ", ")
 
     private static func opened(_ row: SQLRow) -> OpenedConversation {
-        let conversation = conversation(row)
-        var ticket: TicketRecord?
-        if let ticketId = conversation.currentTicketId, let status = row["ticket_status"].text {
-            ticket = TicketRecord(
-                accountId: conversation.accountId, ticketId: ticketId,
-                conversationId: row["ticket_conversation_id"].text ?? "",
-                status: TicketStatus(rawValue: status) ?? .open,
-                snoozedUntil: row["ticket_snoozed_until"].int.map(Date.init(millis:)),
-                statusAt: Date(millis: row["ticket_status_at"].int ?? 0),
-                openedAt: Date(millis: row["ticket_opened_at"].int ?? 0),
-                closedAt: row["ticket_closed_at"].int.map(Date.init(millis:))
-            )
-        }
-        return OpenedConversation(conversation: conversation, currentTicket: ticket)
+        OpenedConversation(
+            conversation: conversation(row),
+            currentTicket: row["ticket_ticket_id"].int == nil ? nil : ticket(row, prefix: "ticket_"))
     }
 
-    private static func ticket(_ row: SQLRow) throws -> TicketRecord {
-        TicketRecord(
-            accountId: row["account_id"].text ?? "", ticketId: row["ticket_id"].int ?? 0,
-            conversationId: row["conversation_id"].text ?? "",
-            status: TicketStatus(rawValue: row["status"].text ?? "") ?? .open,
-            snoozedUntil: row["snoozed_until"].int.map(Date.init(millis:)),
-            statusAt: Date(millis: row["status_at"].int ?? 0),
-            openedAt: Date(millis: row["opened_at"].int ?? 0), closedAt: row["closed_at"].int.map(Date.init(millis:))
+    /// A ticket from its columns, each named `<prefix><column>`.
+    private static func ticket(_ row: SQLRow, prefix: String = "") -> TicketRecord {
+        func column(_ name: String) -> SQLValue { row[prefix + name] }
+        return TicketRecord(
+            accountId: column("account_id").text ?? "", ticketId: column("ticket_id").int ?? 0,
+            conversationId: column("conversation_id").text ?? "",
+            status: TicketStatus(rawValue: column("status").text ?? "") ?? .open,
+            snoozedUntil: column("snoozed_until").int.map(Date.init(millis:)),
+            statusAt: Date(millis: column("status_at").int ?? 0),
+            openedAt: Date(millis: column("opened_at").int ?? 0),
+            closedAt: column("closed_at").int.map(Date.init(millis:))
         )
     }
 }

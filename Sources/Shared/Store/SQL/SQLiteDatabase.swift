@@ -9,8 +9,8 @@ import SwitchboardBase
 /// Statements run one at a time on the database's own thread (a serial queue), never on the cooperative pool: a
 /// statement that waits for another process's lock (SQLite's busy timeout), a checkpoint or a long purge then blocks
 /// no task but its caller, and a loop of store calls still gives the pool's threads back between statements (running
-/// them on the calling thread measured a little faster, but it let store-heavy tasks starve the others and grew a
-/// flooded ingress by another MiB). WAL mode lets readers and one writer proceed together; several worker processes
+/// them on the calling thread measured about half the InboundWorker's CPU per text, but it let store-heavy tasks
+/// starve the others and grew a flooded ingress by another MiB; README, Performance). WAL mode lets readers and one writer proceed together; several worker processes
 /// may share the file: writers serialize through SQLite's lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout).
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite

@@ -262,7 +262,10 @@ struct DispatchStateMachine {
                 partition.paused = false
                 actions.append(.resume([topicPartition]))
             }
-            if let next { makeReady(next, in: &partition, now: now, into: &actions) }
+            // The follower queues behind heads already waiting: taking the freed slot ahead of them would let the
+            // keys that started first keep their slots until their lanes ran dry, while other keys, partitions and
+            // merchants waited (a partition fetched later then ran alone at the end, on a fraction of the slots).
+            if let next { makeReady(next, in: &partition, now: now, behindWaiting: true, into: &actions) }
             partitions[topicPartition] = partition
         }
         fillRunningSlots(into: &actions)
@@ -458,9 +461,11 @@ struct DispatchStateMachine {
     }
 
     /// Starts, queues or delays the head of a lane. `partition` is the dispatch's partition, taken out of the
-    /// dictionary by the caller.
+    /// dictionary by the caller. With `behindWaiting`, a head that could start queues instead while other heads wait
+    /// for a slot (the caller fills the slots after): when a slot has just been freed, heads may be waiting for it.
     private mutating func makeReady(
-        _ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant, into actions: inout [Action]
+        _ dispatch: Dispatch, in partition: inout Partition, now: ContinuousClock.Instant,
+        behindWaiting: Bool = false, into actions: inout [Action]
     ) {
         if let notBefore = dispatch.notBefore, notBefore > now {
             if stopped || partition.revoking {
@@ -477,7 +482,8 @@ struct DispatchStateMachine {
             } else {
                 held.append(dispatch)
             }
-        } else if running < limits.maxRunning && ready.mayRun(dispatch.merchant) {
+        } else if running < limits.maxRunning && ready.mayRun(dispatch.merchant) && !(behindWaiting && ready.count > 0)
+        {
             actions.append(begin(dispatch, in: &partition))
         } else {
             ready.enqueue(dispatch)

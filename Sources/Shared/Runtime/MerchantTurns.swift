@@ -24,12 +24,17 @@ struct Merchant: Hashable, Sendable {
 /// merchant that has work and may run, so one merchant's backlog never stands in front of another merchant's text.
 ///
 /// A merchant may run while it holds fewer slots than its allowance and is not waiting for its budget. The allowance
-/// follows what the budget lets through: it starts at an eighth of the window (at least 8), is halved when a record of
-/// the merchant is throttled (once per wait) and raised by one for each record of it that finishes, never above the
-/// whole window. A merchant that is never throttled reaches the whole window after a few hundred records, so a
-/// merchant alone uses every slot; one beyond its budget holds the few slots its budget can finish, and its other
-/// records wait here, holding none, until ``budgetFreed(_:)``. Starting small keeps a new merchant's burst from
-/// filling every slot (and the store) with records that will only find the budget spent.
+/// follows what the budget lets through: it is halved when a record of the merchant is throttled (once per wait) and
+/// raised by one for each record of it that finishes, never above the whole window. One beyond its budget holds the
+/// few slots its budget can finish, and its other records wait here, holding none, until ``budgetFreed(_:)``.
+///
+/// Where the allowance starts: a merchant that starts while others have work starts at an eighth of the window (at
+/// least 8), so a new merchant's burst does not fill every slot (and the store) with records that will only find its
+/// budget spent while other merchants wait; a merchant that is never throttled reaches the whole window after a few
+/// hundred records. A merchant that starts while no other merchant has anything going on starts at the whole window:
+/// there is nobody to be fair to, a merchant alone uses every slot at once (a ramp from an eighth cost `bench runtime`'s
+/// sleeping row about 1% of its rate), and if its budget is spent, the cost is one throttled try per slot, after which
+/// the allowance halves per wait as above. Merchants that arrive later take turns for the slots it frees.
 struct MerchantTurns<Item: MerchantScoped> {
     struct Share {
         var running = 0
@@ -40,7 +45,7 @@ struct MerchantTurns<Item: MerchantScoped> {
 
     /// The most slots any merchant may hold.
     let window: Int
-    /// A merchant's allowance when it starts (again) from idle.
+    /// A merchant's allowance when it starts (again) from idle while other merchants have work.
     let initialAllowance: Double
     private var shares: [Merchant: Share] = [:]
     /// Merchants with queued work that may run, in turn order.
@@ -73,10 +78,10 @@ struct MerchantTurns<Item: MerchantScoped> {
     mutating func next() -> Item? {
         while let merchant = turns.popFirst() {
             inTurns.remove(merchant)
-            guard mayRun(merchant), var share = shares[merchant], let item = share.queue.popFirst() else { continue }
-            shares[merchant] = share
+            // In place through the dictionary's modify accessor: a copy of the share would copy its whole queue.
+            guard mayRun(merchant), let item = shares[merchant]?.queue.popFirst() else { continue }
             count -= 1
-            if !share.queue.isEmpty {
+            if shares[merchant]?.queue.isEmpty == false {
                 turns.append(merchant)
                 inTurns.insert(merchant)
             }
@@ -150,10 +155,12 @@ struct MerchantTurns<Item: MerchantScoped> {
 
     /// Changes a merchant's share, forgetting it once it is idle (nothing running, queued or waiting), so the table
     /// holds only merchants with something going on; a merchant back from idle starts again from the initial
-    /// allowance.
+    /// allowance, or from the whole window when no other merchant has anything going on.
     @discardableResult
     private mutating func modify<Result>(_ merchant: Merchant, _ change: (inout Share) -> Result) -> Result {
-        var share = shares.removeValue(forKey: merchant) ?? Share(allowance: initialAllowance)
+        var share =
+            shares.removeValue(forKey: merchant)
+            ?? Share(allowance: shares.isEmpty ? Double(window) : initialAllowance)
         let result = change(&share)
         let idle = share.running == 0 && share.queue.isEmpty && !share.waitingForBudget
         if !idle { shares[merchant] = share }

@@ -62,6 +62,24 @@ struct DispatchStateMachineTests {
         #expect(started(machine.finish(a, now: now)) == [2])
     }
 
+    @Test(
+        "a finished record's follower queues behind its merchant's heads already waiting, of its own partition and of others"
+    )
+    func followerQueuesBehindWaiting() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 1, maxBufferedPerPartition: 100))
+        let later = TopicPartition("sms.inbound", 1)
+        _ = machine.assign([tp, later])
+        let a0 = dispatch(machine.receive(record(0, key: "m:a"), now: now))!
+        _ = machine.receive(record(1, key: "m:a"), now: now)
+        _ = machine.receive(record(2, key: "m:b"), now: now)
+        _ = machine.receive(record(0, key: "m:c", partition: 1), now: now)
+        let b2 = dispatch(machine.finish(a0, now: now))
+        #expect(b2?.offset == 2, "the waiting head of key b takes the slot, not key a's follower")
+        let c0 = dispatch(machine.finish(b2!, now: now))
+        #expect(c0?.topicPartition == later, "then the other partition's head")
+        #expect(started(machine.finish(c0!, now: now)) == [1], "then a's follower")
+    }
+
     @Test("a full window pauses the partition and a drained one resumes it")
     func pauseResume() {
         var machine = DispatchStateMachine(

@@ -29,6 +29,18 @@ extension DispatchStateMachineTests {
         #expect(started(machine.finish(dispatch(first)!, now: now)) == [11])
     }
 
+    @Test("a merchant's next record in a key does not take a freed slot ahead of another merchant's waiting record")
+    func followerWaitsItsTurn() {
+        var machine = DispatchStateMachine(limits: .init(maxRunning: 1, maxBufferedPerPartition: 100))
+        _ = machine.assign([tp])
+        let first = dispatch(machine.receive(record(0, key: "hot:+15550"), now: now))!
+        _ = machine.receive(record(1, key: "hot:+15550"), now: now)
+        _ = machine.receive(record(2, key: "calm:+15551"), now: now)
+        let calm = dispatch(machine.finish(first, now: now))
+        #expect(calm?.offset == 2, "the other merchant's record, not the hot key's follower")
+        #expect(started(machine.finish(calm!, now: now)) == [1])
+    }
+
     @Test(
         "a throttled record gives its slot back; its merchant waits for the budget while others run; then it goes first"
     )
@@ -92,10 +104,12 @@ extension DispatchStateMachineTests {
     }
 
     @Test(
-        "a merchant's allowance starts at an eighth of the window, halves when it is throttled, grows by one per finish"
+        "beside other merchants' work, a merchant's allowance starts at an eighth of the window, halves when it is throttled, grows by one per finish"
     )
     func allowanceFollowsBudget() {
         var start = MerchantTurns<Item>(window: 256)
+        let other = Merchant(key: Array("other:1".utf8))
+        start.started(other)
         let new = Merchant(key: Array("new:1".utf8))
         for _ in 0..<31 { start.started(new) }
         #expect(start.mayRun(new))
@@ -118,6 +132,25 @@ extension DispatchStateMachineTests {
         turns.ended(hot)
         turns.started(hot)
         #expect(turns.mayRun(hot), "4 running of 5 after a finish")
+    }
+
+    @Test(
+        "a merchant that starts with no other merchant's work around starts at the whole window; one back from idle beside others starts at an eighth"
+    )
+    func aloneStartsAtWholeWindow() {
+        var turns = MerchantTurns<Item>(window: 256)
+        let alone = Merchant(key: Array("alone:1".utf8))
+        for _ in 0..<255 { turns.started(alone) }
+        #expect(turns.mayRun(alone), "255 running of 256: no ramp for a merchant alone")
+        turns.started(alone)
+        #expect(!turns.mayRun(alone), "never above the whole window")
+        let later = Merchant(key: Array("later:1".utf8))
+        for _ in 0..<32 { turns.started(later) }
+        #expect(!turns.mayRun(later), "a merchant arriving beside it starts at 32")
+        for _ in 0..<256 { turns.ended(alone) }
+        turns.started(alone)
+        for _ in 0..<31 { turns.started(alone) }
+        #expect(!turns.mayRun(alone), "back from idle while another merchant runs: 32 again")
     }
 
     @Test("a revoke drops unstarted records of a merchant waiting for its budget, so the drain does not wait for it")

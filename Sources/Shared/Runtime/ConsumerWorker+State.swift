@@ -3,13 +3,16 @@ import SwitchboardBase
 import SwitchboardKafka
 
 extension ConsumerWorker {
-    /// A tracked record task: the partition (and assignment generation) whose records it runs, and a unique number.
-    struct TaskKey: Hashable {
+    /// A tracked record task: the partition of the record it runs now, and its handle.
+    /// A record task that goes on with a record of another partition is retargeted under the lock (see
+    /// ``State/retarget(_:to:)``), so a revoke cancels exactly the tasks running the revoked partitions' records.
+    struct TrackedTask {
         var topicPartition: TopicPartition
-        var generation: UInt64
-        var number: UInt64
         /// Waits for a retry-tier record's due time rather than running one.
-        var delayed: Bool
+        let delayed: Bool
+        let task: Task<Void, Never>
+        /// Chosen for cancellation: it must not go on with another record, which the cancellation would reach.
+        var cancelled = false
     }
 
     /// Everything the worker changes, under one lock: the dispatch state machine, offsets waiting to be stored, the
@@ -20,7 +23,8 @@ extension ConsumerWorker {
         /// Offsets to store, coalesced per partition and flushed every ``ConsumerWorker/offsetFlushInterval`` and at
         /// commit points.
         var pendingOffsets: [TopicPartition: Int64] = [:]
-        var tasks: [TaskKey: Task<Void, Never>] = [:]
+        /// The record tasks and retry-tier delays, by a number unique in the process.
+        var tasks: [UInt64: TrackedTask] = [:]
         /// Per merchant waiting for its budget, the task that wakes its records (see ``DispatchStateMachine/yield``).
         var wakers: [Merchant: Task<Void, Never>] = [:]
         var taskNumbers: UInt64 = 0
@@ -40,11 +44,31 @@ extension ConsumerWorker {
             machine = DispatchStateMachine(limits: limits)
         }
 
-        mutating func nextTaskKey(for dispatch: DispatchStateMachine.Dispatch, delayed: Bool) -> TaskKey {
+        /// Tracks a task made by `makeTask` (given its number) for `dispatch`'s partition.
+        mutating func track(
+            _ dispatch: DispatchStateMachine.Dispatch, delayed: Bool, makeTask: (UInt64) -> Task<Void, Never>
+        ) {
             taskNumbers += 1
-            return TaskKey(
-                topicPartition: dispatch.topicPartition, generation: dispatch.generation, number: taskNumbers,
-                delayed: delayed)
+            tasks[taskNumbers] = TrackedTask(
+                topicPartition: dispatch.topicPartition, delayed: delayed, task: makeTask(taskNumbers))
+        }
+
+        /// Lets task `number` go on with `dispatch` (of any partition), tracked under that partition from now on;
+        /// false when the task is chosen for cancellation (the dispatch then needs a task of its own).
+        mutating func retarget(_ number: UInt64, to dispatch: DispatchStateMachine.Dispatch) -> Bool {
+            guard let tracked = tasks[number], !tracked.cancelled, !tracked.delayed else { return false }
+            tasks[number]?.topicPartition = dispatch.topicPartition
+            return true
+        }
+
+        /// Marks the tasks `predicate` selects as cancelled and returns their handles (to cancel outside the lock).
+        mutating func chooseForCancellation(where predicate: (TrackedTask) -> Bool) -> [Task<Void, Never>] {
+            var chosen: [Task<Void, Never>] = []
+            for (number, tracked) in tasks where predicate(tracked) {
+                tasks[number]?.cancelled = true
+                chosen.append(tracked.task)
+            }
+            return chosen
         }
 
         /// Lanes with work left in `partitions` (nil: every partition).
@@ -69,8 +93,8 @@ extension ConsumerWorker {
         }
 
         /// Removes a task; returns the idle waiters to wake when it was the last one.
-        mutating func removeTask(_ key: TaskKey) -> [AsyncEvent] {
-            tasks.removeValue(forKey: key)
+        mutating func removeTask(_ number: UInt64) -> [AsyncEvent] {
+            tasks.removeValue(forKey: number)
             guard tasks.isEmpty, !idleWaiters.isEmpty else { return [] }
             defer { idleWaiters = [] }
             return idleWaiters

@@ -16,11 +16,12 @@ import Synchronization
 /// executor, outside the lock. Waiting for a drain (a revoke, the shutdown) is awaiting an event the finishing
 /// record signals, never a sleep loop.
 ///
-/// A record task runs one record, then goes on with the next record the machine starts in the same partition (its
-/// key's follower, usually) instead of ending and starting a new task for it: per-record task creation was a large
-/// share of the no-op runtime's CPU. Record tasks are unstructured but tracked per partition: a revoke must cancel
-/// exactly the tasks of the revoked partitions, which a task group cannot do for individual children. Every tracked
-/// task has ended before ``run()`` returns.
+/// A record task runs one record, then goes on with the first record the machine starts when it finishes (of any
+/// partition) instead of ending and starting a new task for it: per-record task creation and its lock traffic were a
+/// large share of the no-op runtime's CPU. Record tasks are unstructured but tracked by the partition of the record
+/// they run (retargeted under the lock when they go on): a revoke must cancel exactly the tasks of the revoked
+/// partitions, which a task group cannot do for individual children; a task chosen for cancellation never goes on
+/// with another record. Every tracked task has ended before ``run()`` returns.
 ///
 /// Shutdown (SIGTERM): stop fetching and dispatching, let running records finish (failures hand off to retry tiers
 /// at once) up to half the bound, cancel the rest (left uncommitted), commit finished work while still a steady
@@ -328,41 +329,40 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// Applies a transition under the lock: pause and resume are enqueued on ``KafkaControl`` in order, offsets are
     /// coalesced for the next flush, drain waiters whose partitions emptied are woken, and record tasks start after
-    /// the lock is released. With `continuing`, the first record started in that task's own partition and
-    /// generation is returned for the finishing task to run next instead of getting a task of its own.
+    /// the lock is released. With `continuing` (a record task's number), the first record started is returned for
+    /// that task to run next instead of getting a task of its own, unless the task is chosen for cancellation.
     @discardableResult
     private func apply(
-        continuing task: TaskKey? = nil, _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
+        continuing task: UInt64? = nil, _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
     ) -> DispatchStateMachine.Dispatch? {
         let consumer = consumerBox.withLock { $0 }
-        let (deferred, running, drained) = state.withLock {
-            state -> ([DispatchStateMachine.Action], Int, [AsyncEvent]) in
+        let (deferred, next, running, drained) = state.withLock {
+            state -> ([DispatchStateMachine.Action], DispatchStateMachine.Dispatch?, Int, [AsyncEvent]) in
             let actions = transition(&state.machine)
             var deferred: [DispatchStateMachine.Action] = []
+            var next: DispatchStateMachine.Dispatch?
             for action in actions {
                 switch action {
                 case .pause(let partitions): if let consumer { control.enqueue { consumer.pause(partitions) } }
                 case .resume(let partitions): if let consumer { control.enqueue { consumer.resume(partitions) } }
                 case .storeOffset(let partition, let offset): state.pendingOffsets[partition] = offset
                 case .wake(let merchant, let at): scheduleWake(merchant, at: at, in: &state)
-                case .start, .delay: deferred.append(action)
+                case .start(let dispatch):
+                    if next == nil, let task, state.retarget(task, to: dispatch) {
+                        next = dispatch
+                    } else {
+                        deferred.append(action)
+                    }
+                case .delay: deferred.append(action)
                 }
             }
-            return (deferred, state.machine.running, state.takeDrainedWaiters())
+            return (deferred, next, state.machine.running, state.takeDrainedWaiters())
         }
         for event in drained { event.signal() }
         metrics.setInFlight(running)
-        var next: DispatchStateMachine.Dispatch?
         for action in deferred {
             switch action {
-            case .start(let dispatch):
-                if next == nil, let task, task.topicPartition == dispatch.topicPartition,
-                    task.generation == dispatch.generation
-                {
-                    next = dispatch
-                } else {
-                    start(dispatch)
-                }
+            case .start(let dispatch): start(dispatch)
             case .delay(let dispatch, let until): delay(dispatch, until: until)
             default: break
             }
@@ -373,51 +373,54 @@ public final class ConsumerWorker: Service, Sendable {
     /// Starts a record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
     private func start(_ dispatch: DispatchStateMachine.Dispatch) {
         state.withLock { state in
-            let key = state.nextTaskKey(for: dispatch, delayed: false)
-            state.tasks[key] = Task { [self] in
-                var current: DispatchStateMachine.Dispatch? = dispatch
-                while let dispatch = current {
-                    let started = ContinuousClock.now
-                    var run = await processor.process(dispatch.record)
-                    if case .throttled(let throttled) = run {
-                        if let service = throttled.failure.refusedCredentials {
-                            metrics.setCredentialsHealth(
-                                account: dispatch.merchant.name, service: service, accepted: false)
-                        }
-                        if self.state.withLock({ $0.machine.mayHold(dispatch) }) {
-                            current = apply(continuing: key) { $0.yield(dispatch, wait: throttled.wait, now: .now) }
-                            continue
-                        }
-                        run = RecordRun(await processor.deferToTier(throttled))
+            state.track(dispatch, delayed: false) { number in
+                Task { [self] in
+                    var current: DispatchStateMachine.Dispatch? = dispatch
+                    while let dispatch = current {
+                        current = await run(dispatch, task: number)
                     }
-                    let now = ContinuousClock.now
-                    if case .finished(let outcome) = run {
-                        metrics.recordFinished(
-                            topic: dispatch.record.topic, outcome: outcome, duration: now - started,
-                            eventTime: dispatch.record.timestamp
-                        )
-                        metrics.accountRecordFinished(
-                            account: dispatch.merchant.name, outcome: outcome, eventTime: dispatch.record.timestamp)
-                        if outcome == .processed { metrics.credentialsWork(account: dispatch.merchant.name) }
-                        current = apply(continuing: key) { $0.finish(dispatch, now: now) }
-                    } else {
-                        apply { $0.abandon(dispatch) }
-                        current = nil
-                    }
+                    taskEnded(number)
                 }
-                taskEnded(key)
             }
         }
     }
 
+    /// Runs one record in record task `task`; returns the record the task goes on with, if any.
+    private func run(_ dispatch: DispatchStateMachine.Dispatch, task: UInt64) async -> DispatchStateMachine.Dispatch? {
+        let started = ContinuousClock.now
+        var run = await processor.process(dispatch.record)
+        if case .throttled(let throttled) = run {
+            if let service = throttled.failure.refusedCredentials {
+                metrics.setCredentialsHealth(account: dispatch.merchant.name, service: service, accepted: false)
+            }
+            if state.withLock({ $0.machine.mayHold(dispatch) }) {
+                return apply(continuing: task) { $0.yield(dispatch, wait: throttled.wait, now: .now) }
+            }
+            run = RecordRun(await processor.deferToTier(throttled))
+        }
+        guard case .finished(let outcome) = run else {
+            apply { $0.abandon(dispatch) }
+            return nil
+        }
+        let now = ContinuousClock.now
+        metrics.recordFinished(
+            topic: dispatch.record.topic, outcome: outcome, duration: now - started,
+            eventTime: dispatch.record.timestamp)
+        metrics.accountRecordFinished(
+            account: dispatch.merchant.name, outcome: outcome, eventTime: dispatch.record.timestamp)
+        if outcome == .processed { metrics.credentialsWork(account: dispatch.merchant.name) }
+        return apply(continuing: task) { $0.finish(dispatch, now: now) }
+    }
+
     private func delay(_ dispatch: DispatchStateMachine.Dispatch, until: ContinuousClock.Instant) {
         state.withLock { state in
-            let key = state.nextTaskKey(for: dispatch, delayed: true)
-            state.tasks[key] = Task { [self] in
-                try? await Task.sleep(until: until, clock: .continuous)
-                taskEnded(key)
-                guard !Task.isCancelled else { return }
-                apply { $0.due(dispatch, now: .now) }
+            state.track(dispatch, delayed: true) { number in
+                Task { [self] in
+                    try? await Task.sleep(until: until, clock: .continuous)
+                    taskEnded(number)
+                    guard !Task.isCancelled else { return }
+                    apply { $0.due(dispatch, now: .now) }
+                }
             }
         }
     }
@@ -434,13 +437,13 @@ public final class ConsumerWorker: Service, Sendable {
         }
     }
 
-    private func taskEnded(_ key: TaskKey) {
-        for event in state.withLock({ $0.removeTask(key) }) { event.signal() }
+    private func taskEnded(_ number: UInt64) {
+        for event in state.withLock({ $0.removeTask(number) }) { event.signal() }
     }
 
-    private func cancelTasks(where predicate: (TaskKey) -> Bool) {
-        let matching = state.withLock { state in state.tasks.filter { predicate($0.key) }.map(\.value) }
-        for task in matching { task.cancel() }
+    /// Cancels the tasks `predicate` selects; chosen under the lock, so none of them goes on with another record.
+    private func cancelTasks(where predicate: @Sendable (TrackedTask) -> Bool) {
+        for task in state.withLock({ $0.chooseForCancellation(where: predicate) }) { task.cancel() }
     }
 
     /// Waits until `partitions` (nil: all) have no work left, at most `bound`; false when the bound was reached.

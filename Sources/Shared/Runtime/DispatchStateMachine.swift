@@ -34,8 +34,25 @@ struct DispatchStateMachine {
 
     /// The ordering lane of a record: its key, or the record alone when it has none.
     enum LaneKey: Hashable, Sendable {
-        case key([UInt8])
+        case key(HashedKey)
         case unkeyed(Int64)
+    }
+
+    /// A record key with its hash worked out once: each record's lane is looked up several times under the lock.
+    struct HashedKey: Hashable, Sendable {
+        let bytes: [UInt8]
+        private let hash: Int
+
+        init(_ bytes: [UInt8]) {
+            self.bytes = bytes
+            var hasher = Hasher()
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hash = hasher.finalize()
+        }
+
+        static func == (lhs: HashedKey, rhs: HashedKey) -> Bool { lhs.hash == rhs.hash && lhs.bytes == rhs.bytes }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     /// A record handed out to run, tagged with its partition's assignment generation. A class: a dispatch moves
@@ -202,7 +219,7 @@ struct DispatchStateMachine {
         partition.nextOffset = record.offset + 1
         partition.window.append(Slot(offset: record.offset, finished: false, timestamp: record.timestamp))
         partition.unfinished += 1
-        let lane: LaneKey = record.key.map { .key($0) } ?? .unkeyed(record.offset)
+        let lane: LaneKey = record.key.map { .key(HashedKey($0)) } ?? .unkeyed(record.offset)
         let dispatch = Dispatch(
             record: record, generation: partition.generation, lane: lane,
             merchant: Merchant(key: record.key, topic: record.topic),

@@ -3,18 +3,29 @@ import Foundation
 
 /// The merchant a record belongs to, for fairness: its key up to the first `:`, and the kind of work (its source
 /// topic). Every event's key starts with its account id (``EventPayload/partitionKey``); keyless records share one
-/// merchant.
+/// merchant. Its hash is worked out once: the dispatch path hashes a record's merchant several times under the lock.
 struct Merchant: Hashable, Sendable {
     let id: [UInt8]
     /// The source topic (a retry tier counts as its source): a merchant's turns, allowance and budget waits are kept
     /// per kind of work, because each kind spends its own budgets. Texts waiting for a spent Gorgias budget (or refused
     /// Gorgias credentials) must not hold back the same merchant's STOPs on `sms.consent`, which never call Gorgias.
     let scope: String
+    private let hash: Int
 
     init(key: [UInt8]?, topic: String = "") {
         id = key.map { Array($0.prefix { $0 != UInt8(ascii: ":") }) } ?? []
-        scope = topic.components(separatedBy: ".retry.").first ?? topic
+        scope = RetryTopology.sourceTopic(of: topic)
+        var hasher = Hasher()
+        id.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(scope)
+        hash = hasher.finalize()
     }
+
+    static func == (lhs: Merchant, rhs: Merchant) -> Bool {
+        lhs.hash == rhs.hash && lhs.id == rhs.id && lhs.scope == rhs.scope
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
     /// The account id, as metrics and logs name the merchant.
     var name: String { String(decoding: id, as: UTF8.self) }

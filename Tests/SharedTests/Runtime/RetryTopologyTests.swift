@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Shared
+@testable import SwitchboardRuntime
 
 @Suite("Retry topology")
 struct RetryTopologyTests {
@@ -36,5 +37,15 @@ struct RetryTopologyTests {
         #expect(try RetryTopology.from(Environment(["RETRY_TIERS": "10s, 2m"])).tiers == [.seconds(10), .seconds(120)])
         #expect(throws: ConfigurationError.self) { try RetryTopology.from(Environment(["RETRY_TIERS": "5m,30s"])) }
         #expect(throws: ConfigurationError.self) { try RetryTopology.from(Environment(["RETRY_TIERS": "soon"])) }
+    }
+
+    @Test("a retry tier's source topic is the part before .retry.; other topics are their own source")
+    func sourceTopic() {
+        #expect(RetryTopology.sourceTopic(of: "sms.inbound.retry.30s") == "sms.inbound")
+        #expect(RetryTopology.sourceTopic(of: "sms.inbound") == "sms.inbound")
+        #expect(RetryTopology.sourceTopic(of: "sms.inbound.dlq") == "sms.inbound.dlq")
+        #expect(RetryTopology.sourceTopic(of: ".retry.") == "")
+        #expect(RetryTopology.sourceTopic(of: "a.retry.b.retry.c") == "a")
+        #expect(RetryTopology.sourceTopic(of: "") == "")
     }
 }

@@ -44,13 +44,15 @@ extension ConsumerWorker {
             machine = DispatchStateMachine(limits: limits)
         }
 
-        /// Tracks a task made by `makeTask` (given its number) for `dispatch`'s partition.
+        /// Tracks a task made by `makeTask` (given its number) for `dispatch`'s partition; returns the number.
+        @discardableResult
         mutating func track(
             _ dispatch: DispatchStateMachine.Dispatch, delayed: Bool, makeTask: (UInt64) -> Task<Void, Never>
-        ) {
+        ) -> UInt64 {
             taskNumbers += 1
             tasks[taskNumbers] = TrackedTask(
                 topicPartition: dispatch.topicPartition, delayed: delayed, task: makeTask(taskNumbers))
+            return taskNumbers
         }
 
         /// Lets task `number` go on with `dispatch` (of any partition), tracked under that partition from now on;

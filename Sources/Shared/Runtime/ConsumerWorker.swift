@@ -377,7 +377,7 @@ public final class ConsumerWorker: Service, Sendable {
                 Task { [self] in
                     var current: DispatchStateMachine.Dispatch? = dispatch
                     while let dispatch = current {
-                        current = await run(dispatch, task: number)
+                        current = await runRecord(dispatch, inTask: number)
                     }
                     taskEnded(number)
                 }
@@ -386,7 +386,9 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     /// Runs one record in record task `task`; returns the record the task goes on with, if any.
-    private func run(_ dispatch: DispatchStateMachine.Dispatch, task: UInt64) async -> DispatchStateMachine.Dispatch? {
+    private func runRecord(_ dispatch: DispatchStateMachine.Dispatch, inTask task: UInt64) async
+        -> DispatchStateMachine.Dispatch?
+    {
         let started = ContinuousClock.now
         var run = await processor.process(dispatch.record)
         if case .throttled(let throttled) = run {

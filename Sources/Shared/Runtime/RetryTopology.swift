@@ -42,17 +42,10 @@ public struct RetryTopology: Sendable, Hashable {
     }
 
     /// The source topic a retry tier belongs to (`sms.inbound` for `sms.inbound.retry.30s`); any other topic is its
-    /// own source. Works on the bytes, without Foundation: the dispatch path asks once per record.
+    /// own source. Searches the UTF-8 bytes, without Foundation: the dispatch path asks once per record.
     static func sourceTopic(of topic: String) -> String {
-        let marker = Array(".retry.".utf8)
-        let bytes = Array(topic.utf8)
-        guard bytes.count >= marker.count else { return topic }
-        for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
-            if bytes[start..<start + marker.count].elementsEqual(marker) {
-                return String(decoding: bytes[..<start], as: UTF8.self)
-            }
-        }
-        return topic
+        guard let marker = topic.utf8.firstRange(of: ".retry.".utf8) else { return topic }
+        return String(Substring(topic.utf8[..<marker.lowerBound]))
     }
 
     public func deadLetterTopic(_ source: String) -> String {

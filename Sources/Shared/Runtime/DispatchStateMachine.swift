@@ -104,6 +104,8 @@ struct DispatchStateMachine {
 
     private struct Partition {
         var generation: UInt64
+        /// The merchant scope of the partition's records (its topic's source), worked out once at assignment.
+        let scope: String
         var window = Deque<Slot>()
         var unfinished = 0
         var nextOffset: Int64?
@@ -160,7 +162,8 @@ struct DispatchStateMachine {
     mutating func assign(_ topicPartitions: [TopicPartition]) -> [Action] {
         var toPause: [TopicPartition] = []
         for topicPartition in topicPartitions {
-            var partition = Partition(generation: nextGeneration)
+            var partition = Partition(
+                generation: nextGeneration, scope: RetryTopology.sourceTopic(of: topicPartition.topic))
             nextGeneration += 1
             if suspension.contains(topicPartition.topic) {
                 partition.paused = true
@@ -222,7 +225,7 @@ struct DispatchStateMachine {
         let lane: LaneKey = record.key.map { .key(HashedKey($0)) } ?? .unkeyed(record.offset)
         let dispatch = Dispatch(
             record: record, generation: partition.generation, lane: lane,
-            merchant: Merchant(key: record.key, topic: record.topic),
+            merchant: Merchant(key: record.key, scope: partition.scope),
             notBefore: notBefore)
         var actions: [Action] = []
         var becameHead = false

@@ -13,8 +13,13 @@ struct Merchant: Hashable, Sendable {
     private let hash: Int
 
     init(key: [UInt8]?, topic: String = "") {
+        self.init(key: key, scope: RetryTopology.sourceTopic(of: topic))
+    }
+
+    /// `scope`: the record's source topic, already worked out (``RetryTopology/sourceTopic(of:)``).
+    init(key: [UInt8]?, scope: String) {
         id = key.map { Array($0.prefix { $0 != UInt8(ascii: ":") }) } ?? []
-        scope = RetryTopology.sourceTopic(of: topic)
+        self.scope = scope
         var hasher = Hasher()
         id.withUnsafeBytes { hasher.combine(bytes: $0) }
         hasher.combine(scope)

@@ -42,7 +42,7 @@ public struct RetryTopology: Sendable, Hashable {
     }
 
     /// The source topic a retry tier belongs to (`sms.inbound` for `sms.inbound.retry.30s`); any other topic is its
-    /// own source. Searches the UTF-8 bytes, without Foundation: the dispatch path asks once per record.
+    /// own source. The dispatch path asks once per assigned partition.
     static func sourceTopic(of topic: String) -> String {
         guard let marker = topic.utf8.firstRange(of: ".retry.".utf8) else { return topic }
         return String(Substring(topic.utf8[..<marker.lowerBound]))

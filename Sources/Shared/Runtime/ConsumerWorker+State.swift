@@ -45,7 +45,6 @@ extension ConsumerWorker {
         }
 
         /// Tracks a task made by `makeTask` (given its number) for `dispatch`'s partition; returns the number.
-        @discardableResult
         mutating func track(
             _ dispatch: DispatchStateMachine.Dispatch, delayed: Bool, makeTask: (UInt64) -> Task<Void, Never>
         ) -> UInt64 {

@@ -373,7 +373,7 @@ public final class ConsumerWorker: Service, Sendable {
     /// Starts a record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
     private func start(_ dispatch: DispatchStateMachine.Dispatch) {
         state.withLock { state in
-            state.track(dispatch, delayed: false) { number in
+            _ = state.track(dispatch, delayed: false) { number in
                 Task { [self] in
                     var current: DispatchStateMachine.Dispatch? = dispatch
                     while let dispatch = current {
@@ -416,7 +416,7 @@ public final class ConsumerWorker: Service, Sendable {
 
     private func delay(_ dispatch: DispatchStateMachine.Dispatch, until: ContinuousClock.Instant) {
         state.withLock { state in
-            state.track(dispatch, delayed: true) { number in
+            _ = state.track(dispatch, delayed: true) { number in
                 Task { [self] in
                     try? await Task.sleep(until: until, clock: .continuous)
                     taskEnded(number)

@@ -42,6 +42,8 @@ let package = Package(
         // Traces: the API, and its OTLP/HTTP exporter (without the gRPC one, which would double the build).
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Tests only: reading Twilio's published OpenAPI documents (contracts/), without its external loader.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -236,10 +238,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The providers' published contracts (contracts/) and the check of an exchange against them: tests only.
+        .target(
+            name: "ProviderContracts",
+            dependencies: [
+                "SwitchboardEvents", .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: shared + [
-                "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress",
+                "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress", "ProviderContracts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -247,7 +257,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SharedTests", dependencies: shared + ["Sandbox", "TestSupport"], swiftSettings: swiftSettings),
+            name: "SharedTests", dependencies: shared + ["Sandbox", "TestSupport", "ProviderContracts"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "InboundWorkerTests", dependencies: shared + ["InboundWorker", "Ingress", "Sandbox", "TestSupport"],
             swiftSettings: swiftSettings),
@@ -256,6 +267,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StatusWorkerTests", dependencies: shared + ["StatusWorker", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ContractTests",
+            dependencies: shared + ["Sandbox", "TestSupport", "ProviderContracts", "Ingress"],
             swiftSettings: swiftSettings),
         .testTarget(name: "FaultTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadInputTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),

@@ -2,7 +2,7 @@ import Foundation
 import SwitchboardEvents
 import SwitchboardStore
 
-/// Gorgias REST API objects (external-apis.md §1), decoded leniently: unknown fields are ignored, optional ones may
+/// Gorgias REST API objects (contracts/gorgias/), decoded leniently: unknown fields are ignored, optional ones may
 /// be absent. Field names follow the API (snake_case via CodingKeys).
 public struct GorgiasCustomerChannel: Codable, Sendable, Hashable {
     public var id: Int64?
@@ -83,6 +83,8 @@ public struct GorgiasMessageSource: Codable, Sendable, Hashable {
     }
 }
 
+/// A file on Gorgias (an upload's answer, a message's attachment). The reference types `size` as an integer but its
+/// example gives a string of digits (contracts/gorgias/schemas/file.schema.json): both decode.
 public struct GorgiasAttachment: Codable, Sendable, Hashable {
     public var url: String
     public var name: String?
@@ -99,6 +101,18 @@ public struct GorgiasAttachment: Codable, Sendable, Hashable {
         self.name = name
         self.contentType = contentType
         self.size = size
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        url = try container.decode(String.self, forKey: .url)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        contentType = try container.decodeIfPresent(String.self, forKey: .contentType)
+        if let number = try? container.decodeIfPresent(Int.self, forKey: .size) {
+            size = number
+        } else {
+            size = try? container.decodeIfPresent(String.self, forKey: .size).flatMap { Int($0) }
+        }
     }
 }
 
@@ -141,11 +155,22 @@ public struct GorgiasMessage: Codable, Sendable, Hashable {
     public var isInternalNote: Bool { channel == "internal-note" || `public` == false }
 }
 
-/// What Switchboard keeps of a message it created: its id (decoding only that keeps a busy worker's CPU down).
+/// What Switchboard keeps of a message it created: its id and the ticket it landed on (decoding only those keeps a
+/// busy worker's CPU down). The ticket differs from the one asked for when Gorgias redirected the call to the ticket
+/// a merge kept.
 public struct GorgiasCreatedMessage: Codable, Sendable, Hashable {
     public var id: Int64
+    public var ticketId: Int64?
 
-    public init(id: Int64) { self.id = id }
+    enum CodingKeys: String, CodingKey {
+        case id
+        case ticketId = "ticket_id"
+    }
+
+    public init(id: Int64, ticketId: Int64? = nil) {
+        self.id = id
+        self.ticketId = ticketId
+    }
 }
 
 /// A ticket as `GET /api/tickets/{id}` returns it (with messages) or as lists return it (without).
@@ -196,12 +221,22 @@ public struct GorgiasIntegration: Codable, Sendable, Hashable {
     public var name: String?
     public var type: String?
     public var deactivatedDatetime: String?
+    public var http: HTTP?
+
+    /// An HTTP integration's configuration, as far as Switchboard reads it back.
+    public struct HTTP: Codable, Sendable, Hashable {
+        public var url: String?
+        public var triggers: [String: Bool]?
+    }
 
     /// Gorgias sends events through it: not deactivated (after 100 failed deliveries, or by an admin).
     public var isActive: Bool { deactivatedDatetime == nil }
 
+    /// The triggers Gorgias kept, as it answers them.
+    public var triggers: [String: Bool]? { http?.triggers }
+
     enum CodingKeys: String, CodingKey {
-        case id, name, type
+        case id, name, type, http
         case deactivatedDatetime = "deactivated_datetime"
     }
 }

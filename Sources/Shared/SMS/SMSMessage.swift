@@ -55,9 +55,9 @@ public struct SMSMessage: Codable, Sendable, Hashable {
 }
 
 /// A page of `GET Messages.json`.
-struct SMSMessagePage: Codable, Sendable {
-    var messages: [SMSMessage]
-    var nextPageURI: String?
+public struct SMSMessagePage: Codable, Sendable {
+    public var messages: [SMSMessage]
+    public var nextPageURI: String?
 
     enum CodingKeys: String, CodingKey {
         case messages

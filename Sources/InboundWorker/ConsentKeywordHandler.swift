@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Shared
 
-/// STOP, START and HELP texted by a customer (architecture §5, external-apis.md §3.6, §5): consent first and on its
+/// STOP, START and HELP texted by a customer (architecture §5, contracts/consent-keywords.json): consent first and on its
 /// own, with no Gorgias call in front of it.
 ///
 /// 1. The consent change (the subscriber's state and its history, with the event id and the keyword as received)
@@ -128,7 +128,7 @@ struct ConsentKeywordHandler: Sendable {
     }
 }
 
-/// What agents read in notes and customers read in confirmations (CTIA templates, external-apis.md §5).
+/// What agents read in notes and customers read in confirmations (CTIA templates: contracts/consent-keywords.json).
 enum ConsentNotes {
     static func optedOutByText(word: String, at: Date, ticketClosed: Bool) -> String {
         "The customer opted out of SMS by texting \"\(word)\" at \(readable(at)). They will not receive SMS from this number unless they text START."

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Makes a text's MMS media something agents can open (external-apis.md §3.4: Twilio media URLs need the account's
+/// Makes a text's MMS media something agents can open (contracts/twilio/extras.json, "media": Twilio media URLs need the account's
 /// Basic auth when media authentication is on, and vanish once the media is deleted): each file on the SMS
 /// provider's own host is fetched with the account's credentials, its type read from its bytes, and uploaded to
 /// Gorgias' file storage; the message attaches the Gorgias URL.

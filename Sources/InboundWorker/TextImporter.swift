@@ -35,9 +35,12 @@ struct TextImporter: Sendable {
     /// Imports `text`; with `ledger`, the event's ledger entry is written in the transaction that marks the import
     /// done.
     ///
-    /// Merges in Gorgias are followed: a conversation's customer that Gorgias no longer has (merged into another) is
-    /// found again by phone and the text retried once; a current ticket that is gone (merged into another, or
-    /// deleted) gives way to the customer's surviving open ticket, else to a new one.
+    /// Merges in Gorgias are followed: Gorgias answers 301 for a merged ticket or customer (contracts/gorgias/
+    /// operations.json, "merged") and the client makes the same call on the one that remains, so a text threads onto
+    /// the surviving ticket and the conversation follows it. A customer refused otherwise is checked: merged (its
+    /// read redirects) the text is retried with the survivor; gone, it is found again by phone. A current ticket
+    /// that is gone (deleted, or merged before Gorgias redirected merges) gives way to the customer's open ticket,
+    /// else to a new one.
     @discardableResult
     func importText(_ text: InboundText, entry: AccountDirectory.Entry, ledger: LedgerEntry? = nil) async throws
         -> Imported
@@ -73,12 +76,19 @@ struct TextImporter: Sendable {
             return try await deliver(
                 text, conversation: conversation, target: target, customerId: customerId, retried: retried,
                 entry: entry, ledger: ledger)
-        } catch let error as GorgiasError where error.status == 400 || error.isNotFound {
-            guard try await Self.isGone({ _ = try await entry.gorgias.customer(id: customerId) }) else { throw error }
-            try await store.forgetConversationCustomer(conversationId: conversation.id)
-            conversation.customerId = nil
-            let current = try await customers.customerId(
-                for: conversation, text: text, retried: true, entry: entry)
+        } catch let error as GorgiasError where error.status == 400 || error.isGone {
+            let survivor = try await Self.current { try await entry.gorgias.customer(id: customerId).id }
+            if survivor == customerId { throw error }
+            let current: Int64
+            if let survivor {
+                try await store.setConversationCustomer(conversationId: conversation.id, customerId: survivor)
+                current = survivor
+            } else {
+                try await store.forgetConversationCustomer(conversationId: conversation.id)
+                conversation.customerId = nil
+                current = try await customers.customerId(for: conversation, text: text, retried: true, entry: entry)
+            }
+            conversation.customerId = current
             return try await deliver(
                 text, conversation: conversation, target: target, customerId: current, retried: true, entry: entry,
                 ledger: ledger)
@@ -114,9 +124,16 @@ struct TextImporter: Sendable {
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
                 try await finish(effect, reference: created.id, conversation: conversation, ledger: ledger)
+                if let landed = created.ticketId, landed != ticketId {
+                    // Redirected to the ticket a merge kept; the client re-pointed the conversation there too.
+                    try await store.followMergedTicket(accountId: account.id, from: ticketId, to: landed)
+                    return "threaded onto ticket \(landed), which ticket \(ticketId) was merged into"
+                }
                 return target == .reopen(ticketId) ? "reopened ticket \(ticketId)" : "threaded onto ticket \(ticketId)"
-            } catch let error as GorgiasError where error.isNotFound {
-                guard try await Self.isGone({ _ = try await entry.gorgias.ticket(id: ticketId) }) else { throw error }
+            } catch let error as GorgiasError where error.isGone {
+                guard try await Self.current({ try await entry.gorgias.ticket(id: ticketId).id }) == nil else {
+                    throw error
+                }
                 if let surviving = try await entry.gorgias.tickets(customerId: customerId).first(where: {
                     $0.id != ticketId && $0.status == "open"
                 }) {
@@ -159,14 +176,14 @@ struct TextImporter: Sendable {
         return "new ticket \(ticket.id)"
     }
 
-    /// Whether Gorgias no longer has what `read` fetches (one call, made only after a refusal: a 404 on a message may
-    /// be about its sender, a 400 on a ticket about its customer).
-    static func isGone(_ read: () async throws -> Void) async throws -> Bool {
+    /// The id Gorgias has now for what `read` fetches: the same, the survivor of a merge (the read was redirected),
+    /// or nil when it is gone. One call, made only after a refusal: a 404 on a message may be about its sender, a 400
+    /// on a ticket about its customer.
+    static func current(_ read: () async throws -> Int64) async throws -> Int64? {
         do {
-            try await read()
-            return false
-        } catch let error as GorgiasError where error.isNotFound {
-            return true
+            return try await read()
+        } catch let error as GorgiasError where error.isGone {
+            return nil
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import Shared
 
-/// Connects an account's providers to the ingress (external-apis.md §2.1: the bridge registers the webhooks Gorgias
-/// needs at connect time): a fresh per-account secret, Gorgias' HTTP integration pointed at the ingress with that
-/// secret in a header and the query, and the SMS status callback pointed at the ingress.
+/// Connects an account's providers to the ingress: a fresh per-account secret, Gorgias' HTTP integration pointed at
+/// the ingress with that secret in a header and the query (its triggers read back: ``IntegrationRefused`` when
+/// Gorgias did not keep them), the SMS status callback pointed at the ingress, and the number's incoming texts
+/// pointed there, with where the provider really routes them read back (``InboundRoute``).
 public enum IngressRegistration {
     /// The ingress URLs of one account.
     public struct Endpoints: Sendable, Hashable {
@@ -14,8 +15,11 @@ public enum IngressRegistration {
         public var status: String
         /// Registered as the Gorgias HTTP integration's URL (without the secret).
         public var gorgias: String
-        /// Whether ``connect(accountId:ingressURL:store:box:http:)`` pointed the number's webhook at ``inbound``.
+        /// Whether incoming texts now reach ``inbound``: the number's webhook was pointed there and nothing (a
+        /// Messaging Service, a TwiML App) routes them elsewhere.
         public var inboundRegistered = false
+        /// Where the provider routes the sender's incoming texts, in words (nil when it could not be read).
+        public var inboundRoute: String?
     }
 
     public static let secretHeader = "X-Switchboard-Secret"
@@ -50,10 +54,14 @@ public enum IngressRegistration {
         )
         account.gorgiasIntegrationId = integration.id
         account.settings.statusCallbackURL = endpoints.status
+        account.settings.ingressInboundURL = endpoints.inbound
         var result = endpoints
         // Best effort: the SMS provider refusing or failing here leaves the webhook to be set by hand, as told.
-        result.inboundRegistered =
-            (try? await pointInboundWebhook(&account, at: endpoints.inbound, sms: entry.sms)) ?? false
+        _ = try? await pointInboundWebhook(&account, at: endpoints.inbound, sms: entry.sms)
+        if let route = try? await entry.sms.inboundRoute(for: account.smsSender) {
+            result.inboundRoute = route.description
+            result.inboundRegistered = route.reaches(endpoints.inbound)
+        }
         account.updatedAt = Date()
         try await store.updateAccount(account)
         return result

@@ -196,9 +196,23 @@ public final class IngressServer: Service, Sendable {
             forwardedHost: request.headers[HTTPField.Name("X-Forwarded-Host")!],
             listening: "\(configuration.host):\(port.load(ordering: .relaxed))"
         )
+        // Signed with the auth token (HMAC-SHA1), or, when a Webhook Rule applies, with one of the account's shared
+        // keys and the algorithm the settings header names (contracts/twilio/signature-vectors.json).
+        let settings = TwilioSignature.Settings(
+            header: request.headers[HTTPField.Name("X-Twilio-Webhooks-Signature-Settings")!])
+        let key: String? =
+            settings.map {
+                $0 == .authToken ? entry.credentials.smsAuthToken : entry.credentials.smsWebhookKey(id: $0.keyId)
+            } ?? nil
+        guard let settings, let key else {
+            logger.warning(
+                "rejected a Twilio webhook signed with a key or algorithm this account does not have (set its shared key with accounts credentials --sms-webhook-key)",
+                metadata: [LogKeys.accountId: "\(entry.account.id)"])
+            return Self.forbidden
+        }
         guard
             TwilioSignature.isValid(
-                signature: signature, url: url, parameters: form, authToken: entry.credentials.smsAuthToken)
+                signature: signature, url: url, parameters: form, key: key, algorithm: settings.algorithm)
         else {
             logger.warning(
                 "rejected a Twilio webhook with a bad signature", metadata: [LogKeys.accountId: "\(entry.account.id)"])
@@ -247,13 +261,10 @@ public final class IngressServer: Service, Sendable {
             guard let json = try? JSONParser.parse(body) else { return Self.status(200, "ignored") }
             let key = WebhookTranslator.gorgiasReceiptKey(json, body: body)
             let firstSeen = try await receipts.firstSeen(accountId: entry.account.id, key: key, now: Date())
-            guard
-                let record = try WebhookTranslator.gorgiasEvent(
-                    accountId: entry.account.id, body: json, receivedAt: firstSeen)
-            else {
-                return Self.status(200, "ignored")
-            }
-            try await producer.send(RecordTracing.carryingTrace(record))
+            let records = try WebhookTranslator.gorgiasEvents(
+                accountId: entry.account.id, body: json, receivedAt: firstSeen)
+            if records.isEmpty { return Self.status(200, "ignored") }
+            for record in records { try await producer.send(RecordTracing.carryingTrace(record)) }
         } catch let error as WebhookError {
             return Self.status(200, "ignored: \(error)")
         } catch {

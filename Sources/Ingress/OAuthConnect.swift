@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Shared
 
-/// Connecting a merchant through Gorgias' OAuth app flow (external-apis.md §1.1), with the ingress as the app's URL:
+/// Connecting a merchant through Gorgias' OAuth app flow (contracts/gorgias/operations.json, "scopes"), with the ingress as the app's URL:
 /// 1. `switchboard accounts connect` stores the account (its SMS side checked) and ``begin(accountId:subdomain:
 ///    ingressURL:store:app:gorgiasBaseURL:)`` a single-use `state`, and prints the consent URL; Gorgias' App Store
 ///    "Connect App" button lands on `GET /oauth/install?account=<subdomain>` instead, which begins again for the

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 
-/// The URL a provider called, as it signed it (Twilio signs the exact URL, external-apis.md §3.5).
+/// The URL a provider called, as it signed it (Twilio signs the exact URL, contracts/twilio/signature-vectors.json).
 ///
 /// Behind a TLS proxy the ingress sees `http://` and an inner host; `X-Forwarded-Proto` and `X-Forwarded-Host` say
 /// what the provider called, but anyone can send them, so they count only from the proxies named in

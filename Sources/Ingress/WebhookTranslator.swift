@@ -51,18 +51,38 @@ public enum WebhookTranslator {
         return update.record(id: "twilio:\(sid):\(status)", source: "twilio:status/\(accountId)", time: at)
     }
 
-    /// A Gorgias HTTP-integration call (the rendered form Switchboard registers) → `helpdesk.message.created` or
-    /// `helpdesk.ticket.updated`; nil for events Switchboard does not use. Values arrive as strings rendered by Jinja
-    /// (`True`, `None`…).
-    public static func gorgiasEvent(accountId: String, body: JSONValue, receivedAt: Date = Date()) throws
-        -> OutgoingRecord?
+    /// A Gorgias HTTP-integration call (the rendered form Switchboard registers) → the events it carries:
+    /// `helpdesk.message.created` and/or `helpdesk.ticket.updated`; none for what Switchboard does not use. Values
+    /// arrive as strings rendered by Jinja (`True`, `None`…).
+    ///
+    /// `event_type` (`{{event.type}}`) is only a hint: Gorgias' reference documents the ticket and message
+    /// variables, and an `event` variable appears only in third-party material (contracts/gorgias/schemas/
+    /// integration-http.schema.json). A known type selects its event; empty or unknown, the payload decides: a
+    /// message id means a message was created, a ticket status that the ticket changed, and both go when both are
+    /// there. Either is safe twice: the message event is keyed by the message id (the workers' ledger skips a
+    /// repeat), the status by the ticket's update time (a stale one is ignored).
+    public static func gorgiasEvents(accountId: String, body: JSONValue, receivedAt: Date = Date()) throws
+        -> [OutgoingRecord]
     {
         guard let ticketId = Int64(text(body["ticket_id"]) ?? "") else { throw WebhookError("ticket_id is missing") }
+        let messageId = text(body["message_id"]).flatMap { Int64($0) }
+        let status = text(body["ticket_status"]).flatMap(TicketStatus.init(rawValue:))
+        let wanted: (message: Bool, ticket: Bool)
         switch text(body["event_type"]) {
         case "ticket-message-created", "ticket_message_created":
-            guard let messageId = Int64(text(body["message_id"]) ?? "") else {
-                throw WebhookError("message_id is missing")
-            }
+            guard messageId != nil else { throw WebhookError("message_id is missing") }
+            wanted = (true, false)
+        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created", "ticket-self-unsnoozed",
+            "ticket_self_unsnoozed":
+            wanted = (false, true)
+        case nil:
+            wanted = (messageId != nil, status != nil)
+        default:
+            // A type Switchboard does not use (ticket-message-failed…): nothing, unless the payload says otherwise.
+            return []
+        }
+        var records: [OutgoingRecord] = []
+        if wanted.message, let messageId {
             let message = HelpdeskMessage(
                 accountId: accountId, ticketId: ticketId, messageId: messageId,
                 createdAt: text(body["message_created"]).flatMap(GorgiasDate.parse) ?? receivedAt,
@@ -70,23 +90,23 @@ public enum WebhookTranslator {
                 isPublic: flag(body["message_public"]),
                 via: text(body["message_via"]), senderId: text(body["sender_id"]).flatMap { Int64($0) }
             )
-            return message.record(
-                id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)",
-                time: receivedAt)
-        case "ticket-updated", "ticket_updated", "ticket-created", "ticket_created", "ticket-self-unsnoozed",
-            "ticket_self_unsnoozed":
-            guard let status = text(body["ticket_status"]).flatMap(TicketStatus.init(rawValue:)) else { return nil }
+            records.append(
+                message.record(
+                    id: "gorgias:\(accountId):message:\(messageId)", source: "gorgias:integration/\(accountId)",
+                    time: receivedAt))
+        }
+        if wanted.ticket, let status {
             let updatedAt = text(body["updated"]).flatMap(GorgiasDate.parse) ?? receivedAt
             let update = TicketUpdate(
                 accountId: accountId, ticketId: ticketId, status: status, updatedAt: updatedAt,
                 snoozedUntil: text(body["snooze"]).flatMap(GorgiasDate.parse)
             )
-            return update.record(
-                id: "gorgias:\(accountId):ticket:\(ticketId):\(RFC3339.format(updatedAt, fractional: true))",
-                source: "gorgias:integration/\(accountId)", time: receivedAt)
-        default:
-            return nil
+            records.append(
+                update.record(
+                    id: "gorgias:\(accountId):ticket:\(ticketId):\(RFC3339.format(updatedAt, fractional: true))",
+                    source: "gorgias:integration/\(accountId)", time: receivedAt))
         }
+        return records
     }
 
     /// What identifies a Gorgias delivery for ``WebhookReceipts``: the event id Gorgias renders, else the message or
@@ -111,7 +131,7 @@ public enum WebhookTranslator {
         }
     }
 
-    /// `true`, `"true"` and `"True"` are true (external-apis.md §2.2: stringly booleans).
+    /// `true`, `"true"` and `"True"` are true (contracts/gorgias/schemas/integration-http.schema.json: rendered templates).
     static func flag(_ value: JSONValue?) -> Bool? {
         if case .bool(let flag)? = value { return flag }
         switch text(value)?.lowercased() {

@@ -15,7 +15,7 @@ struct MergedTicketFinder: Sendable {
         let ticket: GorgiasTicket
         do {
             ticket = try await entry.gorgias.ticket(id: reply.ticketId)
-        } catch let error as GorgiasError where error.isNotFound {
+        } catch let error as GorgiasError where error.isGone {
             return nil
         }
         guard let customerId = ticket.customer?.id else { return nil }

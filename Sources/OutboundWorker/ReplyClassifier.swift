@@ -1,7 +1,7 @@
 import Shared
 
 /// Decides, on the message re-read from Gorgias, whether it is a public agent reply Switchboard should send
-/// (external-apis.md §2.5).
+/// (contracts/gorgias/schemas/message.schema.json).
 ///
 /// Decisions: rule auto-replies (`via: rule`) are not sent unless the account opts in (`forwardRuleReplies`);
 /// replies from bots or other apps through the API are sent like any agent reply — they are public replies meant

@@ -34,7 +34,7 @@ struct DeliveryStatusHandler: Sendable {
         case .stale(let current)?: message = current
         case .advanced(_, let advanced)?: message = advanced
         }
-        guard message.state == .failed || message.state == .undelivered else {
+        guard [.failed, .undelivered, .partiallyDelivered].contains(message.state) else {
             return .processed("reply \(message.id) is \(message.state)")
         }
         let code = message.errorCode ?? update.errorCode
@@ -48,7 +48,8 @@ struct DeliveryStatusHandler: Sendable {
         guard entry.account.status == .connected else { return .ignored("account disconnected: no note posted") }
         try await notes.post(
             entry, ticketId: message.ticketId, key: "note:delivery:\(update.messageSid)",
-            text: DeliveryNotes.failed(code: code))
+            text: message.state == .partiallyDelivered
+                ? DeliveryNotes.partiallyDelivered(code: code) : DeliveryNotes.failed(code: code))
         return .processed(
             "reply \(message.id) \(message.state) (error \(code.map(String.init) ?? "none")); noted on ticket \(message.ticketId)"
         )
@@ -56,6 +57,11 @@ struct DeliveryStatusHandler: Sendable {
 }
 
 enum DeliveryNotes {
+    /// Some of the reply reached the customer (one of its media, or segments, did not).
+    static func partiallyDelivered(code: Int?) -> String {
+        "This SMS reply was only partly delivered\(code.map { ": \(SMSErrorCodes.explain($0))" } ?? ""). Part of it (an image, or some of the text) may be missing on the customer's phone."
+    }
+
     static func failed(code: Int?) -> String {
         guard let code else { return "This SMS reply was not delivered; the provider gave no reason." }
         let unsubscribed =

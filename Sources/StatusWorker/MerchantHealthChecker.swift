@@ -66,23 +66,21 @@ struct MerchantHealthChecker: Service {
         }
     }
 
-    /// The sender number's incoming-message webhook still points where Switchboard set it at connect (someone
-    /// editing the number in the provider's console silently cuts customers' texts off from the helpdesk).
+    /// The sender's incoming texts still reach the ingress: read where the provider really routes them (a number's
+    /// webhook, its TwiML App, its Messaging Service: ``InboundRoute``). Someone editing the number or the service in
+    /// the provider's console silently cuts customers' texts off from the helpdesk.
     private func checkInboundWebhook(_ account: Account, sms: SMSClient) async {
-        guard let expected = account.settings.inboundWebhookURL, case .number(let number) = account.smsSender else {
-            return
-        }
+        guard let expected = account.settings.ingressInboundURL ?? account.settings.inboundWebhookURL else { return }
         do {
-            let found = try await sms.incomingNumber(number)
+            let route = try await sms.inboundRoute(for: account.smsSender)
             let detail =
-                switch found?.smsURL {
-                case nil: "\(number) is no longer a number of the SMS account"
-                case expected?: "\(number) posts incoming texts to Switchboard"
-                case let other?:
-                    "\(number) posts incoming texts to \(other.isEmpty ? "nowhere" : other), not Switchboard"
+                route.map {
+                    $0.reaches(expected) ? "incoming texts reach Switchboard (\($0.description))" : $0.description
                 }
+                ?? "the sender is no longer the SMS account's"
             await record(
-                account, MerchantHealthCheck.smsInboundWebhook, healthy: found?.smsURL == expected, detail: detail)
+                account, MerchantHealthCheck.smsInboundWebhook, healthy: route?.reaches(expected) == true,
+                detail: detail)
         } catch {
             logger.debug(
                 "inbound webhook not checked",

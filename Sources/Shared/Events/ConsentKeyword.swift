@@ -1,6 +1,6 @@
 import Foundation
 
-/// Consent keywords (external-apis.md §3.6 and §5): a superset of Twilio's defaults and the FCC's list, matched on
+/// Consent keywords (contracts/consent-keywords.json): a superset of Twilio's defaults and the FCC's list, matched on
 /// the whole message, case-insensitive, trimmed, tolerant of trailing punctuation and inner spaces or hyphens
 /// (`Stop.`, ` stop\n`, `OPT-OUT`, `stop all!`). "STOP PLEASE" is a message, not a keyword, as for Twilio.
 ///

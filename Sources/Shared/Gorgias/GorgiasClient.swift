@@ -4,7 +4,7 @@ import SwitchboardEvents
 import SwitchboardHTTP
 import SwitchboardStore
 
-/// The Gorgias REST API for one account (external-apis.md §1), on ``HTTPClient``.
+/// The Gorgias REST API for one account (contracts/gorgias/), on ``HTTPClient``.
 ///
 /// Every call first takes a token from the account's shared budget (all workers, all processes), reads
 /// `X-Gorgias-Account-Api-Call-Limit` to slow down before Gorgias refuses, and turns a 429's `Retry-After` into a
@@ -17,6 +17,8 @@ public struct GorgiasClient: Sendable {
     let limiter: any RateLimiter
     /// Longest an event waits in place for a rate-limit token before it is deferred.
     let maximumRateWait: Duration
+    /// Told when a call was redirected from a merged ticket or customer to the one that remains.
+    let merges: (@Sendable (GorgiasMerge) async -> Void)?
 
     public init(
         baseURL: String,
@@ -24,7 +26,8 @@ public struct GorgiasClient: Sendable {
         accountId: String,
         http: HTTPClient,
         limiter: any RateLimiter,
-        maximumRateWait: Duration = .seconds(5)
+        maximumRateWait: Duration = .seconds(5),
+        merges: (@Sendable (GorgiasMerge) async -> Void)? = nil
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.credentials = credentials
@@ -32,6 +35,7 @@ public struct GorgiasClient: Sendable {
         self.budget = RateBudget.gorgias(accountId: accountId, oauth: credentials.isOAuth)
         self.limiter = limiter
         self.maximumRateWait = maximumRateWait
+        self.merges = merges
     }
 
     // MARK: Account
@@ -44,7 +48,7 @@ public struct GorgiasClient: Sendable {
     // MARK: Customers
 
     // Every lookup by filter checks what came back: the `channel_address` and ticket `external_id` filters are known
-    // from third-party sources only (external-apis.md §1.6–1.7), and a filter Gorgias ignored or loosened must never
+    // from third-party sources only (contracts/gorgias/operations.json marks them), and a filter Gorgias ignored or loosened must never
     // put a text on another customer's ticket. A mismatch is "not found".
 
     /// The customer whose `external_id` is `externalId` (e.g. `sms:+15551234567`).
@@ -181,10 +185,22 @@ public struct GorgiasClient: Sendable {
 
     // MARK: HTTP integrations
 
-    /// Registers the HTTP integration that sends ticket and message events to `url` (the Switchboard ingress).
+    /// The triggers Switchboard registers, in the current reference's hyphenated spelling
+    /// (contracts/gorgias/schemas/integration-triggers.schema.json): a message created (an agent's reply), a ticket
+    /// updated (status mirroring) and a snooze ending.
+    public static let integrationTriggers: [String: Bool] = [
+        "ticket-created": false, "ticket-updated": true, "ticket-message-created": true,
+        "ticket-self-unsnoozed": true,
+    ]
+
+    /// Registers the HTTP integration that sends ticket and message events to `url` (the Switchboard ingress), and
+    /// checks what Gorgias kept: an integration whose triggers are not the ones asked for would never send an agent's
+    /// reply, with no error anywhere, so it is removed again and ``IntegrationRefused`` thrown.
     public func createIntegration(name: String, url: String, secretHeader: (String, String)) async throws
         -> GorgiasIntegration
     {
+        // Scalars only; `event.type` is a hint, since only third-party material documents an `event` variable
+        // (the ingress infers the event from the ticket and message fields when it renders empty).
         let form: JSONValue = [
             "event_type": "{{event.type}}", "event_id": "{{event.id}}", "ticket_id": "{{ticket.id}}",
             "ticket_status": "{{ticket.status}}", "ticket_channel": "{{ticket.channel}}",
@@ -204,20 +220,34 @@ public struct GorgiasClient: Sendable {
                 "response_content_type": "application/json",
                 "headers": .object([secretHeader.0: .string(secretHeader.1)]),
                 "form": form,
-                "triggers": [
-                    "ticket_created": false, "ticket_updated": true, "ticket_message_created": true,
-                    "ticket_self_unsnoozed": true,
-                ],
+                "triggers": .object(Self.integrationTriggers.mapValues { .bool($0) }),
             ],
         ]
-        return try await send("POST", "/api/integrations", json: body, operation: "create integration")
+        let created: GorgiasIntegration
+        do {
+            created = try await send("POST", "/api/integrations", json: body, operation: "create integration")
+        } catch let error as GorgiasError where error.status == 400 {
+            throw IntegrationRefused(reason: "Gorgias refused the integration: \(error.message)")
+        }
+        // The answer should carry the integration as kept; if it does not show the triggers, read it back.
+        var kept = created.triggers
+        if kept == nil { kept = try await integration(id: created.id)?.triggers }
+        let missing = Self.integrationTriggers.filter { $0.value && kept?[$0.key] != true }.keys.sorted()
+        guard missing.isEmpty else {
+            try? await deleteIntegration(id: created.id)
+            throw IntegrationRefused(
+                reason:
+                    "Gorgias did not keep the trigger\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+            )
+        }
+        return created
     }
 
     /// The integration `id`, or nil when Gorgias no longer has it (removed by an admin).
     public func integration(id: Int64) async throws -> GorgiasIntegration? {
         do {
             return try await send("GET", "/api/integrations/\(id)", operation: "read integration")
-        } catch let error as GorgiasError where error.isNotFound {
+        } catch let error as GorgiasError where error.isGone {
             return nil
         }
     }
@@ -227,7 +257,7 @@ public struct GorgiasClient: Sendable {
         do {
             _ = try await raw(
                 "DELETE", "/api/integrations/\(id)", query: [], body: nil, operation: "delete integration")
-        } catch let error as GorgiasError where error.isNotFound {
+        } catch let error as GorgiasError where error.isGone {
             return
         }
     }
@@ -337,24 +367,37 @@ public struct GorgiasClient: Sendable {
         _ method: String, _ path: String, query: [(String, String)], body: [UInt8]?,
         contentType: String = "application/json", operation: String
     ) async throws -> APIResponse {
-        if RateReservation.current?.spend(budget.bucket) != true {
-            try await limiter.acquire(budget, maximumWait: maximumRateWait)
-        }
+        try await takeToken()
         var url = baseURL + path
         if !query.isEmpty { url += "?" + FormEncoding.encode(query) }
-        func send(_ authorization: String) async throws -> APIResponse {
+        func send(_ authorization: String, to url: String) async throws -> APIResponse {
             var headers = [("Authorization", authorization), ("Accept", "application/json")]
             if body != nil { headers.append(("Content-Type", contentType)) }
             return try await http.execute(
                 APIRequest(method: method, url: url, headers: headers, body: body, service: "gorgias"))
         }
-        let authorization = try await credentials.authorization()
-        var response = try await send(authorization)
+        var authorization = try await credentials.authorization()
+        var response = try await send(authorization, to: url)
         if response.status == 401, case .oauthSession(let tokens) = credentials {
             // An access token Gorgias no longer takes (expired early, or revoked and re-granted): one refresh, once,
             // of the token this request sent (another request may have refreshed it meanwhile).
             let rejected = String(authorization.dropFirst("Bearer ".count))
-            response = try await send("Bearer " + (try await tokens.replacing(rejected)))
+            authorization = "Bearer " + (try await tokens.replacing(rejected))
+            response = try await send(authorization, to: url)
+        }
+        // A merged ticket or customer answers 301 to the one that remains (contracts/gorgias/operations.json,
+        // "merged"): the same call is made there, on Gorgias' own host only (the credentials go nowhere else).
+        var hops = 0
+        while Redirect.isRedirect(response.status), hops < 3,
+            let next = response.header("Location").flatMap({ Redirect.target($0, from: url) }),
+            Redirect.sameOrigin(next, baseURL)
+        {
+            try await observeCallLimit(response)
+            if let merge = GorgiasMerge(from: url, to: next) { await merges?(merge) }
+            try await takeToken()
+            hops += 1
+            url = next
+            response = try await send(authorization, to: url)
         }
         try await observeCallLimit(response)
         if response.status == 429 {
@@ -363,6 +406,13 @@ public struct GorgiasClient: Sendable {
         }
         guard (200..<300).contains(response.status) else { throw GorgiasError.from(response, operation: operation) }
         return response
+    }
+
+    /// One call's token from the account's budget (a reservation's first, if the caller made one).
+    private func takeToken() async throws {
+        if RateReservation.current?.spend(budget.bucket) != true {
+            try await limiter.acquire(budget, maximumWait: maximumRateWait)
+        }
     }
 
     /// `X-Gorgias-Account-Api-Call-Limit: used/limit`: when Gorgias reports the bucket (nearly) full — other apps

@@ -21,7 +21,9 @@ public struct GorgiasError: Error, CustomStringConvertible, Sendable, Classified
 
     public var description: String { "Gorgias \(operation) failed: HTTP \(status) \(message)" }
 
-    public var isNotFound: Bool { status == 404 }
+    /// Gorgias no longer has it: 404 (deleted), or a redirect Switchboard could not follow (a merge whose
+    /// `Location` is missing, on another host, or one of more than three in a row).
+    public var isGone: Bool { status == 404 || Redirect.isRedirect(status) }
 
     public var processingFailure: ProcessingFailure {
         APIRefusal(status: status).failure(

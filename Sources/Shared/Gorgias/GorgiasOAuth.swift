@@ -3,8 +3,9 @@ import SwitchboardBase
 import SwitchboardEvents
 import SwitchboardHTTP
 
-/// Switchboard as a Gorgias OAuth2 app (external-apis.md §1.1): the consent URL, the code exchange, refreshes and
-/// revocation, all at the merchant's own Gorgias (`https://<subdomain>.gorgias.com/oauth/…`).
+/// Switchboard as a Gorgias OAuth2 app: the consent URL, the code exchange, refreshes and revocation, all at the
+/// merchant's own Gorgias (`https://<subdomain>.gorgias.com/oauth/…`). Scopes are Gorgias' granular ones
+/// (contracts/gorgias/operations.json, "scopes"): `write:all` is deprecated and refused to new apps.
 ///
 /// The token endpoint's shape is known from third-party code, so every answer is checked: no access token is an
 /// error, and no refresh token (the app did not get scope `offline`) is refused at connect rather than found a day
@@ -18,7 +19,13 @@ public struct GorgiasOAuthApp: Sendable {
 
     /// Gorgias documents a 24-hour access token; used when a grant does not say.
     public static let defaultLifetime: Duration = .seconds(24 * 3600)
-    public static let defaultScopes = "write:all offline"
+    /// What Switchboard's calls need (the account read proves credentials; customers, tickets with their messages
+    /// and files, the HTTP integration), and `offline` for a refresh token.
+    public static let requiredScopes: [String] = [
+        "offline", "account:read", "customers:read", "customers:write", "tickets:read", "tickets:write",
+        "integrations:read", "integrations:write",
+    ]
+    public static let defaultScopes = requiredScopes.joined(separator: " ")
 
     public init(clientId: String, clientSecret: String, scopes: String = Self.defaultScopes) {
         self.clientId = clientId
@@ -34,10 +41,20 @@ public struct GorgiasOAuthApp: Sendable {
         case (nil, nil): return nil
         case (let id?, let secret?):
             let scopes = value("GORGIAS_OAUTH_SCOPES") ?? defaultScopes
-            guard scopes.split(separator: " ").contains("offline") else {
+            let listed = Set(scopes.split(separator: " ").map(String.init))
+            if listed.contains("write:all") {
                 throw ConfigurationError(
                     setting: "GORGIAS_OAUTH_SCOPES",
-                    reason: "must include offline (without it there is no refresh token)")
+                    reason:
+                        "write:all is deprecated and refused to new apps; list the granular scopes (\(defaultScopes))")
+            }
+            let missing = requiredScopes.filter { !listed.contains($0) }
+            guard missing.isEmpty else {
+                throw ConfigurationError(
+                    setting: "GORGIAS_OAUTH_SCOPES",
+                    reason:
+                        "must include \(missing.joined(separator: " ")) (offline gives the refresh token; the others are the calls Switchboard makes)"
+                )
             }
             return GorgiasOAuthApp(clientId: id, clientSecret: secret, scopes: scopes)
         case (nil, _):
@@ -69,6 +86,14 @@ public struct GorgiasOAuthApp: Sendable {
             throw GorgiasError(
                 status: 200, message: "Gorgias granted no refresh token: the app must request scope offline",
                 operation: "exchange OAuth code")
+        }
+        if let granted = grant.scopes {
+            let missing = Self.requiredScopes.filter { !granted.contains($0) }
+            guard missing.isEmpty else {
+                throw GorgiasError(
+                    status: 200, message: "Gorgias did not grant \(missing.joined(separator: " "))",
+                    operation: "exchange OAuth code")
+            }
         }
         return grant
     }
@@ -117,7 +142,8 @@ public struct GorgiasOAuthApp: Sendable {
         }
         let refresh = body?["refresh_token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         let expiresIn = body?["expires_in"]?.doubleValue.map { Duration.milliseconds(Int64($0 * 1000)) }
-        return GorgiasTokenGrant(accessToken: access, refreshToken: refresh, expiresIn: expiresIn)
+        let scopes = body?["scope"]?.stringValue.map { Set($0.split(separator: " ").map(String.init)) }
+        return GorgiasTokenGrant(accessToken: access, refreshToken: refresh, expiresIn: expiresIn, scopes: scopes)
     }
 
     private var clientHeaders: [(String, String)] {
@@ -140,11 +166,14 @@ public struct GorgiasTokenGrant: Sendable, CustomStringConvertible {
     public var refreshToken: String?
     /// The access token's lifetime, when the grant says.
     public var expiresIn: Duration?
+    /// The scopes granted, when the grant says.
+    public var scopes: Set<String>?
 
-    public init(accessToken: String, refreshToken: String?, expiresIn: Duration?) {
+    public init(accessToken: String, refreshToken: String?, expiresIn: Duration?, scopes: Set<String>? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresIn = expiresIn
+        self.scopes = scopes
     }
 
     public var description: String {

@@ -70,7 +70,7 @@ public struct RateBudget: Sendable, Hashable {
         self.perSecond = perSecond
     }
 
-    /// Gorgias: 40 requests per 20 s with an API key, 80 with OAuth (external-apis.md §1.2), less
+    /// Gorgias: 40 requests per 20 s with an API key, 80 with OAuth (contracts/gorgias/operations.json, "headers"), less
     /// ``gorgiasReserve``.
     public static func gorgias(accountId: String, oauth: Bool) -> RateBudget {
         RateBudget(

@@ -10,6 +10,8 @@ public struct IncomingNumber: Sendable, Equatable {
     public var phoneNumber: String
     /// Where the provider posts the number's incoming messages ("" when unset).
     public var smsURL: String
+    /// A TwiML App (`AP…`) handling the number's texts: when set, the provider ignores ``smsURL``.
+    public var smsApplicationSid: String? = nil
 }
 
 extension SMSClient {
@@ -51,6 +53,8 @@ extension SMSClient {
 
     private static func incomingNumber(_ object: JSONValue) -> IncomingNumber? {
         guard let sid = object["sid"]?.stringValue, let phone = object["phone_number"]?.stringValue else { return nil }
-        return IncomingNumber(sid: sid, phoneNumber: phone, smsURL: object["sms_url"]?.stringValue ?? "")
+        return IncomingNumber(
+            sid: sid, phoneNumber: phone, smsURL: object["sms_url"]?.stringValue ?? "",
+            smsApplicationSid: object["sms_application_sid"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
     }
 }

@@ -14,6 +14,21 @@ public enum MediaAddress {
         return parsed.scheme?.lowercased() == "https" && isPublic(host: host)
     }
 
+    /// Where a media fetch may follow a redirect: what a webhook's media URL may name (``isAcceptable``), or, when the
+    /// provider itself is on loopback (the local sandbox), another loopback address (its stand-in CDN).
+    public static func isAcceptableRedirect(_ url: String, providerBaseURL: String) -> Bool {
+        if isAcceptable(url, providerBaseURL: providerBaseURL) { return true }
+        guard let target = URL(string: url)?.host?.lowercased(),
+            let own = URL(string: providerBaseURL)?.host?.lowercased()
+        else { return false }
+        return isLoopback(own) && isLoopback(target)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare.hasPrefix("127.") || bare == "::1"
+    }
+
     /// Whether `host` names a public address (names other than `localhost` are taken as public: DNS is not consulted).
     static func isPublic(host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a media file is, read from its first bytes (the provider's declared type is a hint), and the size limits
-/// Switchboard applies to MMS media (external-apis.md §3.1: 5 MB for JPEG, PNG and GIF, 500 KB for other types).
+/// Switchboard applies to MMS media (contracts/twilio/twilio_api_v2010.json, MediaUrl: 5 MB for JPEG, PNG and GIF, 500 KB for other types).
 public enum MediaType {
     public static let imageTypes: Set<String> = ["image/jpeg", "image/png", "image/gif"]
 

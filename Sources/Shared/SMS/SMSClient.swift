@@ -3,7 +3,7 @@ import SwitchboardBase
 import SwitchboardHTTP
 import SwitchboardStore
 
-/// The Twilio Messages API for one account (external-apis.md §3), on ``HTTPClient``.
+/// The Twilio Messages API for one account (contracts/twilio/twilio_api_v2010.json), on ``HTTPClient``.
 public struct SMSClient: Sendable {
     public let baseURL: String
     public let accountSid: String
@@ -49,7 +49,7 @@ public struct SMSClient: Sendable {
     /// Outbound messages to `to` (from `sender` when it is a number), newest first, created at or after `since`:
     /// pages are read until one reaches back before `since`. No `DateSent` filter: it matches `date_sent`, which a
     /// message still `queued`, `accepted` or `scheduled` does not have, and a busy sender's messages stay queued for
-    /// seconds to hours (external-apis.md §3.2). For reconciling a send whose answer was lost.
+    /// seconds to hours (contracts/twilio/twilio_api_v2010.json, Message.date_sent). For reconciling a send whose answer was lost.
     public func messages(to: String, sender: Account.SMSSender? = nil, since: Date, maximumPages: Int = 20) async throws
         -> [SMSMessage]
     {
@@ -77,21 +77,39 @@ public struct SMSClient: Sendable {
         return messages.filter { $0.direction?.hasPrefix("outbound") ?? true }
     }
 
-    /// Downloads a media file of this account's messages (Twilio serves them with the account's Basic auth when
-    /// media authentication is on, external-apis.md §3.4), refusing more than `maximumBytes`. Only URLs on this
-    /// account's API host are fetched: the credentials never go anywhere else. Returns the bytes and the declared type.
+    /// Downloads a media file of this account's messages, refusing more than `maximumBytes`. Returns the bytes and
+    /// the declared type. Only URLs on this account's API host are fetched, with its Basic auth (Twilio requires it
+    /// for media); the answer may redirect (307) to a CDN host that serves the bytes without auth
+    /// (contracts/twilio/extras.json, "media"): the redirect is followed, at most three times, and the credentials go
+    /// only to the API's own origin, never to the CDN. A redirect to an address a webhook's media URL could not name
+    /// (``MediaAddress/isAcceptableRedirect(_:providerBaseURL:)``) is refused.
     public func media(_ url: String, maximumBytes: Int) async throws -> (bytes: [UInt8], contentType: String?) {
         guard isOwnMedia(url) else {
             throw ProcessingFailure.permanent(
                 "sms.media_foreign_host", "a media URL outside the SMS provider's API host is not fetched")
         }
-        let response = try await http.execute(
-            APIRequest(
-                url: url, headers: [("Authorization", authorization)], timeout: .seconds(60), service: "sms",
-                maximumResponseBytes: maximumBytes
-            ))
-        guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
-        return (response.body, response.header("Content-Type"))
+        var current = url
+        for _ in 0...3 {
+            let headers = Redirect.sameOrigin(current, baseURL) ? [("Authorization", authorization)] : []
+            let response = try await http.execute(
+                APIRequest(
+                    url: current, headers: headers, timeout: .seconds(60), service: "sms",
+                    maximumResponseBytes: maximumBytes
+                ))
+            if Redirect.isRedirect(response.status) {
+                guard let next = response.header("Location").flatMap({ Redirect.target($0, from: current) }),
+                    MediaAddress.isAcceptableRedirect(next, providerBaseURL: baseURL)
+                else {
+                    throw ProcessingFailure.permanent(
+                        "sms.media_redirect_refused", "the media URL redirects to an address that is not fetched")
+                }
+                current = next
+                continue
+            }
+            guard (200..<300).contains(response.status) else { throw SMSError.from(response) }
+            return (response.body, response.header("Content-Type"))
+        }
+        throw ProcessingFailure.permanent("sms.media_redirect_loop", "the media URL redirects more than three times")
     }
 
     /// Whether `url` is on this account's API host (so its credentials may be sent with it).

@@ -1,4 +1,4 @@
-/// Twilio error codes explained in words an agent can act on (external-apis.md §3.1).
+/// Twilio error codes explained in words an agent can act on (Twilio's error dictionary, by code).
 public enum SMSErrorCodes {
     public static func explain(_ code: Int) -> String {
         switch code {

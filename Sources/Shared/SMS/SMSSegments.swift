@@ -1,7 +1,8 @@
-/// SMS segment counting per Twilio's rules (external-apis.md §4): GSM-7 when every character is in the GSM 03.38
+/// SMS segment counting per Twilio's rules (its segment calculator): GSM-7 when every character is in the GSM 03.38
 /// basic or extension table (extension characters cost two septets and are never split), otherwise UCS-2 counted in
 /// UTF-16 code units (surrogate pairs never split). One segment holds 160 septets or 70 units; concatenated
-/// segments hold 153 or 67.
+/// segments hold 153 or 67. Counted per Unicode scalar, as the tables are: CR LF is two GSM-7 characters (as one
+/// Swift `Character` it would match neither table).
 public enum SMSSegments {
     public enum Encoding: String, Sendable { case gsm7 = "GSM-7", ucs2 = "UCS-2" }
 
@@ -12,13 +13,13 @@ public enum SMSSegments {
         public var units: Int
     }
 
-    static let basic: Set<Character> = Set(
+    static let basic: Set<Unicode.Scalar> = Set(
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-    )
-    static let extended: Set<Character> = Set("\u{0C}^{}\\[~]|€")
+            .unicodeScalars)
+    static let extended: Set<Unicode.Scalar> = Set("\u{0C}^{}\\[~]|€".unicodeScalars)
 
     public static func count(_ body: String) -> Count {
-        let characters = Array(body)
+        let characters = Array(body.unicodeScalars)
         if characters.allSatisfy({ basic.contains($0) || extended.contains($0) }) {
             let septets = characters.reduce(0) { $0 + (extended.contains($1) ? 2 : 1) }
             guard septets > 160 else { return Count(encoding: .gsm7, segments: septets == 0 ? 1 : 1, units: septets) }

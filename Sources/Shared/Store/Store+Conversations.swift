@@ -99,6 +99,19 @@ extension Store {
         }
     }
 
+    /// Gorgias merged ticket `from` into `to` (a call on `from` was redirected there): the conversation that owned
+    /// `from` makes `to` its current ticket.
+    public func followMergedTicket(accountId: String, from: Int64, to: Int64, at: Date = Date()) async throws {
+        guard let owner = try await conversation(accountId: accountId, ticketId: from), from != to else { return }
+        try await attachTicket(conversationId: owner.id, accountId: accountId, ticketId: to, openedAt: at)
+    }
+
+    /// Gorgias merged customer `from` into `to`: conversations that knew `from` know `to`.
+    public func followMergedCustomer(accountId: String, from: Int64, to: Int64) async throws {
+        try await database.query(
+            "UPDATE conversations SET customer_id = ? WHERE account_id = ? AND customer_id = ?", to, accountId, from)
+    }
+
     /// The conversation's current ticket for `phone` when it is active (``TicketRecord/isActive``).
     static func activeTicketId(accountId: String, phone: String, in executor: any SQLExecutor) async throws -> Int64? {
         try await executor.query(

@@ -56,7 +56,7 @@ public final class AccountDirectory: Sendable {
         }
         let entry = try Self.entry(
             for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait,
-            oauth: oauthApp.map { ($0, store) })
+            oauth: oauthApp.map { ($0, store) }, merges: store)
         cache.withLock { cache in
             if cache[id] == nil && cache.count >= capacity,
                 let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key
@@ -72,10 +72,13 @@ public final class AccountDirectory: Sendable {
     public var cachedCount: Int { cache.withLock { $0.count } }
 
     /// An account with clients authenticated as it, without caching (the CLI's one-off calls). With `oauth`, an
-    /// account connected through OAuth (it has a refresh token) keeps its access token fresh through the store.
+    /// account connected through OAuth (it has a refresh token) keeps its access token fresh through the store. With
+    /// `merges`, a call Gorgias redirects from a merged ticket or customer re-points the conversations in that store
+    /// (best effort: the importer also follows what the answer names).
     public static func entry(
         for account: Account, box: SecretBox, http: HTTPClient, limiter: any RateLimiter = UnlimitedRateLimiter(),
-        maximumRateWait: Duration = .seconds(1), oauth: (app: GorgiasOAuthApp, store: Store)? = nil
+        maximumRateWait: Duration = .seconds(1), oauth: (app: GorgiasOAuthApp, store: Store)? = nil,
+        merges store: Store? = nil
     ) throws -> Entry {
         let credentials = try account.credentials(box)
         let gorgiasCredentials: GorgiasCredentials =
@@ -95,12 +98,26 @@ public final class AccountDirectory: Sendable {
             account: account,
             gorgias: GorgiasClient(
                 baseURL: account.gorgiasBaseURL, credentials: gorgiasCredentials, accountId: account.id, http: http,
-                limiter: limiter, maximumRateWait: maximumRateWait
+                limiter: limiter, maximumRateWait: maximumRateWait,
+                merges: store.map { followMerges(in: $0, accountId: account.id) }
             ),
             sms: SMSClient(
                 baseURL: account.smsBaseURL, accountSid: account.smsAccountSid, authToken: credentials.smsAuthToken,
                 http: http),
             credentials: credentials
         )
+    }
+
+    /// Re-points `accountId`'s conversations in `store` when Gorgias redirects a call from a merged ticket or
+    /// customer (best effort: a failure here leaves the importer's own follow-up to do it).
+    private static func followMerges(in store: Store, accountId: String) -> @Sendable (GorgiasMerge) async -> Void {
+        { merge in
+            switch merge {
+            case .ticket(let from, let to):
+                try? await store.followMergedTicket(accountId: accountId, from: from, to: to)
+            case .customer(let from, let to):
+                try? await store.followMergedCustomer(accountId: accountId, from: from, to: to)
+            }
+        }
     }
 }

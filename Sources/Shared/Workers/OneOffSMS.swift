@@ -62,7 +62,7 @@ public struct OneOffSMS: Sendable {
     }
 }
 
-/// Finds a message Switchboard already sent, after a crash or a lost response (external-apis.md §3.2: there is no
+/// Finds a message Switchboard already sent, after a crash or a lost response (contracts/twilio/twilio_api_v2010.json, Message.date_sent: there is no
 /// idempotency key on Message create).
 ///
 /// What it matches: the recipient and sender, a creation time from just before the attempt on, the exact body and

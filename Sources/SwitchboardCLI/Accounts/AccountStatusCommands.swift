@@ -65,9 +65,11 @@ enum IngressConnection {
         StandardOutput.line("registered the Gorgias HTTP integration → \(endpoints.gorgias)")
         StandardOutput.line("delivery statuses → \(endpoints.status)")
         if endpoints.inboundRegistered {
-            StandardOutput.line("pointed the SMS number's incoming-message webhook at \(endpoints.inbound)")
+            StandardOutput.line("incoming texts → \(endpoints.inbound)")
         } else {
-            StandardOutput.line("point the messaging service's incoming-message webhook at \(endpoints.inbound)")
+            StandardError.line(
+                "warning: incoming texts do not reach Switchboard: \(endpoints.inboundRoute ?? "the SMS provider could not be read"); point it at \(endpoints.inbound)"
+            )
         }
     }
 

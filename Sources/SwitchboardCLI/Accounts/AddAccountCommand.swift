@@ -29,7 +29,7 @@ struct AddAccountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let secrets = secretOptions.resolve(environment)
+        let secrets = try secretOptions.resolve(environment)
         let box = try SecretBox.from(environment)
         let account = try makeAccount(secrets: secrets, box: box)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
@@ -74,8 +74,9 @@ struct AddAccountCommand: AsyncParsableCommand {
         }
         var accountSettings = AccountSettings(brand: id)
         try settings.apply(to: &accountSettings)
-        let credentials = AccountCredentials(
+        var credentials = AccountCredentials(
             gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
+        credentials.smsWebhookKeys = secrets.smsWebhookKeys
         return Account(
             id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail,
             smsBaseURL: sms.baseURL, smsAccountSid: sms.accountSid, smsSender: sms.sender, settings: accountSettings,

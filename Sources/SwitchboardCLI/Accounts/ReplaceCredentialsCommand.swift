@@ -10,8 +10,8 @@ struct ReplaceCredentialsCommand: AsyncParsableCommand {
         commandName: "credentials",
         abstract: "Replace an account's credentials (a rotated or revoked key).",
         discussion: """
-            Give the new secrets in the environment (GORGIAS_API_KEY, GORGIAS_OAUTH_TOKEN, SMS_AUTH_TOKEN) or as \
-            flags; those not given stay as stored. One read each from Gorgias and the SMS provider proves them \
+            Give the new secrets in the environment (GORGIAS_API_KEY, GORGIAS_OAUTH_TOKEN, SMS_AUTH_TOKEN, \
+            SMS_WEBHOOK_KEYS) or as flags; those not given stay as stored. One read each from Gorgias and the SMS provider proves them \
             before anything is stored (--skip-credential-check skips it).
             """
     )
@@ -25,10 +25,11 @@ struct ReplaceCredentialsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
-        let secrets = secretOptions.resolve(environment)
+        let secrets = try secretOptions.resolve(environment)
         guard !secrets.isEmpty else {
             throw ValidationError(
-                "give a new --gorgias-api-key, --gorgias-oauth-token or --sms-auth-token (or their variables)")
+                "give a new --gorgias-api-key, --gorgias-oauth-token, --sms-auth-token or --sms-webhook-keys (or their variables)"
+            )
         }
         guard secrets.gorgiasAPIKey == nil || secrets.gorgiasOAuthToken == nil else {
             throw ValidationError("give one of --gorgias-api-key or --gorgias-oauth-token")
@@ -50,6 +51,7 @@ struct ReplaceCredentialsCommand: AsyncParsableCommand {
                 account.gorgiasAuthKind = .oauth
             }
             if let token = secrets.smsAuthToken { credentials.smsAuthToken = token }
+            if let keys = secrets.smsWebhookKeys { credentials.smsWebhookKeys = keys }
             account.sealedCredentials = try credentials.sealed(box)
             account.updatedAt = Date()
             if !skipCredentialCheck {
@@ -60,6 +62,7 @@ struct ReplaceCredentialsCommand: AsyncParsableCommand {
                 secrets.gorgiasAPIKey.map { _ in "Gorgias API key" },
                 secrets.gorgiasOAuthToken.map { _ in "Gorgias OAuth token" },
                 secrets.smsAuthToken.map { _ in "SMS auth token" },
+                secrets.smsWebhookKeys.map { $0.count == 1 ? "SMS webhook key" : "SMS webhook keys" },
             ].compactMap { $0 }
             StandardOutput.line(
                 "account \(id): replaced the \(replaced.joined(separator: " and ")); workers use them within ACCOUNT_CACHE_TTL"

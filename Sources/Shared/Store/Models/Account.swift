@@ -100,6 +100,9 @@ public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConve
     public var smsAuthToken: String
     /// The secret Gorgias' HTTP integration sends to the ingress (header and query), generated at connect time.
     public var integrationSecret: String?
+    /// Twilio webhook shared keys by key id (a Webhook Rule signs with one of them, HMAC-SHA256, instead of the auth
+    /// token; two during a rotation). Nil: every webhook is signed with the auth token.
+    public var smsWebhookKeys: [String: String]?
 
     public init(
         gorgiasAPIKey: String? = nil, gorgiasOAuthToken: String? = nil, smsAuthToken: String,
@@ -118,6 +121,14 @@ public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConve
     }
 
     public var description: String { "AccountCredentials(redacted)" }
+
+    /// The key a Twilio webhook announcing shared-key signing is checked with: the one with `id`, or the only one
+    /// when the header names none.
+    public func smsWebhookKey(id: String?) -> String? {
+        guard let keys = smsWebhookKeys else { return nil }
+        if let id { return keys[id] }
+        return keys.count == 1 ? keys.values.first : nil
+    }
 
     /// Seals these credentials for storage.
     public func sealed(_ box: SecretBox) throws -> String {
@@ -174,6 +185,9 @@ public struct AccountSettings: Codable, Sendable, Hashable {
     /// verifies it still points there), and what it pointed at before (restored on disconnect).
     public var inboundWebhookURL: String?
     public var previousInboundWebhookURL: String?
+    /// The ingress URL the sender's incoming texts should reach (set at connect, for a number or a messaging
+    /// service): the merchant health check reads where the provider really routes them (``InboundRoute``).
+    public var ingressInboundURL: String?
 
     public init(brand: String) {
         self.brand = brand
@@ -199,6 +213,7 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         noticeWebhookURL = try container.decodeIfPresent(String.self, forKey: .noticeWebhookURL)
         inboundWebhookURL = try container.decodeIfPresent(String.self, forKey: .inboundWebhookURL)
         previousInboundWebhookURL = try container.decodeIfPresent(String.self, forKey: .previousInboundWebhookURL)
+        ingressInboundURL = try container.decodeIfPresent(String.self, forKey: .ingressInboundURL)
     }
 
     /// A setting that cannot stand, named as the CLI option that sets it, with the reason.

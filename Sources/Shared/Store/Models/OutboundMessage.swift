@@ -9,6 +9,8 @@ public enum OutboundState: String, Sendable, Codable, CaseIterable {
     case queued
     case sent
     case delivered
+    /// Twilio's `partially_delivered` (contracts/twilio: a message status): some of it reached the handset.
+    case partiallyDelivered = "partially_delivered"
     case undelivered
     case failed
     /// Not sent: consent, an unsupported attachment, a body over the limit… (an internal note explains it).
@@ -20,7 +22,7 @@ public enum OutboundState: String, Sendable, Codable, CaseIterable {
         case .sending: 0
         case .accepted, .queued: 1
         case .sent: 3
-        case .delivered, .undelivered, .failed, .blocked, .canceled: 5
+        case .delivered, .partiallyDelivered, .undelivered, .failed, .blocked, .canceled: 5
         }
     }
 
@@ -34,6 +36,7 @@ public enum OutboundState: String, Sendable, Codable, CaseIterable {
         case "sending": .queued  // still with the provider; ranks below `sent`
         case "sent": .sent
         case "delivered", "read": .delivered
+        case "partially_delivered": .partiallyDelivered
         case "undelivered": .undelivered
         case "failed": .failed
         case "canceled": .canceled

@@ -18,7 +18,7 @@ struct SandboxReply: Sendable {
     }
 }
 
-/// The Gorgias REST API for one account (external-apis.md §1), over the sandbox state.
+/// The Gorgias REST API for one account (contracts/gorgias/), over the sandbox state.
 enum GorgiasSimulator {
     static let pageDefault = 30
     static let pageMaximum = 100
@@ -219,8 +219,9 @@ enum GorgiasSimulator {
         return .json(200, .object(customer))
     }
 
-    /// `PUT /api/customers/merge {source_id, target_id}` (external-apis.md §1.6): the target gains the source's
-    /// channels and tickets; the source is gone (404 afterwards), its `external_id` with it.
+    /// `PUT /api/customers/merge {source_id, target_id}`: the target gains the source's channels and tickets; the
+    /// source is gone, its `external_id` with it, and any `/api/customers/{source}/…` call answers 301 to the target
+    /// with an empty body (contracts/gorgias/operations.json, "merged").
     static func mergeCustomers(_ body: JSONValue?, _ account: inout GorgiasAccount, _ state: inout SandboxState) -> (
         SandboxReply, [WebhookJob]
     ) {
@@ -239,6 +240,7 @@ enum GorgiasSimulator {
         merged["updated_datetime"] = .string(state.gorgiasNow)
         account.customers[targetIndex] = .object(merged)
         account.customers.remove(at: sourceIndex)
+        account.mergedCustomers = (account.mergedCustomers ?? [:]).merging([source: target]) { _, new in new }
         for index in account.tickets.indices where account.tickets[index]["customer"]?["id"]?.intValue == source {
             if case .object(var ticket) = account.tickets[index] {
                 ticket["customer"] = customerSummary(.object(merged))
@@ -249,7 +251,8 @@ enum GorgiasSimulator {
     }
 
     /// Merges ticket `source` into `target`, as an agent does in Gorgias: the messages move to the target, the source
-    /// is gone (404 afterwards), and the target's integrations hear of the update.
+    /// is gone (any `/api/tickets/{source}/…` call answers 301 to the target), and the target's integrations hear of
+    /// the update.
     static func mergeTickets(source: Int64, target: Int64, _ account: inout GorgiasAccount, _ state: inout SandboxState)
         -> (SandboxReply, [WebhookJob])
     {
@@ -258,6 +261,7 @@ enum GorgiasSimulator {
         }
         let moved = account.tickets[sourceIndex]["messages"]?.arrayValue ?? []
         account.tickets.remove(at: sourceIndex)
+        account.mergedTickets = (account.mergedTickets ?? [:]).merging([source: target]) { _, new in new }
         let targetIndex = account.ticketIndex(target)!
         guard case .object(var ticket) = account.tickets[targetIndex] else {
             return (.gorgiasError(500, "corrupt ticket"), [])
@@ -270,9 +274,30 @@ enum GorgiasSimulator {
         ticket["updated_datetime"] = .string(state.gorgiasNow)
         account.tickets[targetIndex] = .object(ticket)
         let jobs = integrationEvents(
-            "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account,
-            state: &state)
+            "ticket-updated", ticket: .object(ticket), message: nil, account: account, state: &state)
         return (.json(200, .object(ticket)), jobs)
+    }
+
+    /// The 301 a call on a merged ticket or customer gets (contracts/gorgias/operations.json, "merged"): the same
+    /// path and query on the surviving object, at `base` (`https://{subdomain}.gorgias.com`); a customer's with an
+    /// empty body. Nil when the call is about nothing merged.
+    static func mergedRedirect(_ path: [String], query: [(String, String)], _ account: GorgiasAccount, base: String)
+        -> SandboxReply?
+    {
+        guard path.count >= 2, let id = Int64(path[1]) else { return nil }
+        let survivor: Int64?
+        var reply = SandboxReply(status: 301)
+        switch path[0] {
+        case "tickets": survivor = GorgiasAccount.survivor(of: id, in: account.mergedTickets)
+        case "customers": survivor = GorgiasAccount.survivor(of: id, in: account.mergedCustomers)
+        default: return nil
+        }
+        guard let survivor else { return nil }
+        if path[0] == "tickets" { reply.body = ["error": ["msg": "Moved Permanently"]] }
+        var location = base + "/api/" + ([path[0], String(survivor)] + path.dropFirst(2)).joined(separator: "/")
+        if !query.isEmpty { location += "?" + FormEncoding.encode(query) }
+        reply.headers = [("Location", location)]
+        return reply
     }
 
     // MARK: Tickets
@@ -358,12 +383,10 @@ enum GorgiasSimulator {
             "trashed_datetime": nil,
         ]
         account.tickets.append(ticket)
-        var jobs = integrationEvents(
-            "ticket-created", trigger: "ticket_created", ticket: ticket, message: nil, account: account, state: &state)
+        var jobs = integrationEvents("ticket-created", ticket: ticket, message: nil, account: account, state: &state)
         for message in built {
             jobs += integrationEvents(
-                "ticket-message-created", trigger: "ticket_message_created", ticket: ticket, message: message,
-                account: account, state: &state)
+                "ticket-message-created", ticket: ticket, message: message, account: account, state: &state)
         }
         return (.json(201, ticket), jobs)
     }
@@ -395,8 +418,7 @@ enum GorgiasSimulator {
         ticket["updated_datetime"] = .string(now)
         account.tickets[index] = .object(ticket)
         let jobs = integrationEvents(
-            "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil, account: account,
-            state: &state)
+            "ticket-updated", ticket: .object(ticket), message: nil, account: account, state: &state)
         return (.json(200, .object(ticket)), jobs)
     }
 
@@ -416,8 +438,7 @@ enum GorgiasSimulator {
             ticket["updated_datetime"] = .string(SandboxTime.gorgias(until))
             account.tickets[index] = .object(ticket)
             jobs += integrationEvents(
-                "ticket-self-unsnoozed", trigger: "ticket_self_unsnoozed", ticket: .object(ticket), message: nil,
-                account: account, state: &state)
+                "ticket-self-unsnoozed", ticket: .object(ticket), message: nil, account: account, state: &state)
         }
         return jobs
     }
@@ -455,14 +476,12 @@ enum GorgiasSimulator {
                 ticket["snooze_datetime"] = nil
                 account.tickets[index] = .object(ticket)
                 jobs += integrationEvents(
-                    "ticket-updated", trigger: "ticket_updated", ticket: .object(ticket), message: nil,
-                    account: account, state: &state)
+                    "ticket-updated", ticket: .object(ticket), message: nil, account: account, state: &state)
             }
         }
         account.tickets[index] = .object(ticket)
         jobs += integrationEvents(
-            "ticket-message-created", trigger: "ticket_message_created", ticket: .object(ticket), message: message,
-            account: account, state: &state)
+            "ticket-message-created", ticket: .object(ticket), message: message, account: account, state: &state)
         return (.json(201, message), jobs)
     }
 
@@ -550,8 +569,8 @@ enum GorgiasSimulator {
 
     // MARK: Files
 
-    /// `POST /api/upload?type=attachment` with a multipart file: stored, and answered as third-party code reads it,
-    /// a list of `{url, name, content_type, size}`.
+    /// `POST /api/upload?type=attachment` with a multipart file: stored, and answered as a list of File objects, with
+    /// `size` a string of digits as in the reference's File example (contracts/gorgias/schemas/file.schema.json).
     static func upload(
         _ file: (filename: String, contentType: String, bytes: [UInt8])?, filesURL: String,
         account: inout GorgiasAccount, state: inout SandboxState
@@ -570,7 +589,7 @@ enum GorgiasSimulator {
             [
                 [
                     "url": .string(url), "name": .string(file.filename), "content_type": .string(file.contentType),
-                    "size": .int(Int64(file.bytes.count)),
+                    "size": .string(String(file.bytes.count)),
                 ]
             ])
     }
@@ -586,19 +605,39 @@ enum GorgiasSimulator {
             return .gorgiasError(
                 400, "Failed to create integration", data: ["http": ["An http integration needs http.url."]])
         }
+        // Only the current reference's trigger keys (contracts/gorgias/schemas/integration-triggers.schema.json).
+        let triggers = http["triggers"]?.objectValue ?? [:]
+        if let unknown = triggers.keys.sorted().first(where: { !integrationTriggers.contains($0) }) {
+            return .gorgiasError(
+                400, "Failed to create integration",
+                data: ["http.triggers": .array([.string("Unknown trigger \(unknown).")])])
+        }
+        if triggers.isEmpty || triggers.values.contains(where: { $0.boolValue == nil }) {
+            return .gorgiasError(
+                400, "Failed to create integration",
+                data: ["http.triggers": ["Triggers must map trigger names to true or false."]])
+        }
+        var kept = http
+        if state.faults.dropIntegrationTriggers { kept["triggers"] = [:] }
         let object: JSONValue = [
             "id": .int(state.allocateId()), "name": body["name"] ?? "HTTP integration", "type": "http",
-            "http": .object(http),
+            "http": .object(kept),
             "created_datetime": .string(state.gorgiasNow), "deactivated_datetime": nil,
         ]
         account.integrations.append(GorgiasAccount.Integration(object: object))
         return .json(201, object)
     }
 
-    /// Renders every active integration subscribed to `trigger` for this event.
+    /// The HTTP integration triggers Gorgias' current reference names.
+    static let integrationTriggers: Set<String> = [
+        "ticket-created", "ticket-updated", "ticket-message-created", "ticket-self-unsnoozed", "ticket-message-failed",
+    ]
+
+    /// Renders every active integration subscribed to `trigger` for this event. The context holds the ticket (and
+    /// the message), as the reference documents; an `event` variable only with the `integrationEventContext` fault,
+    /// since only third-party material shows one.
     static func integrationEvents(
-        _ type: String, trigger: String, ticket: JSONValue, message: JSONValue?, account: GorgiasAccount,
-        state: inout SandboxState
+        _ trigger: String, ticket: JSONValue, message: JSONValue?, account: GorgiasAccount, state: inout SandboxState
     ) -> [WebhookJob] {
         var jobs: [WebhookJob] = []
         for integration in account.integrations where integration.isActive {
@@ -607,13 +646,13 @@ enum GorgiasSimulator {
             var compact = ticket.objectValue ?? [:]
             compact["messages"] = nil
             compact["customer_id"] = ticket["customer"]?["id"] ?? nil
-            var context: [String: JSONValue] = [
-                "event": [
-                    "id": .int(state.allocateId()), "type": .string(type), "object_id": ticket["id"] ?? nil,
+            var context: [String: JSONValue] = ["ticket": .object(compact)]
+            if state.faults.integrationEventContext {
+                context["event"] = [
+                    "id": .int(state.allocateId()), "type": .string(trigger), "object_id": ticket["id"] ?? nil,
                     "user_id": nil,
-                ],
-                "ticket": .object(compact),
-            ]
+                ]
+            }
             if let message { context["message"] = message }
             let rendered = TemplateRenderer.render(http["form"] ?? "{{context}}", context: .object(context))
             let headers = (http["headers"]?.objectValue ?? [:]).compactMap { key, value in

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Gorgias' limiter (external-apis.md §1.2): a leaky bucket per account holding `capacity` requests, draining at
+/// Gorgias' limiter (contracts/gorgias/operations.json, "headers"): a leaky bucket per account holding `capacity` requests, draining at
 /// `capacity / 20` per second (40 with an API key, 80 with OAuth).
 struct LeakyBucket: Codable, Sendable, Hashable {
     var capacity: Double

@@ -30,7 +30,7 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     public var dropNextSMSCreates: Int = 0
     /// The next N `Messages.json` creates are answered 503 before anything happens.
     public var failNextSMSCreates: Int = 0
-    /// Gorgias list filters the sandbox ignores, as a real account might (external-apis.md marks `channel_address`
+    /// Gorgias list filters the sandbox ignores, as a real account might (contracts/gorgias/operations.json marks `channel_address`
     /// and the ticket `external_id` filter third-party knowledge): `channel_address`, `external_id`, `email`.
     public var ignoredListFilters: [String] = []
     /// Whether a customer message reopens a closed ticket by itself (unsure in Gorgias' documents; off, so
@@ -45,6 +45,13 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     /// A refresh returns a new refresh token and invalidates the old one (whether Gorgias rotates is unknown; this
     /// is the less kind reading).
     public var oauthRotatesRefreshTokens: Bool = true
+    /// HTTP integrations are rendered with an `event` variable (`{{event.type}}`, `{{event.id}}`). Off by default:
+    /// Gorgias' reference documents only the ticket and message variables (contracts/gorgias/schemas/
+    /// integration-http.schema.json), so the strict reading renders `{{event.…}}` empty.
+    public var integrationEventContext: Bool = false
+    /// Gorgias keeps a new HTTP integration but none of its triggers (as it might with keys it does not know): the
+    /// integration would never send anything.
+    public var dropIntegrationTriggers: Bool = false
 
     public init() {}
 
@@ -89,6 +96,12 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
         oauthRotatesRefreshTokens =
             try container.decodeIfPresent(Bool.self, forKey: .oauthRotatesRefreshTokens)
             ?? defaults.oauthRotatesRefreshTokens
+        integrationEventContext =
+            try container.decodeIfPresent(Bool.self, forKey: .integrationEventContext)
+            ?? defaults.integrationEventContext
+        dropIntegrationTriggers =
+            try container.decodeIfPresent(Bool.self, forKey: .dropIntegrationTriggers)
+            ?? defaults.dropIntegrationTriggers
     }
 }
 
@@ -114,6 +127,8 @@ public struct SandboxConfiguration: Sendable {
     /// The one OAuth app the sandbox's Gorgias knows (`GORGIAS_OAUTH_CLIENT_ID`/`_SECRET` on Switchboard's side).
     public var oauthClientId = "switchboard-sandbox"
     public var oauthClientSecret = "sandbox-oauth-secret"
+    /// Told of every API call served and webhook sent (tests check them against the providers' contracts).
+    public var observer: (@Sendable (SandboxObservation) -> Void)?
 
     public init() {}
 }

@@ -44,6 +44,11 @@ struct SandboxControlRoutes: Sendable {
         router.post("sandbox/undeliverable") { request, _ in
             let body = try JSONParser.parse(try await Self.body(request))
             guard let phone = body["phone"]?.stringValue else { return badRequest("phone is required") }
+            // `{"phone", "partial": true}`: its messages end `partially_delivered` instead.
+            if body["partial"]?.boolValue == true {
+                server.state.withLock { $0.partiallyDelivered = ($0.partiallyDelivered ?? []).union([phone]) }
+                return json(["ok": true])
+            }
             let code = Int(body["errorCode"]?.intValue ?? 30003)
             server.state.withLock { $0.undeliverable[phone] = code }
             return json(["ok": true])
@@ -72,23 +77,25 @@ struct SandboxControlRoutes: Sendable {
             guard let sid = body["accountSid"]?.stringValue, let token = body["authToken"]?.stringValue else {
                 return badRequest("accountSid and authToken are required")
             }
-            let handling = body["defaultOptOutHandling"]?.boolValue ?? true
-            let services = (body["messagingServices"]?.objectValue ?? [:]).mapValues {
-                $0.arrayValue?.compactMap(\.stringValue) ?? []
-            }
-            // `{"+15557654321": {"sms": true, "mms": false, "smsUrl": …}}`: the account's numbers, their capabilities
-            // and incoming-message webhooks.
-            let numbers = (body["numbers"]?.objectValue ?? [:]).mapValues {
+            var account = TwilioAccount(
+                accountSid: sid, authToken: token,
+                defaultOptOutHandling: body["defaultOptOutHandling"]?.boolValue ?? true,
+                services: (body["messagingServices"]?.objectValue ?? [:]).mapValues(Self.messagingService))
+            // `{"+15557654321": {"sms": true, "mms": false, "smsUrl": …, "smsApplicationSid": "AP…"}}`: the account's
+            // numbers, their capabilities and where their incoming texts go.
+            account.numbers = (body["numbers"]?.objectValue ?? [:]).mapValues {
                 NumberCapabilities(
                     sms: $0["sms"]?.boolValue ?? true, mms: $0["mms"]?.boolValue ?? true,
-                    smsURL: $0["smsUrl"]?.stringValue)
+                    smsURL: $0["smsUrl"]?.stringValue, smsApplicationSid: $0["smsApplicationSid"]?.stringValue)
             }
-            server.state.withLock {
-                var account = TwilioAccount(
-                    accountSid: sid, authToken: token, defaultOptOutHandling: handling, messagingServices: services)
-                account.numbers = numbers
-                $0.twilio[sid] = account
+            // `{"AP…": "https://…"}`: TwiML Apps and their `sms_url`.
+            account.applications = (body["applications"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            // `{"id": "KS…", "secret": …}`: a Webhook Rule signs this account's webhooks with a shared key.
+            if let id = body["webhookKey"]?["id"]?.stringValue, let secret = body["webhookKey"]?["secret"]?.stringValue
+            {
+                account.webhookKey = TwilioAccount.WebhookKey(id: id, secret: secret)
             }
+            server.state.withLock { $0.twilio[sid] = account }
             return json(["ok": true])
         }
         router.post("sandbox/twilio/:sid/inbound") { request, context in
@@ -114,6 +121,22 @@ struct SandboxControlRoutes: Sendable {
             guard let changed else { return badRequest("no Gorgias account \(subdomain)") }
             return json(["integrations": .int(Int64(changed))])
         }
+        // An agent merging two customers (`{"into": <customer>}`): this one into the other.
+        router.post("sandbox/gorgias/:subdomain/customers/:customer/merge") { request, context in
+            let body = try JSONParser.parse(try await Self.body(request))
+            let subdomain = context.parameters.get("subdomain") ?? ""
+            guard let source = Int64(context.parameters.get("customer") ?? ""), let target = body["into"]?.intValue
+            else { return badRequest("into (the surviving customer id) is required") }
+            let reply = server.state.withLock { state -> SandboxReply? in
+                guard var account = state.gorgias[subdomain] else { return nil }
+                defer { state.gorgias[subdomain] = account }
+                return GorgiasSimulator.mergeCustomers(
+                    ["source_id": .int(source), "target_id": .int(target)], &account, &state
+                ).0
+            }
+            guard let reply else { return notFound() }
+            return SandboxServer.response(reply)
+        }
         router.post("sandbox/gorgias/:subdomain/tickets/:ticket/:action") { request, context in
             try await agentAction(
                 request, subdomain: context.parameters.get("subdomain") ?? "",
@@ -123,12 +146,17 @@ struct SandboxControlRoutes: Sendable {
         }
     }
 
-    /// A customer texting in: the sandbox records it, applies Twilio's keyword engine and posts the signed webhook.
+    /// A customer texting one of the account's numbers: the sandbox records it, applies Twilio's keyword engine and
+    /// posts the signed webhook where Twilio routes the number's texts (its Messaging Service, TwiML App or
+    /// `SmsUrl`: ``TwilioAccount/inboundURL(for:)``), or to nobody when none is set. A number the account does not
+    /// have is refused.
     private func inbound(_ request: Request, sid: String) async throws -> Response {
         let body = try JSONParser.parse(try await Self.body(request))
-        guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue, let url = body["url"]?.stringValue
-        else {
-            return badRequest("from, to and url are required")
+        guard let from = body["from"]?.stringValue, let to = body["to"]?.stringValue else {
+            return badRequest("from and to are required")
+        }
+        if body["url"] != nil {
+            return badRequest("url is not taken: Twilio posts to where the number's texts are routed")
         }
         // A medium is an outside `url`, or a file the sandbox hosts: `{"contentType", "size"}` (bytes of that type).
         let media = (body["media"]?.arrayValue ?? []).compactMap { item -> TwilioSimulator.InboundMedia? in
@@ -140,17 +168,33 @@ struct SandboxControlRoutes: Sendable {
                     name: "media", contentType: type, bytes: StoredFile.generated(contentType: type, size: Int(size))))
         }
         let baseURL = await server.url()
-        let result = server.state.withLock { state -> (sid: String, keyword: String?, job: WebhookJob)? in
+        let result = server.state.withLock { state -> (sid: String, keyword: String?, job: WebhookJob?)?? in
             guard var account = state.twilio[sid] else { return nil }
+            guard account.numbers[to] != nil || account.service(of: to) != nil else { return .some(nil) }
             defer { state.twilio[sid] = account }
             return TwilioSimulator.inbound(
-                from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, url: url, baseURL: baseURL,
+                from: from, to: to, body: body["body"]?.stringValue ?? "", media: media, baseURL: baseURL,
                 account: &account
             )
         }
         guard let result else { return notFound() }
-        server.enqueue([.webhook(result.job)])
-        return json(["sid": .string(result.sid), "keyword": result.keyword.map { .string($0) } ?? nil])
+        guard let result else { return badRequest("\(to) is not a number of Twilio account \(sid)") }
+        if let job = result.job { server.enqueue([.webhook(job)]) }
+        return json([
+            "sid": .string(result.sid), "keyword": result.keyword.map { .string($0) } ?? nil,
+            "webhook": result.job.map { .string($0.url) } ?? nil,
+        ])
+    }
+
+    /// A Messaging Service from the control API: a list of numbers, or `{numbers, inboundRequestUrl,
+    /// useInboundWebhookOnNumber, advancedOptOut}`.
+    static func messagingService(_ value: JSONValue) -> MessagingService {
+        if let numbers = value.arrayValue { return MessagingService(numbers: numbers.compactMap(\.stringValue)) }
+        return MessagingService(
+            numbers: (value["numbers"]?.arrayValue ?? []).compactMap(\.stringValue),
+            inboundRequestURL: value["inboundRequestUrl"]?.stringValue,
+            useInboundWebhookOnNumber: value["useInboundWebhookOnNumber"]?.boolValue ?? false,
+            advancedOptOut: value["advancedOptOut"]?.boolValue ?? false)
     }
 
     /// What an agent does in the helpdesk: `reply` (public, via helpdesk; `via: rule` for an auto-reply), `note`,
@@ -202,6 +246,7 @@ struct SandboxControlRoutes: Sendable {
             "gorgias": .object(state.gorgias.mapValues(gorgiasView)),
             "twilio": .object(state.twilio.mapValues(twilioView)),
             "apiRequests": .int(Int64(state.apiRequests)),
+            "credentialsSentToCDN": .int(Int64(state.credentialsSentToCDN)),
         ]
     }
 

@@ -31,13 +31,19 @@ struct SandboxOAuth: Sendable {
         else {
             return Self.oauthError(400, "invalid_request")
         }
+        // Gorgias' granular scopes only: `write:all` is deprecated and refused to a new app (contracts/gorgias/
+        // operations.json, "scopes"), and an unknown scope is an error, as RFC 6749 §4.1.2.1 says.
+        let scopes = (query["scope"] ?? "").split(separator: " ").map(String.init)
+        if scopes.isEmpty || scopes.contains(where: { !GorgiasScopes.documented.contains($0) }) {
+            return Self.redirect(redirect, [("error", "invalid_scope"), ("state", state)])
+        }
         if query["approve"] == "no" { return Self.redirect(redirect, [("error", "access_denied"), ("state", state)]) }
         let approved = query["approve"] == "yes" || server.state.withLock { $0.faults.oauthAutoApprove }
         guard approved else { return Self.consentPage(subdomain: subdomain, query: query) }
         let code = "gac_" + AccountCredentials.newSecret()
         server.state.withLock {
             $0.oauthCodes[code] = OAuthCode(
-                subdomain: subdomain, redirectURI: redirect, expiresAt: Date().addingTimeInterval(60))
+                subdomain: subdomain, redirectURI: redirect, expiresAt: Date().addingTimeInterval(60), scopes: scopes)
         }
         return Self.redirect(redirect, [("code", code), ("state", state)])
     }
@@ -58,7 +64,7 @@ struct SandboxOAuth: Sendable {
                     ?? GorgiasAccount(subdomain: subdomain, email: nil, apiKey: nil, oauthToken: nil)
                 account.bucket = LeakyBucket(capacity: 80)
                 account.oauthExchanges += 1
-                let reply = grant(&account, state.faults, now: now, refresh: true)
+                let reply = grant(&account, state.faults, now: now, refresh: true, scopes: issued.scopes ?? [])
                 state.gorgias[subdomain] = account
                 return reply
             case "refresh_token":
@@ -67,8 +73,9 @@ struct SandboxOAuth: Sendable {
                 else { return Self.oauthError(400, "invalid_grant") }
                 account.oauthRefreshes += 1
                 let rotate = state.faults.oauthRotatesRefreshTokens
+                let scopes = account.tokenScopes?[refresh] ?? []
                 if rotate { account.refreshTokens.remove(refresh) }
-                let reply = grant(&account, state.faults, now: now, refresh: rotate)
+                let reply = grant(&account, state.faults, now: now, refresh: rotate, scopes: scopes)
                 state.gorgias[subdomain] = account
                 return reply
             default:
@@ -91,20 +98,30 @@ struct SandboxOAuth: Sendable {
         return Response(status: .ok)  // RFC 7009: an unknown token is not an error
     }
 
-    /// Issues an access token (and a refresh token when `refresh`) and answers with the grant.
-    private func grant(_ account: inout GorgiasAccount, _ faults: SandboxFaults, now: Date, refresh: Bool) -> Response {
+    /// Issues an access token with `scopes` (and a refresh token when `refresh` and `offline` was granted) and
+    /// answers with the grant.
+    private func grant(
+        _ account: inout GorgiasAccount, _ faults: SandboxFaults, now: Date, refresh: Bool, scopes: [String]
+    ) -> Response {
         let access = "gat_" + AccountCredentials.newSecret()
         account.accessTokens = account.accessTokens.filter { $0.value > now }
         account.accessTokens[access] = now.addingTimeInterval(faults.oauthTokenLifetimeSeconds)
+        var granted = (account.tokenScopes ?? [:]).filter {
+            account.accessTokens[$0.key] != nil || account.refreshTokens.contains($0.key)
+        }
+        granted[access] = scopes
         var body: [String: JSONValue] = [
             "access_token": .string(access), "token_type": "Bearer",
-            "expires_in": .double(faults.oauthTokenLifetimeSeconds), "scope": "write:all offline",
+            "expires_in": .double(faults.oauthTokenLifetimeSeconds),
+            "scope": .string(scopes.joined(separator: " ")),
         ]
-        if refresh {
+        if refresh && scopes.contains("offline") {
             let token = "grt_" + AccountCredentials.newSecret()
             account.refreshTokens.insert(token)
+            granted[token] = scopes
             body["refresh_token"] = .string(token)
         }
+        account.tokenScopes = granted
         return SandboxServer.response(.json(200, .object(body)))
     }
 

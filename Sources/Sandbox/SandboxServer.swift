@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Shared
 import Synchronization
 
-/// A local stand-in for Gorgias and Twilio, faithful to their documented contracts (external-apis.md §6):
+/// A local stand-in for Gorgias and Twilio, faithful to their documented contracts (contracts/):
 /// Gorgias account `<subdomain>` at `<url>/gorgias/<subdomain>` and Twilio at `<url>/twilio`.
 /// Accounts are created on first use (binding the credentials first used) or seeded by configuration.
 public final class SandboxServer: Service, Sendable {
@@ -94,6 +94,13 @@ public final class SandboxServer: Service, Sendable {
             router.on("twilio/2010-04-01/Accounts/:sid/**", method: method) { request, context in
                 try await self.twilio(request, context)
             }
+            router.on("twilio/messaging/v1/**", method: method) { request, context in
+                try await self.twilioMessaging(request, context)
+            }
+        }
+        // Twilio's media CDN: the media URLs redirect here, to another host name for this server.
+        router.get("twilio-cdn/:media") { request, context in
+            self.cdn(request, media: context.parameters.get("media") ?? "")
         }
         router.get("gorgias/:subdomain/files/:file/:name") { _, context in
             let subdomain = context.parameters.get("subdomain") ?? ""
@@ -113,7 +120,8 @@ public final class SandboxServer: Service, Sendable {
     private func gorgias(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let subdomain = context.parameters.get("subdomain") ?? ""
         let path = context.parameters.getCatchAll().map(String.init).filter { !$0.isEmpty }
-        let query = FormEncoding.fields(request.uri.query ?? "")
+        let queryPairs = FormEncoding.decode(request.uri.query ?? "")
+        let query = Dictionary(queryPairs, uniquingKeysWith: { _, last in last })
         let bytes = try await body(request)
         let authorization = request.headers[.authorization]
         let autoCreate = configuration.autoCreateAccounts
@@ -121,8 +129,8 @@ public final class SandboxServer: Service, Sendable {
         let upload =
             request.method == .post && path == ["upload"]
             ? MultipartForm.firstFile(bytes, contentType: request.headers[.contentType] ?? "") : nil
-        let filesURL = "\(await url())/gorgias/\(subdomain)/files"
-        return await withFaults(service: .gorgias, subdomain: subdomain) {
+        let base = "\(await url())/gorgias/\(subdomain)"
+        let (reply, dropped) = await withFaults(service: .gorgias, subdomain: subdomain) {
             let parsedBody: JSONValue?
             if upload != nil || (request.method == .post && path == ["upload"]) {
                 parsedBody = nil
@@ -134,7 +142,9 @@ public final class SandboxServer: Service, Sendable {
                 return (.gorgiasError(400, "Invalid JSON body"), [])
             }
             return self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
-                guard var account = Self.authenticateGorgias(subdomain, authorization, &state, autoCreate: autoCreate)
+                guard
+                    let (authenticated, scopes) = Self.authenticateGorgias(
+                        subdomain, authorization, &state, autoCreate: autoCreate)
                 else {
                     state.gorgias[subdomain]?.refusedCalls += 1
                     return (
@@ -142,6 +152,7 @@ public final class SandboxServer: Service, Sendable {
                             401, "The server could not verify that you are authorized to access the URL requested."), []
                     )
                 }
+                var account = authenticated
                 account.calls += 1
                 defer { state.gorgias[subdomain] = account }
                 let admission = account.bucket.admit()
@@ -151,8 +162,20 @@ public final class SandboxServer: Service, Sendable {
                     reply.headers = [limitHeader, ("Retry-after", String(Int(admission.retryAfter.rounded(.up))))]
                     return (reply, [])
                 }
+                if let needed = GorgiasScopes.required(request.method.rawValue, path), let scopes,
+                    !scopes.contains(needed)
+                {
+                    var reply = SandboxReply.gorgiasError(403, "The token lacks the scope \(needed).")
+                    reply.headers.append(limitHeader)
+                    return (reply, [])
+                }
+                if var moved = GorgiasSimulator.mergedRedirect(path, query: queryPairs, account, base: base) {
+                    moved.headers.append(limitHeader)
+                    return (moved, [])
+                }
                 if request.method == .post && path == ["upload"] {
-                    var reply = GorgiasSimulator.upload(upload, filesURL: filesURL, account: &account, state: &state)
+                    var reply = GorgiasSimulator.upload(
+                        upload, filesURL: base + "/files", account: &account, state: &state)
                     reply.headers.append(limitHeader)
                     return (reply, [])
                 }
@@ -162,18 +185,22 @@ public final class SandboxServer: Service, Sendable {
                 return (reply, webhooks.map(ScheduledJob.webhook))
             }
         }
+        observe(.gorgias, request, path: "/api/" + path.joined(separator: "/"), query: queryPairs, body: bytes, reply)
+        return dropped ? Self.droppedResponse(reply) : Self.response(reply)
     }
 
     private func twilio(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let sid = context.parameters.get("sid") ?? ""
         let path = context.parameters.getCatchAll().map(String.init).filter { !$0.isEmpty }
         let query = FormEncoding.decode(request.uri.query ?? "")
-        let form = FormEncoding.decode(String(decoding: try await body(request), as: UTF8.self))
+        let bytes = try await body(request)
+        let form = FormEncoding.decode(String(decoding: bytes, as: UTF8.self))
         let authorization = request.headers[.authorization]
         let delay = configuration.callbackDelayMs
         let autoCreate = configuration.autoCreateAccounts
         let create = request.method == .post && path == ["Messages.json"]
-        return await withFaults(service: .twilio, smsCreate: create) {
+        let cdn = Self.cdnBase(host: request.head.authority ?? "\(configuration.host):\(port.load(ordering: .relaxed))")
+        let (reply, dropped) = await withFaults(service: .twilio, smsCreate: create) {
             self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
                 guard var account = Self.authenticateTwilio(sid, authorization, &state, autoCreate: autoCreate) else {
                     return (TwilioSimulator.error(401, 20003, "Authenticate"), [])
@@ -181,10 +208,83 @@ public final class SandboxServer: Service, Sendable {
                 defer { state.twilio[sid] = account }
                 let (reply, steps) = TwilioSimulator.handle(
                     request.method.rawValue, path, query: query, form: form, account: &account, state: &state,
-                    callbackDelayMs: delay)
+                    callbackDelayMs: delay, cdn: cdn)
                 return (reply, steps.isEmpty ? [] : [ScheduledJob.statuses(steps)])
             }
         }
+        observe(
+            .twilio, request, path: "/2010-04-01/Accounts/\(sid)/" + path.joined(separator: "/"), query: query,
+            body: bytes, reply)
+        return dropped ? Self.droppedResponse(reply) : Self.response(reply)
+    }
+
+    /// Messaging v1 (`/twilio/messaging/v1/…`): the account is the Basic auth user, as at messaging.twilio.com.
+    private func twilioMessaging(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let path = context.parameters.getCatchAll().map(String.init).filter { !$0.isEmpty }
+        let query = FormEncoding.decode(request.uri.query ?? "")
+        let bytes = try await body(request)
+        let authorization = request.headers[.authorization]
+        let base = "\(await url())/twilio/messaging"
+        let user = authorization.flatMap(Self.basicUser) ?? ""
+        let (reply, dropped) = await withFaults(service: .twilio) {
+            self.state.withLock { state -> (SandboxReply, [ScheduledJob]) in
+                guard let account = Self.authenticateTwilio(user, authorization, &state, autoCreate: false) else {
+                    return (TwilioSimulator.error(401, 20003, "Authenticate"), [])
+                }
+                return (
+                    TwilioMessagingSimulator.handle(
+                        request.method.rawValue, path, query: query, account: account, base: base), []
+                )
+            }
+        }
+        observe(.twilioMessaging, request, path: "/v1/" + path.joined(separator: "/"), query: query, body: bytes, reply)
+        return dropped ? Self.droppedResponse(reply) : Self.response(reply)
+    }
+
+    /// The CDN serves a medium to anyone holding its URL and refuses a request that carries credentials: those are
+    /// the account's, and a client that forwards them across a redirect leaks them (counted).
+    private func cdn(_ request: Request, media: String) -> Response {
+        if request.headers[.authorization] != nil {
+            state.withLock { $0.credentialsSentToCDN += 1 }
+            return Self.response(.json(400, ["error": "credentials were sent to the media CDN"]))
+        }
+        guard let file = state.withLock({ state in state.twilio.values.lazy.compactMap { $0.media[media] }.first })
+        else { return Self.response(.json(404, ["error": "not found"])) }
+        return Self.response(
+            SandboxReply(status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes))
+    }
+
+    /// Another host name for this server (`127.0.0.1` ⇄ `localhost`), so Twilio's media redirect crosses hosts.
+    static func cdnBase(host authority: String) -> String {
+        let port = authority.split(separator: ":").last.map(String.init) ?? ""
+        let host = authority.hasPrefix("localhost") ? "127.0.0.1" : "localhost"
+        return "http://\(host):\(port)"
+    }
+
+    /// The user of a Basic authorization header.
+    static func basicUser(_ header: String) -> String? {
+        guard header.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+            let colon = decoded.firstIndex(of: ":")
+        else { return nil }
+        return String(decoded[..<colon])
+    }
+
+    /// Tells the observer (if any) of a served call.
+    private func observe(
+        _ api: SandboxExchange.API, _ request: Request, path: String, query: [(String, String)], body: [UInt8],
+        _ reply: SandboxReply
+    ) {
+        guard let observer = configuration.observer else { return }
+        var headers = reply.headers
+        if reply.body != nil { headers.append(("Content-Type", "application/json")) }
+        observer(
+            .exchange(
+                SandboxExchange(
+                    api: api, method: request.method.rawValue, path: path, query: query,
+                    requestHeaders: request.headers.map { ($0.name.rawName, $0.value) }, requestBody: body,
+                    status: reply.status, responseHeaders: headers,
+                    responseBody: reply.rawBody ?? reply.body?.canonicalBytes() ?? [])))
     }
 
     private func body(_ request: Request) async throws -> [UInt8] {
@@ -192,11 +292,12 @@ public final class SandboxServer: Service, Sendable {
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    /// HTTP Basic (email:key) or Bearer. An unknown subdomain is refused, unless `autoCreate`: then the first
-    /// credentials used create the account.
+    /// HTTP Basic (email:key) or Bearer, with the scopes a Bearer token was granted (nil: every scope, as for an API
+    /// key or a token pasted at account creation). An unknown subdomain is refused, unless `autoCreate`: then the
+    /// first credentials used create the account.
     static func authenticateGorgias(
         _ subdomain: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool
-    ) -> GorgiasAccount? {
+    ) -> (GorgiasAccount, scopes: [String]?)? {
         guard let header, !subdomain.isEmpty else { return nil }
         var email: String?
         var key: String?
@@ -216,10 +317,10 @@ public final class SandboxServer: Service, Sendable {
             guard autoCreate else { return nil }
             let created = GorgiasAccount(subdomain: subdomain, email: email, apiKey: key, oauthToken: token)
             state.gorgias[subdomain] = created
-            return created
+            return (created, nil)
         }
-        if let token { return account.acceptsBearer(token) ? account : nil }
-        return account.apiKey != nil && account.apiKey == key && account.email == email ? account : nil
+        if let token { return account.acceptsBearer(token) ? (account, account.tokenScopes?[token]) : nil }
+        return account.apiKey != nil && account.apiKey == key && account.email == email ? (account, nil) : nil
     }
 
     static func authenticateTwilio(_ sid: String, _ header: String?, _ state: inout SandboxState, autoCreate: Bool)
@@ -249,7 +350,7 @@ public final class SandboxServer: Service, Sendable {
     private func withFaults(
         service: Service, subdomain: String? = nil, smsCreate: Bool = false,
         _ handle: () -> (SandboxReply, [ScheduledJob])
-    ) async -> Response {
+    ) async -> (SandboxReply, dropped: Bool) {
         let (faults, count, burst, failCreate, dropCreate, usage) = state.withLock {
             state -> (SandboxFaults, Int, Bool, Bool, Bool, String?) in
             state.apiRequests += 1
@@ -275,7 +376,7 @@ public final class SandboxServer: Service, Sendable {
                 : TwilioSimulator.error(429, 20429, "Too Many Requests")
             reply.headers.append(("Retry-after", "1"))
             reply.headers += limitHeader
-            return Self.response(reply)
+            return (reply, false)
         }
         if failCreate || Double.random(in: 0..<1) < faults.failRate
             || (service == .gorgias && Double.random(in: 0..<1) < faults.gorgiasFailRate)
@@ -285,15 +386,12 @@ public final class SandboxServer: Service, Sendable {
                 ? SandboxReply.gorgiasError(503, "Service temporarily unavailable.")
                 : TwilioSimulator.error(503, 20500, "Service Unavailable")
             reply.headers += limitHeader
-            return Self.response(reply)
+            return (reply, false)
         }
         let (reply, scheduled) = handle()
         dirty.store(true, ordering: .relaxed)
         scheduled.forEach { jobsContinuation.yield($0) }
-        if dropCreate || Double.random(in: 0..<1) < faults.dropRate {
-            return Self.droppedResponse(reply)
-        }
-        return Self.response(reply)
+        return (reply, dropCreate || Double.random(in: 0..<1) < faults.dropRate)
     }
 
     static func response(_ reply: SandboxReply) -> Response {
@@ -360,6 +458,19 @@ public final class SandboxServer: Service, Sendable {
     /// Posts a webhook with retries; may duplicate or delay it (faults). Integration failures count toward Gorgias'
     /// auto-disable after 100 consecutive failures.
     private func deliver(_ webhook: WebhookJob) async {
+        let kind: SandboxWebhook.Kind? =
+            switch webhook.kind {
+            case .inbound: .twilioInbound
+            case .statusCallback: .twilioStatus
+            case .integration: nil
+            }
+        if let observer = configuration.observer, let kind {
+            observer(
+                .webhook(
+                    SandboxWebhook(
+                        kind: kind, url: webhook.url,
+                        parameters: FormEncoding.decode(String(decoding: webhook.body, as: UTF8.self)))))
+        }
         let faults = state.withLock { $0.faults }
         let copies = Double.random(in: 0..<1) < faults.duplicateWebhookRate ? 2 : 1
         for _ in 0..<copies {

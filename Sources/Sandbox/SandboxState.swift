@@ -7,7 +7,12 @@ struct SandboxState: Codable, Sendable {
     var gorgias: [String: GorgiasAccount] = [:]
     var twilio: [String: TwilioAccount] = [:]
     var undeliverable: [String: Int] = [:]
+    /// Numbers whose messages end `partially_delivered` (some of the message reached the handset).
+    var partiallyDelivered: Set<String>? = nil
     var faults = SandboxFaults()
+    /// Requests to the media CDN that carried credentials (Twilio's redirect goes to another host: a client that
+    /// forwards the account's Basic auth there leaks it).
+    var credentialsSentToCDN = 0
     /// API requests served (fault injection counts these).
     var apiRequests = 0
     var nextId: Int64 = 1000
@@ -45,6 +50,11 @@ struct GorgiasAccount: Codable, Sendable {
     var oauthRevocations = 0
     /// API calls refused for their credentials (401).
     var refusedCalls = 0
+    /// Tickets and customers merged into others, by the id that is gone: Gorgias answers 301 to the survivor.
+    var mergedTickets: [Int64: Int64]? = nil
+    var mergedCustomers: [Int64: Int64]? = nil
+    /// The scopes each OAuth token (access or refresh) was granted; a token not listed has every scope (a pasted one).
+    var tokenScopes: [String: [String]]? = nil
 
     struct Integration: Codable, Sendable {
         var object: JSONValue
@@ -67,16 +77,25 @@ struct GorgiasAccount: Codable, Sendable {
     }
 
     func ticketIndex(_ id: Int64) -> Int? { tickets.firstIndex { $0["id"]?.intValue == id } }
+
+    /// Where a merged ticket or customer went, following merges of merges.
+    static func survivor(of id: Int64, in merges: [Int64: Int64]?) -> Int64? {
+        var current = id
+        var seen: Set<Int64> = []
+        while let next = merges?[current], seen.insert(current).inserted { current = next }
+        return current == id ? nil : current
+    }
     func customerIndex(_ id: Int64) -> Int? { customers.firstIndex { $0["id"]?.intValue == id } }
 }
 
-/// One Twilio account (AccountSid).
-/// What a Twilio number can do (`capabilities` of an IncomingPhoneNumber).
+/// What a Twilio number can do (`capabilities` of an IncomingPhoneNumber) and where its incoming texts go.
 struct NumberCapabilities: Codable, Sendable {
     var sms: Bool
     var mms: Bool
     /// The number's incoming-message webhook (`SmsUrl`), nil until set.
     var smsURL: String?
+    /// A TwiML App (`AP…`) handling the number's texts: when set, Twilio ignores `SmsUrl` and calls the app's.
+    var smsApplicationSid: String? = nil
 
     /// The number's `PN…` SID, derived from the number so it stays the same across restarts.
     static func sid(_ number: String) -> String {
@@ -85,6 +104,18 @@ struct NumberCapabilities: Codable, Sendable {
     }
 }
 
+/// A Messaging Service (`MG…`): its numbers, where their incoming texts go, and whether Advanced Opt-Out is on.
+struct MessagingService: Codable, Sendable {
+    var numbers: [String]
+    /// The service's `inbound_request_url`; nil: inbound messages are not received (Twilio's Messaging v1 document).
+    var inboundRequestURL: String?
+    /// `use_inbound_webhook_on_number`: each number's own webhook is used instead of the service's.
+    var useInboundWebhookOnNumber = false
+    /// Advanced Opt-Out: the service's keyword engine, and the `OptOutType` parameter on inbound webhooks.
+    var advancedOptOut = false
+}
+
+/// One Twilio account (AccountSid).
 struct TwilioAccount: Codable, Sendable {
     var accountSid: String
     var authToken: String
@@ -92,31 +123,53 @@ struct TwilioAccount: Codable, Sendable {
     /// `sender|recipient` pairs blocked by a STOP (sender is a number or messaging service SID).
     var blocklist: Set<String> = []
     /// Twilio's default opt-out handling (on unless turned off, as for a new Twilio number): STOP, START and HELP are
-    /// answered by Twilio itself, STOP blocklists the pair, and the webhook carries `OptOutType`. Off: the
-    /// application must do all of it (a short code outside a Messaging Service, or Advanced Opt-Out with replies off).
+    /// answered by Twilio itself and STOP blocklists the pair. Off: the application must do all of it (a short code
+    /// outside a Messaging Service, or Advanced Opt-Out with replies off).
     var defaultOptOutHandling = true
-    /// Messaging services (`MG…`) and their numbers: a STOP to one of the numbers blocks the whole service.
-    var messagingServices: [String: [String]] = [:]
+    /// Messaging services (`MG…`): a STOP to one of their numbers blocks the whole service.
+    var services: [String: MessagingService] = [:]
+    /// TwiML Apps (`AP…`) and their `sms_url`.
+    var applications: [String: String] = [:]
     /// When each sender's queue next lets a message out.
     var nextDispatch: [String: Date] = [:]
     /// Media of inbound messages, by media SID (`ME…`), served only with the account's Basic auth.
     var media: [String: StoredFile] = [:]
     /// The account's phone numbers and what each can send (`IncomingPhoneNumbers`).
     var numbers: [String: NumberCapabilities] = [:]
+    /// A Webhook Rule's shared key (`KS…` id and secret): webhooks are signed with it and HMAC-SHA256, and say so in
+    /// `X-Twilio-Webhooks-Signature-Settings`, instead of with the auth token.
+    var webhookKey: WebhookKey?
+
+    struct WebhookKey: Codable, Sendable {
+        var id: String
+        var secret: String
+    }
 
     init(
         accountSid: String, authToken: String, defaultOptOutHandling: Bool = true,
-        messagingServices: [String: [String]] = [:]
+        services: [String: MessagingService] = [:]
     ) {
         self.accountSid = accountSid
         self.authToken = authToken
         self.defaultOptOutHandling = defaultOptOutHandling
-        self.messagingServices = messagingServices
+        self.services = services
     }
 
     /// The messaging service a number belongs to, if any.
     func service(of number: String) -> String? {
-        messagingServices.first { $0.value.contains(number) }?.key
+        services.first { $0.value.numbers.contains(number) }?.key
+    }
+
+    /// Where Twilio posts a text to `number`, as its documents say it routes: the number's Messaging Service's
+    /// `inbound_request_url` (unless the service defers to the number), else the number's TwiML App's `sms_url`,
+    /// else the number's `SmsUrl`. Nil: nobody is told (Twilio logs the message and calls no one).
+    func inboundURL(for number: String) -> String? {
+        if let sid = service(of: number), let service = services[sid], !service.useInboundWebhookOnNumber {
+            return service.inboundRequestURL
+        }
+        guard let details = numbers[number] else { return nil }
+        if let app = details.smsApplicationSid { return applications[app] }
+        return details.smsURL.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Whether a send from `sender` (a number or a service) to `recipient` is blocked by an earlier STOP: Twilio blocks
@@ -124,7 +177,7 @@ struct TwilioAccount: Codable, Sendable {
     func isBlocked(sender: String, recipient: String) -> Bool {
         var senders = [sender]
         if let service = service(of: sender) { senders.append(service) }
-        senders += messagingServices[sender] ?? []
+        senders += services[sender]?.numbers ?? []
         return senders.contains { blocklist.contains("\($0)|\(recipient)") }
     }
 
@@ -135,9 +188,12 @@ struct TwilioAccount: Codable, Sendable {
         messages = try container.decodeIfPresent([StoredSMS].self, forKey: .messages) ?? []
         blocklist = try container.decodeIfPresent(Set<String>.self, forKey: .blocklist) ?? []
         defaultOptOutHandling = try container.decodeIfPresent(Bool.self, forKey: .defaultOptOutHandling) ?? true
-        messagingServices = try container.decodeIfPresent([String: [String]].self, forKey: .messagingServices) ?? [:]
+        services = try container.decodeIfPresent([String: MessagingService].self, forKey: .services) ?? [:]
+        applications = try container.decodeIfPresent([String: String].self, forKey: .applications) ?? [:]
         nextDispatch = try container.decodeIfPresent([String: Date].self, forKey: .nextDispatch) ?? [:]
         media = try container.decodeIfPresent([String: StoredFile].self, forKey: .media) ?? [:]
+        numbers = try container.decodeIfPresent([String: NumberCapabilities].self, forKey: .numbers) ?? [:]
+        webhookKey = try container.decodeIfPresent(WebhookKey.self, forKey: .webhookKey)
     }
 
     struct StoredSMS: Codable, Sendable {
@@ -190,11 +246,12 @@ extension SandboxState {
     var gorgiasNow: String { SandboxTime.gorgias(Date().addingTimeInterval(faults.gorgiasClockOffsetSeconds)) }
 }
 
-/// Sandbox clock formatting: Gorgias datetimes are ISO 8601 with microseconds and `+00:00`.
+/// Sandbox clock formatting: Gorgias datetimes are ISO 8601 with microseconds and no zone, as in the reference's
+/// examples (contracts/gorgias/schemas/datetime.schema.json), to be read as UTC.
 enum SandboxTime {
     static func gorgias(_ date: Date = Date()) -> String {
         let millisecond = RFC3339.format(date, fractional: true)
-        return String(millisecond.dropLast()) + "000+00:00"
+        return String(millisecond.dropLast()) + "000"
     }
 }
 
@@ -203,4 +260,6 @@ struct OAuthCode: Codable, Sendable {
     var subdomain: String
     var redirectURI: String
     var expiresAt: Date
+    /// The scopes consented to.
+    var scopes: [String]? = nil
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// The Twilio Messages API for one account (external-apis.md §3), over the sandbox state.
+/// The Twilio Messages API for one account (contracts/twilio/twilio_api_v2010.json), over the sandbox state.
 enum TwilioSimulator {
     static let apiVersion = "2010-04-01"
 
@@ -21,7 +21,7 @@ enum TwilioSimulator {
 
     static func handle(
         _ method: String, _ path: [String], query: [(String, String)], form: [(String, String)],
-        account: inout TwilioAccount, state: inout SandboxState, callbackDelayMs: Int
+        account: inout TwilioAccount, state: inout SandboxState, callbackDelayMs: Int, cdn: String
     ) -> (SandboxReply, [StatusStep]) {
         switch (method, path) {
         case ("POST", ["Messages.json"]): return send(form, &account, state: state, callbackDelayMs: callbackDelayMs)
@@ -29,24 +29,25 @@ enum TwilioSimulator {
         case ("GET", ["IncomingPhoneNumbers.json"]): return (incomingNumbers(query, account), [])
         case ("POST", let parts) where parts.count == 2 && parts[0] == "IncomingPhoneNumbers":
             return (updateNumber(String(parts[1].dropLast(5)), form, &account), [])
+        case ("GET", let parts) where parts.count == 2 && parts[0] == "Applications" && parts[1].hasSuffix(".json"):
+            let sid = String(parts[1].dropLast(5))
+            guard let url = account.applications[sid] else { return (notFound, []) }
+            return (.json(200, applicationObject(sid, smsURL: url, account: account)), [])
         case ("GET", let parts) where parts.count == 4 && parts[0] == "Messages" && parts[2] == "Media":
-            guard let file = account.media[parts[3]] else {
-                return (error(404, 20404, "The requested resource was not found"), [])
-            }
-            return (
-                SandboxReply(
-                    status: 200, headers: [("Content-Type", file.contentType)], body: nil, rawBody: file.bytes), []
-            )
+            // The media's content: Twilio redirects to a CDN host that serves it without authentication
+            // (contracts/twilio/extras.json), so the sandbox does too, to another host name for itself.
+            guard account.media[parts[3]] != nil else { return (notFound, []) }
+            return (SandboxReply(status: 307, headers: [("Location", "\(cdn)/twilio-cdn/\(parts[3])")]), [])
         case ("GET", let parts) where parts.count == 2 && parts[0] == "Messages" && parts[1].hasSuffix(".json"):
             let sid = String(parts[1].dropLast(5))
-            guard let stored = account.messages.first(where: { $0.sid == sid }) else {
-                return (error(404, 20404, "The requested resource was not found"), [])
-            }
+            guard let stored = account.messages.first(where: { $0.sid == sid }) else { return (notFound, []) }
             return (.json(200, stored.message), [])
         default:
-            return (error(404, 20404, "The requested resource was not found"), [])
+            return (notFound, [])
         }
     }
+
+    static var notFound: SandboxReply { error(404, 20404, "The requested resource was not found") }
 
     /// `GET IncomingPhoneNumbers.json[?PhoneNumber=]`: the account's numbers with their capabilities.
     static func incomingNumbers(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
@@ -54,27 +55,49 @@ enum TwilioSimulator {
         let numbers = account.numbers.keys.sorted().filter { wanted == nil || $0 == wanted }.map { number in
             numberObject(number, account.numbers[number]!, account: account)
         }
-        return .json(200, ["incoming_phone_numbers": .array(numbers), "page": 0, "page_size": 50])
+        let uri = "/\(apiVersion)/Accounts/\(account.accountSid)/IncomingPhoneNumbers.json"
+        return .json(
+            200,
+            [
+                "incoming_phone_numbers": .array(numbers), "page": 0, "page_size": 50, "start": 0,
+                "end": .int(Int64(max(numbers.count - 1, 0))), "uri": .string(uri),
+                "first_page_uri": .string(uri + "?PageSize=50&Page=0"), "next_page_uri": nil, "previous_page_uri": nil,
+            ])
     }
 
-    /// `POST IncomingPhoneNumbers/{PN…}.json` with `SmsUrl` (and `SmsMethod`): points the number's incoming messages.
+    /// `POST IncomingPhoneNumbers/{PN…}.json` with `SmsUrl` (and `SmsMethod`, `SmsApplicationSid`): points the number's
+    /// incoming messages.
     static func updateNumber(_ sid: String, _ form: [(String, String)], _ account: inout TwilioAccount) -> SandboxReply
     {
         guard let number = account.numbers.keys.first(where: { NumberCapabilities.sid($0) == sid }) else {
-            return error(404, 20404, "The requested resource was not found")
+            return notFound
         }
         if let url = form.last(where: { $0.0 == "SmsUrl" })?.1 { account.numbers[number]?.smsURL = url }
+        if let app = form.last(where: { $0.0 == "SmsApplicationSid" })?.1 {
+            account.numbers[number]?.smsApplicationSid = app.isEmpty ? nil : app
+        }
         return .json(200, numberObject(number, account.numbers[number]!, account: account))
     }
 
     private static func numberObject(_ number: String, _ details: NumberCapabilities, account: TwilioAccount)
         -> JSONValue
     {
-        [
-            "sid": .string(NumberCapabilities.sid(number)), "phone_number": .string(number),
+        let sid = NumberCapabilities.sid(number)
+        return [
+            "sid": .string(sid), "phone_number": .string(number), "friendly_name": .string(number),
             "account_sid": .string(account.accountSid), "sms_url": details.smsURL.map { .string($0) } ?? "",
-            "sms_method": "POST",
-            "capabilities": ["sms": .bool(details.sms), "mms": .bool(details.mms), "voice": true],
+            "sms_method": "POST", "sms_application_sid": details.smsApplicationSid.map { .string($0) } ?? nil,
+            "capabilities": ["sms": .bool(details.sms), "mms": .bool(details.mms), "voice": true, "fax": false],
+            "api_version": .string(apiVersion),
+            "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/IncomingPhoneNumbers/\(sid).json"),
+        ]
+    }
+
+    private static func applicationObject(_ sid: String, smsURL: String, account: TwilioAccount) -> JSONValue {
+        [
+            "sid": .string(sid), "account_sid": .string(account.accountSid), "friendly_name": .string(sid),
+            "sms_url": .string(smsURL), "sms_method": "POST", "api_version": .string(apiVersion),
+            "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Applications/\(sid).json"),
         ]
     }
 
@@ -161,6 +184,9 @@ enum TwilioSimulator {
         steps.append(step("sending", nil, 1))
         if let code = state.undeliverable[to] {
             steps.append(step(code < 30000 ? "failed" : "undelivered", code, 2))
+        } else if state.partiallyDelivered?.contains(to) == true {
+            steps.append(step("sent", nil, 2))
+            steps.append(step("partially_delivered", nil, 3))
         } else {
             steps.append(step("sent", nil, 2))
             steps.append(step("delivered", nil, 3))
@@ -168,12 +194,14 @@ enum TwilioSimulator {
         return (.json(201, message), steps)
     }
 
-    /// Newest first, filtered by `To`, `From` and the day filters `DateSent`, `DateSent>`/`DateSent>=`, `DateSent<`.
-    /// As Twilio's, the `DateSent` filters match `date_sent`, which a message that is still `queued`, `accepted` or
-    /// `scheduled` does not have yet: such a message is in no `DateSent` list.
+    /// Newest first, inbound messages included (as Twilio's list does), filtered by `To`, `From` and the day filters
+    /// `DateSent`, `DateSent>`/`DateSent>=`, `DateSent<`. As Twilio's, the `DateSent` filters match `date_sent`, which a
+    /// message that is still `queued`, `accepted` or `scheduled` does not have yet: such a message is in no `DateSent`
+    /// list. Pages after the first are reached through `next_page_uri`, which carries a `PageToken`; a later page asked
+    /// for without one is refused.
     static func list(_ query: [(String, String)], _ account: TwilioAccount) -> SandboxReply {
         func field(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
-        var messages = account.messages.filter { $0.message["direction"]?.stringValue != "inbound" }
+        var messages = account.messages
         if let to = field("To") { messages = messages.filter { $0.message["to"]?.stringValue == to } }
         if let from = field("From") { messages = messages.filter { $0.message["from"]?.stringValue == from } }
         func day(_ stored: TwilioAccount.StoredSMS) -> String? {
@@ -191,11 +219,16 @@ enum TwilioSimulator {
         messages.reverse()
         let pageSize = min(max(Int(field("PageSize") ?? "50") ?? 50, 1), 1000)
         let page = max(Int(field("Page") ?? "0") ?? 0, 0)
+        if page > 0 && field("PageToken") != pageToken(page) {
+            return error(400, 20006, "Invalid PageToken: pages after the first are reached through next_page_uri")
+        }
         let slice = Array(messages.dropFirst(page * pageSize).prefix(pageSize))
         let base = "/\(apiVersion)/Accounts/\(account.accountSid)/Messages.json"
         let carried = query.filter { !["Page", "PageSize", "PageToken"].contains($0.0) }
         func pageURI(_ number: Int) -> String {
-            base + "?" + FormEncoding.encode(carried + [("PageSize", String(pageSize)), ("Page", String(number))])
+            var parameters = carried + [("PageSize", String(pageSize)), ("Page", String(number))]
+            if number > 0 { parameters.append(("PageToken", pageToken(number))) }
+            return base + "?" + FormEncoding.encode(parameters)
         }
         let hasNext = (page + 1) * pageSize < messages.count
         return .json(
@@ -208,6 +241,9 @@ enum TwilioSimulator {
                 "previous_page_uri": page > 0 ? .string(pageURI(page - 1)) : nil,
             ])
     }
+
+    /// The opaque token Twilio puts in a page's URI (`PA…`), derived from the page number.
+    static func pageToken(_ page: Int) -> String { "PA" + String(format: "%032x", page) }
 
     /// Applies a status step to the stored message and builds its signed status callback, if one was requested.
     static func apply(_ step: StatusStep, _ account: inout TwilioAccount) -> WebhookJob? {
@@ -239,10 +275,10 @@ enum TwilioSimulator {
             parameters.append(
                 ("RawDlrDoneDate", String(RFC3339.format(Date()).filter(\.isNumber).dropFirst(2).prefix(10))))
         }
-        return signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .statusCallback)
+        return signedWebhook(url: url, parameters: parameters, account: account, kind: .statusCallback)
     }
 
-    /// Twilio's default keywords (external-apis.md §3.6): whole body, case-insensitive.
+    /// Twilio's default keywords (contracts/consent-keywords.json): whole body, case-insensitive.
     static func keyword(_ body: String) -> String? {
         let word = body.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
         if ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"].contains(word) {
@@ -253,7 +289,7 @@ enum TwilioSimulator {
         return nil
     }
 
-    /// Twilio's default opt-out handling answers STOP, START and HELP itself (external-apis.md §3.6); the HELP text
+    /// Twilio's default opt-out handling answers STOP, START and HELP itself (contracts/consent-keywords.json); the HELP text
     /// is Twilio's generic one (its exact wording is not documented).
     static func autoReply(_ keyword: String) -> String? {
         switch keyword {
@@ -266,9 +302,6 @@ enum TwilioSimulator {
         }
     }
 
-    /// A customer texting the business: records the inbound message, applies Twilio's keyword engine when the
-    /// account's default opt-out handling is on (blocklist, auto-reply, `OptOutType`), and builds the signed webhook
-    /// to the number's incoming URL.
     /// An inbound medium: at an outside URL, or a file the sandbox holds and serves behind the account's Basic auth
     /// (as Twilio does with media authentication on).
     enum InboundMedia {
@@ -276,10 +309,14 @@ enum TwilioSimulator {
         case hosted(StoredFile)
     }
 
+    /// A customer texting `to`, one of the account's numbers: records the inbound message, applies Twilio's keyword
+    /// engine when the account's default opt-out handling is on (blocklist, auto-reply), and builds the signed webhook
+    /// to where Twilio routes the number's texts (``TwilioAccount/inboundURL(for:)``); nil when nobody is told.
+    /// `OptOutType` is sent only for a number in a Messaging Service with Advanced Opt-Out, as Twilio documents.
     static func inbound(
-        from: String, to: String, body: String, media inboundMedia: [InboundMedia], url: String, baseURL: String,
+        from: String, to: String, body: String, media inboundMedia: [InboundMedia], baseURL: String,
         account: inout TwilioAccount
-    ) -> (sid: String, keyword: String?, job: WebhookJob) {
+    ) -> (sid: String, keyword: String?, job: WebhookJob?) {
         let sid = newSid(inboundMedia.isEmpty ? "SM" : "MM")
         let media = inboundMedia.map { item -> (url: String, contentType: String) in
             switch item {
@@ -293,11 +330,13 @@ enum TwilioSimulator {
                 )
             }
         }
-        let keyword = account.defaultOptOutHandling ? keyword(body) : nil
+        let service = account.service(of: to)
+        let advanced = service.flatMap { account.services[$0] }?.advancedOptOut ?? false
+        let keyword = account.defaultOptOutHandling || advanced ? keyword(body) : nil
         // Twilio sends no HELP answer to a recipient who opted out.
         let optedOut = account.isBlocked(sender: to, recipient: from)
         // A number of a messaging service blocks the whole service.
-        let pair = "\(account.service(of: to) ?? to)|\(from)"
+        let pair = "\(service ?? to)|\(from)"
         switch keyword {
         case "STOP": account.blocklist.insert(pair)
         case "START": account.blocklist.remove(pair)
@@ -306,24 +345,30 @@ enum TwilioSimulator {
         let now = Date()
         let message: JSONValue = [
             "sid": .string(sid), "account_sid": .string(account.accountSid), "from": .string(from), "to": .string(to),
-            "body": .string(body),
+            "body": .string(body), "messaging_service_sid": service.map { .string($0) } ?? nil,
             "status": "received", "direction": "inbound",
             "num_segments": .string(String(SMSSegments.count(body).segments)),
             "num_media": .string(String(media.count)), "date_created": .string(HTTPDate.format(now)),
+            "date_updated": .string(HTTPDate.format(now)), "date_sent": .string(HTTPDate.format(now)),
+            "api_version": .string(apiVersion), "error_code": nil, "error_message": nil, "price": nil,
+            "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(sid).json"),
         ]
         account.messages.append(
             TwilioAccount.StoredSMS(message: message, mediaUrls: media.map(\.url), statusCallback: nil, createdAt: now))
         if let reply = keyword.flatMap(autoReply), !(keyword == "HELP" && optedOut) {
+            let replySid = newSid("SM")
             let replyMessage: JSONValue = [
-                "sid": .string(newSid("SM")), "account_sid": .string(account.accountSid), "from": .string(to),
-                "to": .string(from),
-                "body": .string(reply), "status": "delivered", "direction": "outbound-reply", "num_segments": "1",
-                "num_media": "0",
-                "date_created": .string(HTTPDate.format(now)),
+                "sid": .string(replySid), "account_sid": .string(account.accountSid), "from": .string(to),
+                "to": .string(from), "body": .string(reply), "status": "delivered", "direction": "outbound-reply",
+                "num_segments": "1", "num_media": "0", "date_created": .string(HTTPDate.format(now)),
+                "date_updated": .string(HTTPDate.format(now)), "date_sent": .string(HTTPDate.format(now)),
+                "api_version": .string(apiVersion), "error_code": nil, "error_message": nil, "price": nil,
+                "uri": .string("/\(apiVersion)/Accounts/\(account.accountSid)/Messages/\(replySid).json"),
             ]
             account.messages.append(
                 TwilioAccount.StoredSMS(message: replyMessage, mediaUrls: [], statusCallback: nil, createdAt: now))
         }
+        guard let url = account.inboundURL(for: to) else { return (sid, keyword, nil) }
         var parameters = [
             ("MessageSid", sid), ("SmsSid", sid), ("SmsMessageSid", sid), ("AccountSid", account.accountSid),
             ("From", from), ("To", to),
@@ -331,24 +376,39 @@ enum TwilioSimulator {
             ("NumSegments", String(SMSSegments.count(body).segments)),
             ("SmsStatus", "received"), ("ApiVersion", apiVersion),
         ]
+        if let service { parameters.append(("MessagingServiceSid", service)) }
         for (index, item) in media.enumerated() {
             parameters.append(("MediaUrl\(index)", item.url))
             parameters.append(("MediaContentType\(index)", item.contentType))
         }
-        if let keyword { parameters.append(("OptOutType", keyword)) }
+        if advanced, let keyword { parameters.append(("OptOutType", keyword)) }
         return (
-            sid, keyword, signedWebhook(url: url, parameters: parameters, authToken: account.authToken, kind: .inbound)
+            sid, keyword, signedWebhook(url: url, parameters: parameters, account: account, kind: .inbound)
         )
     }
 
-    static func signedWebhook(url: String, parameters: [(String, String)], authToken: String, kind: WebhookJob.Kind)
+    /// A webhook signed as Twilio signs it for this account: with the auth token and HMAC-SHA1, or, when a Webhook
+    /// Rule's shared key is set, with that key and HMAC-SHA256, announced in `X-Twilio-Webhooks-Signature-Settings`.
+    static func signedWebhook(
+        url: String, parameters: [(String, String)], account: TwilioAccount, kind: WebhookJob.Kind
+    )
         -> WebhookJob
     {
-        let signature = TwilioSignature.compute(url: url, parameters: parameters, authToken: authToken)
-        return WebhookJob(
-            kind: kind, url: url,
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)],
-            body: Array(FormEncoding.encode(parameters).utf8)
-        )
+        var headers = [("Content-Type", "application/x-www-form-urlencoded")]
+        if let key = account.webhookKey {
+            let signature = TwilioSignature.compute(
+                url: url, parameters: parameters, key: key.secret, algorithm: .hmacSHA256)
+            headers += [
+                ("X-Twilio-Signature", signature),
+                ("X-Twilio-Webhooks-Signature-Settings", "key=\(key.id),algorithm=HMAC_SHA256"),
+            ]
+        } else {
+            headers.append(
+                (
+                    "X-Twilio-Signature",
+                    TwilioSignature.compute(url: url, parameters: parameters, key: account.authToken)
+                ))
+        }
+        return WebhookJob(kind: kind, url: url, headers: headers, body: Array(FormEncoding.encode(parameters).utf8))
     }
 }

@@ -54,19 +54,40 @@ extension E2EFleet {
     }
 
     /// A customer texts `body` to the account's number through the sandbox: Twilio's keyword engine runs there (when
-    /// the account's default opt-out handling is on) and the signed webhook goes to `endpoints.inbound`.
-    @discardableResult
+    /// the account's default opt-out handling is on) and the signed webhook goes where the number's texts are routed.
+    /// Connecting points the number at the ingress; when the test did not connect (an ingress process of its own),
+    /// the number is pointed at `endpoints.inbound` first, as the merchant would in the provider's console. Throws
+    /// when the sandbox posted elsewhere.
     /// `media`: files the sandbox hosts behind the account's credentials, as `{"contentType", "size"}`.
+    @discardableResult
     public func customerTexts(
         _ test: TestAccount, from phone: String, _ body: String, media: [JSONValue] = [],
         to endpoints: IngressRegistration.Endpoints
     ) async throws -> String {
+        let numbers = try await sandbox.json("/sandbox/twilio/\(test.twilioSid)")["numbers"]
+        if numbers?[test.number]?["smsUrl"]?.stringValue == nil {
+            try await pointNumber(test, at: endpoints.inbound)
+        }
         let sent = try await sandbox.post(
             "/sandbox/twilio/\(test.twilioSid)/inbound",
-            [
-                "from": .string(phone), "to": .string(test.number), "body": .string(body),
-                "url": .string(endpoints.inbound), "media": .array(media),
-            ])
+            ["from": .string(phone), "to": .string(test.number), "body": .string(body), "media": .array(media)])
+        guard sent["webhook"]?.stringValue == endpoints.inbound else {
+            throw FleetError(
+                description: "the sandbox posted \(test.number)'s text to \(sent["webhook"]?.stringValue ?? "nobody"), "
+                    + "not \(endpoints.inbound)")
+        }
         return sent["sid"]?.stringValue ?? ""
+    }
+
+    /// Points the account's number's incoming texts at `url` through the sandbox's Twilio API (`SmsUrl`).
+    public func pointNumber(_ test: TestAccount, at url: String) async throws {
+        try await HTTPClient.withClient { http in
+            let sms = SMSClient(
+                baseURL: sandbox.twilioBaseURL, accountSid: test.twilioSid, authToken: test.twilioToken, http: http)
+            guard let number = try await sms.incomingNumber(test.number) else {
+                throw FleetError(description: "\(test.number) is not a number of \(test.twilioSid) in the sandbox")
+            }
+            try await sms.setInboundWebhook(numberSid: number.sid, url: url)
+        }
     }
 }

@@ -104,6 +104,8 @@ public final class E2EFleet: @unchecked Sendable {
             [
                 "accountSid": .string(test.twilioSid), "authToken": .string(test.twilioToken),
                 "defaultOptOutHandling": .bool(twilioOptOutHandling),
+                // The number is the account's: connecting points its incoming texts at the ingress.
+                "numbers": .object([test.number: ["sms": true, "mms": true]]),
             ])
         return account
     }

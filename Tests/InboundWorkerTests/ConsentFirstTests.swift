@@ -171,7 +171,7 @@ struct ConsentFirstTests {
                         (
                             "X-Twilio-Signature",
                             TwilioSignature.compute(
-                                url: endpoints.inbound, parameters: form, authToken: acme.twilioToken)
+                                url: endpoints.inbound, parameters: form, key: acme.twilioToken)
                         ),
                     ],
                     body: Array(FormEncoding.encode(form).utf8)

@@ -136,7 +136,8 @@ struct OAuthConnectTests {
         try await fleet.sandbox.post("/sandbox/faults", ["oauthAutoApprove": false])
         let (ingress, arguments, environment) = try await connectable(fleet)
         var withoutOffline = environment
-        withoutOffline["GORGIAS_OAUTH_SCOPES"] = "write:all"
+        withoutOffline["GORGIAS_OAUTH_SCOPES"] =
+            "account:read customers:read customers:write tickets:read tickets:write"
         let refused = try await CLIProcess.run(arguments, environment: withoutOffline)
         #expect(refused.status != 0 && refused.errors.contains("GORGIAS_OAUTH_SCOPES"), "\(refused.errors)")
         var wrongToken = environment

@@ -160,7 +160,7 @@ struct IngressAbuseTests {
             ("Body", "through the proxy"),
         ]
         let signed = TwilioSignature.compute(
-            url: "https://sms.example.com/twilio/inbound/acme", parameters: form, authToken: acme.twilioToken)
+            url: "https://sms.example.com/twilio/inbound/acme", parameters: form, key: acme.twilioToken)
         try await HTTPClient.withClient { http in
             let response = try await post(
                 http, ingress.url + "/twilio/inbound/acme",
@@ -191,7 +191,7 @@ struct IngressAbuseTests {
             ("MessageSid", "SMretried000000000000000000000000001"), ("From", "+15551500002"), ("To", acme.number),
             ("Body", "hello once"),
         ]
-        let signature = TwilioSignature.compute(url: endpoints.inbound, parameters: form, authToken: acme.twilioToken)
+        let signature = TwilioSignature.compute(url: endpoints.inbound, parameters: form, key: acme.twilioToken)
         try await HTTPClient.withClient { http in
             for _ in 0..<2 {
                 let status = try await post(

@@ -18,7 +18,7 @@ struct IngressTests {
             "message_public": "True", "message_channel": "sms", "message_via": "helpdesk", "sender_id": "7",
             "message_created": "2026-11-24T10:00:00.123456", "snooze": "None",
         ]
-        let record = try #require(try WebhookTranslator.gorgiasEvent(accountId: "acme", body: rendered))
+        let record = try #require(try WebhookTranslator.gorgiasEvents(accountId: "acme", body: rendered).only)
         #expect(record.topic == "helpdesk.replies" && record.key == Array("acme:42".utf8))
         let event = try EventDecoder().decode(Array(record.value), sourceTopic: record.topic).get()
         let message = try HelpdeskMessage(event)
@@ -29,17 +29,45 @@ struct IngressTests {
             "event_type": "ticket-updated", "ticket_id": "42", "ticket_status": "closed",
             "updated": "2026-11-24T10:00:00",
         ]
-        let status = try #require(try WebhookTranslator.gorgiasEvent(accountId: "acme", body: closed))
+        let status = try #require(try WebhookTranslator.gorgiasEvents(accountId: "acme", body: closed).only)
         #expect(status.topic == "helpdesk.ticket-status")
         #expect(
             try TicketUpdate(EventDecoder().decode(Array(status.value), sourceTopic: status.topic).get()).status
                 == .closed)
         #expect(
-            try WebhookTranslator.gorgiasEvent(
-                accountId: "acme", body: ["event_type": "ticket-assigned", "ticket_id": "42"]) == nil)
+            try WebhookTranslator.gorgiasEvents(
+                accountId: "acme", body: ["event_type": "ticket-assigned", "ticket_id": "42"]
+            ).isEmpty)
         #expect(throws: WebhookError.self) {
-            try WebhookTranslator.gorgiasEvent(accountId: "acme", body: ["event_type": "ticket-updated"])
+            try WebhookTranslator.gorgiasEvents(accountId: "acme", body: ["event_type": "ticket-updated"])
         }
+    }
+
+    @Test(
+        "with {{event.type}} rendered empty (the reference documents no event variable), the payload decides: a message id is a reply, a status a ticket change"
+    )
+    func infersTheEventWithoutItsType() throws {
+        let reply: JSONValue = [
+            "event_type": "", "ticket_id": "42", "message_id": "77", "from_agent": "True", "message_public": "True",
+            "message_channel": "sms", "ticket_status": "open", "updated": "2026-11-24T10:00:00",
+        ]
+        let records = try WebhookTranslator.gorgiasEvents(accountId: "acme", body: reply)
+        #expect(Set(records.map(\.topic)) == ["helpdesk.replies", "helpdesk.ticket-status"])
+        let closed: JSONValue = [
+            "event_type": "None", "ticket_id": "42", "message_id": "None", "ticket_status": "closed",
+            "updated": "2026-11-24T10:00:00",
+        ]
+        #expect(
+            try WebhookTranslator.gorgiasEvents(accountId: "acme", body: closed).map(\.topic) == [
+                "helpdesk.ticket-status"
+            ])
+        // A known type narrows it: a reply's ticket status is not sent on as a status change.
+        var typed = reply.objectValue ?? [:]
+        typed["event_type"] = "ticket-message-created"
+        #expect(
+            try WebhookTranslator.gorgiasEvents(accountId: "acme", body: .object(typed)).map(\.topic) == [
+                "helpdesk.replies"
+            ])
     }
 
     @Test("Twilio's inbound and status forms become valid events; a form without MessageSid is refused")
@@ -82,13 +110,12 @@ struct IngressTests {
             let endpoints = try await IngressRegistration.connect(
                 accountId: "acme", ingressURL: base, store: store, box: box, http: http)
 
-            // A customer texts: Twilio's signed webhook → sms.inbound.
+            // A customer texts: Twilio posts where connect pointed the number, signed → sms.inbound.
+            #expect(endpoints.inboundRegistered, "\(endpoints.inboundRoute ?? "no route read")")
             let sent = try await fleet.sandbox.post(
                 "/sandbox/twilio/\(acme.twilioSid)/inbound",
-                [
-                    "from": "+15551230000", "to": .string(acme.number), "body": "Where is my order?",
-                    "url": .string(endpoints.inbound),
-                ])
+                ["from": "+15551230000", "to": .string(acme.number), "body": "Where is my order?"])
+            #expect(sent["webhook"]?.stringValue == endpoints.inbound)
             let inbound = try await fleet.broker.read("sms.inbound", atLeast: 1)
             let text = try InboundText(EventDecoder().decode(inbound[0].value, sourceTopic: "sms.inbound").get())
             #expect(text.messageSid == sent["sid"]?.stringValue && text.body == "Where is my order?")
@@ -143,4 +170,50 @@ struct IngressTests {
         }
         await fleet.shutdown()
     }
+
+    @Test(
+        "a webhook a Twilio Webhook Rule signs with a shared key (HMAC-SHA256, announced in its settings header) is taken with the account's sealed key, refused without it"
+    )
+    func sharedKeySignatures() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(acme.twilioSid), "authToken": .string(acme.twilioToken),
+                "numbers": .object([acme.number: ["sms": true]]),
+                "webhookKey": ["id": "KS0001", "secret": "shared-secret-1"],
+            ])
+        let ingress = try await fleet.startIngress()
+        let endpoints = try await ingress.register(acme)
+        func text(_ body: String) async throws -> String? {
+            let sent = try await fleet.sandbox.post(
+                "/sandbox/twilio/\(acme.twilioSid)/inbound",
+                ["from": "+15551230000", "to": .string(acme.number), "body": .string(body)])
+            return sent["sid"]?.stringValue
+        }
+        // The account has no shared key yet: the signed webhook is refused (the sandbox retries, then gives up).
+        _ = try await text("before the key")
+        #expect(try await fleet.broker.read("sms.inbound", atLeast: 1, timeout: .seconds(3)).isEmpty)
+        let box = try SecretBox(base64Key: fleet.secretKey)
+        try await fleet.withStore { store in
+            var account = try #require(try await store.account(id: "acme"))
+            var credentials = try account.credentials(box)
+            credentials.smsWebhookKeys = ["KS0001": "shared-secret-1"]
+            account.sealedCredentials = try credentials.sealed(box)
+            try await store.updateAccount(account)
+        }
+        let sid = try await text("after the key")
+        let inbound = try await fleet.broker.read("sms.inbound", atLeast: 1)
+        let received = try InboundText(EventDecoder().decode(inbound[0].value, sourceTopic: "sms.inbound").get())
+        #expect(received.messageSid == sid && received.body == "after the key")
+        #expect(endpoints.inboundRegistered)
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+}
+
+extension Array {
+    /// The one element, or nil when there are none or several.
+    var only: Element? { count == 1 ? first : nil }
 }

@@ -148,7 +148,9 @@ struct MerchantHealthTests {
         let connect = try await CLIProcess.run(
             ["accounts", "reconnect", "acme", "--ingress-url", "https://switchboard.example.com"],
             environment: environment)
-        #expect(connect.output.contains("pointed the SMS number's incoming-message webhook"), "\(connect.output)")
+        #expect(
+            connect.output.contains("incoming texts → https://switchboard.example.com/twilio/inbound/acme"),
+            "\(connect.output)")
         let worker = try await fleet.start(.status)
         #expect(await eventually { await worker.accountHealth("acme")["sms_inbound_webhook"] == 1 }, "\(fleet.logs)")
 
@@ -175,6 +177,38 @@ struct MerchantHealthTests {
         #expect(await eventually { webhook.requests.count == 1 })
         #expect(webhook.requests.first?.json?["detail"]?.stringValue?.contains("elsewhere.example") == true)
         smtp.stop()
+        await fleet.shutdown()
+    }
+
+    @Test(
+        "a number in a Messaging Service that routes texts elsewhere: connect warns in words and sms_inbound_webhook says where they go, though the number's own SmsUrl points at Switchboard"
+    )
+    func messagingServiceRoutesElsewhere() async throws {
+        let fleet = try await E2EFleet(environment: ["MERCHANT_HEALTH_INTERVAL": "1s"])
+        try await fleet.addAccount(acme)
+        let service = "MG" + String(repeating: "d", count: 32)
+        try await fleet.sandbox.post(
+            "/sandbox/twilio/accounts",
+            [
+                "accountSid": .string(acme.twilioSid), "authToken": .string(acme.twilioToken),
+                "numbers": .object([acme.number: ["sms": true, "mms": true]]),
+                "messagingServices": .object([
+                    service: ["numbers": [.string(acme.number)], "inboundRequestUrl": "https://old-app.example/sms"]
+                ]),
+            ])
+        let environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
+        let connect = try await CLIProcess.run(
+            ["accounts", "reconnect", "acme", "--ingress-url", "https://switchboard.example.com"],
+            environment: environment)
+        #expect(
+            connect.errors.contains("Messaging Service \(service)") && connect.errors.contains("old-app.example"),
+            "\(connect.output)\n\(connect.errors)")
+        let worker = try await fleet.start(.status)
+        #expect(await eventually { await worker.accountHealth("acme")["sms_inbound_webhook"] == 0 }, "\(fleet.logs)")
+        let detail = try await fleet.withStore { store in
+            try await store.accountHealth()["acme"]?.first { $0.check == "sms_inbound_webhook" }?.detail
+        }
+        #expect(detail?.contains("Messaging Service \(service)") == true, "\(detail ?? "no detail")")
         await fleet.shutdown()
     }
 }

@@ -156,6 +156,34 @@ struct StatusEndToEndTests {
         await fleet.shutdown()
     }
 
+    @Test("partially_delivered (a status Twilio documents) ends the reply's state and a note says part may be missing")
+    func partiallyDelivered() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        try await fleet.start(.status)
+        let customer = try await fleet.seedConversation(acme, phone: "+15553330006", consent: .subscribed)
+        try await fleet.withStore { store in
+            let now = Date()
+            let message = OutboundMessage(
+                id: "acme:\(customer.ticketId):1", accountId: "acme", ticketId: customer.ticketId, messageId: 1,
+                toPhone: customer.phone, bodyDigest: "d", state: .sending, createdAt: now, updatedAt: now)
+            _ = try await store.claimOutbound(message)
+            try await store.advanceOutbound(id: message.id, to: .sent, providerSid: "SMpart", segments: 2)
+        }
+        try await fleet.produce([
+            DeliveryUpdate(accountId: "acme", messageSid: "SMpart", status: "partially_delivered", at: t0)
+                .record(id: "p1", source: "test"),
+            DeliveryUpdate(accountId: "acme", messageSid: "SMpart", status: "delivered", at: t0.addingTimeInterval(1))
+                .record(id: "p2", source: "test"),
+        ])
+        #expect(
+            await eventually { (try? await fleet.notes(acme, customer.ticketId).count) == 1 }, "\(fleet.logs)")
+        #expect(try await fleet.notes(acme, customer.ticketId).first?.contains("only partly delivered") == true)
+        let record = try await fleet.withStore { try await $0.outbound(accountId: "acme", providerSid: "SMpart") }
+        #expect(record?.state == .partiallyDelivered, "a terminal state: the later `delivered` does not move it")
+        await fleet.shutdown()
+    }
+
     @Test("subscription changes apply in time order whatever their arrival order")
     func subscriptions() async throws {
         let fleet = try await E2EFleet()

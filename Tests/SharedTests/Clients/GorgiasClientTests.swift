@@ -35,6 +35,7 @@ struct GorgiasClientTests {
         #expect(named.name == "Jane Doe")
         #expect(try await gorgias.customer(id: created.id).channels?.count == 1)
         await http.shutdown()
+        await sandbox.stop()
     }
 
     @Test("tickets and messages: create with an imported first message, thread, note, list, get, close")
@@ -80,9 +81,10 @@ struct GorgiasClientTests {
         await #expect {
             try await gorgias.ticket(id: 424242)
         } throws: { error in
-            (error as? GorgiasError)?.isNotFound == true && ProcessingFailure.classify(error).kind == .permanent
+            (error as? GorgiasError)?.isGone == true && ProcessingFailure.classify(error).kind == .permanent
         }
         await http.shutdown()
+        await sandbox.stop()
     }
 
     @Test("cursor pagination follows next_cursor to the end")
@@ -107,9 +109,10 @@ struct GorgiasClientTests {
         let messages = try await gorgias.messages(ticketId: ticket.id)
         #expect(messages.map(\.bodyText) == (0..<250).map { "\($0)" })
         await http.shutdown()
+        await sandbox.stop()
     }
 
-    @Test("HTTP integrations are registered with the documented shape and removed")
+    @Test("HTTP integrations are registered with the reference's shape (hyphenated triggers) and removed")
     func integrations() async throws {
         let sandbox = try await SandboxFixture { $0.autoCreateAccounts = true }
         let http = HTTPClient()
@@ -123,13 +126,16 @@ struct GorgiasClientTests {
                 headers: [("Authorization", "Basic " + Data("ops@acme.com:key-acme".utf8).base64EncodedString())]
             ))
         let http0 = try JSONParser.parse(fetched.body)["http"]
-        #expect(http0?["triggers"]?["ticket_message_created"] == .bool(true))
+        #expect(http0?["triggers"]?["ticket-message-created"] == .bool(true))
+        #expect(http0?["triggers"]?["ticket-updated"] == .bool(true))
+        #expect(http0?["triggers"]?["ticket_message_created"] == nil)
         #expect(http0?["headers"]?["X-Switchboard-Secret"] == "s3cret")
         #expect(http0?["form"]?["message_id"] == "{{message.id}}")
         try await gorgias.deleteIntegration(id: integration.id)
         try await gorgias.deleteIntegration(id: integration.id)  // already gone counts as removed
         #expect(try await sandbox.json("/sandbox/gorgias/acme")["integrations"]?.arrayValue?.isEmpty == true)
         await http.shutdown()
+        await sandbox.stop()
     }
 
     @Test("accounts are isolated: another account's credentials are refused")
@@ -151,6 +157,7 @@ struct GorgiasClientTests {
                 && ProcessingFailure.classify(error).errorClass == "gorgias.unauthorized"
         }
         await http.shutdown()
+        await sandbox.stop()
     }
 
     @Test(
@@ -195,6 +202,7 @@ struct GorgiasClientTests {
         let customers = try await sandbox.json("/sandbox/gorgias/acme")["customers"]?.arrayValue ?? []
         #expect(customers.filter { $0["external_id"]?.stringValue == "sms:+15551230000" }.count == 1)
         await http.shutdown()
+        await sandbox.stop()
     }
 
     @Test(
@@ -237,5 +245,6 @@ struct GorgiasClientTests {
             }
         }
         await http.shutdown()
+        await sandbox.stop()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProviderContracts
 import Testing
 
 @testable import Shared
@@ -31,13 +32,20 @@ struct GorgiasOAuthRulesTests {
         #expect(!OAuthTokenKeeper.isDue(credentials(issued: nil, expires: nil), now: .distantFuture))
     }
 
-    @Test("the OAuth app is optional, needs both id and secret, and its scopes must include offline")
+    @Test(
+        "the OAuth app is optional, needs both id and secret; its scopes are Gorgias' granular ones, offline included, never the deprecated write:all"
+    )
     func configuration() throws {
         #expect(try GorgiasOAuthApp.from(Environment([:])) == nil)
         let app = try #require(
             try GorgiasOAuthApp.from(
                 Environment(["GORGIAS_OAUTH_CLIENT_ID": "id", "GORGIAS_OAUTH_CLIENT_SECRET": "s3cr3t-value"])))
-        #expect(app.scopes == "write:all offline" && !"\(app)".contains("s3cr3t-value"))
+        #expect(!"\(app)".contains("s3cr3t-value"))
+        let scopes = Set(app.scopes.split(separator: " ").map(String.init))
+        #expect(scopes.contains("offline") && scopes.contains("integrations:write") && !scopes.contains("write:all"))
+        // Every default scope is one Gorgias' scope page lists (contracts/gorgias/operations.json).
+        let documented = try ProviderContracts.repository().gorgias.documentedScopes
+        #expect(scopes.isSubset(of: documented), "\(scopes.subtracting(documented))")
         #expect {
             try GorgiasOAuthApp.from(Environment(["GORGIAS_OAUTH_CLIENT_ID": "id"]))
         } throws: { "\($0)".contains("GORGIAS_OAUTH_CLIENT_SECRET") }
@@ -50,7 +58,14 @@ struct GorgiasOAuthRulesTests {
                     "GORGIAS_OAUTH_CLIENT_ID": "id", "GORGIAS_OAUTH_CLIENT_SECRET": "secret",
                     "GORGIAS_OAUTH_SCOPES": "write:all",
                 ]))
-        } throws: { "\($0)".contains("GORGIAS_OAUTH_SCOPES") }
+        } throws: { "\($0)".contains("GORGIAS_OAUTH_SCOPES") && "\($0)".contains("deprecated") }
+        #expect {
+            try GorgiasOAuthApp.from(
+                Environment([
+                    "GORGIAS_OAUTH_CLIENT_ID": "id", "GORGIAS_OAUTH_CLIENT_SECRET": "secret",
+                    "GORGIAS_OAUTH_SCOPES": "tickets:read tickets:write",
+                ]))
+        } throws: { "\($0)".contains("GORGIAS_OAUTH_SCOPES") && "\($0)".contains("offline") }
     }
 
     @Test("the consent URL carries the app, the scopes, the callback and the state, and never the secret")
@@ -64,7 +79,7 @@ struct GorgiasOAuthRulesTests {
             FormEncoding.decode(String(url.split(separator: "?", maxSplits: 1)[1])), uniquingKeysWith: { a, _ in a })
         #expect(query["client_id"] == "app-id" && query["response_type"] == "code" && query["state"] == "s1")
         #expect(query["redirect_uri"] == "https://in.example/oauth/callback")
-        #expect(query["scope"] == "write:all offline")
+        #expect(query["scope"] == GorgiasOAuthApp.defaultScopes)
         #expect(!url.contains("app-secret"))
     }
 }

@@ -41,5 +41,6 @@ struct GorgiasTokenRefusalTests {
         let view = try await sandbox.json("/sandbox/gorgias/acme")
         #expect(view["refusedCalls"]?.intValue == 1)
         await http.shutdown()
+        await sandbox.stop()
     }
 }

@@ -3,69 +3,6 @@ import Testing
 
 @testable import Shared
 
-@Suite("X-Twilio-Signature with Twilio's published test vectors")
-struct TwilioSignatureTests {
-    let token = "12345"
-    let parameters = [
-        ("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"), ("From", "+14158675309"),
-        ("To", "+18005551212"),
-    ]
-
-    @Test("form requests, with and without default ports")
-    func form() {
-        let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-        #expect(
-            TwilioSignature.compute(url: url, parameters: parameters, authToken: token)
-                == "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
-        #expect(
-            TwilioSignature.compute(
-                url: "https://mycompany.com:443/myapp.php?foo=1&bar=2", parameters: parameters, authToken: token)
-                == "kvajT1Ptam85bY51eRf/AJRuM3w=")
-        #expect(
-            TwilioSignature.compute(
-                url: "http://mycompany.com:80/myapp.php?foo=1&bar=2", parameters: parameters, authToken: token)
-                == "0ZXoZLH/DfblKGATFgpif+LLRf4=")
-        #expect(
-            TwilioSignature.isValid(
-                signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: "https://mycompany.com:443/myapp.php?foo=1&bar=2",
-                parameters: parameters, authToken: token))
-        #expect(
-            TwilioSignature.isValid(
-                signature: "kvajT1Ptam85bY51eRf/AJRuM3w=", url: url, parameters: parameters, authToken: token))
-        #expect(
-            !TwilioSignature.isValid(
-                signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, parameters: parameters, authToken: "wrong"))
-        #expect(
-            !TwilioSignature.isValid(
-                signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, parameters: parameters + [("Extra", "1")],
-                authToken: token))
-    }
-
-    @Test("repeated parameters are sorted and de-duplicated")
-    func repeated() {
-        let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-        let parameters = [
-            ("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234"),
-        ]
-        #expect(
-            TwilioSignature.compute(url: url, parameters: parameters, authToken: token)
-                == "IK+Dwps556ElfBT0I3Rgjkr1wJU=")
-    }
-
-    @Test("JSON bodies are checked through bodySHA256")
-    func json() {
-        let body = Array(#"{"property": "value", "boolean": true}"#.utf8)
-        let url =
-            "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
-        #expect(
-            TwilioSignature.isValid(
-                signature: "a9nBmqA0ju/hNViExpshrM61xv4=", url: url, jsonBody: body, authToken: token))
-        #expect(
-            !TwilioSignature.isValid(
-                signature: "a9nBmqA0ju/hNViExpshrM61xv4=", url: url, jsonBody: body + [0x20], authToken: token))
-    }
-}
-
 @Suite("SMS segments (Twilio's segment calculator rules)")
 struct SMSSegmentsTests {
     @Test(
@@ -90,6 +27,10 @@ struct SMSSegmentsTests {
             // A surrogate pair is never split: naive unit counting (134 / 67) would say 2.
             (String(repeating: "ç", count: 66) + "😀" + String(repeating: "ç", count: 66), .ucs2, 3),
             ("Your order shipped! ’", .ucs2, 1),
+            // CR LF is two GSM-7 characters (Swift sees one Character, "\r\n", which is in no GSM table).
+            ("line one\r\nline two", .gsm7, 1),
+            (String(repeating: "\r\n", count: 80), .gsm7, 1),
+            (String(repeating: "\r\n", count: 81), .gsm7, 2),
         ])
     func segments(body: String, encoding: SMSSegments.Encoding, segments: Int) {
         let count = SMSSegments.count(body)

@@ -5,7 +5,7 @@ import Testing
 @testable import Shared
 import TestSupport
 
-/// The sandbox answers like the documented APIs (external-apis.md §6), checked with raw requests.
+/// The sandbox answers like the documented APIs (contracts/), checked with raw requests.
 @Suite("Sandbox contract", .serialized, .timeLimit(.minutes(2)))
 struct SandboxContractTests {
     let basic = "Basic " + Data("ops@acme.com:key".utf8).base64EncodedString()
@@ -219,7 +219,9 @@ struct SandboxContractTests {
         // Deliveries run concurrently, so the customer's message and the agent's reply may arrive in either order.
         let events = await receiver.waitFor(2).compactMap(\.json)
         let reply = try #require(events.first { $0["from_agent"] == "True" }, "\(events)")
-        #expect(reply["event_type"] == "ticket-message-created")
+        // Gorgias' reference documents no `event` variable, so the strict sandbox renders `{{event.type}}` as Jinja
+        // renders a missing value (the ingress infers the event instead: WebhookTranslator.gorgiasEvents).
+        #expect(reply["event_type"] == "None")
         #expect(
             reply["from_agent"] == "True" && reply["message_via"] == "helpdesk" && reply["message_public"] == "True")
         #expect(reply["message_external_id"] == "None")

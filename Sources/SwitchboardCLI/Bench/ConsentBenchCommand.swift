@@ -181,10 +181,7 @@ struct ConsentBenchCommand: AsyncParsableCommand {
     {
         let sent = try await stack.control.post(
             "/sandbox/twilio/\(account.twilioSid)/inbound",
-            [
-                "from": .string(phone), "to": .string(account.number), "body": .string(body),
-                "url": .string(stack.inboundURL(account.id)),
-            ])
+            ["from": .string(phone), "to": .string(account.number), "body": .string(body)])
         return sent["sid"]?.stringValue ?? ""
     }
 

@@ -2,10 +2,11 @@ import Foundation
 import Sandbox
 import Shared
 
-/// The conversations `switchboard dev` plays through the real fleet: customers sign up and text in, threads grow,
-/// agents answer, a STOP, a HELP, an `#optout`, a reply that must not be sent, a delivery that fails, a STOP while
-/// Gorgias is down, and a text after a ticket was closed. Every step waits for its visible outcome (in the sandbox or
-/// the store).
+/// The conversations `switchboard dev` plays through the real fleet: customers sign up and text in (a photo among
+/// them, fetched from Twilio through its CDN redirect), threads grow, agents answer, a STOP, a HELP, an `#optout`, a
+/// reply that must not be sent, a delivery that fails, a STOP while Gorgias is down, a text after a ticket was
+/// closed, and a text after an agent merged two tickets (Gorgias answers 301). Every step waits for its visible
+/// outcome (in the sandbox or the store).
 struct DemoScenario {
     struct Customer: Sendable {
         var name: String
@@ -26,8 +27,8 @@ struct DemoScenario {
     /// What the sandbox must hold when the scenario is over. The demo account lets Twilio answer STOP, START and
     /// HELP (its default opt-out handling), so those replies are Twilio's, not Switchboard's.
     static let expected = ScenarioCounts(
-        tickets: 8, openTickets: 4, customerMessages: 10, agentReplies: 6, internalNotes: 5,
-        textsReceived: 13, smsSent: 4, smsDelivered: 3, smsUndelivered: 1, providerAutoReplies: 3
+        tickets: 8, openTickets: 4, customerMessages: 12, agentReplies: 6, internalNotes: 5,
+        textsReceived: 15, smsSent: 4, smsDelivered: 3, smsUndelivered: 1, providerAutoReplies: 3
     )
 
     let fleet: LocalStack
@@ -53,10 +54,12 @@ struct DemoScenario {
             try await text(Self.cleo, "Can I change the delivery address on my order?")
             try await text(Self.eli, "Is the blue hoodie back in stock?")
             try await text(Self.fay, "Hi, I'd like to return a jacket.")
-            try await text(Self.gus, "This arrived damaged", media: "https://media.demo.example/damaged-mug.jpg")
+            try await text(Self.gus, "This arrived damaged", photoBytes: 24_000)
             try await text(Self.hana, "When does the winter sale start?")
         } until: {
-            try await Self.subscribers.asyncAllSatisfy { try await ticket(of: $0) != nil }
+            let opened = try await Self.subscribers.asyncAllSatisfy { try await ticket(of: $0) != nil }
+            let photo = try await attachments(Self.gus) == 1
+            return opened && photo
         }
         try await step("threads: follow-up texts join their ticket") {
             try await text(Self.ava, "It was supposed to arrive Monday.")
@@ -133,6 +136,37 @@ struct DemoScenario {
             let current = try await ticket(of: Self.ava)
             return current != nil && current != first
         }
+        try await mergedTicket()
+    }
+
+    /// Ben's first ticket is closed, he asks something new (a second ticket), and an agent reopens the first and
+    /// merges the new one into it: his next text goes to the new one, Gorgias answers 301 to the first, and the
+    /// conversation follows.
+    private func mergedTicket() async throws {
+        guard let first = try await ticket(of: Self.ben) else { return }
+        try await step("Ben's ticket is closed; he asks something new: a second ticket") {
+            try await fleet.control.post(
+                "/sandbox/gorgias/\(DemoAccount.id)/tickets/\(first)/status", ["status": "closed"])
+            _ = try await waitFor(.seconds(30)) {
+                try await store.ticket(accountId: DemoAccount.id, ticketId: first)?.status == .closed
+            }
+            try await text(Self.ben, "One more thing: do you gift-wrap?")
+        } until: {
+            let current = try await ticket(of: Self.ben)
+            return current != nil && current != first
+        }
+        guard let second = try await ticket(of: Self.ben) else { return }
+        try await step("an agent merges Ben's new ticket into his first: his next text follows the merge (301)") {
+            try await fleet.control.post(
+                "/sandbox/gorgias/\(DemoAccount.id)/tickets/\(first)/status", ["status": "open"])
+            try await fleet.control.post(
+                "/sandbox/gorgias/\(DemoAccount.id)/tickets/\(second)/merge", ["into": .int(first)])
+            try await text(Self.ben, "Thanks!")
+        } until: {
+            let followed = try await ticket(of: Self.ben) == first
+            let landed = try await customerMessages(Self.ben) == 4
+            return followed && landed
+        }
     }
 
     // MARK: Steps
@@ -160,13 +194,19 @@ struct DemoScenario {
 
     // MARK: What customers and agents do
 
-    private func text(_ customer: Customer, _ body: String, media: String? = nil) async throws {
+    /// A customer texts the demo number; Twilio (the sandbox) posts it where the number's texts are routed, which
+    /// connecting pointed at the ingress. `photoBytes`: a JPEG the sandbox hosts behind the account's credentials.
+    private func text(_ customer: Customer, _ body: String, photoBytes: Int? = nil) async throws {
         var request: [String: JSONValue] = [
             "from": .string(customer.phone), "to": .string(DemoAccount.number), "body": .string(body),
-            "url": .string(fleet.inboundURL(DemoAccount.id)),
         ]
-        if let media { request["media"] = [["url": .string(media), "contentType": "image/jpeg"]] }
-        try await fleet.control.post("/sandbox/twilio/\(DemoAccount.account.twilioSid)/inbound", .object(request))
+        if let photoBytes { request["media"] = [["contentType": "image/jpeg", "size": .int(Int64(photoBytes))]] }
+        let sent = try await fleet.control.post(
+            "/sandbox/twilio/\(DemoAccount.account.twilioSid)/inbound", .object(request))
+        guard sent["webhook"]?.stringValue != nil else {
+            throw CLIError.failed(
+                "Twilio (the sandbox) posted \(customer.name)'s text to nobody: the number is not connected")
+        }
     }
 
     /// Every Gorgias call answered 503 (or none): the sandbox's fault switch.
@@ -202,6 +242,11 @@ struct DemoScenario {
 
     private func customerMessages(_ customer: Customer) async throws -> Int {
         try await messages(customer).filter { $0["from_agent"] == false }.count
+    }
+
+    /// Files attached to the customer's messages (an MMS photo uploaded to Gorgias).
+    private func attachments(_ customer: Customer) async throws -> Int {
+        try await messages(customer).reduce(0) { $0 + ($1["attachments"]?.arrayValue?.count ?? 0) }
     }
 
     private func notes(_ customer: Customer) async throws -> [String] {

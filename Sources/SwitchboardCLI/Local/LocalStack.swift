@@ -153,13 +153,10 @@ final class LocalStack: @unchecked Sendable {
             [
                 "accountSid": .string(account.twilioSid), "authToken": .string(token),
                 "defaultOptOutHandling": .bool(account.providerOptOutHandling),
+                // The number is the account's: connecting points its incoming texts at the ingress.
+                "numbers": .object([account.number: ["sms": true, "mms": true]]),
             ])
         return token
-    }
-
-    /// Where a customer's texts to `account` are posted (the number's incoming-message webhook).
-    func inboundURL(_ account: String) -> String {
-        IngressRegistration.endpoints(ingressURL: ingressURL, accountId: account).inbound
     }
 
     /// Starts `count` processes of each worker type in `kinds`, each a static group member of its own.

@@ -263,7 +263,8 @@ let package = Package(
             name: "InboundWorkerTests", dependencies: shared + ["InboundWorker", "Ingress", "Sandbox", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "OutboundWorkerTests", dependencies: shared + ["OutboundWorker", "Sandbox", "TestSupport"],
+            name: "OutboundWorkerTests",
+            dependencies: shared + ["OutboundWorker", "Sandbox", "TestSupport", "ProviderContracts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StatusWorkerTests", dependencies: shared + ["StatusWorker", "TestSupport"],

@@ -1,4 +1,5 @@
 import Foundation
+import ProviderContracts
 import Testing
 
 @testable import Shared

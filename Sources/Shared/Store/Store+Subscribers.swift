@@ -64,6 +64,7 @@ extension Store {
         let optOutTie =
             change.at == current.changedAt && change.state == .unsubscribed && current.state != .unsubscribed
         guard newer || optOutTie else { return .stale(current: current) }
+        guard ConsentSource.mayReplace(current, with: change) else { return .refused(current: current) }
         try await executor.query(
             "UPDATE subscribers SET state = ?, changed_at = ?, source = ?, updated_at = ? WHERE account_id = ? AND phone = ?",
             change.state.rawValue, change.at.millis, change.source, now, change.accountId, change.phone
@@ -104,14 +105,19 @@ extension Store {
     }
 
     /// Applies imported consent changes all together, in one transaction (each as ``applyConsent(_:followUp:recording:)``
-    /// would: a newer change on record stands). Returns how many became the subscriber's state.
-    public func importConsent(_ changes: [ConsentChange]) async throws -> (applied: Int, stale: Int) {
+    /// would: a newer change on record stands, and an import never undoes a customer's own opt-out). Returns how many
+    /// became the subscriber's state, how many were older than the consent on record, and how many were refused.
+    public func importConsent(_ changes: [ConsentChange]) async throws -> (applied: Int, stale: Int, refused: Int) {
         try await database.transaction { executor in
-            var applied = 0
+            var counts = (applied: 0, stale: 0, refused: 0)
             for change in changes {
-                if case .applied = try await Store.applyConsent(change, in: executor) { applied += 1 }
+                switch try await Store.applyConsent(change, in: executor) {
+                case .applied: counts.applied += 1
+                case .stale: counts.stale += 1
+                case .refused: counts.refused += 1
+                }
             }
-            return (applied, changes.count - applied)
+            return counts
         }
     }
 

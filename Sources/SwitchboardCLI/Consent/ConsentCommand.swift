@@ -89,7 +89,8 @@ struct ImportConsentCommand: AsyncParsableCommand {
         discussion: """
             The first line is the header phone,state,at,source. state is subscribed, pending or unsubscribed; at is an \
             RFC 3339 time (when the consent was given or revoked); source says where it came from (kept as \
-            import:<source>). A row older than the consent on record changes nothing, as for any consent change.
+            import:<source>). A row older than the consent on record changes nothing, as for any consent change, and \
+            no row re-subscribes a customer who opted out themselves (only their own START does).
             """
     )
 
@@ -109,7 +110,7 @@ struct ImportConsentCommand: AsyncParsableCommand {
             return try await store.importConsent(changes)
         }
         StandardOutput.line(
-            "imported \(changes.count) rows for \(account): \(result.applied) applied, \(result.stale) older than the consent on record"
+            "imported \(changes.count) rows for \(account): \(result.applied) applied, \(result.stale) older than the consent on record, \(result.refused) refused (the customer opted out themselves; only their START re-subscribes them)"
         )
     }
 

@@ -11,10 +11,11 @@ import TestSupport
 struct ConsentStoreTests {
     let phone = "+15551234567"
 
-    func ticket(_ store: Store, _ ticketId: Int64, phone: String? = nil) async throws {
+    /// A ticket opened for the phone's conversation by a text sent at `textAt` (nil: not by a text).
+    func ticket(_ store: Store, _ ticketId: Int64, phone: String? = nil, textAt: Date? = nil) async throws {
         let conversation = try await store.openConversation(accountId: "acme", phone: phone ?? self.phone).conversation
         try await store.attachTicket(
-            conversationId: conversation.id, accountId: "acme", ticketId: ticketId, openedAt: Date())
+            conversationId: conversation.id, accountId: "acme", ticketId: ticketId, openedAt: Date(), forText: textAt)
     }
 
     func followUp(_ key: String, ticketId: Int64?, note: String = "note") -> HelpdeskFollowUp {
@@ -36,7 +37,7 @@ struct ConsentStoreTests {
             _ = try await store.applyConsent(
                 ConsentChange(
                     accountId: "acme", phone: phone, state: .subscribed, at: at.addingTimeInterval(60),
-                    source: "signup-form"))
+                    source: ConsentSource.keyword(.optIn)))
             let history = try await store.consentHistory(accountId: "acme", phone: phone)
             #expect(history.map(\.state) == [.unsubscribed, .subscribed])
             #expect(
@@ -117,7 +118,7 @@ struct ConsentStoreTests {
     }
 
     @Test(
-        "a ticket's follow-ups run in the order they were scheduled; one without a ticket waits for the customer's next ticket",
+        "a ticket's follow-ups run in the order they were scheduled; one without a ticket waits for the ticket a text sent before it opens",
         arguments: StoreBackend.allCases)
     func followUpOrderAndWaiting(backend: StoreBackend) async throws {
         try await withFreshStore(backend) { store in
@@ -127,10 +128,10 @@ struct ConsentStoreTests {
             #expect(
                 try await store.claimFollowUps(now: now.addingTimeInterval(60), lease: .seconds(60), limit: 10).isEmpty,
                 "a follow-up without a ticket is not claimed")
-            try await ticket(store, 7)
+            try await ticket(store, 7, textAt: now.addingTimeInterval(-5))
             #expect(
                 try await store.followUp(accountId: "acme", key: "note:a")?.ticketId == 7,
-                "the new ticket takes the waiting follow-up")
+                "the ticket of the text the keyword overtook takes the waiting follow-up")
 
             var later = followUp("note:b", ticketId: 7)
             later.createdAt = now.addingTimeInterval(1)
@@ -143,6 +144,83 @@ struct ConsentStoreTests {
             #expect(
                 try await store.claimFollowUps(now: now.addingTimeInterval(60), lease: .seconds(60), limit: 10).map(
                     \.key) == ["note:b"])
+        }
+    }
+
+    @Test(
+        "a follow-up waiting for a ticket is never given to a later conversation's: a text sent after it opens a ticket, the follow-up ends",
+        arguments: StoreBackend.allCases)
+    func waitingFollowUpsStayWithTheirConversation(backend: StoreBackend) async throws {
+        try await withFreshStore(backend) { store in
+            let stop = Date().addingTimeInterval(-3 * 86_400)
+            var waiting = followUp("note:stop", ticketId: nil)
+            waiting.createdAt = stop
+            waiting.dueAt = stop
+            waiting.closeTicket = true
+            try await store.scheduleFollowUp(waiting)
+            try await ticket(store, 9, textAt: Date())
+            let ended = try #require(try await store.followUp(accountId: "acme", key: "note:stop"))
+            #expect(ended.ticketId == nil && ended.outcome == .noTicket && ended.completedAt != nil)
+            #expect(try await store.claimFollowUps(lease: .seconds(60), limit: 10).isEmpty, "ticket 9 gets nothing")
+            // A reopen by a later text ends it just the same (ticket 9 closed first, so the STOP finds none open).
+            _ = try await store.applyTicketStatus(
+                TicketStatusChange(
+                    accountId: "acme", ticketId: 9, status: .closed, snoozedUntil: nil, updatedAt: Date()))
+            var other = followUp("note:stop2", ticketId: nil)
+            other.createdAt = stop
+            other.dueAt = stop
+            try await store.scheduleFollowUp(other)
+            try await store.attachWaitingFollowUps(accountId: "acme", phone: phone, ticketId: 9, textAt: Date())
+            #expect(try await store.followUp(accountId: "acme", key: "note:stop2")?.outcome == .noTicket)
+        }
+    }
+
+    @Test(
+        "consent precedence: a later sign-up or import never undoes the customer's own opt-out; their START does; a merchant system's opt-out is undone by any later opt-in",
+        arguments: StoreBackend.allCases)
+    func consentPrecedence(backend: StoreBackend) async throws {
+        try await withFreshStore(backend) { store in
+            let at = Date(millis: 1_800_000_000_000)
+            func apply(_ state: ConsentState, _ source: String, _ offset: Double, phone: String? = nil) async throws
+                -> ConsentResult?
+            {
+                try await store.applyConsent(
+                    ConsentChange(
+                        accountId: "acme", phone: phone ?? self.phone, state: state, at: at.addingTimeInterval(offset),
+                        source: source))
+            }
+            _ = try await apply(.unsubscribed, ConsentSource.keyword(.optOut), 0)
+            guard case .refused? = try await apply(.subscribed, "signup-form", 60) else {
+                Issue.record("a sign-up after the STOP must be refused")
+                return
+            }
+            guard case .refused? = try await apply(.pending, ConsentSource.imported("crm"), 120) else {
+                Issue.record("an import after the STOP must be refused")
+                return
+            }
+            #expect(try await store.subscriber(accountId: "acme", phone: phone)?.state == .unsubscribed)
+            guard case .applied? = try await apply(.subscribed, ConsentSource.keyword(.optIn), 180) else {
+                Issue.record("the customer's START re-subscribes")
+                return
+            }
+            #expect(try await store.subscriber(accountId: "acme", phone: phone)?.state == .subscribed)
+            // The same for an agent's #optout and the provider's 21610; not for a merchant system's own opt-out.
+            for (index, source) in [ConsentSource.agentOptOut, ConsentSource.provider(code: 21610)].enumerated() {
+                let other = "+1555000010\(index)"
+                _ = try await apply(.unsubscribed, source, 0, phone: other)
+                guard case .refused? = try await apply(.subscribed, "signup-form", 60, phone: other) else {
+                    Issue.record("\(source) is the customer's opt-out")
+                    return
+                }
+            }
+            _ = try await apply(.unsubscribed, "crm-sync", 0, phone: "+15550000200")
+            guard case .applied? = try await apply(.subscribed, "signup-form", 60, phone: "+15550000200") else {
+                Issue.record("a merchant system's opt-out is undone by a later opt-in")
+                return
+            }
+            // A source name that would pass for the customer's keyword is kept apart.
+            #expect(ConsentSource.upstream("keyword:START") == "upstream:keyword:START")
+            #expect(!ConsentSource.isCustomerOptIn(ConsentSource.upstream("keyword:START")))
         }
     }
 

@@ -59,6 +59,35 @@ public enum ConsentSource {
     public static func provider(code: Int) -> String { "provider:\(code)" }
     /// A row of `switchboard consent import`, with the source the file gave.
     public static func imported(_ source: String) -> String { "import:\(source)" }
+    /// An upstream system's name (`sms.subscriptions`), kept as given unless it would pass for one of Switchboard's
+    /// own sources (`keyword:START` from a sign-up form must not count as the customer's keyword).
+    public static func upstream(_ name: String) -> String {
+        reserved.contains { name.hasPrefix($0) } ? "upstream:\(name)" : name
+    }
+
+    private static let reserved = ["keyword:", "provider-keyword:", "provider:", "agent:", "import:", "upstream:"]
+
+    /// Whether an opt-out came from the customer: their keyword (matched by Switchboard or the provider), the
+    /// provider's record of their opt-out (21610), or an agent acting on their words (`#optout`).
+    public static func isCustomerOptOut(_ source: String) -> Bool {
+        source.hasPrefix("keyword:") || source.hasPrefix("provider-keyword:") || source.hasPrefix("provider:")
+            || source == agentOptOut
+    }
+
+    /// Whether an opt-in is the customer's own keyword (START, UNSTOP, YES…).
+    public static func isCustomerOptIn(_ source: String) -> Bool {
+        source == keyword(.optIn) || source == providerKeyword(ConsentKeyword.optIn.providerType)
+    }
+
+    /// Consent precedence (README, "Consent"): anyone may opt a customer out, and a later change replaces an earlier
+    /// one, except that an opt-out the customer made (``isCustomerOptOut(_:)``) is undone only by their own opt-in
+    /// keyword (``isCustomerOptIn(_:)``), as the FCC's revocation rule has it: a sign-up form's or an import's later
+    /// "subscribed" or "pending" does not undo it. An opt-out from a merchant's own system (an upstream source, an
+    /// import) is undone by any later opt-in.
+    public static func mayReplace(_ current: Subscriber, with change: ConsentChange) -> Bool {
+        guard current.state == .unsubscribed, change.state != .unsubscribed else { return true }
+        return !isCustomerOptOut(current.source) || isCustomerOptIn(change.source)
+    }
 
     /// The source in words, for notes and the CLI.
     public static func describe(_ source: String) -> String {
@@ -93,4 +122,7 @@ public enum ConsentResult: Sendable, Hashable {
     case applied(previous: ConsentState?)
     /// A newer change already stands; nothing changed.
     case stale(current: Subscriber)
+    /// The change is newer, but its source may not undo the customer's own opt-out (``ConsentSource/mayReplace``);
+    /// nothing changed.
+    case refused(current: Subscriber)
 }

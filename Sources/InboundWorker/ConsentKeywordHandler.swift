@@ -12,9 +12,21 @@ import Shared
 /// 3. The internal note and the ticket close are the follow-up's, performed by ``HelpdeskFollowUps`` on its own
 ///    schedule; Gorgias being down, throttled or refusing the key never holds 1 and 2 back or dead-letters them.
 ///
-/// The keyword itself never becomes a ticket message. Each step is idempotent (consent by event time, the follow-up
-/// and the SMS journaled by event), so a redelivered or retried event completes what is missing and repeats nothing.
+/// A STOP-family word never becomes a ticket message. An opt-in or help word that changes nothing for the customer
+/// (a subscribed customer's "Yes", "Info") is reported as such (``Outcome/changedNothing``), so the handler can forward
+/// it as the customer's answer where a conversation is open. Each step is idempotent (consent by event time, the
+/// follow-up and the SMS journaled by event), so a redelivered or retried event completes what is missing and
+/// repeats nothing.
 struct ConsentKeywordHandler: Sendable {
+    /// What a keyword did.
+    struct Outcome {
+        var result: HandlerResult
+        /// The keyword changed no consent (a HELP; an opt-in from someone already subscribed).
+        var changedNothing: Bool
+        /// What the keyword did besides, in words for a note beside the forwarded message (HELP's answer).
+        var effect: String?
+    }
+
     let store: Store
     let sms: OneOffSMS
 
@@ -26,10 +38,12 @@ struct ConsentKeywordHandler: Sendable {
     /// Handles `keyword` texted in `text`; `entry` is nil for an account Switchboard does not know.
     func handle(
         _ keyword: ConsentKeyword, text: InboundText, eventId: String, entry: AccountDirectory.Entry?, logger: Logger
-    ) async throws -> HandlerResult {
+    ) async throws -> Outcome {
         guard let entry else {
             guard keyword == .optOut else {
-                return .ignored("\(keyword.providerType) for unknown account \(text.accountId)")
+                return Outcome(
+                    result: .ignored("\(keyword.providerType) for unknown account \(text.accountId)"),
+                    changedNothing: true)
             }
             // Never skipped: the DLQ keeps the opt-out, to redrive once the account is added.
             throw ProcessingFailure.permanent(
@@ -38,8 +52,17 @@ struct ConsentKeywordHandler: Sendable {
             )
         }
         switch keyword {
-        case .help: return try await help(text, eventId: eventId, entry: entry, logger: logger)
-        case .optOut, .optIn: return try await change(keyword, text, eventId: eventId, entry: entry, logger: logger)
+        case .help:
+            return try await help(text, eventId: eventId, entry: entry, logger: logger)
+        case .optIn
+        where try await store.subscriber(accountId: entry.account.id, phone: text.from)?.state == .subscribed:
+            // "Yes" from someone already subscribed answers a question; it changes nothing and notes nothing.
+            return Outcome(
+                result: .ignored("an opt-in word from a subscribed customer changes nothing"), changedNothing: true)
+        case .optOut, .optIn:
+            return Outcome(
+                result: try await change(keyword, text, eventId: eventId, entry: entry, logger: logger),
+                changedNothing: false)
         }
     }
 
@@ -73,8 +96,9 @@ struct ConsentKeywordHandler: Sendable {
             ]
         )
         guard account.status == .connected else { return .processed }
-        // A START from someone already subscribed (an extra "YES") is not confirmed again.
-        guard account.settings.consentReplies == .switchboard, optOut || previous != .subscribed else {
+        // A START from someone already subscribed (an extra "YES") is not confirmed again; a keyword the provider
+        // answers itself is not answered twice.
+        guard !Self.providerAnswers(text, account: account), optOut || previous != .subscribed else {
             return .processed
         }
         let body =
@@ -98,33 +122,51 @@ struct ConsentKeywordHandler: Sendable {
             return HelpdeskFollowUp(
                 accountId: account.id, key: "note:\(eventId):opt-out", ticketId: nil, phone: text.from,
                 note: ConsentNotes.optedOutByText(word: word, at: text.receivedAt, ticketClosed: closes),
-                closeTicket: closes
+                closeTicket: closes, createdAt: text.receivedAt
             )
         case .optIn:
             return HelpdeskFollowUp(
                 accountId: account.id, key: "note:\(eventId):opt-in", ticketId: nil, phone: text.from,
-                note: ConsentNotes.optedInByText(word: word, at: text.receivedAt), closeTicket: false
+                note: ConsentNotes.optedInByText(word: word, at: text.receivedAt), closeTicket: false,
+                createdAt: text.receivedAt
             )
         case .help:
             return nil
         }
     }
 
+    /// Whether the provider answers this keyword itself: the account leaves keyword replies to it and it recognised the
+    /// text (its `OptOutType`, or one of its default words). The account's extra words (`ARRET` on a number without
+    /// Advanced Opt-Out) and Switchboard's tolerant matches (`Stop.`) it does not recognise: Switchboard answers those,
+    /// so every opt-out gets its one confirmation.
+    static func providerAnswers(_ text: InboundText, account: Account) -> Bool {
+        account.settings.consentReplies == .provider
+            && (text.optOutType != nil || ConsentKeyword.isProviderDefault(text.body))
+    }
+
     /// Answers HELP where the account does; the provider's own handling answers it otherwise.
     private func help(_ text: InboundText, eventId: String, entry: AccountDirectory.Entry, logger: Logger) async throws
-        -> HandlerResult
+        -> Outcome
     {
         guard entry.account.status == .connected else {
-            return .ignored("HELP for a disconnected account: nothing sent")
+            return Outcome(result: .ignored("HELP for a disconnected account: nothing sent"), changedNothing: true)
         }
-        guard entry.account.settings.consentReplies == .switchboard else {
+        guard !Self.providerAnswers(text, account: entry.account) else {
             logger.info("HELP left to the SMS provider, which answers it for this account")
-            return .processed
+            return Outcome(
+                result: .processed, changedNothing: true,
+                effect:
+                    "The SMS provider answers \"\(text.body.trimmingCharacters(in: .whitespacesAndNewlines))\" with its HELP text for this number."
+            )
         }
         let outcome = try await sms.send(
             entry, key: "sms:\(eventId):help", to: text.from, body: entry.account.settings.effectiveHelpText)
         logger.info("HELP answered", metadata: ["outcome": "\(outcome)"])
-        return .processed
+        return Outcome(
+            result: .processed, changedNothing: true,
+            effect:
+                "Switchboard answered \"\(text.body.trimmingCharacters(in: .whitespacesAndNewlines))\" with the account's HELP text by SMS."
+        )
     }
 }
 
@@ -133,6 +175,11 @@ enum ConsentNotes {
     static func optedOutByText(word: String, at: Date, ticketClosed: Bool) -> String {
         "The customer opted out of SMS by texting \"\(word)\" at \(readable(at)). They will not receive SMS from this number unless they text START."
             + (ticketClosed ? " Switchboard closed this ticket." : "")
+    }
+
+    /// On a ticket a customer who opted out earlier opens by writing in: the agent knows why replies will not go out.
+    static func optedOutEarlier(_ subscriber: Subscriber) -> String {
+        "This customer opted out of SMS on \(readable(subscriber.changedAt)) (\(ConsentSource.describe(subscriber.source))). Replies on this ticket are not sent as SMS unless they text START again."
     }
 
     static func optedInByText(word: String, at: Date) -> String {

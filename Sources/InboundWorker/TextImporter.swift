@@ -120,7 +120,8 @@ struct TextImporter: Sendable {
                     if let change = reopened.statusChange(accountId: account.id) {
                         _ = try await store.applyTicketStatus(change)
                     }
-                    try await store.attachWaitingFollowUps(accountId: account.id, phone: text.from, ticketId: ticketId)
+                    try await store.attachWaitingFollowUps(
+                        accountId: account.id, phone: text.from, ticketId: ticketId, textAt: text.receivedAt)
                 }
                 let created = try await entry.gorgias.createMessage(ticketId: ticketId, message)
                 try await finish(effect, reference: created.id, conversation: conversation, ledger: ledger)
@@ -171,9 +172,24 @@ struct TextImporter: Sendable {
         // Stamped with Gorgias' own time, so its later status changes compare on one clock.
         let openedAt = ticket.createdDatetime.flatMap(GorgiasDate.parse) ?? text.receivedAt
         try await store.attachTicket(
-            conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt)
+            conversationId: conversation.id, accountId: account.id, ticketId: ticket.id, openedAt: openedAt,
+            forText: text.receivedAt)
+        try await noteEarlierOptOut(text, ticketId: ticket.id, account: account)
         try await finish(effect, reference: ticket.id, conversation: conversation, ledger: ledger)
         return "new ticket \(ticket.id)"
+    }
+
+    /// A customer who opted out earlier and writes in gets their question answered by an agent, but not by SMS: the
+    /// new ticket carries a note saying so (it is not closed; the STOP's own follow-up belonged to the conversation it
+    /// was about).
+    private func noteEarlierOptOut(_ text: InboundText, ticketId: Int64, account: Account) async throws {
+        guard let subscriber = try await store.subscriber(accountId: account.id, phone: text.from),
+            subscriber.state == .unsubscribed
+        else { return }
+        try await store.scheduleFollowUp(
+            HelpdeskFollowUp(
+                accountId: account.id, key: "note:opted-out:\(ticketId)", ticketId: ticketId,
+                note: ConsentNotes.optedOutEarlier(subscriber), closeTicket: false))
     }
 
     /// The id Gorgias has now for what `read` fetches: the same, the survivor of a merge (the read was redirected),

@@ -18,6 +18,15 @@ public enum ConsentKeyword: String, Sendable, Hashable, CaseIterable {
     static let optInWords: Set<String> = ["START", "YES", "UNSTOP"]
     static let helpWords: Set<String> = ["HELP", "INFO"]
 
+    /// Whether the SMS provider's own opt-out handling recognises `body` (and so answers it where the account leaves
+    /// keyword replies to the provider): one of Twilio's default words, the whole body, any case, surrounding white
+    /// space aside (contracts/consent-keywords.json). Switchboard's matcher takes more (punctuation, `OPT OUT`, the
+    /// account's extra words); those the provider does not answer, so Switchboard does.
+    public static func isProviderDefault(_ body: String) -> Bool {
+        let word = body.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        return optOutWords.contains(word) || optInWords.contains(word) || helpWords.contains(word)
+    }
+
     /// The provider's name for this keyword class (Twilio's `OptOutType` values).
     public var providerType: String {
         switch self {

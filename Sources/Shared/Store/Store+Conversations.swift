@@ -59,12 +59,14 @@ extension Store {
         ).map(Self.conversation)
     }
 
-    /// Records a ticket opened (or found) for the conversation and makes it the current one; helpdesk follow-ups of the
-    /// customer that wait for a ticket (a STOP that overtook this text) are given this one.
+    /// Records a ticket opened (or found) for the conversation and makes it the current one. With `forText`, the time
+    /// of the customer's text that opened it: the customer's follow-ups that wait for a ticket and came after that
+    /// text (a STOP that overtook it) are given this one; those that came before it were about a conversation that had
+    /// no ticket and are ended (``attachWaitingFollowUps(accountId:phone:ticketId:textAt:)``).
     @discardableResult
-    public func attachTicket(conversationId: String, accountId: String, ticketId: Int64, openedAt: Date) async throws
-        -> TicketRecord
-    {
+    public func attachTicket(
+        conversationId: String, accountId: String, ticketId: Int64, openedAt: Date, forText textAt: Date? = nil
+    ) async throws -> TicketRecord {
         try await database.transaction { executor in
             let inserted = try await executor.query(
                 """
@@ -81,9 +83,9 @@ extension Store {
                 try await Store.recordStatusHistory(
                     accountId: accountId, ticketId: ticketId, status: .open, snoozedUntil: nil, at: openedAt,
                     in: executor)
-                if let phone {
+                if let phone, let textAt {
                     try await Store.attachWaitingFollowUps(
-                        accountId: accountId, phone: phone, ticketId: ticketId, in: executor)
+                        accountId: accountId, phone: phone, ticketId: ticketId, textAt: textAt, in: executor)
                 }
             } else {
                 try await executor.query(
@@ -110,6 +112,11 @@ extension Store {
     public func followMergedCustomer(accountId: String, from: Int64, to: Int64) async throws {
         try await database.query(
             "UPDATE conversations SET customer_id = ? WHERE account_id = ? AND customer_id = ?", to, accountId, from)
+    }
+
+    /// The conversation's current ticket for `phone` when it is active (open, or snoozed: ``TicketRecord/isActive``).
+    public func activeTicketId(accountId: String, phone: String) async throws -> Int64? {
+        try await Self.activeTicketId(accountId: accountId, phone: phone, in: database)
     }
 
     /// The conversation's current ticket for `phone` when it is active (``TicketRecord/isActive``).

@@ -32,22 +32,33 @@ extension Store {
         )
     }
 
-    /// Gives the phone's follow-ups that wait for a ticket to `ticketId` (a reopened ticket; a new one is attached by
-    /// ``attachTicket(conversationId:accountId:ticketId:openedAt:)``).
-    public func attachWaitingFollowUps(accountId: String, phone: String, ticketId: Int64) async throws {
+    /// Gives the phone's waiting follow-ups that came after the text at `textAt` to `ticketId`, which that text opened
+    /// or reopened (a new ticket is attached by ``attachTicket(conversationId:accountId:ticketId:openedAt:forText:)``).
+    public func attachWaitingFollowUps(accountId: String, phone: String, ticketId: Int64, textAt: Date) async throws {
         try await database.transaction { executor in
-            try await Store.attachWaitingFollowUps(accountId: accountId, phone: phone, ticketId: ticketId, in: executor)
+            try await Store.attachWaitingFollowUps(
+                accountId: accountId, phone: phone, ticketId: ticketId, textAt: textAt, in: executor)
         }
     }
 
-    /// Gives the phone's follow-ups that wait for a ticket to `ticketId`, due now (in ``attachTicket``'s transaction).
-    static func attachWaitingFollowUps(accountId: String, phone: String, ticketId: Int64, in executor: any SQLExecutor)
-        async throws
-    {
+    /// A follow-up that waits for a ticket belongs to the conversation it was about: a keyword that arrived with no
+    /// ticket active. A text sent before it (which the keyword overtook on its own topic) opens that conversation's
+    /// ticket, so the follow-up is given to it, due now. A text sent after it starts a later conversation: the
+    /// follow-up is ended (`noTicket`), never given to it, so a STOP from weeks ago cannot close today's question.
+    static func attachWaitingFollowUps(
+        accountId: String, phone: String, ticketId: Int64, textAt: Date, in executor: any SQLExecutor
+    ) async throws {
         try await lockConsent(accountId: accountId, phone: phone, in: executor)
+        let now = Date().millis
         try await executor.query(
-            "UPDATE helpdesk_followups SET ticket_id = ?, due_at = ? WHERE account_id = ? AND phone = ? AND ticket_id IS NULL AND completed_at IS NULL",
-            ticketId, Date().millis, accountId, phone
+            "UPDATE helpdesk_followups SET ticket_id = ?, due_at = ? WHERE account_id = ? AND phone = ? AND ticket_id IS NULL AND completed_at IS NULL AND created_at >= ?",
+            ticketId, now, accountId, phone, textAt.millis
+        )
+        try await executor.query(
+            "UPDATE helpdesk_followups SET completed_at = ?, outcome = ?, last_error = ? WHERE account_id = ? AND phone = ? AND ticket_id IS NULL AND completed_at IS NULL AND created_at < ?",
+            now, HelpdeskFollowUp.Outcome.noTicket.rawValue,
+            "no ticket was open when it was asked for; a later conversation does not get it", accountId, phone,
+            textAt.millis
         )
     }
 

@@ -14,6 +14,9 @@ public struct HelpdeskFollowUp: Sendable, Hashable {
         case done
         /// Gorgias refused it for good (the ticket was deleted, say) or it was given up on; `lastError` says why.
         case failed
+        /// It waited for a ticket the conversation it was about never opened (a STOP with no ticket open, then no
+        /// earlier text opening one); a later conversation's ticket does not get it.
+        case noTicket
     }
 
     public var accountId: String
@@ -21,12 +24,15 @@ public struct HelpdeskFollowUp: Sendable, Hashable {
     public var key: String
     /// The ticket to note on. Nil while the customer has no active ticket: a STOP can overtake the customer's own
     /// earlier text (it travels on its own topic), so the follow-up waits for the ticket that text opens and is
-    /// attached to it then (``Store/attachTicket(conversationId:accountId:ticketId:openedAt:)``).
+    /// attached to it then; a text sent after it never gets it
+    /// (``Store/attachTicket(conversationId:accountId:ticketId:openedAt:forText:)``).
     public var ticketId: Int64?
     /// The customer, for a follow-up that waits for a ticket.
     public var phone: String?
     public var note: String
     public var closeTicket: Bool
+    /// When what it is about happened (the customer's keyword, the agent's reply): a follow-up waiting for a ticket is
+    /// given only to one a text sent before this opens.
     public var createdAt: Date
     public var dueAt: Date
     public var attempts: Int

@@ -52,9 +52,18 @@ enum ReplyNotes {
         "#optout: \(phone) could not be opted out because \(why). The reply was not sent."
     }
 
-    static func optedOutByAgent(_ phone: String, agent: String?, ticketClosed: Bool) -> String {
-        "\(phone) was opted out of SMS by \(agent ?? "an agent") with #optout; the reply was not sent."
-            + (ticketClosed ? " Switchboard closed this ticket." : "")
+    /// `before`: the consent the customer had (nil: none on record), said when it was not a subscription.
+    static func optedOutByAgent(_ phone: String, agent: String?, ticketClosed: Bool, before: ConsentState?) -> String {
+        let previously =
+            switch before {
+            case .subscribed?: ""
+            case .pending?:
+                " They had not confirmed SMS consent; now no reply reaches them by SMS, not even within the conversational-reply window."
+            case nil, .unsubscribed?:
+                " There was no SMS consent on record; now no reply reaches them by SMS, not even within the conversational-reply window."
+            }
+        return "\(phone) was opted out of SMS by \(agent ?? "an agent") with #optout; the reply was not sent."
+            + previously + (ticketClosed ? " Switchboard closed this ticket." : "")
     }
 
     static func readable(_ date: Date) -> String {

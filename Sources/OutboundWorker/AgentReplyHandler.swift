@@ -30,6 +30,20 @@ struct AgentReplyHandler: EventHandler {
         if reply.fromAgent == false { return .ignored("a customer message, not an agent reply") }
         if reply.channel == "internal-note" || reply.isPublic == false { return .ignored("an internal note") }
         let known = try await store.conversation(accountId: reply.accountId, ticketId: reply.ticketId)
+        if known == nil, reply.channel.map({ $0 != "sms" }) == true {
+            return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
+        }
+        // The reply is read and judged first: a ticket Switchboard does not know is looked into (a merge) only for a
+        // reply that would be sent.
+        let message: GorgiasMessage
+        do {
+            message = try await entry.gorgias.message(ticketId: reply.ticketId, id: reply.messageId)
+        } catch let error as GorgiasError where known == nil && error.isGone {
+            return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
+        }
+        if case .ignore(let reason) = ReplyClassifier.classify(message, settings: entry.account.settings) {
+            return .ignored(reason)
+        }
         guard let conversation = try await known.asyncOr({ try await merged.conversation(for: reply, entry: entry) })
         else {
             return .ignored("ticket \(reply.ticketId) is not a Switchboard conversation")
@@ -37,10 +51,6 @@ struct AgentReplyHandler: EventHandler {
         if known == nil {
             context.logger.info(
                 "ticket joined its conversation after a merge in Gorgias", metadata: ["ticket": "\(reply.ticketId)"])
-        }
-        let message = try await entry.gorgias.message(ticketId: reply.ticketId, id: reply.messageId)
-        if case .ignore(let reason) = ReplyClassifier.classify(message, settings: entry.account.settings) {
-            return .ignored(reason)
         }
         let content = ReplyContent(message)
         let job = ReplyJob(

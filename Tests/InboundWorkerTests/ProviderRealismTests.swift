@@ -112,6 +112,63 @@ struct ProviderRealismTests {
     }
 
     @Test(
+        "another ticket of the same customer that is no merge (an `api` ticket from another tool): a reply there is not texted, and the conversation keeps its ticket"
+    )
+    func unmergedTicketIsNotAdopted() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(acme)
+        try await fleet.start(.inbound)
+        try await fleet.start(.outbound)
+        let phone = "+15551300006"
+        try await fleet.withStore {
+            _ = try await $0.applyConsent(
+                ConsentChange(
+                    accountId: "acme", phone: phone, state: .subscribed, at: Date().addingTimeInterval(-60),
+                    source: "test"))
+        }
+        try await fleet.produce([text(from: phone, "first", sid: "SM-u1")])
+        #expect(await eventually { (try? await tickets(fleet).count) == 1 }, "\(fleet.logs)")
+        let first = try #require(try await tickets(fleet).first)
+        let firstId = try #require(first["id"]?.intValue)
+        let customerId = try #require(first["customer"]?["id"]?.intValue)
+        try await HTTPClient.withClient { http in
+            // An order tool opens its own ticket for the customer through the API; nothing is merged.
+            let other = try await client(fleet, http).createTicket(
+                GorgiasNewTicket(
+                    channel: "api", via: "api", fromAgent: false, status: "open", subject: "Order #1042 issue",
+                    externalId: nil, customer: GorgiasPersonRef(id: customerId), tags: nil,
+                    messages: [
+                        GorgiasNewMessage(
+                            channel: "api", via: "api", fromAgent: false, sender: GorgiasPersonRef(id: customerId),
+                            bodyText: "order form")
+                    ]
+                ))
+            let elsewhere = try await fleet.agentReply(acme, ticketId: other.id, body: "About your order form")
+            let event = fleet.replyEvent(acme, ticketId: other.id, messageId: elsewhere, channel: "api")
+            try await fleet.produce([event])
+            #expect(
+                await eventually {
+                    (try? await fleet.withStore {
+                        try await $0.lookup(
+                            group: FleetRoster.outbound.group, eventId: "gorgias:acme:message:\(elsewhere)")
+                    }) != nil
+                }, "\(fleet.logs)")
+            let own = try await fleet.agentReply(acme, ticketId: firstId, body: "Answered on the SMS ticket")
+            try await fleet.produce([fleet.replyEvent(acme, ticketId: firstId, messageId: own)])
+            #expect(
+                await eventually { (try? await fleet.sent(acme, to: phone).count) == 1 }, "\(fleet.logs)")
+            let sent = try await fleet.sent(acme, to: phone)
+            #expect(sent.map { $0["body"]?.stringValue } == ["Answered on the SMS ticket"])
+            #expect(
+                try await fleet.withStore {
+                    try await $0.conversation(accountId: "acme", phone: phone)?.currentTicketId
+                }
+                    == firstId, "the conversation still threads onto its SMS ticket")
+        }
+        await fleet.shutdown()
+    }
+
+    @Test(
         "a ticket merged into another and a customer merged into another keep the conversation, for texts and replies")
     func merges() async throws {
         let fleet = try await E2EFleet()

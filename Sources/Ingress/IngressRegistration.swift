@@ -128,6 +128,8 @@ public enum IngressRegistration {
         }
         var credentials = try account.credentials(box)
         var outcome = TokenOutcome.none
+        // OAuth tokens are given back and forgotten: a session's refresh and access tokens, and a token pasted at
+        // `accounts add` (it has no refresh token, but grants the same access until Gorgias forgets it).
         if let refresh = credentials.gorgiasRefreshToken {
             outcome = .forgotten
             if let oauthApp {
@@ -139,6 +141,16 @@ public enum IngressRegistration {
                 }
                 if revokedRefresh { outcome = .revoked }
             }
+        } else if let access = credentials.gorgiasOAuthToken {
+            outcome = .forgotten
+            if let oauthApp,
+                try await oauthApp.revoke(
+                    token: access, hint: "access_token", gorgiasBaseURL: account.gorgiasBaseURL, http: http)
+            {
+                outcome = .revoked
+            }
+        }
+        if outcome != .none {
             credentials.gorgiasOAuthToken = nil
             credentials.gorgiasRefreshToken = nil
             credentials.gorgiasTokenExpiresAt = nil

@@ -126,6 +126,28 @@ struct OAuthConnectTests {
         #expect(try await numberWebhook() == "https://old-helpdesk.example/sms", "the number's webhook is given back")
         let forgotten = try #require(try await fleet.withStore { try await $0.account(id: "shop") }).credentials(box)
         #expect(forgotten.gorgiasRefreshToken == nil && forgotten.gorgiasOAuthToken == nil)
+
+        // Reconnecting without tokens would have every Gorgias call refused: refused, pointing at `accounts connect`.
+        let reconnect = try await CLIProcess.run(
+            ["accounts", "reconnect", shop.id], environment: oauthEnvironment(fleet))
+        #expect(
+            reconnect.status != 0 && reconnect.errors.contains("accounts connect"),
+            "\(reconnect.output)\(reconnect.errors)")
+        #expect(try await fleet.withStore { try await $0.account(id: "shop")?.status } == .disconnected)
+        // `accounts connect` again: consent again, fresh tokens, a fresh integration, texts flow.
+        let again = try await CLIProcess.run(arguments, environment: environment)
+        #expect(again.status == 0, "\(again.output)\(again.errors)")
+        let secondConsent = try #require(again.output.split(separator: "\n").last.map(String.init))
+        let secondCallback = try #require(
+            try await http.execute(APIRequest(method: "GET", url: secondConsent, service: "browser"))
+                .header("Location"))
+        #expect(
+            try await http.execute(APIRequest(method: "GET", url: secondCallback, service: "browser")).status == 200)
+        let reconnected = try #require(try await fleet.withStore { try await $0.account(id: "shop") })
+        let renewed = try reconnected.credentials(box)
+        #expect(reconnected.status == .connected && renewed.gorgiasRefreshToken != nil)
+        try await fleet.customerTexts(shop, from: "+15550100009", "back again", to: endpoints)
+        #expect(await eventually(timeout: .seconds(30)) { await messageCount(fleet) == 7 }, "\(fleet.logs)")
         await ingress.stop()
         await fleet.shutdown()
     }
@@ -168,6 +190,37 @@ struct OAuthConnectTests {
         let exchanges = (try? await fleet.sandbox.json("/sandbox/gorgias/shop"))?["oauth"]?["exchanges"]?.intValue
         #expect((exchanges ?? 0) == 0)
         await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test(
+        "a pasted OAuth token (no refresh token) is revoked and forgotten on disconnect; reconnect refuses until it has a token again"
+    )
+    func pastedTokenForgotten() async throws {
+        let fleet = try await E2EFleet()
+        let pasted = E2EFleet.TestAccount(id: "pasted", oauth: true)
+        try await fleet.addAccount(pasted)
+        let box = try SecretBox(base64Key: fleet.secretKey)
+        func token() async throws -> String? {
+            try #require(try await fleet.withStore { try await $0.account(id: "pasted") }).credentials(box)
+                .gorgiasOAuthToken
+        }
+        #expect(try await token() == pasted.gorgiasKey)
+        let disconnect = try await CLIProcess.run(
+            ["accounts", "disconnect", "pasted"], environment: oauthEnvironment(fleet))
+        #expect(
+            disconnect.status == 0 && disconnect.output.contains("revoked"), "\(disconnect.output)\(disconnect.errors)")
+        #expect(try await token() == nil, "forgotten")
+        let reconnect = try await CLIProcess.run(
+            ["accounts", "reconnect", "pasted"], environment: oauthEnvironment(fleet))
+        #expect(reconnect.status != 0 && reconnect.errors.contains("accounts credentials"), "\(reconnect.errors)")
+        var withToken = oauthEnvironment(fleet)
+        withToken["GORGIAS_OAUTH_TOKEN"] = pasted.gorgiasKey
+        let credentials = try await CLIProcess.run(
+            ["accounts", "credentials", "pasted", "--skip-credential-check"], environment: withToken)
+        #expect(credentials.status == 0, "\(credentials.errors)")
+        let again = try await CLIProcess.run(["accounts", "reconnect", "pasted"], environment: oauthEnvironment(fleet))
+        #expect(again.status == 0, "\(again.errors)")
         await fleet.shutdown()
     }
 }

@@ -33,9 +33,27 @@ struct ReconnectAccountCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        try await Self.refuseWithoutOAuthTokens(id: id, store: store)
         try await AccountStatusChange.apply(id: id, status: .connected, store: store) { store, box in
             guard let ingressUrl else { return }
             try await IngressConnection.connect(accountId: id, ingressURL: ingressUrl, store: store, box: box)
+        }
+    }
+
+    /// An account on Gorgias OAuth had its tokens revoked and forgotten at disconnect: marking it connected would have
+    /// every Gorgias call refused. The merchant consents again through `accounts connect`, or the operator gives it a
+    /// new token.
+    static func refuseWithoutOAuthTokens(id: String, store options: StoreOptions) async throws {
+        let environment = try CLIEnvironment.load()
+        let box = try SecretBox.from(environment)
+        try await Store.withStore(try options.location(environment), logger: CLIEnvironment.logger) { store in
+            guard let account = try await store.account(id: id) else { throw CLIError.notFound("no account \(id)") }
+            guard account.gorgiasAuthKind == .oauth, try account.credentials(box).gorgiasOAuthToken == nil else {
+                return
+            }
+            throw CLIError.failed(
+                "account \(id) has no Gorgias OAuth token (it was revoked and forgotten at disconnect): connect it with `switchboard accounts connect \(id) --ingress-url <url>`, which asks the merchant's consent again, or give it a new token with `switchboard accounts credentials \(id)` ($GORGIAS_OAUTH_TOKEN) and reconnect"
+            )
         }
     }
 }

@@ -19,7 +19,8 @@ struct MediaImporter: Sendable {
         var line: String?
     }
 
-    /// The largest file fetched at all (the image limit); smaller types are checked after sniffing.
+    /// The largest file imported, of any type: what Twilio accepts for a whole message's media (5 MB). The smaller
+    /// limit for non-image types (500 KB) is for sending; a customer's HEIC photo or video is imported whole.
     static let fetchLimit = 5 * 1024 * 1024
 
     func importMedia(_ text: InboundText, entry: AccountDirectory.Entry) async throws -> [Imported] {
@@ -69,9 +70,6 @@ struct MediaImporter: Sendable {
         do {
             let fetched = try await entry.sms.media(item.url, maximumBytes: Self.fetchLimit)
             let type = MediaType.effective(declared: fetched.contentType ?? declared, bytes: fetched.bytes)
-            if fetched.bytes.count > MediaType.limit(for: type) {
-                return Imported(line: Self.tooLarge(type, limit: MediaType.limit(for: type)))
-            }
             let attachment = try await entry.gorgias.upload(
                 filename: MediaType.filename(index: index, type: type), contentType: type, bytes: fetched.bytes)
             return Imported(attachment: attachment)
@@ -83,6 +81,6 @@ struct MediaImporter: Sendable {
     }
 
     static func tooLarge(_ type: String, limit: Int) -> String {
-        "[Attachment \(type) not imported: it is larger than \(limit / 1024 >= 1024 ? "\(limit / 1024 / 1024) MB" : "\(limit / 1024) KB"), the MMS limit]"
+        "[Attachment \(type) not imported: it is larger than \(limit / 1024 / 1024) MB]"
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 
-/// What a media file is, read from its first bytes (the provider's declared type is a hint), and the size limits
-/// Switchboard applies to MMS media (contracts/twilio/twilio_api_v2010.json, MediaUrl: 5 MB for JPEG, PNG and GIF, 500 KB for other types).
+/// What a media file is, read from its first bytes (the provider's declared type is a hint), and a name for it.
 public enum MediaType {
     public static let imageTypes: Set<String> = ["image/jpeg", "image/png", "image/gif"]
 
@@ -14,9 +13,24 @@ public enum MediaType {
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return "image/gif" }
         if starts(Array("%PDF-".utf8)) { return "application/pdf" }
-        if bytes.count >= 12, Array(bytes[4..<8]) == Array("ftyp".utf8) { return "video/mp4" }
+        if bytes.count >= 12, Array(bytes[4..<8]) == Array("ftyp".utf8) { return isoMedia(brand: Array(bytes[8..<12])) }
         if starts(Array("BEGIN:VCARD".utf8)) { return "text/vcard" }
         return nil
+    }
+
+    /// ISO base media files (`ftyp` box) by their major brand: an iPhone's HEIC photo, a QuickTime movie and a 3GPP
+    /// clip share the box with MP4 and must not be taken for one.
+    static func isoMedia(brand: [UInt8]) -> String {
+        switch String(decoding: brand, as: UTF8.self) {
+        case "heic", "heix", "heim", "heis", "hevc", "hevx": "image/heic"
+        case "mif1", "msf1": "image/heif"
+        case "avif", "avis": "image/avif"
+        case "qt  ": "video/quicktime"
+        case let brand where brand.hasPrefix("3gp") || brand.hasPrefix("3ge") || brand.hasPrefix("3gs"): "video/3gpp"
+        case let brand where brand.hasPrefix("3g2"): "video/3gpp2"
+        case "M4A ", "M4B ": "audio/mp4"
+        default: "video/mp4"
+        }
     }
 
     /// The type to trust: the sniffed one; else the declared one, unless it claims an image the bytes are not.
@@ -27,13 +41,6 @@ public enum MediaType {
         return declared.isEmpty || imageTypes.contains(declared) ? "application/octet-stream" : declared
     }
 
-    /// The largest file of `type` Switchboard imports.
-    public static func limit(for type: String) -> Int {
-        imageTypes.contains(type) ? 5 * 1024 * 1024 : 500 * 1024
-    }
-
-    public static func isImage(_ type: String) -> Bool { imageTypes.contains(type) }
-
     /// A file name for an attachment of `type`: `image-1.jpg`.
     public static func filename(index: Int, type: String) -> String {
         let ext: String
@@ -43,9 +50,17 @@ public enum MediaType {
         case "image/gif": ext = "gif"
         case "application/pdf": ext = "pdf"
         case "video/mp4": ext = "mp4"
+        case "image/heic": ext = "heic"
+        case "image/heif": ext = "heif"
+        case "image/avif": ext = "avif"
+        case "video/quicktime": ext = "mov"
+        case "video/3gpp": ext = "3gp"
+        case "video/3gpp2": ext = "3g2"
+        case "audio/mp4": ext = "m4a"
         case "text/vcard": ext = "vcf"
         default: ext = "bin"
         }
-        return "\(isImage(type) ? "image" : "attachment")-\(index + 1).\(ext)"
+        return
+            "\(type.hasPrefix("image/") ? "image" : type.hasPrefix("video/") ? "video" : "attachment")-\(index + 1).\(ext)"
     }
 }

@@ -26,7 +26,7 @@ struct DevCommandTests {
             gorgias["oauth"]?["exchanges"]?.intValue == 1 && gorgias["auth"] == "oauth", "\(gorgias["oauth"] ?? nil)")
         let tickets = gorgias["tickets"]?.arrayValue ?? []
         let messages = tickets.flatMap { $0["messages"]?.arrayValue ?? [] }
-        #expect(tickets.count == 8 && summary["counts"]?["tickets"]?.intValue == 8)
+        #expect(tickets.count == 9 && summary["counts"]?["tickets"]?.intValue == 9)
         #expect(
             Int64(messages.filter { $0["channel"] == "internal-note" }.count)
                 == summary["counts"]?["internalNotes"]?.intValue)
@@ -43,6 +43,11 @@ struct DevCommandTests {
             hana?["status"] == "closed"
                 && hana?["messages"]?.arrayValue?.contains { $0["channel"] == "internal-note" } == true,
             "the STOP sent while Gorgias was down was noted and closed once it came back")
+        let ivy = tickets.first { $0["subject"]?.stringValue?.contains("+15550101009") == true }
+        #expect(
+            ivy?["status"] == "open"
+                && ivy?["messages"]?.arrayValue?.contains { $0["channel"] == "internal-note" } == true,
+            "Ivy's question after her earlier STOP opened a ticket that stays open, noted as opted out")
 
         // The environment file points the CLI and kcat at the running fleet; its folder (store, logs) is private.
         let environmentFile = try #require(summary["environmentFile"]?.stringValue)
@@ -58,7 +63,7 @@ struct DevCommandTests {
         let stats = try await CLIProcess.run(["conversations", "stats", "--json"], environment: environment)
         let conversations = try JSONParser.parse(Array(stats.output.utf8))["conversations"]?.intValue
         #expect(
-            stats.status == 0 && conversations == 7, "seven customers texted about something; HELP alone opens none")
+            stats.status == 0 && conversations == 8, "eight customers texted about something; HELP alone opens none")
         let kcat = try await Self.kcatList(brokers: try #require(environment["KAFKA_BROKERS"]))
         #expect(kcat.contains("topic \"sms.inbound\"") && kcat.contains("topic \"sms.inbound.dlq\""))
 

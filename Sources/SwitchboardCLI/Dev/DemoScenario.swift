@@ -21,14 +21,16 @@ struct DemoScenario {
     static let fay = Customer(name: "Fay Laurent", phone: "+15550101006")
     static let gus = Customer(name: "Gus Lindqvist", phone: "+15550101007")
     static let hana = Customer(name: "Hana Sato", phone: "+15550101008")
-    /// Everyone who signed up for texts (Dev only ever asks for HELP).
+    static let ivy = Customer(name: "Ivy Chen", phone: "+15550101009")
+    /// Everyone who signed up for texts and writes to support (Dev only ever asks for HELP; Ivy is a marketing
+    /// subscriber who texts STOP before she ever writes in).
     static let subscribers = [ava, ben, cleo, eli, fay, gus, hana]
 
     /// What the sandbox must hold when the scenario is over. The demo account lets Twilio answer STOP, START and
     /// HELP (its default opt-out handling), so those replies are Twilio's, not Switchboard's.
     static let expected = ScenarioCounts(
-        tickets: 8, openTickets: 4, customerMessages: 12, agentReplies: 6, internalNotes: 5,
-        textsReceived: 15, smsSent: 4, smsDelivered: 3, smsUndelivered: 1, providerAutoReplies: 3
+        tickets: 9, openTickets: 5, customerMessages: 13, agentReplies: 6, internalNotes: 6,
+        textsReceived: 17, smsSent: 4, smsDelivered: 3, smsUndelivered: 1, providerAutoReplies: 4
     )
 
     let fleet: LocalStack
@@ -36,8 +38,8 @@ struct DemoScenario {
     let progress: ScenarioProgress
 
     func run() async throws {
-        try await step("7 customers sign up for texts (sms.subscriptions)") {
-            let records = Self.subscribers.map { customer in
+        try await step("8 customers sign up for texts (sms.subscriptions)") {
+            let records = (Self.subscribers + [Self.ivy]).map { customer in
                 SubscriptionUpdate(
                     accountId: DemoAccount.id, phone: customer.phone, state: .subscribed, at: Date(),
                     source: "signup-form",
@@ -46,7 +48,12 @@ struct DemoScenario {
             }
             _ = try await fleet.producer.sendAll(records)
         } until: {
-            try await Self.subscribers.asyncAllSatisfy { try await consent(of: $0) == .subscribed }
+            try await (Self.subscribers + [Self.ivy]).asyncAllSatisfy { try await consent(of: $0) == .subscribed }
+        }
+        try await step("Ivy, on the marketing list, texts STOP with no conversation open: unsubscribed, no ticket") {
+            try await text(Self.ivy, "STOP")
+        } until: {
+            try await consent(of: Self.ivy) == .unsubscribed
         }
         try await step("customers text in: 7 new tickets in Gorgias") {
             try await text(Self.ava, "Hi! My order #1042 hasn't arrived yet.")
@@ -137,6 +144,18 @@ struct DemoScenario {
             return current != nil && current != first
         }
         try await mergedTicket()
+        try await step("Ivy writes to support later: her question opens a ticket that stays open, noted as opted out") {
+            try await text(Self.ivy, "Hi, can I still return the boots I bought last month?")
+        } until: {
+            let opened = try await ticket(of: Self.ivy) != nil
+            let noted = try await notes(Self.ivy).count == 1
+            return opened && noted
+        }
+        guard let ivy = try await ticket(of: Self.ivy),
+            try await store.ticket(accountId: DemoAccount.id, ticketId: ivy)?.status == .open
+        else {
+            throw CLIError.failed("Ivy's ticket is not open: an old STOP closed a new question")
+        }
     }
 
     /// Ben's first ticket is closed, he asks something new (a second ticket), and an agent reopens the first and

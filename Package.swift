@@ -8,23 +8,20 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// `Shared` and the layers it re-exports. A target that imports `Shared` depends on them all directly: SwiftPM
-/// rebuilds a target when a module it depends on directly changes, and a layer's types can change (a stored property
-/// added) without `Shared`'s own interface changing, which left stale binaries that crashed.
-let shared: [Target.Dependency] = [
-    "Shared", "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
-    "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
-]
-
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        // The deployable services: the three workers, the ingress (webhooks, OAuth) and the operators' console.
         .executable(name: "InboundWorker", targets: ["InboundWorker"]),
         .executable(name: "OutboundWorker", targets: ["OutboundWorker"]),
         .executable(name: "StatusWorker", targets: ["StatusWorker"]),
-        .library(name: "Shared", targets: ["Shared"]),
+        .executable(name: "switchboard-ingress", targets: ["IngressService"]),
+        .executable(name: "switchboard-console", targets: ["ConsoleService"]),
+        // The operators' command line (accounts, consent, dlq, lag, topics, trace, produce, migrate).
+        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        // Developer tools: the local fleet, benchmarks, the sandbox and the embedded broker. Never deployed.
+        .executable(name: "switchboard-dev", targets: ["DevTools"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -46,58 +43,51 @@ let package = Package(
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
-        .systemLibrary(
-            name: "Crdkafka",
-            path: "Sources/Shared/CInterop/Crdkafka",
-            pkgConfig: "rdkafka",
-            providers: [.apt(["librdkafka-dev"])]
-        ),
-        .systemLibrary(
-            name: "CSQLite3",
-            path: "Sources/Shared/CInterop/CSQLite3",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
-        .systemLibrary(
-            name: "CCurl",
-            path: "Sources/Shared/CInterop/CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
-        // The layers, bottom up; each module imports only those below it.
-        // Concurrency helpers, configuration from the environment, and the failure vocabulary every layer speaks.
+        // The C libraries, through pkg-config.
+        .systemLibrary(name: "Crdkafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The layers, bottom up. Each imports only layers below it, and names each one it imports
+        // (`LayerImportsTests`); the HTTP client and the store build without librdkafka.
+        // Concurrency helpers, the clock, configuration from the environment, the failure vocabulary.
         .target(
             name: "SwitchboardBase",
             dependencies: [.product(name: "DequeModule", package: "swift-collections")],
-            path: "Sources/Shared/Base",
             swiftSettings: swiftSettings
         ),
-        // The C boundary and the Kafka client on librdkafka.
+        // JSON values, the strict parser, schema validation, and RFC 3339 dates.
+        .target(name: "SwitchboardJSON", swiftSettings: swiftSettings),
+        // What Switchboard is about: accounts, conversations, consent, phone numbers, outbound messages.
+        .target(
+            name: "SwitchboardDomain", dependencies: [],
+            swiftSettings: swiftSettings),
+        // The Kafka client on librdkafka.
         .target(
             name: "SwitchboardKafka",
             dependencies: [
-                "SwitchboardBase", "Crdkafka",
-                .product(name: "Logging", package: "swift-log"),
+                "Crdkafka",
+                "SwitchboardBase", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/Shared/Kafka",
             swiftSettings: swiftSettings
         ),
-        // Events: the CloudEvents envelope, the strict JSON parser, schema validation, typed payloads.
+        // Events: the CloudEvents envelope, schema validation, typed payloads.
         .target(
             name: "SwitchboardEvents",
-            dependencies: ["SwitchboardBase", "SwitchboardKafka", .product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Shared/Events",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings,
             // `schemas/` at the top level is the contract; the plugin compiles it into every binary.
             plugins: ["EmbedSchemas"]
         ),
-        // Logs, the metrics registry and catalog, and the /metrics, /healthz and /readyz server.
+        // Logs, the metrics registry and catalog, traces, and the /metrics, /healthz and /readyz server.
         .target(
             name: "SwitchboardObservability",
             dependencies: [
-                "SwitchboardBase", "SwitchboardEvents",
-                .product(name: "Logging", package: "swift-log"),
+                "SwitchboardBase", "SwitchboardJSON", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,14 +95,14 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
             ],
-            path: "Sources/Shared/Observability",
             swiftSettings: swiftSettings
         ),
         // The store on SQLite and PostgreSQL, with the sealed credentials and the runtime's ledger and parking.
         .target(
             name: "SwitchboardStore",
             dependencies: [
-                "SwitchboardBase", "SwitchboardEvents", "SwitchboardObservability", "CSQLite3",
+                "CSQLite3",
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardObservability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,166 +110,266 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            path: "Sources/Shared/Store",
             swiftSettings: swiftSettings
         ),
-        // The HTTP client on libcurl and rate budgets.
+        // The HTTP client on libcurl, and rate budgets.
         .target(
             name: "SwitchboardHTTP",
             dependencies: [
-                "SwitchboardBase", "SwitchboardObservability", "CCurl",
-                .product(name: "Logging", package: "swift-log"),
+                "CCurl",
+                "SwitchboardBase", "SwitchboardObservability", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            path: "Sources/Shared/HTTP",
             swiftSettings: swiftSettings
         ),
         // The worker runtime: key-ordered dispatch, offsets, retries, tiers, the DLQ, the breaker.
         .target(
             name: "SwitchboardRuntime",
             dependencies: [
-                "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
-                "SwitchboardStore",
-                .product(name: "Logging", package: "swift-log"),
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            path: "Sources/Shared/Runtime",
             swiftSettings: swiftSettings
         ),
-        // The domain clients: Gorgias, and Twilio's SMS API.
+        // The providers' clients: Gorgias, and Twilio's SMS API.
         .target(
             name: "SwitchboardGorgias",
-            dependencies: ["SwitchboardBase", "SwitchboardEvents", "SwitchboardHTTP", "SwitchboardStore"],
-            path: "Sources/Shared/Gorgias",
+            dependencies: ["SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardHTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SwitchboardSMS",
             dependencies: [
-                "SwitchboardBase", "SwitchboardEvents", "SwitchboardHTTP", "SwitchboardStore",
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Sources/Shared/SMS",
             swiftSettings: swiftSettings
         ),
-        // The top: what several workers share, a worker process's composition, and every layer re-exported.
+        // What every worker process is made of, and what several workers share (follow-ups, notes, one-off SMS).
         .target(
-            name: "Shared",
+            name: "WorkerKit",
             dependencies: [
-                "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardObservability",
-                "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
-                .product(name: "Logging", package: "swift-log"),
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
+                "SwitchboardGorgias", "SwitchboardSMS", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            exclude: [
-                "CInterop", "KafkaMock", "TestKit", "Base", "Kafka", "Events", "Observability", "Store", "HTTP",
-                "Runtime", "Gorgias", "SMS",
-            ],
             swiftSettings: swiftSettings
         ),
-        // librdkafka's mock cluster: linked by the CLI and the tests, never by a worker executable.
-        .target(
-            name: "KafkaMock",
-            dependencies: shared + ["Crdkafka", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Shared/KafkaMock",
-            swiftSettings: swiftSettings
-        ),
-        // Fakes and a manual clock for tests and benchmarks, never linked by a worker executable.
-        .target(
-            name: "TestKit",
-            dependencies: ["SwitchboardStore"],
-            path: "Sources/Shared/TestKit",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(name: "SchemaEmbedder", path: "Sources/SchemaEmbedder"),
+        .executableTarget(name: "SchemaEmbedder"),
         .plugin(
-            name: "EmbedSchemas",
-            capability: .buildTool(),
-            dependencies: ["SchemaEmbedder"],
-            path: "Sources/EmbedSchemasPlugin"
-        ),
-        .target(
-            name: "Sandbox",
-            dependencies: shared + [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(name: "LocalFleet", dependencies: shared + ["KafkaMock"], swiftSettings: swiftSettings),
+            name: "EmbedSchemas", capability: .buildTool(), dependencies: ["SchemaEmbedder"],
+            path: "Sources/EmbedSchemasPlugin"),
+
+        // The products.
+        .executableTarget(
+            name: "InboundWorker",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
+            ], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "OutboundWorker",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
+            ], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "StatusWorker",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardDomain", "SwitchboardEvents", "SwitchboardObservability",
+                "SwitchboardStore", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
+            ], swiftSettings: swiftSettings),
+        // Webhooks from Gorgias and Twilio, and Gorgias OAuth: the library, and the service that runs it.
         .target(
             name: "Ingress",
-            dependencies: shared + [
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
+                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "InboundWorker", dependencies: shared, swiftSettings: swiftSettings),
-        .executableTarget(name: "OutboundWorker", dependencies: shared, swiftSettings: swiftSettings),
-        .executableTarget(name: "StatusWorker", dependencies: shared, swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "IngressService",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardKafka", "SwitchboardObservability", "SwitchboardStore",
+                "SwitchboardHTTP", "SwitchboardGorgias", "WorkerKit", "Ingress", "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the operators' command line and console share: reading the store and Kafka, printing tables.
+        .target(
+            name: "OperatorKit",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ConsoleService",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardStore",
+                "SwitchboardHTTP", "SwitchboardRuntime", "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: shared + [
-                "KafkaMock",
-                "TestKit",
-                "Sandbox",
-                "LocalFleet",
-                "Ingress",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
+                "WorkerKit", "Ingress", "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Developer tools and their parts: never linked by a product above (`ExecutableSymbolsTests`).
+        // librdkafka's mock cluster.
+        .target(
+            name: "KafkaMock",
+            dependencies: [
+                "Crdkafka",
+                "SwitchboardBase", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Fakes and a manual clock for tests and benchmarks.
+        .target(name: "TestKit", dependencies: ["SwitchboardStore"], swiftSettings: swiftSettings),
+        // Gorgias and Twilio as their documents describe them, for `switchboard-dev` and the tests.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardHTTP", "SwitchboardGorgias",
+                "SwitchboardSMS", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Worker processes, brokers and a throwaway PostgreSQL started locally.
+        .target(
+            name: "LocalFleet", dependencies: ["SwitchboardKafka", "SwitchboardRuntime", "KafkaMock"],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "DevTools",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
+                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit", "Ingress", "OperatorKit", "KafkaMock", "TestKit",
+                "Sandbox", "LocalFleet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         // The providers' published contracts (contracts/) and the check of an exchange against them: tests only.
         .target(
             name: "ProviderContracts",
-            dependencies: [
-                "SwitchboardEvents", .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
-            ],
+            dependencies: ["SwitchboardJSON", .product(name: "OpenAPIKit30", package: "OpenAPIKit")],
             swiftSettings: swiftSettings
         ),
+
+        // Tests.
         .target(
             name: "TestSupport",
-            dependencies: shared + [
-                "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "Ingress", "ProviderContracts",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS",
+                "WorkerKit", "Ingress", "KafkaMock", "TestKit", "Sandbox", "LocalFleet", "ProviderContracts",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SharedTests", dependencies: shared + ["Sandbox", "TestSupport", "ProviderContracts"],
+            name: "SharedTests",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
+                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit", "KafkaMock", "TestKit", "Sandbox", "LocalFleet",
+                "ProviderContracts", "TestSupport",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "InboundWorkerTests", dependencies: shared + ["InboundWorker", "Ingress", "Sandbox", "TestSupport"],
+            name: "InboundWorkerTests",
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS", "Ingress", "Sandbox",
+                "LocalFleet", "TestSupport", "InboundWorker",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "OutboundWorkerTests",
-            dependencies: shared + ["OutboundWorker", "Sandbox", "TestSupport", "ProviderContracts"],
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardStore", "SwitchboardHTTP",
+                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit", "Sandbox", "LocalFleet", "ProviderContracts",
+                "TestSupport", "OutboundWorker",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "StatusWorkerTests", dependencies: shared + ["StatusWorker", "TestSupport"],
+            name: "StatusWorkerTests",
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardHTTP", "SwitchboardRuntime", "LocalFleet", "TestSupport",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractTests",
-            dependencies: shared + ["Sandbox", "TestSupport", "ProviderContracts", "Ingress"],
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardHTTP", "SwitchboardGorgias", "SwitchboardSMS",
+                "Sandbox", "ProviderContracts", "TestSupport",
+            ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "FaultTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BadInputTests", dependencies: shared + ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IngressTests", dependencies: shared + ["Ingress", "TestSupport"], swiftSettings: swiftSettings),
+            name: "FaultTests",
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardRuntime", "KafkaMock", "LocalFleet", "TestSupport",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BadInputTests",
+            dependencies: [
+                "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardStore",
+                "SwitchboardRuntime", "Sandbox", "LocalFleet", "TestSupport",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IngressTests",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardStore", "SwitchboardHTTP", "SwitchboardSMS", "WorkerKit", "Ingress", "LocalFleet",
+                "TestSupport",
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "OperationsTests",
-            dependencies: shared + ["Sandbox", "TestSupport", "Ingress", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
+                "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime", "Ingress",
+                "KafkaMock", "Sandbox", "LocalFleet", "TestSupport", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,12 @@
 import Foundation
 import Logging
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardRuntime
+import SwitchboardStore
+import WorkerKit
 
 /// STOP, START and HELP texted by a customer (architecture §5, contracts/consent-keywords.json): consent first and on its
 /// own, with no Gorgias call in front of it.

@@ -1,5 +1,10 @@
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardStore
+import WorkerKit
 
 /// Finds or creates the Gorgias customer for a phone (external_id `sms:<E.164>`, then the phone channel, then
 /// create), remembers it on the conversation, and sets a name only when Gorgias has none (never overwriting an

@@ -1,6 +1,10 @@
 import Foundation
 import Logging
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardRuntime
+import SwitchboardStore
+import WorkerKit
 
 /// Handles `sms.message.received` from `sms.inbound` and `sms.consent`: consent keywords (by the provider's
 /// `OptOutType` or the account's vocabulary) go to ``ConsentKeywordHandler`` whatever the account's state, so no

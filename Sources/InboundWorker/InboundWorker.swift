@@ -1,4 +1,5 @@
-import Shared
+import SwitchboardRuntime
+import WorkerKit
 
 /// Customer texts become Gorgias tickets; consent keywords (on `sms.consent`, or found on `sms.inbound`) are recorded
 /// first and never reach the helpdesk as messages; their notes follow as helpdesk follow-ups.

@@ -1,5 +1,11 @@
 import Foundation
-import Shared
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
+import SwitchboardDomain
 
 /// Makes a text's MMS media something agents can open (contracts/twilio/extras.json, "media": Twilio media URLs need the account's
 /// Basic auth when media authentication is on, and vanish once the media is deleted): each file on the SMS

@@ -1,5 +1,12 @@
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardJSON
+import SwitchboardStore
+import WorkerKit
+import SwitchboardSMS
 
 /// Imports a customer's text into Gorgias as a message from the customer (already sent, `external_id` = the
 /// provider message id): threaded onto the conversation's open ticket, or as the first message of a new ticket,

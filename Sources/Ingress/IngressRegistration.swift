@@ -1,5 +1,10 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
 
 /// Connects an account's providers to the ingress: a fresh per-account secret, Gorgias' HTTP integration pointed at
 /// the ingress with that secret in a header and the query (its triggers read back: ``IntegrationRefused`` when

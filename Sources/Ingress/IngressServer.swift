@@ -5,8 +5,16 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Shared
 import Synchronization
+import SwitchboardBase
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardSMS
+import WorkerKit
+import SwitchboardDomain
 
 /// Receives the providers' webhooks and produces Switchboard events:
 /// - `POST /twilio/inbound/{account}`: inbound SMS (X-Twilio-Signature checked with the account's token) →
@@ -314,12 +322,5 @@ public final class IngressServer: Service, Sendable {
 
     private static func status(_ code: Int, _ text: String = "") -> Response {
         Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-extension Optional where Wrapped: Sendable {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

@@ -1,6 +1,11 @@
 import Foundation
 import Logging
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardObservability
+import SwitchboardStore
+import SwitchboardBase
 
 /// Connecting a merchant through Gorgias' OAuth app flow (contracts/gorgias/operations.json, "scopes"), with the ingress as the app's URL:
 /// 1. `switchboard accounts connect` stores the account (its SMS side checked) and ``begin(accountId:subdomain:

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardStore
 
 /// When the ingress first saw a provider's webhook, by a key the provider's own data gives it (a message SID, a
 /// status, a Gorgias event). A provider retrying a delivery gets the first time back, so the retried event is the

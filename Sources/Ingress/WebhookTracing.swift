@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
-import Shared
 import Tracing
+import SwitchboardBase
 
 /// Starts a trace per webhook while tracing is on: a server span named by the path (never the query: a Gorgias
 /// webhook may carry its secret there) with the response status. The records the webhook produces carry its

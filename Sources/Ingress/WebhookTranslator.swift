@@ -1,5 +1,10 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardStore
 
 /// Turns provider webhooks into Switchboard events (architecture §1: the upstream systems feeding the topics).
 /// Event ids are derived from the provider's ids, and every time in an event is the provider's own or the first

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A real worker executable (`InboundWorker`, `OutboundWorker`, `StatusWorker`) started as a child process, as in
-/// production (`switchboard dev` and the end-to-end tests). Its stderr goes to a log file.
+/// production (`switchboard-dev fleet` and the end-to-end tests). Its stderr goes to a log file.
 public final class WorkerProcess: @unchecked Sendable {
     public enum Kind: String, CaseIterable, Sendable {
         case inbound = "InboundWorker"

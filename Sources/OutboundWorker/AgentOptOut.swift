@@ -1,5 +1,7 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardStore
 
 /// `#optout` or `#opt-out` anywhere in an agent's reply: the customer is unsubscribed at once, the reply is not
 /// sent, and the note (with the account's STOP setting applied to the ticket) follows as a helpdesk follow-up,

@@ -1,5 +1,11 @@
 import Logging
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardRuntime
+import SwitchboardStore
+import WorkerKit
+import SwitchboardBase
 
 /// Handles `helpdesk.message.created`.
 ///
@@ -81,12 +87,4 @@ struct ReplyJob: Sendable {
 
     /// The note key for this reply and a kind of note.
     func noteKey(_ kind: String) -> String { "note:\(eventId):\(kind)" }
-}
-
-extension Optional where Wrapped: Sendable {
-    /// This value, or the one `fallback` finds when there is none.
-    func asyncOr(_ fallback: () async throws -> Wrapped?) async rethrows -> Wrapped? {
-        if let self { return self }
-        return try await fallback()
-    }
 }

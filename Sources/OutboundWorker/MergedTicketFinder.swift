@@ -1,5 +1,9 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardStore
+import WorkerKit
 
 /// Finds the Switchboard conversation of a ticket Switchboard does not know yet, only where Gorgias shows a merge:
 /// the ticket's customer (or, after a customer merge, one of their phone channels) has a conversation whose current

@@ -1,4 +1,5 @@
-import Shared
+import SwitchboardRuntime
+import WorkerKit
 
 /// Agents' public replies in Gorgias become SMS to the customer; `#optout` opts a customer out; replies that cannot
 /// be sent are explained to the agent in an internal note. Helpdesk follow-ups of consent changes are performed here

@@ -1,4 +1,5 @@
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
 
 /// Decides, on the message re-read from Gorgias, whether it is a public agent reply Switchboard should send
 /// (contracts/gorgias/schemas/message.schema.json).

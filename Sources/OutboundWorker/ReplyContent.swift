@@ -1,5 +1,7 @@
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardGorgias
+import SwitchboardSMS
 
 /// What an agent reply sends: clean text (HTML turned into text), images as MMS media, and the attachments SMS
 /// cannot carry.

@@ -1,5 +1,7 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardSMS
 
 /// What the agent reads when a reply was not sent, in plain words with what to do next.
 enum ReplyNotes {

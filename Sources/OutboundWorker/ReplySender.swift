@@ -1,5 +1,10 @@
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
+import SwitchboardGorgias
 
 /// Sends an agent reply as SMS, exactly once, or explains in a note why it was not sent.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardEvents
+import SwitchboardJSON
 
 /// The Gorgias REST API as `contracts/gorgias/` writes it down: the operations Switchboard calls, what each may be
 /// sent and answer, the headers every answer carries, and the 301s merged tickets and customers answer.

@@ -1,6 +1,6 @@
 import Foundation
 import OpenAPIKit30
-import SwitchboardEvents
+import SwitchboardJSON
 
 /// Reads one OpenAPI 3.0 document's operations and schemas into what ``TwilioContract`` checks with.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardEvents
+import SwitchboardJSON
 
 /// JSON Schema files that refer to one another by relative file name (`"$ref": "message.schema.json"`), compiled
 /// one root at a time: every file becomes a `$defs` entry named by its path in the bundle, and each reference is

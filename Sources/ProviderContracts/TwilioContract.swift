@@ -1,7 +1,7 @@
 import Foundation
 import OpenAPIKit30
-import SwitchboardEvents
 import Synchronization
+import SwitchboardJSON
 
 /// Twilio's APIs as its own OpenAPI documents describe them (`contracts/twilio/`, read with OpenAPIKit), plus what
 /// they leave out (`extras.json`: media content, webhooks, the error body).
@@ -36,7 +36,7 @@ public struct TwilioContract: Sendable {
     let operations: [Operation]
     /// Every component schema of both documents, converted, under `#/$defs/<api>/<name>`.
     let definitions: [String: JSONValue]
-    let error: SwitchboardEvents.JSONSchema
+    let error: SwitchboardJSON.JSONSchema
     let media: PathTemplate
     let mediaStatuses: Set<Int>
     let webhooks: [ContractWebhook.Kind: WebhookRule]
@@ -90,7 +90,7 @@ public struct TwilioContract: Sendable {
     }
 
     /// The converted schema of a component (`twilio/api.v2010.account.message`), compiled.
-    public func component(_ name: String) throws -> SwitchboardEvents.JSONSchema {
+    public func component(_ name: String) throws -> SwitchboardJSON.JSONSchema {
         try schema(["$ref": .string("#/$defs/" + name)], key: "component " + name)
     }
 
@@ -214,12 +214,12 @@ public struct TwilioContract: Sendable {
     }
 
     /// `schema` compiled against every component, once per key.
-    private func schema(_ schema: JSONValue, key: String) throws -> SwitchboardEvents.JSONSchema {
+    private func schema(_ schema: JSONValue, key: String) throws -> SwitchboardJSON.JSONSchema {
         if let known = compiled.get(key) { return known }
         guard case .object(var root) = schema else { throw ContractError("\(key): not a schema object") }
         root["$defs"] = .object(definitions)
-        let made: SwitchboardEvents.JSONSchema
-        do { made = try SwitchboardEvents.JSONSchema(.object(root)) } catch { throw ContractError("\(key): \(error)") }
+        let made: SwitchboardJSON.JSONSchema
+        do { made = try SwitchboardJSON.JSONSchema(.object(root)) } catch { throw ContractError("\(key): \(error)") }
         compiled.set(key, made)
         return made
     }
@@ -227,9 +227,9 @@ public struct TwilioContract: Sendable {
 
 /// Compiled schemas shared by every copy of a contract (it is a value; the cache is not).
 final class CompiledSchemas: Sendable {
-    private let schemas = Mutex<[String: SwitchboardEvents.JSONSchema]>([:])
-    func get(_ key: String) -> SwitchboardEvents.JSONSchema? { schemas.withLock { $0[key] } }
-    func set(_ key: String, _ schema: SwitchboardEvents.JSONSchema) { schemas.withLock { $0[key] = schema } }
+    private let schemas = Mutex<[String: SwitchboardJSON.JSONSchema]>([:])
+    func get(_ key: String) -> SwitchboardJSON.JSONSchema? { schemas.withLock { $0[key] } }
+    func set(_ key: String, _ schema: SwitchboardJSON.JSONSchema) { schemas.withLock { $0[key] = schema } }
 }
 
 /// Form bodies as Twilio reads them (`+` is a space; repeated names kept in order).

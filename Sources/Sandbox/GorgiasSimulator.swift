@@ -1,5 +1,7 @@
 import Foundation
-import Shared
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// A reply the sandbox sends: status, headers, JSON body.
 struct SandboxReply: Sendable {

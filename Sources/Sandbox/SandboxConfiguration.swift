@@ -105,7 +105,7 @@ public struct SandboxFaults: Codable, Sendable, Hashable {
     }
 }
 
-/// Start-up options of the sandbox (`switchboard sandbox …`).
+/// Start-up options of the sandbox (`switchboard-dev sandbox …`).
 public struct SandboxConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 0

@@ -1,8 +1,9 @@
 import Foundation
-import Shared
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// Drives a running sandbox through its control routes (`/sandbox/...`): what customers and agents do, and what
-/// the sandbox holds. Used by `switchboard dev` and the tests.
+/// the sandbox holds. Used by `switchboard-dev fleet` and the tests.
 public struct SandboxControlClient: Sendable {
     public let url: String
     let http: HTTPClient

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Shared
 import Synchronization
+import SwitchboardJSON
 
 /// The sandbox's own routes, outside the simulated APIs: what an agent and a customer do (reply, note, close,
 /// text in), fault settings, and read-only inspection (JSON and a small web page). Credentials are never shown.

@@ -1,8 +1,11 @@
 import Foundation
+import SwitchboardBase
 import HTTPTypes
 import Hummingbird
-import Shared
 import Synchronization
+import SwitchboardDomain
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// Gorgias' OAuth2 app flow as the sandbox's Gorgias serves it, at `/gorgias/<subdomain>/oauth/…` like
 /// `https://<subdomain>.gorgias.com/oauth/…`: the consent screen (approved at once, or Allow and Deny links when

@@ -1,4 +1,5 @@
-import Shared
+import SwitchboardBase
+import SwitchboardJSON
 
 /// The read-only web page: per account, the tickets with their threaded messages and notes (what an agent sees)
 /// and the SMS sent (what a customer receives). Every value is HTML-escaped.

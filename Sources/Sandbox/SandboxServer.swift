@@ -4,8 +4,11 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Shared
 import Synchronization
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// A local stand-in for Gorgias and Twilio, faithful to their documented contracts (contracts/):
 /// Gorgias account `<subdomain>` at `<url>/gorgias/<subdomain>` and Twilio at `<url>/twilio`.

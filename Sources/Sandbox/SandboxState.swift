@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardJSON
 
 /// Everything the sandbox remembers, as the APIs would show it. Objects are kept as the JSON the real APIs return,
 /// independent of Switchboard's client models, so the clients are tested against a separate implementation.

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardJSON
 
 /// Twilio's Messaging v1 API (`https://messaging.twilio.com/v1/…`, contracts/twilio/twilio_messaging_v1.json) for
 /// the Messaging Services an account has: where each sends its numbers' incoming texts. Served at

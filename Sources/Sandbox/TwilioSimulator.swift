@@ -1,5 +1,8 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardSMS
 
 /// The Twilio Messages API for one account (contracts/twilio/twilio_api_v2010.json), over the sandbox state.
 enum TwilioSimulator {

@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import Prometheus
 import ServiceLifecycle
-import Shared
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
+import SwitchboardDomain
 
 /// Publishes `switchboard conversations stats` as metrics every 30 s: tickets by status, median time to close,
 /// opt-outs in the last day, conversations.

@@ -1,4 +1,9 @@
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardRuntime
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
 
 /// Advances an outbound SMS's state monotonically (out-of-order callbacks never move it back). A failed or
 /// undelivered reply gets one internal note on its ticket with the reason in words; the provider's opt-out codes

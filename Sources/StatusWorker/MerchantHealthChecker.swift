@@ -2,7 +2,14 @@ import Foundation
 import Logging
 import Prometheus
 import ServiceLifecycle
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
+import SwitchboardGorgias
 
 /// Checks each connected merchant's Gorgias HTTP integration every `MERCHANT_HEALTH_INTERVAL`: Gorgias deactivates
 /// one after 100 failed deliveries (or an admin does), and from then on agents' replies never reach Switchboard, with

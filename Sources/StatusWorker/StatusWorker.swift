@@ -1,4 +1,8 @@
-import Shared
+import SwitchboardEvents
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
+import WorkerKit
 
 /// Keeps ticket status, delivery status and consent in sync, and reports conversation analytics.
 enum StatusWorker {

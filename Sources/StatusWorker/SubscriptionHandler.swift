@@ -1,4 +1,8 @@
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardRuntime
+import SwitchboardStore
+import WorkerKit
 
 /// Applies consent changes from upstream sources (a confirmed sign-up subscribes, a pending one stays pending, an
 /// upstream unsubscribe unsubscribes), in event-time order, never over a newer change, and never over the customer's

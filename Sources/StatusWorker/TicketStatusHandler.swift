@@ -1,4 +1,7 @@
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardRuntime
+import SwitchboardStore
 
 /// Mirrors a ticket's status (open, closed, snoozed, reopened) on its conversation, with history; older or
 /// duplicate updates change nothing. The mirror and the ledger entry commit in one transaction.

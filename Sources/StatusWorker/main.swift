@@ -1,3 +1,3 @@
-import Shared
+import WorkerKit
 
 await WorkerRuntime.main(StatusWorker.definition)

@@ -1,8 +1,7 @@
 import Foundation
 import Testing
-
-@testable import Shared
 @testable import SwitchboardEvents
+import SwitchboardJSON
 
 /// Seeded fuzzing of event decoding (issue 9): whatever the bytes, the decoder answers with an event or one of its
 /// error classes, never crashes, never echoes a rejected value, and what it accepts it accepts again.

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardJSON
 
 /// A seeded generator for the property tests: the same seed replays the same inputs, so a failure printed with
 /// its seed reproduces with `SWITCHBOARD_FUZZ_SEED=<seed>`. `SWITCHBOARD_FUZZ_ITERATIONS` runs longer than CI's

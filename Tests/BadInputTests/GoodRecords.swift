@@ -1,7 +1,12 @@
 import Foundation
-import Shared
 import Testing
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
 import TestSupport
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardStore
 
 /// One good record per topic, produced behind the corpus on the same partition: their effects prove the rest of
 /// each partition kept flowing past the hostile records.

@@ -1,5 +1,6 @@
-import Shared
 import Testing
+import SwitchboardEvents
+import SwitchboardKafka
 
 /// One hostile record for a source topic and what must become of it.
 struct HostileCase: Sendable, CustomTestStringConvertible {

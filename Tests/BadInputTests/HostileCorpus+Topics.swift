@@ -1,4 +1,5 @@
-import Shared
+import SwitchboardEvents
+import SwitchboardJSON
 
 /// Each event type's own hostile records: its fields' wrong types, bad phones and dates, oversized values, and
 /// valid records with hostile content (scripts, SQL, forged accounts, conflicting duplicates).

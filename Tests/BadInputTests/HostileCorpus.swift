@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import SwitchboardEvents
+import SwitchboardJSON
 
 /// The bad-input corpus (issue 9): for each of the five source topics, broken bytes, broken envelopes and schema
 /// violations (each dead-lettered with its error class) and hostile but valid records (handled, never dead-lettered).

@@ -1,8 +1,14 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+@testable import Sandbox
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardDomain
+import SwitchboardStore
 
 @Suite("Bad-input corpus", .timeLimit(.minutes(5)))
 struct HostileCorpusTests {

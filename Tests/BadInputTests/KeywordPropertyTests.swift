@@ -1,7 +1,5 @@
 import Testing
-
-@testable import Shared
-@testable import SwitchboardEvents
+@testable import SwitchboardDomain
 
 /// Seeded fuzzing of consent keyword matching (issue 9): decorated keywords always match, a keyword inside a
 /// sentence never does, and no string that is not a keyword's letters is ever taken for one.

@@ -1,8 +1,11 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardJSON
 
 /// Records that used to stop a partition for good (issue 21): a key the store cannot hold, and a retry-tier record
 /// due in the year 9999.

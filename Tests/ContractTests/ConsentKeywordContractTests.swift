@@ -1,8 +1,8 @@
 import Foundation
-import ProviderContracts
 import Testing
-
-@testable import Shared
+import ProviderContracts
+import SwitchboardDomain
+import SwitchboardJSON
 
 /// Switchboard's keyword matcher recognises every word Twilio's default handling and the FCC's revocation rule name
 /// (contracts/consent-keywords.json), in any case and with the trimming a phone adds.

@@ -1,8 +1,10 @@
 import Foundation
-import ProviderContracts
 import Testing
-
-@testable import Shared
+import ProviderContracts
+import SwitchboardGorgias
+import SwitchboardJSON
+import SwitchboardSMS
+import SwitchboardDomain
 
 /// The contract documents themselves: they load (Twilio's through OpenAPIKit), their own examples are valid against
 /// their own schemas, and the clients' models decode those examples.

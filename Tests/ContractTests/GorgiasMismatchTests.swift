@@ -1,9 +1,10 @@
 import Foundation
-import ProviderContracts
 import Testing
-
+import ProviderContracts
 @testable import Sandbox
-@testable import Shared
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
 import TestSupport
 
 /// Where the clients' old reading of Gorgias' documents differed from the current reference, each checked against

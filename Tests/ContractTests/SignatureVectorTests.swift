@@ -1,8 +1,8 @@
 import Foundation
-import ProviderContracts
 import Testing
-
-@testable import Shared
+import ProviderContracts
+import SwitchboardJSON
+import SwitchboardSMS
 
 /// `X-Twilio-Signature` against the table in contracts/twilio/signature-vectors.json: Twilio's own helper library's
 /// cases (port removed and added, duplicates, JSON bodies) and shared-key HMAC-SHA256 ones.

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardDomain
+import SwitchboardStore
+import SwitchboardJSON
 
 /// Crashes of group members on whichever broker this run uses (`SWITCHBOARD_TEST_BROKER`, see ``LocalBroker``): a
 /// replacement under the killed member's `group.instance.id` gets back to work within seconds, and nothing is lost

@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardDomain
 
 /// One fault run: several accounts with subscribed and unsubscribed customers, customer texts and agent replies
 /// produced while a fault is injected, then the invariants checked against the sandbox's record and the DLQs.

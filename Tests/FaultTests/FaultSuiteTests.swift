@@ -1,8 +1,11 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardJSON
+import SwitchboardRuntime
 import TestSupport
+import KafkaMock
+import SwitchboardStore
 
 /// The fault suite (issue 9): crashes, broker faults, API faults and a store restart while texts and replies flow
 /// through the real executables; after each, the invariants hold. `SWITCHBOARD_LONG_FAULTS=1` for ~5,000 events.

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardKafka
 import TestSupport
+import SwitchboardRuntime
 
 /// A merchant beyond its Gorgias budget, through one InboundWorker: its burst drains at the budget's rate, other
 /// merchants' texts are not held up by it, and a long overload drains in order without retry tiers or dead letters.

@@ -1,9 +1,16 @@
 import Foundation
-import Ingress
 import Testing
-
-@testable import Shared
+import Ingress
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
+import SwitchboardSMS
 import TestSupport
+import SwitchboardStore
 
 /// Consent first and on its own (issue 14): an opt-out is recorded and confirmed whatever Gorgias does, is never lost
 /// for a disconnected or unknown account, follows the provider's word, and each keyword gets exactly one reply.

@@ -1,9 +1,7 @@
 import Foundation
-import Testing
-
 @testable import InboundWorker
-@testable import Shared
-@testable import SwitchboardStore
+import Testing
+import SwitchboardDomain
 
 /// How many Gorgias calls a text's import reserves, and when a customer is looked up by phone alone (no I/O).
 @Suite("Customer lookup rules")

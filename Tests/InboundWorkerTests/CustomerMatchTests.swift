@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardHTTP
 import TestSupport
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardStore
 
 /// A texter Gorgias already knows by email (from email support): creating an SMS customer with that email is
 /// refused (409), so the phone is added to the existing customer and the ticket is theirs.

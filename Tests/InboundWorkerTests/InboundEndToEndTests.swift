@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardStore
 
 /// The real InboundWorker process against the embedded broker, the sandbox and a SQLite store.
 @Suite("InboundWorker end to end", .serialized, .timeLimit(.minutes(10)))

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardStore
 
 /// A keyword never closes, swallows or undoes someone else's conversation: a STOP belongs to the conversation it was
 /// texted in, a one-word answer reaches the agent, a sign-up cannot undo the customer's STOP, an extra opt-out word

@@ -1,10 +1,14 @@
 import Foundation
 import Testing
-
 import Ingress
+import LocalFleet
 import Sandbox
-@testable import Shared
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardStore
 import TestSupport
+import SwitchboardDomain
 
 /// A merchant connected the way Gorgias' App Store does it: `switchboard accounts connect` prints the consent URL,
 /// the merchant approves on the sandbox's Gorgias, the ingress takes the callback, stores the tokens and registers

@@ -1,10 +1,18 @@
 import Foundation
-import Sandbox
-import Ingress
 import Testing
-
-@testable import Shared
+import Ingress
+import LocalFleet
+import Sandbox
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
+import SwitchboardSMS
 import TestSupport
+import SwitchboardStore
 
 /// Texts against the providers' less kind readings (issue 15): filters Gorgias may ignore, Gorgias' own clock,
 /// snoozes that end by themselves, merges, and media behind the provider's credentials.

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
 import TestSupport
+import SwitchboardJSON
 
 /// A merchant whose Gorgias key was revoked: its texts wait for the key to be fixed instead of climbing the retry
 /// tiers into the DLQ (one dead letter per text, one alert per record), and every other merchant keeps flowing.

@@ -1,9 +1,7 @@
 import Foundation
-import Testing
-
 @testable import InboundWorker
-@testable import Shared
-@testable import SwitchboardStore
+import Testing
+import SwitchboardDomain
 
 /// Where a customer's text goes, given the conversation's current ticket (no I/O).
 @Suite("Ticket target rule")

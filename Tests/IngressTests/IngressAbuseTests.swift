@@ -1,11 +1,15 @@
 import Foundation
-import Ingress
 import Testing
-
-@testable import Shared
+import Ingress
+import LocalFleet
+import SwitchboardHTTP
+import SwitchboardSMS
+import SwitchboardStore
 import TestSupport
+import SwitchboardJSON
+import SwitchboardDomain
 
-/// Each attack of issue 21 against the real `switchboard ingress` process, with bounds on memory, open connections
+/// Each attack of issue 21 against the real `switchboard-ingress` process, with bounds on memory, open connections
 /// and CPU.
 @Suite("Ingress abuse", .serialized, .timeLimit(.minutes(6)))
 struct IngressAbuseTests {
@@ -175,7 +179,8 @@ struct IngressAbuseTests {
         #expect(try await fleet.broker.read("sms.inbound", atLeast: 1).count == 1)
         await ingress.stop()
         let refused = try await CLIProcess.run(
-            ["ingress", "--host", "0.0.0.0", "--port", String(freeLoopbackPort())], environment: fleet.environment)
+            ["--host", "0.0.0.0", "--port", String(freeLoopbackPort())], environment: fleet.environment,
+            executable: .ingress)
         #expect(refused.status == 78 && refused.errors.contains("--public-url"), "\(refused.status) \(refused.errors)")
         await fleet.shutdown()
     }

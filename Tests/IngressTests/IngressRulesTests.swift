@@ -1,9 +1,9 @@
 import Foundation
 import NIOCore
 import Testing
-
 @testable import Ingress
-@testable import Shared
+import SwitchboardBase
+import SwitchboardSMS
 
 /// The ingress' rules that need no I/O: whose forwarded headers count, which media addresses are accepted.
 @Suite("Ingress rules")

@@ -1,10 +1,16 @@
 import Foundation
 import Logging
 import Testing
-
 @testable import Ingress
-@testable import Shared
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardStore
 import TestSupport
+@testable import WorkerKit
+import SwitchboardSMS
+import SwitchboardDomain
+import SwitchboardKafka
 
 /// The ingress turns the sandbox's signed webhooks into schema-valid events on the right topics.
 @Suite("Ingress", .serialized, .timeLimit(.minutes(3)))

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
 @testable import SwitchboardStore
 import TestSupport
 

@@ -1,9 +1,12 @@
 import Foundation
 import Logging
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
 import TestSupport
+import SwitchboardStore
 
 /// `switchboard consent show|import|export` and `switchboard accounts set`, run as an operator would.
 @Suite("Consent and settings commands", .serialized, .timeLimit(.minutes(4)))

@@ -1,12 +1,16 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardJSON
 
-/// `switchboard console` as an operator runs it: every page needs the token; with it, the pages show what the CLI
+/// `switchboard-console` as an operator runs it: every page needs the token; with it, the pages show what the CLI
 /// shows (lag by group, merchants and their health, dead letters, a trace) with phone numbers masked.
-@Suite("switchboard console", .serialized, .timeLimit(.minutes(3)))
+@Suite("switchboard-console", .serialized, .timeLimit(.minutes(3)))
 struct ConsoleTests {
     static let token = "console-token-0123456789abcdef"
 
@@ -24,8 +28,9 @@ struct ConsoleTests {
                 ])
         ])
         let weak = try await CLIProcess.run(
-            ["console", "--port", "0"],
-            environment: Self.environment(fleet).merging(["SWITCHBOARD_CONSOLE_TOKEN": "short"]) { $1 })
+            ["--port", "0"],
+            environment: Self.environment(fleet).merging(["SWITCHBOARD_CONSOLE_TOKEN": "short"]) { $1 },
+            executable: .console)
         #expect(weak.status == 78 && weak.errors.contains("SWITCHBOARD_CONSOLE_TOKEN"), "\(weak.errors)")
 
         let (console, url) = try await Self.startConsole(fleet)
@@ -178,9 +183,9 @@ struct ConsoleTests {
         return environment
     }
 
-    /// Starts `switchboard console` on a free port; returns it and its URL.
+    /// Starts `switchboard-console` on a free port; returns it and its URL.
     static func startConsole(_ fleet: E2EFleet) async throws -> (CLIProcess, String) {
-        let console = try CLIProcess(["console", "--port", "0"], environment: environment(fleet))
+        let console = try CLIProcess(["--port", "0"], environment: environment(fleet), executable: .console)
         #expect(await eventually { console.output.contains("console listening on ") }, "\(console.errors)")
         let url = try #require(
             console.output.split(separator: "\n").first { $0.hasPrefix("console listening on ") }?

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-
-@testable import Shared
 import TestSupport
+import SwitchboardJSON
+import SwitchboardStore
 
 /// `accounts add` proves the credentials and the sender with the providers before storing anything.
 @Suite("Credentials checked at accounts add")

@@ -1,8 +1,12 @@
 import Foundation
 import Testing
 import Yams
-
-@testable import Shared
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardRuntime
 import TestSupport
 
 /// What can be checked here of compose/ without a Docker engine: Prometheus' own tools on the config, rules and

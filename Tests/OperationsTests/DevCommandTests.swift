@@ -1,17 +1,18 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardJSON
+import SwitchboardRuntime
 import TestSupport
 
-/// `switchboard dev`, the README's main command, run as a newcomer runs it.
-@Suite("switchboard dev", .serialized, .timeLimit(.minutes(5)))
+/// `switchboard-dev fleet`, the README's main command, run as a newcomer runs it.
+@Suite("switchboard-dev fleet", .serialized, .timeLimit(.minutes(5)))
 struct DevCommandTests {
     @Test(
         "plays the scenario through the real fleet; the summary matches the sandbox; --keep-running serves the CLI and kcat; Ctrl-C stops it cleanly"
     )
     func scenario() async throws {
-        let dev = try CLIProcess(["dev", "--keep-running", "--json", "--quiet"])
+        let dev = try CLIProcess(["fleet", "--keep-running", "--json", "--quiet"], executable: .devTools)
         #expect(
             await eventually(timeout: .seconds(180)) { dev.output.contains("\n") || !dev.process.isRunning },
             "\(dev.errors)")

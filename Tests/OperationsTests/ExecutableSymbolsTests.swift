@@ -1,9 +1,10 @@
 import Foundation
 import Testing
-
+import LocalFleet
 import TestSupport
 
-/// What each executable links: the mock cluster and the test fakes live in modules only the CLI and the tests use.
+/// What each executable links: librdkafka's mock cluster, the sandbox, the local fleet and the test fakes live in
+/// modules only the developer tools and the tests use.
 @Suite("Executable symbols")
 struct ExecutableSymbolsTests {
     /// Every symbol `nm` lists for an executable built next to this test bundle (defined and undefined).
@@ -13,17 +14,26 @@ struct ExecutableSymbolsTests {
         return output
     }
 
+    /// Mangled module names: a symbol of a type or function of that module carries its name with its length.
+    static let developerOnly = ["rd_kafka_mock_", "7TestKit", "7Sandbox", "10LocalFleet", "9KafkaMock", "8DevTools"]
+
     @Test(
-        "no worker executable carries librdkafka's mock cluster or the test fakes; the CLI, which runs the embedded broker, does"
+        "no production executable (workers, ingress, console, operator CLI) carries the mock cluster, the sandbox, the local fleet or the test fakes; switchboard-dev does"
     )
-    func workersCarryNoMock() throws {
-        for kind in WorkerProcess.Kind.allCases {
-            let text = try symbols(kind.rawValue)
-            #expect(text.contains("rd_kafka_consumer_poll"), "\(kind.rawValue) was read")
-            #expect(!text.contains("rd_kafka_mock_"), "\(kind.rawValue) links librdkafka's mock cluster")
-            #expect(!text.contains("7TestKit"), "\(kind.rawValue) links TestKit")
+    func productionCarriesNoDeveloperTool() throws {
+        let production =
+            WorkerProcess.Kind.allCases.map(\.rawValue)
+            + [CLIProcess.Executable.ingress, .console, .operatorCLI].map(\.rawValue)
+        for executable in production {
+            let text = try symbols(executable)
+            #expect(text.contains("rd_kafka_"), "\(executable) was read")
+            for marker in Self.developerOnly {
+                #expect(!text.contains(marker), "\(executable) links \(marker)")
+            }
         }
-        let cli = try symbols("switchboard")
-        #expect(cli.contains("rd_kafka_mock_cluster_new") && cli.contains("7TestKit"))
+        let dev = try symbols(CLIProcess.Executable.devTools.rawValue)
+        for marker in ["rd_kafka_mock_cluster_new", "7TestKit", "7Sandbox", "10LocalFleet"] {
+            #expect(dev.contains(marker), "switchboard-dev carries \(marker)")
+        }
     }
 }

@@ -1,9 +1,14 @@
 import Foundation
 import Logging
-import Sandbox
 import Testing
-
-@testable import Shared
+import KafkaMock
+import LocalFleet
+import Sandbox
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
 
 /// `switchboard produce`, `lag` and `dlq` against a real broker and real workers.
@@ -44,7 +49,7 @@ struct OperatorCommandTests {
             // librdkafka's mock cluster has no CreateTopics: the command fails and says so.
             #expect(
                 first.status == 1 && first.errors.contains("CreateTopics")
-                    && first.errors.contains("switchboard broker"), "\(first.errors)")
+                    && first.errors.contains("switchboard-dev broker"), "\(first.errors)")
         } else {
             let rows = (try? JSONParser.parse(Array(first.output.utf8)).arrayValue) ?? []
             #expect(
@@ -193,21 +198,28 @@ struct OperatorCommandTests {
         await fleet.shutdown()
     }
 
-    @Test("every command answers --help with exit 0; a bad option exits 64 and names it")
+    @Test(
+        "every command of every executable answers --help with exit 0; a bad option exits 64 and names it; the operator CLI offers no developer tool"
+    )
     func help() async throws {
-        let commands = [
-            [], ["dev"], ["produce"], ["dlq"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["dlq", "ack"],
-            ["lag"],
-            ["accounts"], ["accounts", "add"], ["accounts", "list"], ["accounts", "show"], ["accounts", "disconnect"],
-            ["accounts", "reconnect"], ["accounts", "delete"],
-            ["conversations", "stats"], ["conversations", "show"], ["migrate"], ["broker"], ["sandbox"], ["ingress"],
-            ["bench"],
-        ]
-        for command in commands {
-            let result = try await CLIProcess.run(command + ["--help"])
+        let commands: [(CLIProcess.Executable, [String])] =
+            [
+                [], ["produce"], ["dlq"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["dlq", "ack"], ["lag"],
+                ["topics"], ["trace"], ["consent"], ["accounts"], ["accounts", "add"], ["accounts", "list"],
+                ["accounts", "show"], ["accounts", "disconnect"], ["accounts", "reconnect"], ["accounts", "delete"],
+                ["conversations", "stats"], ["conversations", "show"], ["migrate"],
+            ].map { (.operatorCLI, $0) }
+            + [[], ["fleet"], ["broker"], ["sandbox"], ["bench"]].map { (.devTools, $0) }
+            + [(.ingress, []), (.console, [])]
+        for (executable, command) in commands {
+            let result = try await CLIProcess.run(command + ["--help"], executable: executable)
             #expect(
                 result.status == 0 && result.output.contains("USAGE"),
-                "switchboard \(command.joined(separator: " ")) --help")
+                "\(executable.rawValue) \(command.joined(separator: " ")) --help")
+        }
+        let operatorHelp = try await CLIProcess.run(["--help"]).output
+        for tool in ["fleet", "bench", "sandbox", "broker", "ingress", "console"] {
+            #expect(!operatorHelp.contains("  \(tool) "), "switchboard --help offers \(tool)")
         }
         let bad = try await CLIProcess.run(["lag", "--frobnicate"])
         #expect(bad.status == 64 && bad.errors.contains("--frobnicate"))

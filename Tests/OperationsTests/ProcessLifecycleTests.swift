@@ -1,16 +1,21 @@
 import Foundation
 import Logging
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardDomain
+import SwitchboardStore
 
 /// The real executables' lifecycle: the embedded broker serving other processes, and a worker stopped mid-load.
 @Suite("Process lifecycle", .serialized, .timeLimit(.minutes(4)))
 struct ProcessLifecycleTests {
-    @Test("switchboard broker prints KAFKA_BROKERS, kcat -L lists every Switchboard topic, SIGTERM stops it")
+    @Test("switchboard-dev broker prints KAFKA_BROKERS, kcat -L lists every Switchboard topic, SIGTERM stops it")
     func brokerServesKcat() async throws {
-        let broker = try CLIProcess(["broker", "--partitions", "4", "--retry-tiers", "30s,5m"])
+        let broker = try CLIProcess(
+            ["broker", "--partitions", "4", "--retry-tiers", "30s,5m"], executable: .devTools)
         #expect(await eventually(timeout: .seconds(30)) { broker.output.contains("\n") })
         let line = try #require(broker.output.split(separator: "\n").first)
         #expect(line.hasPrefix("KAFKA_BROKERS="))

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardRuntime
 import TestSupport
 
 /// Debian's real Prometheus scraping a local fleet with the alert rules of compose/.

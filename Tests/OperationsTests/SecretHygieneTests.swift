@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardRuntime
 import TestSupport
+import SwitchboardKafka
+import SwitchboardJSON
+import SwitchboardDomain
 
 /// Issue 9's secrets check: the fleet runs with known credential values (API keys, OAuth tokens, auth tokens, the
 /// store's secret key, a Kafka SASL password, a database password), through success and through authentication

@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
 import TestSupport
+import SwitchboardDomain
+import SwitchboardStore
 
 /// `switchboard trace`: what happened to a text, a reply or a customer, from the store and the topics.
 @Suite("switchboard trace", .timeLimit(.minutes(3)))

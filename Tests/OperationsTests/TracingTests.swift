@@ -1,11 +1,12 @@
 import Foundation
-import Ingress
 import Testing
-
-@testable import Shared
+import Ingress
+import LocalFleet
+import SwitchboardJSON
+import SwitchboardRuntime
 import TestSupport
 
-/// One text's trace, exported over OTLP/HTTP by the real `switchboard ingress` and `InboundWorker` to a local
+/// One text's trace, exported over OTLP/HTTP by the real `switchboard-ingress` and `InboundWorker` to a local
 /// receiver: the webhook's span, an attempt that failed while Gorgias was down, the attempt from the retry tier that
 /// imported it, and that attempt's Gorgias and store calls as its children — all one trace, with no phone number
 /// or message body in any span.

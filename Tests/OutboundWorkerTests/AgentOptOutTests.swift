@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
 import TestSupport
+import SwitchboardJSON
+import SwitchboardStore
 
 /// `#optout` whatever the customer's consent was, and replies on tickets Switchboard does not own, through the real
 /// OutboundWorker.

@@ -1,9 +1,13 @@
 import Foundation
-import ProviderContracts
 import Testing
-
-@testable import Shared
+import LocalFleet
+import ProviderContracts
+@testable import Sandbox
+import SwitchboardDomain
+import SwitchboardKafka
 import TestSupport
+import SwitchboardJSON
+import SwitchboardStore
 
 /// The real OutboundWorker process: what the customer received (the sandbox's SMS log) and what the agent sees
 /// (the ticket's notes), for every branch.

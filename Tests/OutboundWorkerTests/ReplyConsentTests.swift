@@ -1,9 +1,13 @@
 import Foundation
-import Testing
-
 @testable import OutboundWorker
-@testable import Shared
+import Testing
+import SwitchboardDomain
+import SwitchboardHTTP
+import SwitchboardStore
 import TestSupport
+@testable import WorkerKit
+import SwitchboardGorgias
+import SwitchboardJSON
 
 /// The reply path's consent rules, run in this process through ``ReplySender`` (with a seam between the reply's
 /// claim and its send), against the sandbox and both store backends.

@@ -1,8 +1,10 @@
 import Foundation
-import Testing
-
 @testable import OutboundWorker
-@testable import Shared
+import Testing
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardJSON
+import SwitchboardSMS
 
 /// The rules that decide whether an agent's message becomes an SMS, and what the SMS carries (no I/O).
 @Suite("Reply rules")

@@ -1,9 +1,11 @@
 import Foundation
-import Sandbox
 import Testing
-
-@testable import Shared
+import LocalFleet
+import Sandbox
+import SwitchboardDomain
+import SwitchboardJSON
 import TestSupport
+import SwitchboardStore
 
 /// Exactly one SMS per reply against Twilio's real listing behaviour (issue 15): a lost answer while the message is
 /// still queued, and two identical replies that must stay two SMS.

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardHTTP
+import SwitchboardJSON
+@testable import SwitchboardRuntime
 import TestSupport
+import SwitchboardStore
+import SwitchboardDomain
 
 /// The StatusWorker's periodic check of each merchant's Gorgias HTTP integration: once Gorgias deactivates it (after
 /// 100 failed deliveries, or an admin does), agents' replies stop reaching Switchboard without an error anywhere.

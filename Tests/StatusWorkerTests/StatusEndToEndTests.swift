@@ -1,8 +1,11 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardKafka
 import TestSupport
+import SwitchboardStore
 
 /// The real StatusWorker process: ticket status, delivery status and consent converge whatever the arrival order.
 @Suite("StatusWorker end to end", .serialized, .timeLimit(.minutes(10)))

@@ -1,9 +1,21 @@
 import Foundation
-import Shared
 import Synchronization
+import LocalFleet
+import SwitchboardBase
 
-/// The real `switchboard` executable run as an operator would: arguments, environment, exit code, stdout, stderr.
+/// A real command-line executable (`switchboard` unless told) run as an operator would: arguments, environment, exit
+/// code, stdout, stderr.
 public final class CLIProcess: @unchecked Sendable {
+    /// The executables that take a command line (the workers are `WorkerProcess`).
+    public enum Executable: String, Sendable, CaseIterable {
+        /// The operators' command line.
+        case operatorCLI = "switchboard"
+        /// The developer tools: `fleet`, `bench`, `sandbox`, `broker`.
+        case devTools = "switchboard-dev"
+        case ingress = "switchboard-ingress"
+        case console = "switchboard-console"
+    }
+
     public let process = Process()
     private let stdout = Collected()
     private let stderr = Collected()
@@ -32,9 +44,11 @@ public final class CLIProcess: @unchecked Sendable {
         }
     }
 
-    /// Starts `switchboard arguments…` with `environment` on top of this process's (minus its `KAFKA_*`).
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: WorkerProcess.binaries + "/switchboard")
+    /// Starts `executable arguments…` with `environment` on top of this process's (minus its `KAFKA_*`).
+    public init(_ arguments: [String], environment: [String: String] = [:], executable: Executable = .operatorCLI)
+        throws
+    {
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.binaries + "/" + executable.rawValue)
         process.arguments = arguments
         var values = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
         values.merge(environment) { _, new in new }
@@ -73,9 +87,10 @@ public final class CLIProcess: @unchecked Sendable {
 
     /// Runs to completion: (exit code, stdout, stderr).
     public static func run(
-        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+        _ arguments: [String], environment: [String: String] = [:], executable: Executable = .operatorCLI,
+        timeout: Duration = .seconds(120)
     ) async throws -> (status: Int32, output: String, errors: String) {
-        let cli = try CLIProcess(arguments, environment: environment)
+        let cli = try CLIProcess(arguments, environment: environment, executable: executable)
         let status = await cli.wait(timeout: timeout)
         return (status, cli.output, cli.errors)
     }

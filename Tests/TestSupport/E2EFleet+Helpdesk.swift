@@ -1,5 +1,14 @@
 import Foundation
-import Shared
+import LocalFleet
+@testable import Sandbox
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardStore
 
 extension E2EFleet {
     /// A customer with an SMS ticket in the sandbox and its conversation in the store, as if they had texted in.

@@ -1,10 +1,16 @@
 import Foundation
-import Ingress
 import Logging
-import Shared
+import Ingress
+import LocalFleet
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
 
 extension E2EFleet {
-    /// The webhook ingress running in this process against the fleet's broker and store, as `switchboard ingress`
+    /// The webhook ingress running in this process against the fleet's broker and store, as `switchboard-ingress`
     /// does, with accounts registered to it (Gorgias HTTP integration and status callback).
     public final class RunningIngress: Sendable {
         public let url: String

@@ -1,7 +1,12 @@
 import Foundation
 import Logging
+import LocalFleet
 import Sandbox
-import Shared
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardStore
+import SwitchboardBase
 
 /// The whole local fleet for end-to-end tests: an embedded broker and the API sandbox in this process, a store,
 /// provisioned accounts, and the real worker executables as separate processes.

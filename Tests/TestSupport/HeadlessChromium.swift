@@ -2,8 +2,8 @@
     import Glibc
 #endif
 import Foundation
-import Shared
 import Synchronization
+import SwitchboardJSON
 
 /// Debian's Chromium, headless, driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON
 /// messages separated by NUL bytes on file descriptors 3 and 4, so no WebSocket and no port): open a page, run

@@ -1,8 +1,7 @@
 import Foundation
 import LocalFleet
-import Shared
 
-/// A running `switchboard ingress` executable on a free loopback port, reading the fleet's broker and store.
+/// A running `switchboard-ingress` executable on a free loopback port, reading the fleet's broker and store.
 public final class IngressProcess: Sendable {
     public let cli: CLIProcess
     public let port: Int
@@ -16,8 +15,8 @@ public final class IngressProcess: Sendable {
             ["KAFKA_BROKERS", "DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key)
         }.merging(extra) { _, new in new }
         cli = try CLIProcess(
-            ["ingress", "--port", String(port), "--idle-timeout", "2s", "--read-timeout", "2s"] + arguments,
-            environment: environment)
+            ["--port", String(port), "--idle-timeout", "2s", "--read-timeout", "2s"] + arguments,
+            environment: environment, executable: .ingress)
         let url = "http://127.0.0.1:\(port)"
         guard await eventually(timeout: .seconds(30), { (try? await httpGet(url + "/healthz").status) == 200 })
         else {

@@ -1,4 +1,5 @@
 import Foundation
+import LocalFleet
 #if canImport(Glibc)
     import Glibc
 #endif

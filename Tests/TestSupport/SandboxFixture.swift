@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import Testing
 import ProviderContracts
 import Sandbox
-import Shared
-import Testing
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// A sandbox server running in this process for the length of a test. Every API call it serves and webhook it
 /// sends is checked against the providers' contracts (`contracts/`) when it stops: a drift on either side (a

@@ -1,10 +1,10 @@
 import Foundation
-@_exported import KafkaMock
-@_exported import LocalFleet
-@_exported import TestKit
 import Logging
-import Shared
 import Testing
+import KafkaMock
+import LocalFleet
+import SwitchboardStore
+import TestKit
 
 /// The two store backends the conformance suite runs against.
 public enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -1,8 +1,11 @@
 import Foundation
 import Logging
 import Synchronization
-
-import Shared
+import KafkaMock
+import LocalFleet
+import SwitchboardBase
+import SwitchboardKafka
+import SwitchboardRuntime
 
 /// A broker with Switchboard's topics, a producer, and helpers to read topics back: librdkafka's mock cluster, or
 /// Tansu (an independent Kafka-compatible broker) when `SWITCHBOARD_TEST_BROKER=tansu` (see ``LocalBroker``).

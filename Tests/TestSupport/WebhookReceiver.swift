@@ -2,8 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import Shared
 import Synchronization
+import LocalFleet
+import SwitchboardBase
+import SwitchboardHTTP
+import SwitchboardJSON
 
 /// A local HTTP server recording every request it receives (status callbacks, inbound texts, integration events).
 public final class WebhookReceiver: Sendable {

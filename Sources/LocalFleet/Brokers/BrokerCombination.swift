@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import SwitchboardKafka
 
 /// A broker and a librdkafka the suites and benchmarks run on (README: Compatibility): librdkafka's mock cluster with
 /// the system's librdkafka (Debian 12: 2.0.2), Tansu with librdkafka 2.16, and the mock cluster with 2.16. The

@@ -1,10 +1,11 @@
 import Foundation
-import KafkaMock
 import Logging
-import Shared
+import KafkaMock
+import SwitchboardKafka
+import SwitchboardRuntime
 
 /// A broker on this machine with every Switchboard topic: librdkafka's mock cluster in this process, or Tansu (an
-/// independent Kafka-compatible broker) as a child process. `switchboard dev`, the benchmarks and the tests start
+/// independent Kafka-compatible broker) as a child process. `switchboard-dev fleet`, the benchmarks and the tests start
 /// one; `SWITCHBOARD_TEST_BROKER=tansu` picks Tansu where the choice is left to the environment.
 public final class LocalBroker: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -68,7 +69,7 @@ public final class LocalBroker: Sendable {
     /// What a worker process on this broker needs: ``clientEnvironment``, and on the mock cluster a 3 s session timeout.
     /// The mock finds group members by member id only (no static membership), so a crashed worker's replacement waits
     /// for the dead member's session to expire and then for a rebalance: about 4 s with 3 s, 25-50 s with the
-    /// worker's 10 s default (`switchboard bench recovery`). Real brokers hand a replacement its partitions back at once.
+    /// worker's 10 s default (`switchboard-dev bench recovery`). Real brokers hand a replacement its partitions back at once.
     /// The mock also holds an empty fetch for its whole wait (`fetch.wait.max.ms`, 500 ms by default) even when records
     /// arrive meanwhile, where a real broker answers at once; 10 ms keeps a caught-up worker as prompt as on a real
     /// broker (`bench e2e` at 200 ms: each conversation's first threaded text reached Gorgias ~300 ms later without it).

@@ -1,10 +1,10 @@
 import Foundation
-import Shared
 import Synchronization
+import SwitchboardKafka
 
 /// Kills a worker of a running group every few seconds while records flow at a steady rate, starting a replacement at
 /// once under the same static member id (a restarted pod), then reads the ledger back into a ``RecoveryTimeline``.
-/// Used by `switchboard bench recovery` and by the recovery tests.
+/// Used by `switchboard-dev bench recovery` and by the recovery tests.
 public struct RecoveryDrill: Sendable {
     public var kills: Int
     public var interval: Duration

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
 
 /// Where an account's helpdesk and SMS provider are, as `accounts add` and `accounts connect` take them.
 struct AccountEndpointOptions: ParsableArguments {

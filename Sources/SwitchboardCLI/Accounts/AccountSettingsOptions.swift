@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
 
 /// The per-account settings, as options shared by `accounts add` (over the defaults) and `accounts set` (over what is
 /// stored). Every option is optional: only those given change anything, and the result is checked as a whole

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Ingress
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts disconnect <id>`: workers then skip the account's events (recorded, nothing sent).
 struct DisconnectAccountCommand: AsyncParsableCommand {

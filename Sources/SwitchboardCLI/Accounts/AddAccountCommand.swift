@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts add`: stores a new account with its credentials sealed by `SWITCHBOARD_SECRET_KEY`.
 struct AddAccountCommand: AsyncParsableCommand {

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Ingress
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts connect`: an account whose Gorgias side is connected through OAuth (the merchant consents on
 /// their own Gorgias; the ingress receives the callback, stores the tokens and registers the integration).

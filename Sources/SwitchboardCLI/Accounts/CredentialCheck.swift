@@ -1,5 +1,11 @@
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardSMS
+import SwitchboardStore
+import WorkerKit
+import OperatorKit
 
 /// Before `accounts add` stores anything: one read from Gorgias and one from the SMS provider prove the credentials,
 /// and the sender is checked for SMS (required) and MMS (warned about). Each failure names what is wrong and which

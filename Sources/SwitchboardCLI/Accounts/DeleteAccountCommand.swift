@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts delete <id> --purge`: removes an account and what Switchboard holds for it, keeping its
 /// consent record (``Store/keptOnPurge``).

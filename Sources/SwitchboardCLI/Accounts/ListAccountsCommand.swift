@@ -1,5 +1,8 @@
 import ArgumentParser
-import Shared
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts list`.
 struct ListAccountsCommand: AsyncParsableCommand {
@@ -85,17 +88,5 @@ extension ShowAccountCommand {
         guard !vocabulary.isEmpty else { return "none" }
         return [("STOP", vocabulary.optOut), ("START", vocabulary.optIn), ("HELP", vocabulary.help)]
             .filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
-    }
-}
-
-/// Errors the CLI reports with a distinct exit code.
-enum CLIError: Error, CustomStringConvertible {
-    case notFound(String)
-    case failed(String)
-
-    var description: String {
-        switch self {
-        case .notFound(let message), .failed(let message): message
-        }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts credentials <id>`: replaces an account's Gorgias key or token and/or its SMS auth token after
 /// a rotation or a revocation. The new ones are proven as `add` proves them, then stored sealed; workers use them

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardBase
+import OperatorKit
 
 /// The account secrets `accounts add` and `accounts credentials` take: from the environment, or as flags.
 struct SecretOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard accounts set <id> --<setting> <value>…`: changes settings after `add`, with the same checks. Workers
 /// pick the change up within `ACCOUNT_CACHE_TTL`.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard consent show|import|export`: the consent evidence of an account's subscribers.
 struct ConsentCommand: AsyncParsableCommand {

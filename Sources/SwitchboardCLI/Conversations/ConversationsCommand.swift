@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardJSON
+import SwitchboardStore
+import OperatorKit
+import SwitchboardBase
 
 /// `switchboard conversations …`: conversation analytics and lookups.
 struct ConversationsCommand: AsyncParsableCommand {
@@ -110,12 +114,5 @@ struct ShowConversationCommand: AsyncParsableCommand {
                     ["ticket status", view.ticketStatus ?? "-"],
                     ["consent", "\(view.consent ?? "none") \(view.consentSource.map { "(\($0))" } ?? "")"],
                 ] + view.history.map { ["history", $0] }))
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardRuntime
+import OperatorKit
 
 /// `switchboard dlq …`: review dead-lettered records and send them back.
 struct DeadLetterCommand: AsyncParsableCommand {

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardRuntime
+import OperatorKit
+import SwitchboardKafka
 
 /// `switchboard lag`: per group, topic and partition, from committed offsets and watermarks. It never joins a group,
 /// so it works while the workers are down, and it counts lag the way the workers' `/metrics` do.
@@ -31,16 +35,10 @@ struct LagCommand: AsyncParsableCommand {
         var lag: Int64
     }
 
-    /// Every fleet group with the topics it consumes, and the DLQ review group with the DLQs.
-    static func fleetPlan(_ topology: RetryTopology) -> [(group: String, topics: [String])] {
-        FleetRoster.all.map { ($0.group, topology.consumedTopics($0.topics)) }
-            + [(FleetRoster.deadLetterReviewGroup, EventKind.sourceTopics.map(topology.deadLetterTopic))]
-    }
-
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let topology = try kafka.topology(environment)
-        var plan = Self.fleetPlan(topology)
+        var plan = FleetRoster.lagPlan(topology)
         if !groups.isEmpty {
             let explicit = topics.map { $0.split(separator: ",").map(String.init) }
             plan = try groups.map { group in

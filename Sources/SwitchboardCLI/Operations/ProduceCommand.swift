@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import OperatorKit
 
 /// `switchboard produce`: events from flags or a JSON-lines file, each validated against `schemas/` before anything
 /// is sent, keyed and routed like the upstream systems do.

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardBase
+import SwitchboardKafka
+import OperatorKit
+import SwitchboardRuntime
 
 /// `switchboard topics create`: every Switchboard topic through Kafka's admin API, on any broker that implements
-/// CreateTopics (Apache Kafka, Tansu; librdkafka's mock cluster creates its own in `switchboard broker`).
+/// CreateTopics (Apache Kafka, Tansu; librdkafka's mock cluster creates its own in `switchboard-dev broker`).
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
@@ -47,7 +50,7 @@ struct CreateTopicsCommand: AsyncParsableCommand {
         } catch let error as KafkaError {
             throw CLIError.failed(
                 "the broker created no topics (\(error.reason)); a broker without CreateTopics, such as librdkafka's mock cluster, "
-                    + "creates them itself (`switchboard broker`)"
+                    + "creates them itself (`switchboard-dev broker`)"
             )
         }
         let rows = specs.map { Outcome(topic: $0.name, result: outcomes[$0.name].map { $0 ?? "ok" } ?? "no answer") }

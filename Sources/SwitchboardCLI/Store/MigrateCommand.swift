@@ -1,5 +1,6 @@
 import ArgumentParser
-import Shared
+import SwitchboardStore
+import OperatorKit
 
 /// `switchboard migrate`: applies pending schema migrations.
 struct MigrateCommand: AsyncParsableCommand {

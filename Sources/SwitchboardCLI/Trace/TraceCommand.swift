@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import Shared
+import SwitchboardDomain
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
+import SwitchboardStore
+import OperatorKit
+import SwitchboardBase
 
 /// `switchboard trace --account A (--phone P | --ticket T | --sid S)`: what happened to a text, a reply or a
 /// customer, in order (``ConversationTrace``).

@@ -1,10 +1,15 @@
 import Foundation
 import Logging
-import Sandbox
 import Testing
-
-@testable import Shared
+import Sandbox
+import SwitchboardBase
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardStore
 import TestSupport
+@testable import WorkerKit
+import SwitchboardDomain
 
 @Suite("Gorgias client against the sandbox", .serialized, .timeLimit(.minutes(3)))
 struct GorgiasClientTests {

@@ -1,8 +1,11 @@
 import Foundation
-import ProviderContracts
 import Testing
-
-@testable import Shared
+import ProviderContracts
+import SwitchboardBase
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+@testable import WorkerKit
 
 /// The rules of Gorgias OAuth that need no I/O: when a token is refreshed, and what configuration is accepted.
 @Suite("Gorgias OAuth rules")

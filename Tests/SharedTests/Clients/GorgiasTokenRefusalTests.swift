@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
-
-@testable import Shared
+import SwitchboardGorgias
+import SwitchboardHTTP
 import TestSupport
+import SwitchboardJSON
 
 /// A Gorgias client whose OAuth access token Gorgias refuses (401) asks its token source once for a replacement of
 /// exactly the token it sent, and repeats the call with it.

@@ -1,9 +1,12 @@
 import Foundation
 import Testing
-
-@testable import Shared
 import Sandbox
+import SwitchboardBase
+import SwitchboardHTTP
+import SwitchboardSMS
 import TestSupport
+import SwitchboardDomain
+import SwitchboardJSON
 
 @Suite("SMS client and the Twilio sandbox", .serialized, .timeLimit(.minutes(2)))
 struct SMSClientTests {

@@ -1,7 +1,9 @@
 import Testing
-
-@testable import Shared
+import SwitchboardBase
+import SwitchboardKafka
 @testable import SwitchboardRuntime
+@testable import WorkerKit
+import SwitchboardHTTP
 
 /// Settings the runtime reads once at start: each fails naming itself when it is wrong.
 @Suite("Worker configuration")

@@ -1,7 +1,5 @@
 import Testing
-
-@testable import Shared
-@testable import SwitchboardEvents
+@testable import SwitchboardDomain
 
 @Suite("Consent keywords")
 struct ConsentKeywordTests {

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardJSON
 
 @Suite("JSON parser")
 struct JSONParserTests {

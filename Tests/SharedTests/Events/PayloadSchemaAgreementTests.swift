@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardEvents
+import SwitchboardJSON
 
 /// The typed payloads are written by hand (their encoding is what event fingerprints are taken over, so it must stay
 /// byte for byte what earlier releases wrote); this keeps them and `schemas/` from drifting apart. A field added to a

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardEvents
+import SwitchboardJSON
 
 @Suite("Event schemas")
 struct SchemaValidationTests {

@@ -1,8 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
-@testable import SwitchboardEvents
+@testable import SwitchboardJSON
 
 @Suite("Simple pattern matcher")
 struct SimplePatternTests {

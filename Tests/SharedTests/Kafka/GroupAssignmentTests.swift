@@ -1,5 +1,4 @@
 import Testing
-
 @testable import SwitchboardKafka
 
 /// The consumer protocol's assignment bytes, as DescribeGroups returns them for each member.

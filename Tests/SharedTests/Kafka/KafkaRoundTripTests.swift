@@ -2,8 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-
-@testable import Shared
+import KafkaMock
+import LocalFleet
+import SwitchboardBase
+import SwitchboardKafka
 import TestSupport
 
 @Suite("Kafka on the embedded broker", .timeLimit(.minutes(2)))

@@ -1,8 +1,9 @@
 import Foundation
 import Prometheus
 import Testing
-
-@testable import Shared
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
 
 /// Per-account series: each merchant's outcomes under its own label, with the number of named accounts capped.
 @Suite("Per-account metrics")

@@ -1,5 +1,4 @@
 import Testing
-
 @testable import SwitchboardBase
 @testable import SwitchboardHTTP
 @testable import SwitchboardObservability

@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Shared
+import SwitchboardRuntime
 
 @Suite("Backoff")
 struct BackoffTests {

@@ -1,7 +1,6 @@
 import Testing
-
-@testable import Shared
 @testable import SwitchboardRuntime
+import SwitchboardBase
 
 /// The circuit breaker's rules without a broker: when it opens, and which successes close it.
 @Suite("Circuit breaker")

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardKafka
 @testable import SwitchboardRuntime
 import TestSupport
 

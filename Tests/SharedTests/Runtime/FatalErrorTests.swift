@@ -1,9 +1,9 @@
 import Foundation
 import Testing
-
-@testable import Shared
-@testable import SwitchboardRuntime
+import LocalFleet
+import SwitchboardKafka
 import TestSupport
+@testable import SwitchboardRuntime
 
 /// A fatal librdkafka error is not logged and forgotten: liveness fails and the worker stops, so its process exits
 /// non-zero and the orchestrator restarts it.

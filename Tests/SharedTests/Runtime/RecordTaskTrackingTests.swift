@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardKafka
 @testable import SwitchboardRuntime
 
 /// How the worker tracks record tasks that go on with records of other partitions: a revoke's cancellation must reach

@@ -2,10 +2,15 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-
-@testable import Shared
-@testable import SwitchboardRuntime
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardGorgias
+import SwitchboardJSON
 @testable import SwitchboardKafka
+import SwitchboardObservability
+@testable import SwitchboardRuntime
+import SwitchboardStore
+import TestKit
 import TestSupport
 
 /// Every retry rule of ``RecordProcessor`` on a manual clock, with no broker: in-place retries, throttle deferral,

@@ -1,6 +1,5 @@
 import Testing
-
-@testable import Shared
+import SwitchboardBase
 @testable import SwitchboardRuntime
 
 @Suite("Retry topology")

@@ -2,8 +2,13 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardRuntime
+import TestKit
 import TestSupport
 
 @Suite("Runtime ordering, circuit breaker and metrics", .serialized, .timeLimit(.minutes(3)))

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardRuntime
 import TestSupport
 
 @Suite("Worker runtime on the embedded broker", .serialized, .timeLimit(.minutes(3)))

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardSMS
 
 /// A media file's type from its first bytes: an iPhone's HEIC photo, a QuickTime movie and a 3GPP clip share MP4's
 /// `ftyp` box and are told apart by its brand.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardHTTP
+import SwitchboardSMS
 
 @Suite("SMS segments (Twilio's segment calculator rules)")
 struct SMSSegmentsTests {

@@ -1,8 +1,11 @@
 import Foundation
 import Testing
-
+import LocalFleet
 @testable import Sandbox
-@testable import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
 import TestSupport
 
 /// The sandbox answers like the documented APIs (contracts/), checked with raw requests.

@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-
+import LocalFleet
 @testable import Sandbox
-@testable import Shared
+import SwitchboardDomain
+import SwitchboardGorgias
+import SwitchboardHTTP
+import SwitchboardJSON
+import SwitchboardSMS
 import TestSupport
 
 /// The sandbox behaves the less kind way the documents allow (issue 15): unknown credentials fail, queued messages

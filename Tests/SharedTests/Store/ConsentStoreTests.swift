@@ -1,8 +1,7 @@
 import Foundation
 import Logging
 import Testing
-
-@testable import Shared
+import SwitchboardDomain
 @testable import SwitchboardStore
 import TestSupport
 

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardDomain
 @testable import SwitchboardHTTP
+@testable import SwitchboardRuntime
+@testable import WorkerKit
 
 /// What a merchant is told, and which notice destinations an account may have: rules that need no I/O.
 @Suite("Merchant notice rules")

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardStore
 import TestSupport
 
 /// A PostgreSQL restart while many tasks query and write: every call either succeeds or fails with a retryable

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-
-@testable import Shared
+import SwitchboardDomain
+import SwitchboardStore
 import TestSupport
 
 /// One suite, both backends: every behaviour of the store must hold on SQLite and PostgreSQL alike.

@@ -2,8 +2,10 @@ import Foundation
 import Logging
 import Prometheus
 import Testing
-
-@testable import Shared
+import LocalFleet
+import SwitchboardDomain
+import SwitchboardObservability
+import SwitchboardStore
 import TestSupport
 
 /// What a customer's threaded text costs the store, on both backends: the record's first look (ledger entry and

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
-
-@testable import Shared
+import SwitchboardBase
 import TestSupport
 
 /// `withDeadline`: the caller always gets an answer within the bound, even from an operation that never returns.

@@ -1,8 +1,11 @@
 import Foundation
 import Synchronization
-
-@testable import Shared
+import SwitchboardBase
+import SwitchboardEvents
+import SwitchboardRuntime
+import SwitchboardStore
 import TestSupport
+import SwitchboardJSON
 
 /// A handler whose behaviour per event id is scripted, recording every invocation.
 final class ScriptedHandler: EventHandler {

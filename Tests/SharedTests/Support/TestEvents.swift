@@ -1,6 +1,7 @@
 import Foundation
-
-@testable import Shared
+import SwitchboardEvents
+import SwitchboardJSON
+import SwitchboardKafka
 import TestSupport
 
 /// Builds valid Switchboard events for runtime tests.

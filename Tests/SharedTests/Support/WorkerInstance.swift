@@ -1,9 +1,15 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-
-@testable import Shared
+import SwitchboardEvents
+import SwitchboardKafka
+import SwitchboardObservability
+import SwitchboardRuntime
+import SwitchboardStore
+import TestKit
 import TestSupport
+@testable import WorkerKit
+import SwitchboardBase
 
 /// One in-process worker (consumer + processor) running in its own ServiceGroup.
 final class WorkerInstance: Sendable {

@@ -1,9 +1,0 @@
-import UnixSignals
-
-/// Waits until SIGTERM or SIGINT arrives.
-enum Signals {
-    static func waitForTermination() async {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        for await _ in signals { return }
-    }
-}

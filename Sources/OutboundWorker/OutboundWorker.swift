@@ -10,7 +10,8 @@ enum OutboundWorker {
         makeServices: { context in
             [
                 HelpdeskFollowUps(
-                    store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger)
+                    store: context.store, accounts: context.accounts, metrics: context.metrics, logger: context.logger,
+                    time: context.time)
             ]
         }
     ) { context in

@@ -5,9 +5,11 @@ import SwitchboardBase
 final class BreakerGate: Sendable {
     private let state: Mutex<CircuitBreaker>
     private let observer = Mutex<(@Sendable (CircuitBreaker.Transition) -> Void)?>(nil)
+    private let time: any TimeSource
 
-    init(settings: CircuitBreaker.Settings) {
+    init(settings: CircuitBreaker.Settings, time: any TimeSource = .system) {
         self.state = Mutex(CircuitBreaker(settings: settings))
+        self.time = time
     }
 
     /// Sets who hears about transitions (the consumer, which pauses and resumes).
@@ -19,7 +21,9 @@ final class BreakerGate: Sendable {
 
     /// A record of a topic that may use `dependencies` succeeded.
     func success(account: String?, dependencies: Set<ProcessingFailure.Dependency>) {
-        if let transition = state.withLock({ $0.recordSuccess(account: account, dependencies: dependencies, now: .now) }
+        if let transition = state.withLock({
+            $0.recordSuccess(account: account, dependencies: dependencies, now: time.now)
+        }
         ) {
             notify(transition)
         }
@@ -27,7 +31,7 @@ final class BreakerGate: Sendable {
 
     func failure(_ failure: ProcessingFailure, account: String?) {
         if let transition = state.withLock({
-            $0.recordFailure(dependency: failure.dependency, account: account, now: .now)
+            $0.recordFailure(dependency: failure.dependency, account: account, now: time.now)
         }) {
             notify(transition)
         }

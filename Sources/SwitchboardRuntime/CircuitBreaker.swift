@@ -58,8 +58,12 @@ struct CircuitBreaker {
         record.count += 1
         if let account { record.accounts.insert(account) }
         failing[dependency] = record
-        let everyoneFailing = record.accounts.count >= 2 || activeAccounts.count <= 1
-        guard record.count >= settings.threshold, everyoneFailing else { return nil }
+        guard record.count >= settings.threshold else { return nil }
+        // Counted within the window here, not by the table's size: pruning is lazy (see `pruneActiveAt`).
+        let window = settings.activityWindow
+        let everyoneFailing =
+            record.accounts.count >= 2 || activeAccounts.values.filter { now - $0 < window }.count <= 1
+        guard everyoneFailing else { return nil }
         openDependency = dependency
         return .opened(dependency)
     }

@@ -30,10 +30,11 @@ import SwitchboardStore
 /// after the same shutdown, so the process exits non-zero and its orchestrator restarts it.
 public final class ConsumerWorker: Service, Sendable {
     private let configuration: WorkerConfiguration
-    private let processor: RecordProcessor<ContinuousClock>
+    private let processor: RecordProcessor
     private let producer: KafkaProducer
     private let metrics: WorkerMetrics
     private let logger: Logger
+    private let time: any TimeSource
     private let state: Mutex<State>
     private let control = KafkaControl()
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
@@ -52,9 +53,11 @@ public final class ConsumerWorker: Service, Sendable {
         parking: any KeyParking,
         producer: KafkaProducer,
         metrics: WorkerMetrics,
-        logger: Logger
+        logger: Logger,
+        time: any TimeSource = .system
     ) {
         self.configuration = configuration
+        self.time = time
         self.producer = producer
         self.metrics = metrics
         self.logger = logger
@@ -74,15 +77,14 @@ public final class ConsumerWorker: Service, Sendable {
             parking: parking,
             producer: producer,
             settings: configuration.retry,
-            breaker: BreakerGate(settings: .init(threshold: configuration.breakerThreshold)),
+            breaker: BreakerGate(settings: .init(threshold: configuration.breakerThreshold), time: time),
             metrics: metrics,
             logger: logger,
             shutdown: shutdownSignal,
             topicRoles: configuration.topology.index(configuration.sourceTopics),
             dependencies: { [configuration] in configuration.dependencies(of: $0) },
-            clock: ContinuousClock(),
-            wallClock: { Date() },
-            ledgerAndParking: RecordProcessor<ContinuousClock>.readTogether(ledger, parking)
+            time: time,
+            ledgerAndParking: RecordProcessor.readTogether(ledger, parking)
         )
         processor.breaker.observe { [weak self] transition in self?.circuitChanged(transition) }
         for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
@@ -172,7 +174,7 @@ public final class ConsumerWorker: Service, Sendable {
 
     private func flushOffsetsPeriodically() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: Self.offsetFlushInterval)
+            try? await time.sleep(for: Self.offsetFlushInterval)
             flushOffsets()
         }
     }
@@ -189,7 +191,7 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     private func drainAndClose(_ consumer: KafkaConsumer) async {
-        let started = ContinuousClock.now
+        let started = time.now
         logger.info("shutting down: stopping fetch and dispatch")
         if let stall = Failpoint.duration(Failpoint.slowShutdown) { try? await Task.sleep(for: stall) }
         state.withLock { $0.shuttingDown = true }
@@ -211,9 +213,9 @@ public final class ConsumerWorker: Service, Sendable {
         flushOffsets()
         await control.barrier()
         let commitBound = max(
-            min(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(5)), .seconds(1))
+            min(configuration.shutdownTimeout - (time.now - started), .seconds(5)), .seconds(1))
         _ = await consumer.commitStored(within: commitBound)
-        let remaining = max(configuration.shutdownTimeout - (ContinuousClock.now - started), .seconds(1))
+        let remaining = max(configuration.shutdownTimeout - (time.now - started), .seconds(1))
         if await consumer.close(timeout: remaining) {
             logger.info("left the consumer group after committing finished work")
         } else {
@@ -225,7 +227,7 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// One lock for the whole batch: the event loop and finishing records contend for the state.
     private func received(_ records: [KafkaRecord]) {
-        let now = ContinuousClock.now
+        let now = time.now
         let arrivals = records.map { record in (record, notBefore(record, now: now)) }
         apply { machine in
             arrivals.flatMap { record, notBefore in machine.receive(record, notBefore: notBefore, now: now) }
@@ -237,7 +239,7 @@ public final class ConsumerWorker: Service, Sendable {
     private func notBefore(_ record: KafkaRecord, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard case .retry(let tier)? = processor.topicRoles[record.topic]?.role, let due = FailureHeaders.due(record)
         else { return nil }
-        let wait = min(due.timeIntervalSinceNow, configuration.topology.tiers[tier].seconds)
+        let wait = min(due.timeIntervalSince(time.date), configuration.topology.tiers[tier].seconds)
         return wait > 0 ? now.advanced(by: .milliseconds(Int64(wait * 1000))) : nil
     }
 
@@ -276,7 +278,7 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     private func statisticsArrived(_ statistics: KafkaStatistics, consumer: KafkaConsumer) {
-        let now = Date()
+        let now = time.date
         let lags = state.withLock { state -> [(TopicPartition, Int64, Double, Int)] in
             let summary = state.machine.windowSummary()
             return statistics.ownedPartitions.compactMap { topicPartition, partition in
@@ -389,14 +391,14 @@ public final class ConsumerWorker: Service, Sendable {
     private func runRecord(_ dispatch: DispatchStateMachine.Dispatch, inTask task: UInt64) async
         -> DispatchStateMachine.Dispatch?
     {
-        let started = ContinuousClock.now
+        let started = time.now
         var run = await processor.process(dispatch.record)
         if case .throttled(let throttled) = run {
             if let service = throttled.failure.refusedCredentials {
                 metrics.setCredentialsHealth(account: dispatch.merchant.name, service: service, accepted: false)
             }
             if state.withLock({ $0.machine.mayHold(dispatch) }) {
-                return apply(continuing: task) { $0.yield(dispatch, wait: throttled.wait, now: .now) }
+                return apply(continuing: task) { $0.yield(dispatch, wait: throttled.wait, now: time.now) }
             }
             run = RecordRun(await processor.deferToTier(throttled))
         }
@@ -404,7 +406,7 @@ public final class ConsumerWorker: Service, Sendable {
             apply { $0.abandon(dispatch) }
             return nil
         }
-        let now = ContinuousClock.now
+        let now = time.now
         metrics.recordFinished(
             topic: dispatch.record.topic, outcome: outcome, duration: now - started,
             eventTime: dispatch.record.timestamp)
@@ -418,10 +420,10 @@ public final class ConsumerWorker: Service, Sendable {
         state.withLock { state in
             _ = state.track(dispatch, delayed: true) { number in
                 Task { [self] in
-                    try? await Task.sleep(until: until, clock: .continuous)
+                    try? await time.sleep(until: until)
                     taskEnded(number)
                     guard !Task.isCancelled else { return }
-                    apply { $0.due(dispatch, now: .now) }
+                    apply { $0.due(dispatch, now: time.now) }
                 }
             }
         }
@@ -432,7 +434,7 @@ public final class ConsumerWorker: Service, Sendable {
     private func scheduleWake(_ merchant: Merchant, at: ContinuousClock.Instant, in state: inout State) {
         state.wakers[merchant]?.cancel()
         state.wakers[merchant] = Task { [self] in
-            try? await Task.sleep(until: at, clock: .continuous)
+            try? await time.sleep(until: at)
             guard !Task.isCancelled else { return }
             self.state.withLock { _ = $0.wakers.removeValue(forKey: merchant) }
             apply { $0.budgetFreed(merchant) }
@@ -457,7 +459,7 @@ public final class ConsumerWorker: Service, Sendable {
             return false
         }
         if done { return true }
-        let signalled = await event.wait(timeout: bound)
+        let signalled = await event.wait(timeout: bound, time: time)
         state.withLock { state in state.drainWaiters.removeAll { $0.event === event } }
         return signalled
     }
@@ -470,7 +472,7 @@ public final class ConsumerWorker: Service, Sendable {
             state.idleWaiters.append(event)
             return false
         }
-        return idle ? true : await event.wait(timeout: bound)
+        return idle ? true : await event.wait(timeout: bound, time: time)
     }
 
     // MARK: Health

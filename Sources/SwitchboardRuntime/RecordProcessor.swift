@@ -64,9 +64,9 @@ struct ThrottledRecord: Sendable {
 /// its slot to another merchant (``DispatchStateMachine/yield(_:wait:now:)``). During shutdown it is deferred to a
 /// retry tier at once.
 ///
-/// Time comes from `clock` (waits, budgets) and `wallClock` (failure headers, due times), so tests drive every
-/// retry rule with a manual clock and no broker (`RetryRulesTests`).
-struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
+/// Time comes from `time` (monotonic for waits and budgets, wall for failure headers and due times), so tests drive
+/// every retry rule with a manual clock and no broker (`RetryRulesTests`).
+struct RecordProcessor: Sendable {
     let group: String
     let topology: RetryTopology
     let decoder: EventDecoder
@@ -84,10 +84,9 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     let topicRoles: [String: (source: String, role: RetryTopology.Role)]
     /// Source topic → what its handling may call (a success closes only those circuits).
     let dependencies: @Sendable (String) -> Set<ProcessingFailure.Dependency>
-    /// Measures waits and budgets.
-    let clock: C
-    /// The time written into failure headers and compared with due times.
-    let wallClock: @Sendable () -> Date
+    /// Measures waits and budgets (monotonic), and the time written into failure headers and compared with due
+    /// times (wall).
+    let time: any TimeSource
 
     func process(_ record: KafkaRecord) async -> RecordRun {
         var logger = RecordLogger(base: self.logger, record: record)
@@ -111,7 +110,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         logger.accountId = event.accountId
 
         // The in-place budget bounds a failing stretch.
-        var failingSince: C.Instant?
+        var failingSince: ContinuousClock.Instant?
         var attempt = previousAttempts + 1
         var inPlaceRetries = 0
         while true {
@@ -134,7 +133,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                     inPlaceRetries += 1
                     let delay = settings.backoff.delay(attempt: inPlaceRetries, floor: failure.retryAfter)
                     let circuitOpen = breaker.isOpen
-                    let now = clock.now
+                    let now = time.now
                     if failingSince == nil { failingSince = now }
                     let withinBudget =
                         inPlaceRetries < settings.inPlaceAttempts
@@ -231,7 +230,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 return try await waitBehind(head, record: record, event: event, key: key, logger: logger)
             } else if head.eventId == event.id {
                 isParkedHead = true
-            } else if wallClock().timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
+            } else if time.date.timeIntervalSince(head.dueAt) > settings.parkedHeadStaleAfter.seconds {
                 logger.logger.error("parked event \(head.eventId) is long overdue and presumed lost; releasing its key")
                 try await parking.release(group: group, key: key, eventId: head.eventId)
                 return try await attemptOnce(record, source: source, event: event, attempt: attempt, logger: logger)
@@ -266,12 +265,12 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
     private func waitBehind(
         _ head: ParkedEvent, record: KafkaRecord, event: CloudEvent, key: String, logger: RecordLogger
     ) async throws -> RecordOutcome {
-        let dueAt = max(head.dueAt, wallClock())
+        let dueAt = max(head.dueAt, time.date)
         try await parking.park(group: group, key: key, eventId: event.id, topic: head.topic, dueAt: dueAt)
         let headers = FailureHeaders.headers(
             for: record, group: group, attempts: FailureHeaders.previousAttempts(record),
             errorClass: FailureHeaders.waitingBehind, message: "waiting behind event \(head.eventId) of the same key",
-            now: wallClock(), dueAt: dueAt
+            now: time.date, dueAt: dueAt
         )
         try await producer.send(
             OutgoingRecord(topic: head.topic, key: record.key, value: record.value, headers: headers))
@@ -303,7 +302,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
             return await deadLetter(
                 record, source: source, event: event, attempts: attempts, failure: failure, logger: logger)
         }
-        let now = wallClock()
+        let now = time.date
         let dueAt = now.addingTimeInterval(delay.seconds)
         var headers = FailureHeaders.headers(
             for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
@@ -341,7 +340,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
         let headers =
             FailureHeaders.headers(
                 for: record, group: group, attempts: attempts, errorClass: failure.errorClass, message: failure.message,
-                now: wallClock(), dueAt: nil
+                now: time.date, dueAt: nil
             ) + [KafkaHeader(key: FailureHeaders.deadLetterKind, string: kind.rawValue)]
         let delivered = await persistently(logger: logger, what: "dead-letter to \(topic)") {
             try await producer.send(
@@ -381,7 +380,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
                 attempt += 1
                 logger.logger.warning("could not \(what), retrying: \(ProcessingFailure.classify(error))")
                 // Not `pause`: this must keep backing off during shutdown too.
-                try? await clock.sleep(for: settings.backoff.delay(attempt: attempt))
+                try? await time.sleep(for: settings.backoff.delay(attempt: attempt))
             }
         }
         return false
@@ -389,7 +388,7 @@ struct RecordProcessor<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Sleeps unless shutdown begins or the task is cancelled.
     private func pause(_ duration: Duration) async {
-        _ = await shutdown.wait(timeout: duration, clock: clock)
+        _ = await shutdown.wait(timeout: duration, time: time)
     }
 }
 

@@ -1,17 +1,14 @@
+import Foundation
 import Synchronization
+import SwitchboardBase
 
 /// A clock that moves only when told: sleepers wake when ``advance(by:)`` or ``advanceToNextDeadline()`` passes their
-/// deadline, so tests drive backoff, tiers and probes in microseconds instead of seconds.
-public final class ManualClock: Clock, Sendable {
-    public struct Instant: InstantProtocol, CustomStringConvertible {
-        /// Time since the clock was made.
-        public var offset: Duration
-
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-        public var description: String { "+\(offset)" }
-    }
+/// deadline, so tests drive backoff, tiers, budgets, breakers and token lifetimes in microseconds instead of seconds.
+///
+/// Its monotonic instants are `ContinuousClock` instants counted from when it was made, and its wall clock starts at
+/// `epoch`: both move together, so it stands in for ``SystemTime`` wherever a component takes a ``TimeSource``.
+public final class ManualClock: Clock, TimeSource {
+    public typealias Instant = ContinuousClock.Instant
 
     private struct Sleeper {
         var deadline: Instant
@@ -19,16 +16,24 @@ public final class ManualClock: Clock, Sendable {
     }
 
     private struct State {
-        var now = Instant(offset: .zero)
+        var elapsed: Duration = .zero
         var nextId = 0
         var sleepers: [Int: Sleeper] = [:]
     }
 
+    private let origin = ContinuousClock.now
+    /// The wall-clock time when the clock was made.
+    public let epoch: Date
     private let state = Mutex(State())
 
-    public init() {}
+    public init(epoch: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        self.epoch = epoch
+    }
 
-    public var now: Instant { state.withLock { $0.now } }
+    /// Time moved since the clock was made.
+    public var elapsed: Duration { state.withLock { $0.elapsed } }
+    public var now: Instant { origin.advanced(by: elapsed) }
+    public var date: Date { epoch.addingTimeInterval(elapsed.seconds) }
     public var minimumResolution: Duration { .zero }
 
     /// Tasks sleeping on this clock right now.
@@ -37,7 +42,11 @@ public final class ManualClock: Clock, Sendable {
     /// The earliest deadline anyone sleeps until.
     public var nextDeadline: Instant? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
 
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    public func sleep(until deadline: Instant) async throws {
+        try await sleep(until: deadline, tolerance: nil)
+    }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state -> Int in
             state.nextId += 1
             return state.nextId
@@ -46,7 +55,7 @@ public final class ManualClock: Clock, Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let wakeNow = state.withLock { state -> (any Error)?? in
                     if Task.isCancelled { return .some(CancellationError()) }
-                    if deadline <= state.now { return .some(nil) }
+                    if deadline <= origin.advanced(by: state.elapsed) { return .some(nil) }
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
                     return .none
                 }
@@ -74,8 +83,9 @@ public final class ManualClock: Clock, Sendable {
 
     private func advance(to instant: Instant) {
         let due = state.withLock { state -> [Sleeper] in
-            state.now = max(state.now, instant)
-            let due = state.sleepers.filter { $0.value.deadline <= state.now }
+            state.elapsed = max(state.elapsed, origin.duration(to: instant))
+            let now = origin.advanced(by: state.elapsed)
+            let due = state.sleepers.filter { $0.value.deadline <= now }
             for id in due.keys { state.sleepers.removeValue(forKey: id) }
             return due.values.sorted { $0.deadline < $1.deadline }
         }

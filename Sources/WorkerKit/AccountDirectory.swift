@@ -5,6 +5,7 @@ import SwitchboardGorgias
 import SwitchboardHTTP
 import SwitchboardSMS
 import SwitchboardStore
+import SwitchboardBase
 
 /// Accounts with their API clients, cached briefly (credentials are decrypted once per refresh, not per event).
 /// A disconnect or credential change reaches every worker within ``ttl``.
@@ -30,13 +31,15 @@ public final class AccountDirectory: Sendable {
     private let limiter: any RateLimiter
     private let maximumRateWait: Duration
     private let oauthApp: GorgiasOAuthApp?
+    private let time: any TimeSource
     private let cache = Mutex<[String: (entry: Entry, loadedAt: ContinuousClock.Instant)]>([:])
 
     public init(
         store: Store, box: SecretBox, http: HTTPClient, limiter: any RateLimiter, ttl: Duration = .seconds(10),
         maximumRateWait: Duration = .seconds(1),
-        capacity: Int = 10_000, oauthApp: GorgiasOAuthApp? = nil
+        capacity: Int = 10_000, oauthApp: GorgiasOAuthApp? = nil, time: any TimeSource = .system
     ) {
+        self.time = time
         self.capacity = capacity
         self.oauthApp = oauthApp
         self.store = store
@@ -50,21 +53,21 @@ public final class AccountDirectory: Sendable {
     /// The account `id` with its clients, or nil when no such account exists (or `id` cannot be an account id).
     public func entry(_ id: String) async throws -> Entry? {
         guard Account.isValidId(id) else { return nil }
-        if let cached = cache.withLock({ $0[id] }), ContinuousClock.now - cached.loadedAt < ttl { return cached.entry }
+        if let cached = cache.withLock({ $0[id] }), time.now - cached.loadedAt < ttl { return cached.entry }
         guard let account = try await store.account(id: id) else {
             cache.withLock { _ = $0.removeValue(forKey: id) }
             return nil
         }
         let entry = try Self.entry(
             for: account, box: box, http: http, limiter: limiter, maximumRateWait: maximumRateWait,
-            oauth: oauthApp.map { ($0, store) }, merges: store)
+            oauth: oauthApp.map { ($0, store) }, merges: store, time: time)
         cache.withLock { cache in
             if cache[id] == nil && cache.count >= capacity,
                 let oldest = cache.min(by: { $0.value.loadedAt < $1.value.loadedAt })?.key
             {
                 cache.removeValue(forKey: oldest)
             }
-            cache[id] = (entry, .now)
+            cache[id] = (entry, time.now)
         }
         return entry
     }
@@ -79,7 +82,7 @@ public final class AccountDirectory: Sendable {
     public static func entry(
         for account: Account, box: SecretBox, http: HTTPClient, limiter: any RateLimiter = UnlimitedRateLimiter(),
         maximumRateWait: Duration = .seconds(1), oauth: (app: GorgiasOAuthApp, store: Store)? = nil,
-        merges store: Store? = nil
+        merges store: Store? = nil, time: any TimeSource = .system
     ) throws -> Entry {
         let credentials = try account.credentials(box)
         let gorgiasCredentials: GorgiasCredentials =
@@ -89,7 +92,7 @@ public final class AccountDirectory: Sendable {
                     .oauthSession(
                         OAuthTokenKeeper(
                             account: account, credentials: credentials, app: oauth.app, store: oauth.store, box: box,
-                            http: http))
+                            http: http, time: time))
                 } else {
                     .oauth(token: credentials.gorgiasOAuthToken ?? "")
                 }

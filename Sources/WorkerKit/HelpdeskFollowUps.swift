@@ -37,11 +37,13 @@ public struct HelpdeskFollowUps: Service {
     let metrics: LabeledMetrics
     let logger: Logger
     let settings: Settings
+    let time: any TimeSource
 
     public init(
         store: Store, accounts: AccountDirectory, metrics: LabeledMetrics, logger: Logger,
-        settings: Settings = Settings()
+        settings: Settings = Settings(), time: any TimeSource = .system
     ) {
+        self.time = time
         self.store = store
         self.accounts = accounts
         self.notes = NotePoster(store: store)
@@ -51,7 +53,7 @@ public struct HelpdeskFollowUps: Service {
     }
 
     public func run() async throws {
-        await runPeriodically(every: settings.interval) {
+        await runPeriodically(every: settings.interval, time: time) {
             do {
                 while try await drainOnce() == settings.batch {}
                 try await reportPending()
@@ -63,8 +65,8 @@ public struct HelpdeskFollowUps: Service {
 
     /// Claims the due follow-ups and performs them concurrently; returns how many were claimed.
     @discardableResult
-    public func drainOnce(now: Date = Date()) async throws -> Int {
-        let claimed = try await store.claimFollowUps(now: now, lease: settings.lease, limit: settings.batch)
+    public func drainOnce() async throws -> Int {
+        let claimed = try await store.claimFollowUps(now: time.date, lease: settings.lease, limit: settings.batch)
         await withTaskGroup(of: Void.self) { group in
             for followUp in claimed {
                 group.addTask { await perform(followUp) }
@@ -103,7 +105,7 @@ public struct HelpdeskFollowUps: Service {
                 case .throttled:
                     try await postpone(
                         followUp, by: failure.retryAfter ?? .seconds(1), error: failure.description, logger: logger)
-                case .transient where Date().timeIntervalSince(followUp.createdAt) > settings.giveUpAfter.seconds:
+                case .transient where time.date.timeIntervalSince(followUp.createdAt) > settings.giveUpAfter.seconds:
                     try await finish(
                         followUp, .failed, error: "gave up after \(followUp.attempts) attempts: \(failure)",
                         logger: logger)
@@ -133,7 +135,7 @@ public struct HelpdeskFollowUps: Service {
     private func postpone(_ followUp: HelpdeskFollowUp, by delay: Duration, error: String, logger: Logger) async throws
     {
         try await store.postponeFollowUp(
-            accountId: followUp.accountId, key: followUp.key, until: Date().addingTimeInterval(delay.seconds),
+            accountId: followUp.accountId, key: followUp.key, until: time.date.addingTimeInterval(delay.seconds),
             error: error)
         metrics.counter(MetricCatalog.followUps, [("outcome", "retry")]).increment()
         logger.info(
@@ -145,6 +147,6 @@ public struct HelpdeskFollowUps: Service {
         let pending = try await store.pendingFollowUps()
         metrics.gauge(MetricCatalog.followUpsPending, []).set(Int64(pending.count))
         metrics.gauge(MetricCatalog.followUpsOldest, []).set(
-            pending.oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+            pending.oldest.map { max(0, time.date.timeIntervalSince($0)) } ?? 0)
     }
 }

@@ -21,14 +21,16 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
     private let box: SecretBox
     private let http: HTTPClient
     private let current: Mutex<AccountCredentials>
+    private let time: any TimeSource
 
     /// How long one refresh may hold the account's lease (a crashed holder blocks the others this long at most).
     static let leaseDuration: Duration = .seconds(30)
 
     public init(
         account: Account, credentials: AccountCredentials, app: GorgiasOAuthApp, store: Store, box: SecretBox,
-        http: HTTPClient
+        http: HTTPClient, time: any TimeSource = .system
     ) {
+        self.time = time
         self.accountId = account.id
         self.gorgiasBaseURL = account.gorgiasBaseURL
         self.app = app
@@ -40,12 +42,12 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
 
     public func accessToken() async throws -> String {
         let credentials = current.withLock { $0 }
-        guard Self.isDue(credentials, now: Date()) else { return credentials.gorgiasOAuthToken ?? "" }
-        return try await refresh(unlessStored: { !Self.isDue($0, now: Date()) })
+        guard Self.isDue(credentials, now: time.date) else { return credentials.gorgiasOAuthToken ?? "" }
+        return try await refresh(unlessStored: { !Self.isDue($0, now: time.date) })
     }
 
     public func replacing(_ rejected: String) async throws -> String {
-        try await refresh(unlessStored: { $0.gorgiasOAuthToken != rejected && !Self.isDue($0, now: Date()) })
+        try await refresh(unlessStored: { $0.gorgiasOAuthToken != rejected && !Self.isDue($0, now: time.date) })
     }
 
     /// How early to refresh a token that lives `lifetime`: five minutes, or half its life if that is shorter.
@@ -63,11 +65,11 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
     private func refresh(unlessStored fresh: (AccountCredentials) -> Bool) async throws -> String {
         let lease = "gorgias-oauth:\(accountId)"
         let holder = UUID().uuidString
-        let deadline = ContinuousClock.now + Self.leaseDuration
+        let deadline = time.now + Self.leaseDuration
         while true {
             let stored = try await storedCredentials().credentials
             if fresh(stored) { return adopt(stored) }
-            if try await store.acquireLease(lease, holder: holder, for: Self.leaseDuration) {
+            if try await store.acquireLease(lease, holder: holder, for: Self.leaseDuration, now: time.date) {
                 do {
                     let token = try await refreshHoldingLease(fresh: fresh)
                     try? await store.releaseLease(lease, holder: holder)
@@ -77,12 +79,12 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
                     throw error
                 }
             }
-            guard ContinuousClock.now < deadline else {
+            guard time.now < deadline else {
                 throw GorgiasError(
                     status: 503, message: "another worker's token refresh did not finish in time",
                     operation: "refresh OAuth token")
             }
-            try await Task.sleep(for: .milliseconds(200))  // another worker refreshes: wait for its result
+            try await time.sleep(for: .milliseconds(200))  // another worker refreshes: wait for its result
         }
     }
 
@@ -104,7 +106,7 @@ public final class OAuthTokenKeeper: GorgiasAccessTokens {
                 status: 401, message: "refresh refused (\(error.message)); reconnect with switchboard accounts connect",
                 operation: error.operation)
         }
-        let now = Date()
+        let now = time.date
         while true {
             credentials.gorgiasOAuthToken = grant.accessToken
             if let rotated = grant.refreshToken { credentials.gorgiasRefreshToken = rotated }

@@ -70,11 +70,15 @@ public struct WorkerContext: Sendable {
     public var http: HTTPClient
     /// Email for merchant notices (`SMTP_URL`), nil when not configured.
     public var mailer: SMTPMailer?
+    /// Where every component of the process reads time.
+    public var time: any TimeSource
 
     public init(
         environment: Environment, configuration: WorkerConfiguration, logger: Logger, store: Store,
-        accounts: AccountDirectory, metrics: LabeledMetrics, http: HTTPClient, mailer: SMTPMailer? = nil
+        accounts: AccountDirectory, metrics: LabeledMetrics, http: HTTPClient, mailer: SMTPMailer? = nil,
+        time: any TimeSource = .system
     ) {
+        self.time = time
         self.http = http
         self.mailer = mailer
         self.environment = environment

@@ -33,7 +33,9 @@ public enum WorkerRuntime {
     }
 
     /// Runs until shutdown; returns the exit code (0 after a clean graceful shutdown).
-    public static func run(_ definition: WorkerDefinition, environment: Environment) async throws -> Int32 {
+    public static func run(
+        _ definition: WorkerDefinition, environment: Environment, time: any TimeSource = .system
+    ) async throws -> Int32 {
         try LoggingSetup.bootstrap(environment)
         let configuration = try WorkerConfiguration.from(environment, definition: definition)
         let location = try DatabaseURL.from(environment)
@@ -58,13 +60,15 @@ public enum WorkerRuntime {
         let http = HTTPClient(
             configuration: httpConfiguration(configuration), metrics: labeledMetrics, logger: runLogger)
         let accounts = AccountDirectory(
-            store: store, box: box, http: http, limiter: StoreRateLimiter(store: store, metrics: labeledMetrics),
+            store: store, box: box, http: http,
+            limiter: StoreRateLimiter(store: store, metrics: labeledMetrics, time: time),
             ttl: configuration.accountCacheTTL, maximumRateWait: configuration.rateLimitMaxWait,
-            oauthApp: try GorgiasOAuthApp.from(environment)
+            oauthApp: try GorgiasOAuthApp.from(environment), time: time
         )
         let context = WorkerContext(
             environment: environment, configuration: configuration, logger: runLogger, store: store,
-            accounts: accounts, metrics: labeledMetrics, http: http, mailer: try SMTPMailer.from(environment))
+            accounts: accounts, metrics: labeledMetrics, http: http, mailer: try SMTPMailer.from(environment),
+            time: time)
         let handler = try await definition.makeHandler(context)
         let producer = try KafkaProducer(
             settings: configuration.kafka, clientId: "\(definition.name)-producer", logger: runLogger)
@@ -73,7 +77,7 @@ public enum WorkerRuntime {
             accountLabels: AccountLabels(limit: configuration.metricsAccountLabels))
         let worker = ConsumerWorker(
             configuration: configuration, handler: handler, ledger: store, parking: store, producer: producer,
-            metrics: workerMetrics, logger: runLogger
+            metrics: workerMetrics, logger: runLogger, time: time
         )
         let depth = DeadLetterDepthReporter(
             settings: configuration.kafka,

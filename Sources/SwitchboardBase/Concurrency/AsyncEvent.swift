@@ -51,15 +51,15 @@ public final class AsyncEvent: Sendable {
         }
     }
 
-    /// Waits until the event fires or `timeout` passes on `clock`. Returns whether it fired.
-    public func wait<C: Clock>(timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
+    /// Waits until the event fires or `timeout` passes on `time`'s monotonic clock. Returns whether it fired.
+    public func wait(timeout: Duration, time: any TimeSource) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.wait()
                 return self.isSignalled
             }
             group.addTask {
-                try? await clock.sleep(for: timeout)
+                try? await time.sleep(for: timeout)
                 return self.isSignalled
             }
             let first = await group.next() ?? false
@@ -70,7 +70,7 @@ public final class AsyncEvent: Sendable {
 
     /// Waits until the event fires or `timeout` passes. Returns whether it fired.
     public func wait(timeout: Duration) async -> Bool {
-        await wait(timeout: timeout, clock: ContinuousClock())
+        await wait(timeout: timeout, time: .system)
     }
 
     /// Blocks the calling (non-cooperative) thread until the event fires or `timeout` passes.

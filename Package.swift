@@ -256,7 +256,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Fakes and a manual clock for tests and benchmarks.
-        .target(name: "TestKit", dependencies: ["SwitchboardStore"], swiftSettings: swiftSettings),
+        .target(name: "TestKit", dependencies: ["SwitchboardBase", "SwitchboardStore"], swiftSettings: swiftSettings),
         // Gorgias and Twilio as their documents describe them, for `switchboard-dev` and the tests.
         .target(
             name: "Sandbox",

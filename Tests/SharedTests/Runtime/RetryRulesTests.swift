@@ -225,12 +225,12 @@ struct RetryRulesTests {
     func breakerProbesThenCloses() async throws {
         let outage = GorgiasOutageHandler(failures: 8)
         let rig = Rig(handler: outage, breakerThreshold: 2)
-        let transitions = Mutex<[CircuitBreaker.Transition]>([])
-        rig.processor.breaker.observe { transition in transitions.withLock { $0.append(transition) } }
+        var transitions = rig.processor.breaker.transitions.makeAsyncIterator()
         #expect(await rig.run(Self.record("e1")) == .processed, "kept probing instead of moving to a tier")
         #expect(rig.producer.sent.isEmpty)
         #expect(outage.calls == 9)
-        #expect(transitions.withLock { $0 } == [.opened(.gorgias), .closed])
+        #expect(await transitions.next() == .opened(.gorgias))
+        #expect(await transitions.next() == .closed)
         #expect(!rig.processor.breaker.isOpen)
         let probes = rig.clock.elapsed
         #expect(probes <= RetrySettings().probeInterval * 8, "each probe waits at most the probe interval (\(probes))")

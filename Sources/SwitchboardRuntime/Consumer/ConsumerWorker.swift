@@ -8,13 +8,14 @@ import SwitchboardKafka
 import SwitchboardObservability
 import SwitchboardStore
 
-/// The consuming half of a worker process: one librdkafka consumer, the dispatch state machine, and the record tasks.
+/// The consuming half of a worker process: the shell around ``ConsumerStateMachine`` — one librdkafka consumer and
+/// the record tasks.
 ///
 /// ``run()`` consumes the consumer's events in order (records, assignments, revokes, statistics, fatal errors) and
-/// feeds them to one state (``State``, under one lock) whose transitions return actions: records to start, offsets
-/// to store, partitions to pause or resume. The librdkafka calls among them run on ``KafkaControl``, one serial
-/// executor, outside the lock. Waiting for a drain (a revoke, the shutdown) is awaiting an event the finishing
-/// record signals, never a sleep loop.
+/// the circuit breaker's transitions, and feeds each to the state machine (under one lock), whose transitions return
+/// actions that this shell carries out: records to start, offsets to store, partitions to pause or resume, tasks to
+/// cancel, waiters to wake. The librdkafka calls among them run on ``KafkaControl``, one serial executor, outside the
+/// lock. Waiting for a drain (a revoke, the shutdown) is awaiting an event the machine signals, never a sleep loop.
 ///
 /// A record task runs one record, then goes on with the first record the machine starts when it finishes (of any
 /// partition) instead of ending and starting a new task for it: per-record task creation and its lock traffic were a
@@ -35,7 +36,7 @@ public final class ConsumerWorker: Service, Sendable {
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let time: any TimeSource
-    private let state: Mutex<State>
+    private let state: Mutex<Shell>
     private let control = KafkaControl()
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let shutdownSignal: AsyncEvent
@@ -45,6 +46,15 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// A crash loses at most this much finished-but-unstored progress (redelivered, then skipped by the ledger).
     static let offsetFlushInterval: Duration = .milliseconds(100)
+
+    /// The state machine and the tasks it asked for, under one lock.
+    struct Shell {
+        var machine: ConsumerStateMachine
+        /// The running record tasks and retry-tier waits, by the machine's number.
+        var tasks: [ConsumerStateMachine.TaskNumber: Task<Void, Never>] = [:]
+        /// Per merchant waiting for its budget, the task that wakes its records.
+        var wakers: [Merchant: Task<Void, Never>] = [:]
+    }
 
     public init(
         configuration: WorkerConfiguration,
@@ -62,10 +72,11 @@ public final class ConsumerWorker: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.state = Mutex(
-            State(
-                limits: .init(
-                    maxRunning: configuration.maxInFlight,
-                    maxBufferedPerPartition: configuration.maxBufferedPerPartition)))
+            Shell(
+                machine: ConsumerStateMachine(
+                    limits: .init(
+                        maxRunning: configuration.maxInFlight,
+                        maxBufferedPerPartition: configuration.maxBufferedPerPartition))))
         let shutdownSignal = AsyncEvent()
         self.shutdownSignal = shutdownSignal
         self.processor = RecordProcessor(
@@ -86,7 +97,6 @@ public final class ConsumerWorker: Service, Sendable {
             time: time,
             ledgerAndParking: RecordProcessor.readTogether(ledger, parking)
         )
-        processor.breaker.observe { [weak self] transition in self?.circuitChanged(transition) }
         for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
     }
 
@@ -120,6 +130,7 @@ public final class ConsumerWorker: Service, Sendable {
                 group.addTask { await self.handleEvents(of: consumer) }
                 group.addTask { await self.flushOffsetsPeriodically() }
                 group.addTask { await self.watchProducer() }
+                group.addTask { await self.followBreaker() }
                 // Either a graceful shutdown or a fatal error ends the work.
                 await withTaskGroup(of: Void.self) { stop in
                     stop.addTask { await self.shutdownSignal.wait() }
@@ -143,11 +154,11 @@ public final class ConsumerWorker: Service, Sendable {
             case .records(let records): received(records)
             case .assigned(let partitions): assigned(partitions)
             case .revoking(let partitions, let lost, let ticket):
-                await revoke(partitions, lost: lost, consumer: consumer)
+                await revoke(partitions, lost: lost)
                 ticket.complete()
             case .statistics(let statistics): statisticsArrived(statistics, consumer: consumer)
             case .commitRefused(let stage, _):
-                state.withLock { $0.refusedCommits += 1 }
+                state.withLock { $0.machine.commitRefused() }
                 metrics.commitRefused(at: stage)
             case .fatal(let error): fail(error)
             }
@@ -181,30 +192,18 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// Hands coalesced offsets to librdkafka, in order with every other control call.
     private func flushOffsets() {
-        let consumer = consumerBox.withLock { $0 }
-        state.withLock { state in
-            guard !state.pendingOffsets.isEmpty, let consumer else { return }
-            let offsets = state.pendingOffsets.map { ($0.key, $0.value) }
-            state.pendingOffsets = [:]
-            control.enqueue { consumer.storeOffsets(offsets) }
-        }
+        transition { $0.flush() }
     }
 
     private func drainAndClose(_ consumer: KafkaConsumer) async {
         let started = time.now
         logger.info("shutting down: stopping fetch and dispatch")
         if let stall = Failpoint.duration(Failpoint.slowShutdown) { try? await Task.sleep(for: stall) }
-        state.withLock { $0.shuttingDown = true }
-        apply { $0.stop() }
-        cancelTasks(where: { $0.delayed })
-        for waker in state.withLock({ $0.wakers.values }) { waker.cancel() }
+        transition { $0.shutdownBegan() }
         if await !drained(nil, within: configuration.shutdownTimeout / 2) {
-            let unfinished = state.withLock { state in
-                state.abandonedAtShutdown = state.machine.pendingWork
-                return state.abandonedAtShutdown
-            }
+            let unfinished = state.withLock { $0.machine.pendingWork(in: nil) }
             logger.warning("shutdown bound reached; \(unfinished) key lane(s) left uncommitted for redelivery")
-            cancelTasks(where: { _ in true })
+            transition { $0.shutdownDrainTimedOut() }
         }
         if await !tasksEnded(within: .seconds(2)) {
             logger.warning("record tasks still running after their cancellation; leaving them")
@@ -228,10 +227,8 @@ public final class ConsumerWorker: Service, Sendable {
     /// One lock for the whole batch: the event loop and finishing records contend for the state.
     private func received(_ records: [KafkaRecord]) {
         let now = time.now
-        let arrivals = records.map { record in (record, notBefore(record, now: now)) }
-        apply { machine in
-            arrivals.flatMap { record, notBefore in machine.receive(record, notBefore: notBefore, now: now) }
-        }
+        let arrivals = records.map { record in (record: record, notBefore: notBefore(record, now: now)) }
+        transition { $0.received(arrivals, now: now) }
     }
 
     /// When a retry-tier record becomes due (nil: now). Never later than its tier's delay from now: a due time in the
@@ -244,73 +241,49 @@ public final class ConsumerWorker: Service, Sendable {
     }
 
     private func assigned(_ partitions: [TopicPartition]) {
-        apply { $0.assign(partitions) }
-        metrics.rebalanced(assignedCount: state.withLock { $0.machine.assigned.count })
+        transition { $0.assigned(partitions) }
+        metrics.rebalanced(assignedCount: state.withLock { $0.machine.assignedCount })
     }
 
     /// Partitions are being revoked; librdkafka waits until this returns. Lets their running records finish
     /// (bounded), stores what finished, and forgets them; a lost assignment only forgets.
-    private func revoke(_ partitions: [TopicPartition], lost: Bool, consumer: KafkaConsumer) async {
-        apply { machine -> [DispatchStateMachine.Action] in
-            _ = machine.beginRevoke(partitions)
-            return []
-        }
-        let revoked = Set(partitions)
-        cancelTasks(where: { $0.delayed && revoked.contains($0.topicPartition) })
+    private func revoke(_ partitions: [TopicPartition], lost: Bool) async {
+        transition { $0.revokeBegan(partitions) }
         if !lost, await !drained(partitions, within: configuration.rebalanceDrainTimeout) {
             logger.warning(
                 "revoke: drain bound reached; unfinished records of the revoked partitions are redelivered to their next owner"
             )
         }
-        cancelTasks(where: { revoked.contains($0.topicPartition) })
-        let count = state.withLock { state in
-            let offsets = state.machine.finishRevoke(partitions, lost: lost)
-            for partition in partitions {
-                state.pendingOffsets[partition] = nil
-                state.behindSince[partition] = nil
-            }
-            control.enqueue { consumer.storeOffsets(offsets) }  // before the callback commits and unassigns
-            return state.machine.assigned.count
-        }
+        transition { $0.revokeEnded(partitions, lost: lost) }  // stored before the callback commits and unassigns
         await control.barrier()
         for partition in partitions { metrics.removePartition(partition) }
-        metrics.rebalanced(assignedCount: count)
+        metrics.rebalanced(assignedCount: state.withLock { $0.machine.assignedCount })
     }
 
     private func statisticsArrived(_ statistics: KafkaStatistics, consumer: KafkaConsumer) {
         let now = time.date
-        let lags = state.withLock { state -> [(TopicPartition, Int64, Double, Int)] in
-            let summary = state.machine.windowSummary()
-            return statistics.ownedPartitions.compactMap { topicPartition, partition in
-                guard let window = summary[topicPartition], let lag = partition.committedLag else { return nil }
-                let seconds: Double
-                if lag == 0 {
-                    state.behindSince[topicPartition] = now
-                    seconds = 0
-                } else if let oldest = window.oldest {
-                    seconds = max(0, now.timeIntervalSince(oldest))
-                } else {
-                    let behindSince = state.behindSince[topicPartition] ?? now
-                    state.behindSince[topicPartition] = behindSince
-                    seconds = now.timeIntervalSince(behindSince)
-                }
-                return (topicPartition, lag, seconds, window.unfinished)
-            }
+        let owned = statistics.ownedPartitions.map { ($0.0, committedLag: $0.1.committedLag) }
+        let (lags, backlog) = state.withLock { state in
+            (state.machine.lag(owned, now: now), state.machine.waitingForBudget())
         }
-        for (topicPartition, lag, seconds, buffered) in lags {
-            metrics.setLag(topicPartition, records: lag, seconds: seconds)
-            metrics.setBuffered(topicPartition, buffered)
+        for lag in lags {
+            metrics.setLag(lag.topicPartition, records: lag.records, seconds: lag.seconds)
+            metrics.setBuffered(lag.topicPartition, lag.buffered)
         }
-        metrics.setGroupLag(lags.reduce(0) { $0 + $1.1 })
-        metrics.setBudgetBacklog(
-            state.withLock { $0.machine.waitingForBudget() }.map { ($0.merchant, $0.waiting, $0.oldest) }, now: now)
+        metrics.setGroupLag(lags.reduce(0) { $0 + $1.records })
+        metrics.setBudgetBacklog(backlog.map { ($0.merchant, $0.waiting, $0.oldest) }, now: now)
         metrics.setPollLoopAge(consumer.timeSinceLastPoll)
     }
 
     // MARK: Circuit breaker
 
-    private func circuitChanged(_ transition: CircuitBreaker.Transition) {
-        switch transition {
+    /// The breaker's transitions, as events in the order they happened.
+    private func followBreaker() async {
+        for await transition in processor.breaker.transitions { circuitChanged(transition) }
+    }
+
+    private func circuitChanged(_ change: CircuitBreaker.Transition) {
+        switch change {
         case .opened(let dependency):
             let sources = configuration.sourceTopics.filter { configuration.dependencies(of: $0).contains(dependency) }
             logger.error(
@@ -319,76 +292,79 @@ public final class ConsumerWorker: Service, Sendable {
             )
             metrics.setCircuit(dependency, open: true)
             let topics = Set(configuration.topology.consumedTopics(sources))
-            apply { $0.suspend(sources == configuration.sourceTopics ? .all : .topics(topics)) }
+            transition { $0.circuitChanged(sources == configuration.sourceTopics ? .all : .topics(topics)) }
         case .closed:
             logger.notice("circuit closed: dependency recovered; resuming consumption")
             for dependency in ProcessingFailure.Dependency.allCases { metrics.setCircuit(dependency, open: false) }
-            apply { $0.suspend(false) }
+            transition { $0.circuitChanged(.none) }
         }
     }
 
-    // MARK: Actions
+    // MARK: Carrying out the machine's actions
 
-    /// Applies a transition under the lock: pause and resume are enqueued on ``KafkaControl`` in order, offsets are
-    /// coalesced for the next flush, drain waiters whose partitions emptied are woken, and record tasks start after
-    /// the lock is released. With `continuing` (a record task's number), the first record started is returned for
-    /// that task to run next instead of getting a task of its own, unless the task is chosen for cancellation.
+    /// Runs `event` on the state machine under the lock and carries out its actions: librdkafka calls are enqueued
+    /// on ``KafkaControl`` in order, tasks start and are cancelled, waiters are woken. Returns the record the calling
+    /// task goes on with, when `event` hands it one.
     @discardableResult
-    private func apply(
-        continuing task: UInt64? = nil, _ transition: (inout DispatchStateMachine) -> [DispatchStateMachine.Action]
+    private func transition(
+        _ event: (inout ConsumerStateMachine) -> (
+            actions: [ConsumerStateMachine.Action], next: DispatchStateMachine.Dispatch?
+        )
     ) -> DispatchStateMachine.Dispatch? {
         let consumer = consumerBox.withLock { $0 }
-        let (deferred, next, running, drained) = state.withLock {
-            state -> ([DispatchStateMachine.Action], DispatchStateMachine.Dispatch?, Int, [AsyncEvent]) in
-            let actions = transition(&state.machine)
-            var deferred: [DispatchStateMachine.Action] = []
-            var next: DispatchStateMachine.Dispatch?
+        let (next, running, later) = state.withLock {
+            state -> (DispatchStateMachine.Dispatch?, Int, [ConsumerStateMachine.Action]) in
+            let (actions, next) = event(&state.machine)
+            var later: [ConsumerStateMachine.Action] = []
             for action in actions {
                 switch action {
                 case .pause(let partitions): if let consumer { control.enqueue { consumer.pause(partitions) } }
                 case .resume(let partitions): if let consumer { control.enqueue { consumer.resume(partitions) } }
-                case .storeOffset(let partition, let offset): state.pendingOffsets[partition] = offset
-                case .wake(let merchant, let at): scheduleWake(merchant, at: at, in: &state)
-                case .start(let dispatch):
-                    if next == nil, let task, state.retarget(task, to: dispatch) {
-                        next = dispatch
-                    } else {
-                        deferred.append(action)
-                    }
-                case .delay: deferred.append(action)
+                case .storeOffsets(let offsets): if let consumer { control.enqueue { consumer.storeOffsets(offsets) } }
+                case .start(let number, let dispatch): state.tasks[number] = startTask(number, running: dispatch)
+                case .delay(let number, let dispatch, let until):
+                    state.tasks[number] = delayTask(number, dispatch, until: until)
+                case .wake(let merchant, let at):
+                    state.wakers[merchant]?.cancel()
+                    state.wakers[merchant] = wakeTask(merchant, at: at)
+                case .cancelWakes:
+                    for waker in state.wakers.values { waker.cancel() }
+                    state.wakers = [:]
+                case .cancel(let numbers):
+                    for number in numbers { state.tasks[number]?.cancel() }
+                case .forget(let number): state.tasks[number] = nil
+                case .signal: later.append(action)
                 }
             }
-            return (deferred, next, state.machine.running, state.takeDrainedWaiters())
+            return (next, state.machine.running, later)
         }
-        for event in drained { event.signal() }
+        for case .signal(let events) in later { for event in events { event.signal() } }
         metrics.setInFlight(running)
-        for action in deferred {
-            switch action {
-            case .start(let dispatch): start(dispatch)
-            case .delay(let dispatch, let until): delay(dispatch, until: until)
-            default: break
-            }
-        }
         return next
     }
 
-    /// Starts a record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
-    private func start(_ dispatch: DispatchStateMachine.Dispatch) {
-        state.withLock { state in
-            _ = state.track(dispatch, delayed: false) { number in
-                Task { [self] in
-                    var current: DispatchStateMachine.Dispatch? = dispatch
-                    while let dispatch = current {
-                        current = await runRecord(dispatch, inTask: number)
-                    }
-                    taskEnded(number)
-                }
+    /// ``transition(_:)`` for an event that hands no record to its caller.
+    private func transition(_ event: (inout ConsumerStateMachine) -> [ConsumerStateMachine.Action]) {
+        transition { machine in (event(&machine), nil) }
+    }
+
+    /// A record task: it runs `dispatch`, then each record handed to it on finishing (see the type's comment).
+    /// Made under the lock, so it is tracked before it can end; one chosen for cancellation meanwhile is cancelled.
+    private func startTask(_ number: ConsumerStateMachine.TaskNumber, running dispatch: DispatchStateMachine.Dispatch)
+        -> Task<Void, Never>
+    {
+        Task { [self] in
+            var current: DispatchStateMachine.Dispatch? = dispatch
+            while let dispatch = current {
+                current = await runRecord(dispatch, inTask: number)
             }
+            transition { $0.taskEnded(number) }
         }
     }
 
     /// Runs one record in record task `task`; returns the record the task goes on with, if any.
-    private func runRecord(_ dispatch: DispatchStateMachine.Dispatch, inTask task: UInt64) async
+    private func runRecord(_ dispatch: DispatchStateMachine.Dispatch, inTask task: ConsumerStateMachine.TaskNumber)
+        async
         -> DispatchStateMachine.Dispatch?
     {
         let started = time.now
@@ -398,12 +374,12 @@ public final class ConsumerWorker: Service, Sendable {
                 metrics.setCredentialsHealth(account: dispatch.merchant.name, service: service, accepted: false)
             }
             if state.withLock({ $0.machine.mayHold(dispatch) }) {
-                return apply(continuing: task) { $0.yield(dispatch, wait: throttled.wait, now: time.now) }
+                return transition { $0.throttled(dispatch, inTask: task, wait: throttled.wait, now: time.now) }
             }
             run = RecordRun(await processor.deferToTier(throttled))
         }
         guard case .finished(let outcome) = run else {
-            apply { $0.abandon(dispatch) }
+            transition { $0.abandoned(dispatch) }
             return nil
         }
         let now = time.now
@@ -413,75 +389,54 @@ public final class ConsumerWorker: Service, Sendable {
         metrics.accountRecordFinished(
             account: dispatch.merchant.name, outcome: outcome, eventTime: dispatch.record.timestamp)
         if outcome == .processed { metrics.credentialsWork(account: dispatch.merchant.name) }
-        return apply(continuing: task) { $0.finish(dispatch, now: now) }
+        return transition { $0.finished(dispatch, inTask: task, now: now) }
     }
 
-    private func delay(_ dispatch: DispatchStateMachine.Dispatch, until: ContinuousClock.Instant) {
-        state.withLock { state in
-            _ = state.track(dispatch, delayed: true) { number in
-                Task { [self] in
-                    try? await time.sleep(until: until)
-                    taskEnded(number)
-                    guard !Task.isCancelled else { return }
-                    apply { $0.due(dispatch, now: time.now) }
-                }
-            }
+    /// A retry-tier record's wait for its due time.
+    private func delayTask(
+        _ number: ConsumerStateMachine.TaskNumber, _ dispatch: DispatchStateMachine.Dispatch,
+        until: ContinuousClock.Instant
+    ) -> Task<Void, Never> {
+        Task { [self] in
+            try? await time.sleep(until: until)
+            transition { $0.delayEnded(number, dispatch, now: time.now) }
         }
     }
 
     /// Wakes a merchant's waiting records when its budget has tokens again. Not tied to a partition: a revoke must
     /// not leave the merchant's records in other partitions waiting for good.
-    private func scheduleWake(_ merchant: Merchant, at: ContinuousClock.Instant, in state: inout State) {
-        state.wakers[merchant]?.cancel()
-        state.wakers[merchant] = Task { [self] in
+    private func wakeTask(_ merchant: Merchant, at: ContinuousClock.Instant) -> Task<Void, Never> {
+        Task { [self] in
             try? await time.sleep(until: at)
             guard !Task.isCancelled else { return }
-            self.state.withLock { _ = $0.wakers.removeValue(forKey: merchant) }
-            apply { $0.budgetFreed(merchant) }
+            state.withLock { _ = $0.wakers.removeValue(forKey: merchant) }
+            transition { $0.budgetFreed(merchant) }
         }
-    }
-
-    private func taskEnded(_ number: UInt64) {
-        for event in state.withLock({ $0.removeTask(number) }) { event.signal() }
-    }
-
-    /// Cancels the tasks `predicate` selects; chosen under the lock, so none of them goes on with another record.
-    private func cancelTasks(where predicate: @Sendable (TrackedTask) -> Bool) {
-        for task in state.withLock({ $0.chooseForCancellation(where: predicate) }) { task.cancel() }
     }
 
     /// Waits until `partitions` (nil: all) have no work left, at most `bound`; false when the bound was reached.
     private func drained(_ partitions: [TopicPartition]?, within bound: Duration) async -> Bool {
         let event = AsyncEvent()
-        let done = state.withLock { state -> Bool in
-            guard state.pendingWork(in: partitions) > 0 else { return true }
-            state.drainWaiters.append((partitions, event))
-            return false
-        }
-        if done { return true }
+        guard state.withLock({ $0.machine.waitForDrain(of: partitions, event) }) else { return true }
         let signalled = await event.wait(timeout: bound, time: time)
-        state.withLock { state in state.drainWaiters.removeAll { $0.event === event } }
+        state.withLock { $0.machine.stopWaiting(event) }
         return signalled
     }
 
-    /// Waits until every record task has ended, at most `bound`.
+    /// Waits until every task has ended, at most `bound`.
     private func tasksEnded(within bound: Duration) async -> Bool {
         let event = AsyncEvent()
-        let idle = state.withLock { state -> Bool in
-            guard !state.tasks.isEmpty else { return true }
-            state.idleWaiters.append(event)
-            return false
-        }
-        return idle ? true : await event.wait(timeout: bound, time: time)
+        guard state.withLock({ $0.machine.waitForIdle(event) }) else { return true }
+        return await event.wait(timeout: bound, time: time)
     }
 
     // MARK: Health
 
     /// Offset commits the coordinator refused on revoke or at shutdown (finished work the next owner redelivers).
-    public var refusedCommitCount: Int { state.withLock { $0.refusedCommits } }
+    public var refusedCommitCount: Int { state.withLock { $0.machine.refusedCommits } }
 
     /// Key lanes the last shutdown left unfinished because its drain bound ran out (their records are redelivered).
-    public var abandonedAtShutdownCount: Int { state.withLock { $0.abandonedAtShutdown } }
+    public var abandonedAtShutdownCount: Int { state.withLock { $0.machine.abandonedAtShutdown } }
 
     /// The poll loop ran recently (or has not started yet) and librdkafka raised no fatal error.
     public var isLive: Bool {
@@ -493,7 +448,9 @@ public final class ConsumerWorker: Service, Sendable {
 
     /// In a stable group (assigned or idle) and not shutting down.
     public var isReady: Bool {
-        guard !state.withLock({ $0.shuttingDown }), let consumer = consumerBox.withLock({ $0 }) else { return false }
+        guard !state.withLock({ $0.machine.shuttingDown }), let consumer = consumerBox.withLock({ $0 }) else {
+            return false
+        }
         return consumer.groupState?.isStable == true
     }
 

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import SwitchboardDomain
 
 /// Seeded fuzzing of consent keyword matching (issue 9): decorated keywords always match, a keyword inside a

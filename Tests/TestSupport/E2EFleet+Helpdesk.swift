@@ -1,6 +1,5 @@
 import Foundation
 import LocalFleet
-@testable import Sandbox
 import SwitchboardBase
 import SwitchboardDomain
 import SwitchboardEvents

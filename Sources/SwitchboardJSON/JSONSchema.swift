@@ -1,5 +1,4 @@
 import Foundation
-import SwitchboardJSON
 
 /// A compiled JSON Schema (draft 2020-12), supporting the keywords Switchboard's contracts use:
 /// `type`, `enum`, `const`, `properties`, `required`, `additionalProperties`, `items`, `minItems`, `maxItems`,

@@ -56,7 +56,7 @@ enum SandboxPage {
                 ticket["customer"]?["name"]?.stringValue ?? ticket["customer"]?["email"]?.stringValue
                 ?? "customer \(ticket["customer"]?["id"]?.intValue ?? 0)"
             return
-                "<div class=\"ticket \(status)\"><h3>#\(ticket["id"]?.intValue ?? 0) \(escape(ticket["subject"]?.stringValue ?? "")) — \(escape(status))\(snooze)</h3><div class=\"meta\">\(escape(customer)) · external id \(escape(ticket["external_id"]?.stringValue ?? "-"))</div>\(messages)</div>"
+                "<div class=\"ticket \(escape(status))\"><h3>#\(ticket["id"]?.intValue ?? 0) \(escape(ticket["subject"]?.stringValue ?? "")) — \(escape(status))\(snooze)</h3><div class=\"meta\">\(escape(customer)) · external id \(escape(ticket["external_id"]?.stringValue ?? "-"))</div>\(messages)</div>"
         }.joined()
         return page(
             "Gorgias \(account.subdomain)",

@@ -2,21 +2,25 @@ import Foundation
 
 /// Converts between Gorgias HTML bodies and plain SMS text.
 public enum HTMLText {
-    /// `text` safe inside HTML content or an attribute; line breaks become `<br>` unless `lineBreaks` is false.
+    /// `text` safe inside HTML content or a quoted attribute; line breaks become `<br>` unless `lineBreaks` is false.
+    ///
+    /// Walks Unicode scalars, not `Character`s: a quote followed by a combining mark is one `Character` (and would
+    /// match no case here) but two code points to a browser, which sees a bare quote.
     public static func escape(_ text: String, lineBreaks: Bool = true) -> String {
-        var output = ""
-        for character in text {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            case "\n" where lineBreaks: output += "<br>"
-            default: output.append(character)
+        var output = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": output.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": output.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": output.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": output.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": output.append(contentsOf: "&#39;".unicodeScalars)
+            case "`": output.append(contentsOf: "&#96;".unicodeScalars)
+            case "\n" where lineBreaks: output.append(contentsOf: "<br>".unicodeScalars)
+            default: output.append(scalar)
             }
         }
-        return output
+        return String(output)
     }
 
     /// Clean text from an HTML body: line breaks for `<br>` and block ends, tags dropped, entities decoded,

@@ -115,10 +115,9 @@ struct DeadLetterQuery: Sendable {
 
     /// The filter, checked as the CLI checks its options (an unknown topic or a bad time is a `ValidationError`).
     func filter() throws -> DeadLetterFilter {
-        let options: [(String, String?)] = [
-            ("--topic", topic), ("--since", since), ("--error-class", errorClass), ("--account", account),
-        ]
-        let filter = try DeadLetterFilter.parse(options.flatMap { name, value in value.map { [name, $0] } ?? [] })
+        // Set field by field, never parsed as a command line: a value like `--include-reviewed` is just a bad value.
+        let filter = DeadLetterFilter(
+            topics: topic.map { [$0] } ?? [], since: since, errorClass: errorClass, account: account)
         _ = try since.map { try DeadLetterFilter.time($0, "since") }
         return filter
     }

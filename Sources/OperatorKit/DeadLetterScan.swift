@@ -6,23 +6,29 @@ import SwitchboardJSON
 import SwitchboardKafka
 import SwitchboardRuntime
 
-/// Which dead letters a `dlq` command works on.
-public struct DeadLetterFilter: ParsableArguments, Sendable {
-    public init() {}
-
-    @Option(
-        name: .customLong("topic"), help: "Source topic (e.g. sms.inbound) or its DLQ; repeatable (default: every DLQ)."
-    )
+/// Which dead letters a `dlq` command or the console works on: plain values, set by `DeadLetterOptions` from a
+/// command line or field by field from a console form (never parsed as a command line).
+public struct DeadLetterFilter: Sendable {
+    /// Source topics (e.g. `sms.inbound`) or their DLQs; empty selects every DLQ.
     public var topics: [String] = []
-    @Option(help: "Only records dead-lettered at or after this time (RFC 3339, or an age like 2h).") public var since:
-        String?
-    @Option(help: "Only records dead-lettered before this time (RFC 3339, or an age like 30m).") public var until:
-        String?
-    @Option(help: "Only this error class, or a prefix ending in '.' (event. matches event.schema_invalid).")
+    /// Only records dead-lettered at or after this time (RFC 3339, or an age like `2h`).
+    public var since: String?
+    /// Only records dead-lettered before this time.
+    public var until: String?
+    /// Only this error class, or a prefix ending in `.`.
     public var errorClass: String?
-    @Option(help: "Only records of this account (their key starts with `<account>:`).") public var account: String?
-    @Flag(help: "Include records already redriven or acknowledged (before the review group's offset).")
+    /// Only records of this account (their key starts with `<account>:`).
+    public var account: String?
+    /// Include records already redriven or acknowledged (before the review group's offset).
     public var includeReviewed = false
+
+    public init(
+        topics: [String] = [], since: String? = nil, until: String? = nil, errorClass: String? = nil,
+        account: String? = nil, includeReviewed: Bool = false
+    ) {
+        (self.topics, self.since, self.until) = (topics, since, until)
+        (self.errorClass, self.account, self.includeReviewed) = (errorClass, account, includeReviewed)
+    }
 
     /// The DLQ topics selected.
     public func deadLetterTopics(_ topology: RetryTopology) throws -> [String] {

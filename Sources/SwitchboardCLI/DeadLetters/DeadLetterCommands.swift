@@ -56,13 +56,14 @@ struct DeadLetterListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List dead-lettered records awaiting review.")
 
-    @OptionGroup var filter: DeadLetterFilter
+    @OptionGroup var options: DeadLetterOptions
     @Option(help: "At most this many records per partition.") var limit = 1000
     @Flag(help: "Print JSON for scripts.") var json = false
     @OptionGroup var kafka: KafkaOptions
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
+        let filter = options.filter
         let scan = DeadLetterScan(
             reader: try kafka.reader(environment), filter: filter,
             topics: try filter.deadLetterTopics(try kafka.topology(environment)))
@@ -145,7 +146,7 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var filter: DeadLetterFilter
+    @OptionGroup var options: DeadLetterOptions
     @Option(help: "Records per second at most.") var rate = 50.0
     @Option(help: "Leave records already redriven this many times.") var maxRedrives = DeadLetterRedrive
         .defaultMaxRedrives
@@ -161,6 +162,7 @@ struct DeadLetterRedriveCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let reader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
+        let filter = options.filter
         let scan = DeadLetterScan(
             reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
         let producer =
@@ -192,13 +194,14 @@ struct DeadLetterAckCommand: AsyncParsableCommand {
         abstract: "Mark matching dead letters reviewed without redriving them (e.g. input that can never be valid)."
     )
 
-    @OptionGroup var filter: DeadLetterFilter
+    @OptionGroup var options: DeadLetterOptions
     @Flag(help: "Print JSON for scripts.") var json = false
     @OptionGroup var kafka: KafkaOptions
 
     func run() async throws {
         let environment = try CLIEnvironment.load()
         let reader = try kafka.reader(environment, group: FleetRoster.deadLetterReviewGroup)
+        let filter = options.filter
         let scan = DeadLetterScan(
             reader: reader, filter: filter, topics: try filter.deadLetterTopics(try kafka.topology(environment)))
         var handled: [DeadLetterScan.Slice: Set<Int64>] = [:]

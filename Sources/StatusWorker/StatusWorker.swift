@@ -17,7 +17,7 @@ enum StatusWorker {
                     interval: context.configuration.merchantHealthInterval,
                     notices: MerchantNotices(
                         store: context.store, http: context.http, mailer: context.mailer,
-                        logger: context.logger),
+                        logger: context.logger, accounts: context.accounts, time: context.time),
                     logger: context.logger),
             ]
         }

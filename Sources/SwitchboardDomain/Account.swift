@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// A merchant connected to Switchboard: its Gorgias helpdesk, its SMS sender, and its settings.
 /// Secrets live only in ``sealedCredentials`` (AES-GCM); nothing here prints them.
@@ -97,6 +98,9 @@ public struct AccountCredentials: Codable, Sendable, Hashable, CustomStringConve
     /// Twilio webhook shared keys by key id (a Webhook Rule signs with one of them, HMAC-SHA256, instead of the auth
     /// token; two during a rotation). Nil: every webhook is signed with the auth token.
     public var smsWebhookKeys: [String: String]?
+    /// The key merchant notices posted to the account's webhook are signed with (HMAC-SHA256), made when the webhook
+    /// is set and shown once.
+    public var noticeWebhookSecret: String?
 
     public init(
         gorgiasAPIKey: String? = nil, gorgiasOAuthToken: String? = nil, smsAuthToken: String,
@@ -253,8 +257,9 @@ public struct AccountSettings: Codable, Sendable, Hashable {
         if let email = noticeEmail, !Self.isEmailAddress(email) {
             return Problem(setting: "--notice-email", reason: "must be one email address like ops@example.com")
         }
-        if let url = noticeWebhookURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            return Problem(setting: "--notice-webhook-url", reason: "must be an http(s) URL")
+        // By name here; the address it resolves to is checked again before every post (MerchantNotices).
+        if let url = noticeWebhookURL, let problem = PublicTarget.problem(url, resolving: false) {
+            return Problem(setting: "--notice-webhook-url", reason: problem)
         }
         return nil
     }

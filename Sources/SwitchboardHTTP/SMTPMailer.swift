@@ -56,7 +56,9 @@ public struct SMTPMailer: Sendable {
                 "Subject: \(clean(subject))", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
                 "Content-Transfer-Encoding: 8bit", "",
             ]
-            + body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            // Every line end, a lone CR too, becomes CRLF: a bare CR in a body is what SMTP smuggling rides on.
+            + body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init)
         return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
     }

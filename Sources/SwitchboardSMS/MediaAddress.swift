@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardBase
 
 /// Which media addresses Switchboard accepts from a provider's webhook: https to a public host (not loopback,
 /// link-local, private or unspecified addresses, not `localhost`), or the account's own SMS API host (Twilio's media
@@ -26,27 +27,18 @@ public enum MediaAddress {
 
     static func isLoopback(_ host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return bare == "localhost" || bare.hasPrefix("127.") || bare == "::1"
+        if bare == "localhost" { return true }
+        guard let address = NetworkAddress(bare) else { return false }
+        return address.bytes == [127, 0, 0, 1] || address.bytes.first == 127
+            || address.bytes == Array(repeating: 0, count: 15) + [1]
     }
 
-    /// Whether `host` names a public address (names other than `localhost` are taken as public: DNS is not consulted).
+    /// Whether `host` names a public address: an address literal in any form the resolver takes is judged by its
+    /// value (`127.1` and `0x7f000001` are loopback); other names except `localhost` are taken as public (DNS is not
+    /// consulted here).
     static func isPublic(host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if bare == "localhost" || bare.hasSuffix(".localhost") || bare.isEmpty { return false }
-        let v4 = bare.split(separator: ".").compactMap { UInt8($0) }
-        if v4.count == 4 && bare.split(separator: ".").count == 4 {
-            switch (v4[0], v4[1]) {
-            case (0, _), (10, _), (127, _), (169, 254), (192, 168), (100, 64...127): return false
-            case (172, 16...31): return false
-            default: return !(v4[0] >= 224)
-            }
-        }
-        if bare.contains(":") {
-            let lower = bare.lowercased()
-            return
-                !(lower == "::" || lower == "::1" || lower.hasPrefix("fe80") || lower.hasPrefix("fc")
-                || lower.hasPrefix("fd") || lower.hasPrefix("::ffff:"))
-        }
-        return true
+        return NetworkAddress(bare)?.isPublic ?? true
     }
 }

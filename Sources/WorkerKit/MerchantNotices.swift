@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import SwitchboardBase
@@ -5,6 +6,7 @@ import SwitchboardDomain
 import SwitchboardHTTP
 import SwitchboardJSON
 import SwitchboardObservability
+import SwitchboardRuntime
 import SwitchboardStore
 
 /// Tells a merchant, in words, when a health check of theirs fails and when it recovers: one notice per incident
@@ -19,8 +21,16 @@ public struct MerchantNotices: Sendable {
     let http: HTTPClient
     let mailer: SMTPMailer?
     let logger: Logger
+    /// Where the account's webhook signing key is read.
+    let accounts: AccountDirectory?
+    let time: any TimeSource
 
-    public init(store: Store, http: HTTPClient, mailer: SMTPMailer?, logger: Logger) {
+    public init(
+        store: Store, http: HTTPClient, mailer: SMTPMailer?, logger: Logger, accounts: AccountDirectory? = nil,
+        time: any TimeSource = .system
+    ) {
+        self.accounts = accounts
+        self.time = time
         self.store = store
         self.http = http
         self.mailer = mailer
@@ -117,27 +127,57 @@ public struct MerchantNotices: Sendable {
             }
         }
         if let url = account.settings.noticeWebhookURL {
-            let body: JSONValue = [
-                "account": .string(account.id), "check": .string(check), "state": .string(notice.kind.rawValue),
-                "subject": .string(notice.subject), "message": .string(notice.text), "detail": .string(detail),
-                "at": .string(RFC3339.format(at)),
-            ]
-            do {
-                let response = try await http.execute(
-                    APIRequest(
-                        method: "POST", url: url, headers: [("Content-Type", "application/json")],
-                        body: body.canonicalBytes(), service: "notice"))
-                if !(200..<300).contains(response.status) {
-                    logger.warning(
-                        "notice webhook answered HTTP \(response.status)",
-                        metadata: [LogKeys.accountId: "\(account.id)"])
-                }
-            } catch {
-                logger.warning("notice webhook failed: \(error)", metadata: [LogKeys.accountId: "\(account.id)"])
-            }
+            await post(notice, to: url, account: account, check: check, detail: detail, at: at)
         }
         logger.info(
             "merchant notified",
             metadata: [LogKeys.accountId: "\(account.id)", "check": "\(check)", "notice": "\(notice.kind)"])
+    }
+
+    /// Posts the notice to the merchant's webhook: only to a public address (checked again after resolving the name,
+    /// which may point somewhere else by now), signed with the account's key (`X-Switchboard-Signature:
+    /// t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`) so the merchant can tell it is Switchboard's.
+    private func post(_ notice: Notice, to url: String, account: Account, check: String, detail: String, at: Date) async
+    {
+        if let problem = PublicTarget.problem(url, resolving: true),
+            !(Failpoint.isOn(Failpoint.loopbackNotices) && MerchantNotices.isLoopback(url))
+        {
+            logger.warning(
+                "notice webhook not called: it \(problem)", metadata: [LogKeys.accountId: "\(account.id)"])
+            return
+        }
+        let body: JSONValue = [
+            "account": .string(account.id), "check": .string(check), "state": .string(notice.kind.rawValue),
+            "subject": .string(notice.subject), "message": .string(notice.text), "detail": .string(detail),
+            "at": .string(RFC3339.format(at)),
+        ]
+        let bytes = body.canonicalBytes()
+        var headers = [("Content-Type", "application/json")]
+        if let key = try? await accounts?.entry(account.id)?.credentials.noticeWebhookSecret {
+            headers.append(("X-Switchboard-Signature", Self.signature(bytes, key: key, at: time.date)))
+        }
+        do {
+            let response = try await http.execute(
+                APIRequest(method: "POST", url: url, headers: headers, body: bytes, service: "notice"))
+            if !(200..<300).contains(response.status) {
+                logger.warning(
+                    "notice webhook answered HTTP \(response.status)", metadata: [LogKeys.accountId: "\(account.id)"])
+            }
+        } catch {
+            logger.warning("notice webhook failed: \(error)", metadata: [LogKeys.accountId: "\(account.id)"])
+        }
+    }
+
+    static func isLoopback(_ url: String) -> Bool {
+        guard let host = URL(string: url)?.host, let address = NetworkAddress(host) else { return false }
+        return address.bytes.first == 127
+    }
+
+    /// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under key>`.
+    static func signature(_ body: [UInt8], key: String, at: Date) -> String {
+        let stamp = String(Int64(at.timeIntervalSince1970))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array((stamp + ".").utf8) + body, using: SymmetricKey(data: Data(key.utf8)))
+        return "t=\(stamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -42,6 +42,12 @@ struct IngressRulesTests {
             ("https://10.1.2.3/x", false),
             ("https://[::1]/x", false),
             ("https://localhost/x", false),
+            // Address literals in every form the resolver takes are judged by their value.
+            ("https://127.1/x", false), ("https://2130706433/x", false), ("https://0x7f000001/x", false),
+            ("https://0177.0.0.1/x", false), ("https://2852039166/latest/meta-data", false),
+            ("https://[0:0:0:0:0:0:0:1]/x", false), ("https://[::ffff:127.0.0.1]/x", false),
+            ("https://[::ffff:a9fe:a9fe]/x", false), ("https://[fe80::1]/x", false), ("https://[fd00::1]/x", false),
+            ("https://8.8.8.8/x", true), ("https://[2606:4700::1111]/x", true),
             ("http://127.0.0.1:7000/twilio/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", true),
         ])
     func mediaAddresses(url: String, accepted: Bool) {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import LocalFleet
@@ -13,6 +14,8 @@ import SwitchboardDomain
 /// 100 failed deliveries, or an admin does), agents' replies stop reaching Switchboard without an error anywhere.
 @Suite("Merchant health", .serialized, .timeLimit(.minutes(5)))
 struct MerchantHealthTests {
+    static let noticeKey = "notice-signing-key-0123456789"
+
     let acme = E2EFleet.TestAccount(id: "acme")
 
     @Test(
@@ -59,10 +62,20 @@ struct MerchantHealthTests {
     func noticeFleet(smtp: SMTPReceiver, webhook: WebhookReceiver) async throws -> E2EFleet {
         let fleet = try await E2EFleet(environment: [
             "MERCHANT_HEALTH_INTERVAL": "1s", "SMTP_URL": smtp.url, "SMTP_FROM": "alerts@switchboard.test",
+            // The receiver is on loopback, which a notice never goes to outside the tests.
+            "SWITCHBOARD_FAILPOINT_LOOPBACK_NOTICES": "1",
         ])
         try await fleet.addAccount(acme) { settings in
             settings.noticeEmail = "ops@acme.example"
             settings.noticeWebhookURL = webhook.url + "/notices"
+        }
+        let box = try SecretBox(base64Key: fleet.secretKey)
+        try await fleet.withStore { store in
+            var account = try #require(try await store.account(id: "acme"))
+            var credentials = try account.credentials(box)
+            credentials.noticeWebhookSecret = Self.noticeKey
+            account.sealedCredentials = try credentials.sealed(box)
+            try await store.updateAccount(account)
         }
         let environment = fleet.environment.filter { ["DATABASE_URL", "SWITCHBOARD_SECRET_KEY"].contains($0.key) }
         let connect = try await CLIProcess.run(
@@ -93,6 +106,14 @@ struct MerchantHealthTests {
         #expect(mail.recipients == ["ops@acme.example"] && mail.from == "alerts@switchboard.test")
         #expect(mail.header("Subject")?.contains("action needed for acme") == true)
         #expect(mail.data.contains("turned off the HTTP integration") && mail.data.contains("What to do"))
+        let signature = try #require(webhook.requests.first?.header("X-Switchboard-Signature"), "the notice is signed")
+        let stamp = try #require(signature.split(separator: ",").first?.dropFirst(2))
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: Array("\(stamp).".utf8) + (webhook.requests.first?.body ?? []),
+            using: SymmetricKey(data: Data(Self.noticeKey.utf8))
+        ).map { String(format: "%02x", $0) }.joined()
+        #expect(
+            signature == "t=\(stamp),v1=\(expected)", "HMAC-SHA256 over the stamp and the body, with the account's key")
         let posted = try #require(webhook.requests.first?.json)
         #expect(posted["state"] == "problem" && posted["check"] == "gorgias_integration" && posted["account"] == "acme")
         #expect(posted["detail"]?.stringValue?.contains("deactivated in Gorgias") == true)
@@ -141,8 +162,10 @@ struct MerchantHealthTests {
         let webhook = try await WebhookReceiver()
         let fleet = try await E2EFleet(environment: [
             "MERCHANT_HEALTH_INTERVAL": "1s", "SMTP_URL": smtp.url, "SMTP_FROM": "alerts@switchboard.test",
+            "SWITCHBOARD_FAILPOINT_LOOPBACK_NOTICES": "1",
         ])
         try await fleet.addAccount(acme) { $0.noticeWebhookURL = webhook.url + "/notices" }
+
         try await fleet.sandbox.post(
             "/sandbox/twilio/accounts",
             [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardBase
 import Foundation
 import SwitchboardDomain
 
@@ -90,6 +91,21 @@ struct AccountSettingsOptions: ParsableArguments {
 
     private static func words(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Gives `credentials` the key merchant notices to the webhook are signed with, when a webhook is set and none is
+    /// kept yet: `$NOTICE_WEBHOOK_KEY` (to choose it, and tell the merchant) or a fresh random one. Never printed.
+    static func keepNoticeKey(
+        _ credentials: inout AccountCredentials, settings: AccountSettings, environment: Environment
+    ) -> Bool {
+        guard settings.noticeWebhookURL != nil else { return false }
+        if let chosen = environment["NOTICE_WEBHOOK_KEY"], !chosen.isEmpty {
+            credentials.noticeWebhookSecret = chosen
+            return true
+        }
+        guard credentials.noticeWebhookSecret == nil else { return false }
+        credentials.noticeWebhookSecret = AccountCredentials.newSecret()
+        return true
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import SwitchboardDomain
 import SwitchboardStore
 import OperatorKit
+import SwitchboardBase
 
 /// `switchboard accounts add`: stores a new account with its credentials sealed by `SWITCHBOARD_SECRET_KEY`.
 struct AddAccountCommand: AsyncParsableCommand {
@@ -33,7 +34,7 @@ struct AddAccountCommand: AsyncParsableCommand {
         let environment = try CLIEnvironment.load()
         let secrets = try secretOptions.resolve(environment)
         let box = try SecretBox.from(environment)
-        let account = try makeAccount(secrets: secrets, box: box)
+        let account = try makeAccount(secrets: secrets, box: box, environment: environment)
         if let ingressUrl, URL(string: ingressUrl)?.scheme?.hasPrefix("http") != true {
             throw ValidationError("--ingress-url must be an http(s) URL")
         }
@@ -51,7 +52,7 @@ struct AddAccountCommand: AsyncParsableCommand {
         }
     }
 
-    func makeAccount(secrets: SecretOptions.Secrets, box: SecretBox) throws -> Account {
+    func makeAccount(secrets: SecretOptions.Secrets, box: SecretBox, environment: Environment) throws -> Account {
         guard Account.isValidId(id) else {
             throw ValidationError("--id must be letters, digits, _ . - (up to 64), starting with a letter or digit")
         }
@@ -79,6 +80,7 @@ struct AddAccountCommand: AsyncParsableCommand {
         var credentials = AccountCredentials(
             gorgiasAPIKey: apiKey, gorgiasOAuthToken: oauthToken, smsAuthToken: authToken)
         credentials.smsWebhookKeys = secrets.smsWebhookKeys
+        _ = AccountSettingsOptions.keepNoticeKey(&credentials, settings: accountSettings, environment: environment)
         return Account(
             id: id, gorgiasBaseURL: baseURL, gorgiasAuthKind: authKind, gorgiasEmail: gorgiasEmail,
             smsBaseURL: sms.baseURL, smsAccountSid: sms.accountSid, smsSender: sms.sender, settings: accountSettings,

@@ -57,7 +57,7 @@ struct ConnectAccountCommand: AsyncParsableCommand {
             }
             let url = try await OAuthConnect.begin(
                 accountId: account.id, subdomain: try subdomain(of: account), gorgiasBaseURL: account.gorgiasBaseURL,
-                ingressURL: ingressUrl, store: store, app: app)
+                ingressURL: ingressUrl, store: store, box: box, app: app)
             StandardOutput.line("open this URL as the merchant (once, within 30 minutes):")
             StandardOutput.line(url)
         }

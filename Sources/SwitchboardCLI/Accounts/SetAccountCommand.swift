@@ -26,6 +26,18 @@ struct SetAccountCommand: AsyncParsableCommand {
         try await Store.withStore(try store.location(environment), logger: CLIEnvironment.logger) { store in
             guard var account = try await store.account(id: id) else { throw CLIError.notFound("no account \(id)") }
             try settings.apply(to: &account.settings)
+            if settings.noticeWebhookUrl != nil {
+                let box = try SecretBox.from(environment)
+                var credentials = try account.credentials(box)
+                if AccountSettingsOptions.keepNoticeKey(
+                    &credentials, settings: account.settings, environment: environment)
+                {
+                    account.sealedCredentials = try credentials.sealed(box)
+                    StandardOutput.line(
+                        "notices to the webhook are signed (X-Switchboard-Signature); the key is kept sealed: set NOTICE_WEBHOOK_KEY to choose it"
+                    )
+                }
+            }
             account.updatedAt = Date()
             try await store.updateAccount(account)
             StandardOutput.line("account \(id): set \(settings.given.joined(separator: ", "))")

@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "SwitchboardJSON", swiftSettings: swiftSettings),
         // What Switchboard is about: accounts, conversations, consent, phone numbers, outbound messages.
         .target(
-            name: "SwitchboardDomain", dependencies: [],
+            name: "SwitchboardDomain", dependencies: ["SwitchboardBase"],
             swiftSettings: swiftSettings),
         // The Kafka client on librdkafka.
         .target(
@@ -154,6 +154,7 @@ let package = Package(
         .target(
             name: "WorkerKit",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka",
                 "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
                 "SwitchboardGorgias", "SwitchboardSMS", .product(name: "Logging", package: "swift-log"),
@@ -186,13 +187,24 @@ let package = Package(
                 "SwitchboardBase", "SwitchboardDomain", "SwitchboardEvents", "SwitchboardObservability",
                 "SwitchboardStore", "SwitchboardRuntime", "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
             ], swiftSettings: swiftSettings),
+        // What every web surface shares: pages sent with a strict policy, signed-in sessions, same-origin checks.
+        .target(
+            name: "SwitchboardWeb",
+            dependencies: [
+                "SwitchboardBase", "SwitchboardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Webhooks from Gorgias and Twilio, and Gorgias OAuth: the library, and the service that runs it.
         .target(
             name: "Ingress",
             dependencies: [
                 "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
                 "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
-                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit",
+                "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit", "SwitchboardWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -225,7 +237,7 @@ let package = Package(
             name: "ConsoleService",
             dependencies: [
                 "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardStore",
-                "SwitchboardHTTP", "SwitchboardRuntime", "OperatorKit",
+                "SwitchboardHTTP", "SwitchboardRuntime", "SwitchboardWeb", "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -305,10 +317,11 @@ let package = Package(
         .testTarget(
             name: "SharedTests",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "SwitchboardBase", "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents",
                 "SwitchboardObservability", "SwitchboardStore", "SwitchboardHTTP", "SwitchboardRuntime",
                 "SwitchboardGorgias", "SwitchboardSMS", "WorkerKit", "KafkaMock", "TestKit", "Sandbox", "LocalFleet",
-                "ProviderContracts", "TestSupport",
+                "ProviderContracts", "TestSupport", "SwitchboardWeb",
             ],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -330,6 +343,7 @@ let package = Package(
         .testTarget(
             name: "StatusWorkerTests",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "SwitchboardJSON", "SwitchboardDomain", "SwitchboardKafka", "SwitchboardEvents", "SwitchboardStore",
                 "SwitchboardHTTP", "SwitchboardRuntime", "LocalFleet", "TestSupport",
             ],

@@ -7,36 +7,49 @@ import SwitchboardRuntime
 import OperatorKit
 import SwitchboardBase
 
-/// The console's server-rendered pages: a title, a navigation bar and tables, everything escaped.
+/// The console's server-rendered pages: a title, a navigation bar and tables. Every page is ``HTML``, so whatever
+/// it shows (a dead letter's reason, a query's echo) is escaped by construction; none carries script.
 enum ConsolePage {
-    static func render(_ title: String, _ body: String) -> String {
-        """
-        <!doctype html><html><head><meta charset="utf-8"><title>Switchboard · \(HTMLText.escape(title))</title>
-        <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;\
-        padding:.2em .5em;text-align:left}nav a{margin-right:1em}</style></head><body>
-        <nav><a href="/">Fleet</a><a href="/merchants">Merchants</a><a href="/dlq">Dead letters</a>\
-        <a href="/trace">Trace</a></nav><h1>\(HTMLText.escape(title))</h1>\(body)</body></html>
-        """
+    /// The one style sheet, allowed by its digest in the Content-Security-Policy (``WebPage/headers(styles:)``).
+    static let style =
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        + "padding:.2em .5em;text-align:left}nav a,nav form{margin-right:1em;display:inline}"
+
+    /// A page; `csrf` (a signed-in session's token) adds the sign-out button.
+    static func render(_ title: String, _ body: HTML, csrf: String? = nil) -> HTML {
+        let signOut: HTML =
+            csrf.map {
+                """
+                <form method="post" action="/logout"><input type="hidden" name="csrf" value="\($0)">\
+                <button>Sign out</button></form>
+                """
+            } ?? ""
+        return """
+            <!doctype html><html><head><meta charset="utf-8"><title>Switchboard · \(title)</title>
+            <style>\(HTML(trusted: style))</style></head><body>
+            <nav><a href="/">Fleet</a><a href="/merchants">Merchants</a><a href="/dlq">Dead letters</a>\
+            <a href="/trace">Trace</a>\(signOut)</nav><h1>\(title)</h1>\(body)</body></html>
+            """
     }
 
-    /// A table of escaped cells; `links` makes each row's first cell a link to its URL.
-    static func table(_ header: [String], _ rows: [[String]], links: [String]? = nil) -> String {
+    /// A table of escaped cells; `links` makes each row's first cell a link to its path (already encoded).
+    static func table(_ header: [String], _ rows: [[String]], links: [HTML]? = nil) -> HTML {
         guard !rows.isEmpty else { return "<p>Nothing to show.</p>" }
-        let head = header.map { "<th>\(HTMLText.escape($0))</th>" }.joined()
-        let body = rows.enumerated().map { index, row in
-            let cells = row.enumerated().map { column, cell in
-                guard column == 0, let link = links?[index] else { return "<td>\(HTMLText.escape(cell))</td>" }
-                return "<td><a href=\"\(HTMLText.escape(link))\">\(HTMLText.escape(cell))</a></td>"
+        let head = header.map { "<th>\($0)</th>" as HTML }.joined()
+        let body = rows.enumerated().map { index, row -> HTML in
+            let cells = row.enumerated().map { column, cell -> HTML in
+                guard column == 0, let link = links?[index] else { return "<td>\(cell)</td>" }
+                return "<td><a href=\"\(link)\">\(cell)</a></td>"
             }
-            return "<tr>" + cells.joined() + "</tr>"
+            return "<tr>\(cells.joined())</tr>"
         }.joined()
         return "<table><tr>\(head)</tr>\(body)</table>"
     }
 
     static func fleet(
         _ partitions: [ConsoleSources.FleetPartition],
-        groups: [(group: String, description: Result<GroupDescription?, any Error>)]
-    ) -> String {
+        groups: [(group: String, description: Result<GroupDescription?, any Error>)], csrf: String?
+    ) -> HTML {
         let members = groups.flatMap { group, description -> [[String]] in
             switch description {
             case .failure(let error): return [[group, "not described: \(error)", "", "", ""]]
@@ -65,7 +78,7 @@ enum ConsolePage {
                             $0.lag.committed.map(String.init) ?? "-", String($0.lag.high), String($0.lag.lag),
                             age($0.oldestAge),
                         ]
-                    }))
+                    }), csrf: csrf)
     }
 
     /// Lag in time: how long the oldest unconsumed record has waited.
@@ -75,32 +88,37 @@ enum ConsolePage {
             ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
     }
 
-    static func merchants(_ merchants: [AccountSummary]) -> String {
+    static func merchants(_ merchants: [AccountSummary], csrf: String?) -> HTML {
         render(
             "Merchants",
             table(
                 ["ID", "STATUS", "GORGIAS", "AUTH", "SMS SENDER", "HEALTH"],
-                merchants.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.healthSummary] }))
+                merchants.map { [$0.id, $0.status, $0.gorgiasBaseURL, $0.gorgiasAuth, $0.sender, $0.healthSummary] }),
+            csrf: csrf)
     }
 
-    static func deadLetters(_ letters: [DeadLetter], query: DeadLetterQuery) -> String {
-        func input(_ label: String, _ name: String, _ value: String?, _ placeholder: String) -> String {
-            "\(label) <input name=\"\(name)\" value=\"\(HTMLText.escape(value ?? ""))\" placeholder=\"\(placeholder)\"> "
+    /// The dead letters a filter selects, the filter's form, and (signed in with a session) the redrive form.
+    static func deadLetters(_ letters: [DeadLetter], query: DeadLetterQuery, csrf: String?) -> HTML {
+        func input(_ label: String, _ name: String, _ value: String?, _ placeholder: String) -> HTML {
+            "\(label) <input name=\"\(name)\" value=\"\(value ?? "")\" placeholder=\"\(placeholder)\"> "
         }
-        let filter =
+        let filter: HTML =
             "<form method=\"get\" action=\"/dlq\">" + input("Topic", "topic", query.topic, "sms.inbound")
             + input("Since", "since", query.since, "2h or RFC 3339")
             + input("Error class", "error_class", query.errorClass, "gorgias.")
             + input("Account", "account", query.account, "acme") + "<button>Filter</button></form>"
-        let carried = query.fields.map {
-            "<input type=\"hidden\" name=\"\($0.name)\" value=\"\(HTMLText.escape($0.value))\">"
-        }.joined()
-        let redrive = """
-            <h2>Redrive</h2><form method="post" action="/dlq/redrive">\(carried)Send the \(letters.count) record(s) \
-            listed back to their topics at <input name="rate" value="10" size="4"> per second \
-            <label><input type="checkbox" name="dry_run" value="1" checked> dry run</label> \
-            <button id="redrive">Redrive</button></form>
-            """
+        let carried = query.fields.map { "<input type=\"hidden\" name=\"\($0.name)\" value=\"\($0.value)\">" as HTML }
+            .joined()
+        let redrive: HTML =
+            csrf.map {
+                """
+                <h2>Redrive</h2><form method="post" action="/dlq/redrive">\(carried)\
+                <input type="hidden" name="csrf" value="\($0)">Send the \(letters.count) record(s) \
+                listed back to their topics at <input name="rate" value="10" size="4"> per second \
+                <label><input type="checkbox" name="dry_run" value="1" checked> dry run</label> \
+                <button id="redrive">Redrive</button></form>
+                """
+            } ?? "<p>Sign in at /login to redrive from here (a bearer token reads only).</p>"
         return render(
             "Dead letters",
             filter
@@ -115,12 +133,12 @@ enum ConsolePage {
                             PhoneMask.mask(letter.reason),
                         ]
                     },
-                    links: letters.map { "/dlq/record?at=\(FormEncoding.escape($0.location))" })
-                + (letters.isEmpty ? "" : redrive))
+                    links: letters.map { "/dlq/record?at=\(query: $0.location)" })
+                + (letters.isEmpty ? "" : redrive), csrf: csrf)
     }
 
     /// One dead letter: where it came from, why it failed, its headers (the value is not shown: it holds a message).
-    static func deadLetter(_ letter: DeadLetter) -> String {
+    static func deadLetter(_ letter: DeadLetter, csrf: String?) -> HTML {
         let facts = [
             ["Source", letter.origin],
             ["Key", PhoneMask.mask(letter.keyText ?? "-")],
@@ -132,12 +150,13 @@ enum ConsolePage {
             table(["", ""], facts) + "<h2>Headers</h2>"
                 + table(
                     ["HEADER", "VALUE"],
-                    letter.record.headers.map { [$0.key, PhoneMask.mask($0.stringValue ?? "(binary)")] }))
+                    letter.record.headers.map { [$0.key, PhoneMask.mask($0.stringValue ?? "(binary)")] }),
+            csrf: csrf)
     }
 
-    static func redriven(_ outcome: DeadLetterRedrive.Outcome) -> String {
+    static func redriven(_ outcome: DeadLetterRedrive.Outcome, csrf: String?) -> HTML {
         let verb = outcome.dryRun ? "Would redrive" : "Redrove"
-        var body =
+        var body: HTML =
             "<p id=\"outcome\">\(verb) \(outcome.redriven.count) record(s).</p>"
             + table(["RECORD"], outcome.redriven.map { [$0] })
         if !outcome.leftForRedriveCount.isEmpty {
@@ -145,34 +164,41 @@ enum ConsolePage {
                 "<p>Left alone, already redriven \(DeadLetterRedrive.defaultMaxRedrives) times: \(outcome.leftForRedriveCount.count).</p>"
                 + table(["RECORD"], outcome.leftForRedriveCount.map { [$0] })
         }
-        return render(outcome.dryRun ? "Redrive (dry run)" : "Redriven", body + "<p><a href=\"/dlq\">Back</a></p>")
+        return render(
+            outcome.dryRun ? "Redrive (dry run)" : "Redriven", body + "<p><a href=\"/dlq\">Back</a></p>", csrf: csrf)
     }
 
     /// A request the console cannot serve as asked (a bad filter): the reason, in words.
-    static func refused(_ reason: String) -> String {
-        render("Not understood", "<p>\(HTMLText.escape(reason))</p>")
+    static func refused(_ reason: String) -> HTML {
+        render("Not understood", "<p>\(reason)</p>")
     }
 
-    static func trace(account: String?, phone: String?, entries: [TraceEntry]?) -> String {
-        let form = """
-            <form method="get" action="/trace">Account <input name="account" value="\(HTMLText.escape(account ?? ""))"> \
+    static func trace(account: String?, phone: String?, entries: [TraceEntry]?, csrf: String?) -> HTML {
+        let form: HTML = """
+            <form method="get" action="/trace">Account <input name="account" value="\(account ?? "")"> \
             Phone <input name="phone" placeholder="+15551234567"> <button>Trace</button></form>
             """
         guard let entries else {
-            return render("Trace", form + (account == nil ? "" : "<p>No such account, or not an E.164 phone.</p>"))
+            return render(
+                "Trace", form + (account == nil ? "" : "<p>No such account, or not an E.164 phone.</p>"), csrf: csrf)
         }
         return render(
             "Trace of \(account ?? "") \(PhoneMask.mask(phone ?? ""))",
             form
                 + table(
                     ["AT", "KIND", "WHAT", "REFERENCE"],
-                    entries.map { [$0.at.map { RFC3339.format($0) } ?? "-", $0.kind, $0.what, $0.reference ?? "-"] }))
+                    entries.map { [$0.at.map { RFC3339.format($0) } ?? "-", $0.kind, $0.what, $0.reference ?? "-"] }),
+            csrf: csrf)
     }
 
-    static let login = render(
-        "Sign in",
-        """
-        <form method="post" action="/login"><input type="password" name="token" placeholder="console token" \
-        autocomplete="off"> <button>Sign in</button></form>
-        """)
+    /// The sign-in form; `problem` says why the last attempt failed.
+    static func login(problem: String? = nil) -> HTML {
+        render(
+            "Sign in",
+            (problem.map { "<p>\($0)</p>" as HTML } ?? "")
+                + """
+                <form method="post" action="/login"><input type="password" name="token" placeholder="console token" \
+                autocomplete="off"> <button>Sign in</button></form>
+                """)
+    }
 }

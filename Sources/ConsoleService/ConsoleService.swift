@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import OperatorKit
+import SwitchboardWeb
 import SwitchboardBase
 import SwitchboardRuntime
 import SwitchboardStore
@@ -26,6 +27,7 @@ struct ConsoleService: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one; the URL is printed).") var port = 8090
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var kafka: KafkaOptions
 
@@ -47,7 +49,11 @@ struct ConsoleService: AsyncParsableCommand {
                 host: host, port: port, token: token,
                 sources: ConsoleSources(
                     store: store, reader: reader, reviewReader: reviewReader, settings: settings, topology: topology),
-                logger: CLIEnvironment.logger)
+                // Secure off loopback: a console on 127.0.0.1 is reached over plain HTTP (behind TLS anywhere else).
+                sessions: WebSessions(
+                    surface: "console", store: store,
+                    secureCookie: !["127.0.0.1", "::1", "localhost"].contains(host)),
+                throttle: SignInThrottle(), logger: CLIEnvironment.logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],

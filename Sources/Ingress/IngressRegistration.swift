@@ -7,7 +7,7 @@ import SwitchboardStore
 import WorkerKit
 
 /// Connects an account's providers to the ingress: a fresh per-account secret, Gorgias' HTTP integration pointed at
-/// the ingress with that secret in a header and the query (its triggers read back: ``IntegrationRefused`` when
+/// the ingress with that secret in a header only (its triggers read back: ``IntegrationRefused`` when
 /// Gorgias did not keep them), the SMS status callback pointed at the ingress, and the number's incoming texts
 /// pointed there, with where the provider really routes them read back (``InboundRoute``).
 public enum IngressRegistration {
@@ -54,7 +54,9 @@ public enum IngressRegistration {
         let entry = try AccountDirectory.entry(for: account, box: box, http: http)
         let secret = credentials.integrationSecret ?? ""
         let integration = try await entry.gorgias.createIntegration(
-            name: "Switchboard SMS (\(accountId))", url: endpoints.gorgias + "?k=" + secret,
+            // The secret travels in a header only (the integration's documented `headers`), never in the URL, where
+            // proxies and access logs would keep it.
+            name: "Switchboard SMS (\(accountId))", url: endpoints.gorgias,
             secretHeader: (secretHeader, secret)
         )
         account.gorgiasIntegrationId = integration.id

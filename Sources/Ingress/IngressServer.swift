@@ -7,6 +7,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import SwitchboardBase
+import SwitchboardWeb
 import SwitchboardHTTP
 import SwitchboardJSON
 import SwitchboardKafka
@@ -20,7 +21,7 @@ import SwitchboardDomain
 /// - `POST /twilio/inbound/{account}`: inbound SMS (X-Twilio-Signature checked with the account's token) →
 ///   `sms.inbound`, or `sms.consent` for a consent keyword
 /// - `POST /twilio/status/{account}`: status callbacks (signed likewise) → `sms.delivery-status`
-/// - `POST /gorgias/events/{account}?k=…`: the HTTP integration (secret in the `X-Switchboard-Secret` header or `k`)
+/// - `POST /gorgias/events/{account}`: the HTTP integration (its secret in the `X-Switchboard-Secret` header)
 ///   → `helpdesk.replies` or `helpdesk.ticket-status`
 ///
 /// It faces the internet, so it checks what it can before reading a body: the account id's form and existence and
@@ -127,9 +128,14 @@ public final class IngressServer: Service, Sendable {
         }
         router.post("gorgias/events/:account") { request, context in try await self.gorgias(request, context) }
         router.get("healthz") { _, _ in Response(status: .ok) }
-        router.get("oauth/install") { request, _ in
-            try await self.oauthPage(request) { oauth, query in
-                try await oauth.install(subdomain: query["account"] ?? "")
+        router.get("oauth/install") { request, context in
+            let callback = self.publicURL.url(
+                uri: OAuthConnect.callbackPath, host: request.head.authority, peer: context.remoteAddress,
+                forwardedProto: request.headers[HTTPField.Name("X-Forwarded-Proto")!],
+                forwardedHost: request.headers[HTTPField.Name("X-Forwarded-Host")!],
+                listening: "\(self.configuration.host):\(self.port.load(ordering: .relaxed))")
+            return try await self.oauthPage(request) { oauth, query in
+                try await oauth.install(subdomain: query["account"] ?? "", callbackURL: callback)
             }
         }
         router.get("oauth/callback") { request, _ in
@@ -164,7 +170,7 @@ public final class IngressServer: Service, Sendable {
         let query = FormEncoding.fields(request.uri.query ?? "")
         switch try await step(oauth, query) {
         case .redirect(let url):
-            var headers = HTTPFields()
+            var headers = WebPage.securityHeaders(styles: [])
             headers[.location] = url
             return Response(status: .found, headers: headers)
         case .done(let text): return Self.page(200, text)
@@ -172,15 +178,15 @@ public final class IngressServer: Service, Sendable {
         }
     }
 
+    static let pageStyle = "body{font-family:sans-serif;max-width:32em;margin:4em auto}"
+
+    /// A short page in words, with the headers every page Switchboard serves carries (``WebPage``).
     private static func page(_ status: Int, _ text: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        let body = """
-            <!doctype html><html><head><meta charset="utf-8"><title>Switchboard</title></head>
-            <body style="font-family: sans-serif; max-width: 32em; margin: 4em auto"><p>\(HTMLText.escape(text))</p></body></html>
+        WebPage.response(
             """
-        return Response(
-            status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+            <!doctype html><html><head><meta charset="utf-8"><title>Switchboard</title>\
+            <style>\(HTML(trusted: pageStyle))</style></head><body><p>\(text)</p></body></html>
+            """, status: .init(code: status), styles: [pageStyle])
     }
 
     private func twilio(
@@ -252,10 +258,18 @@ public final class IngressServer: Service, Sendable {
         else {
             return Self.forbidden
         }
-        let presented =
-            request.headers[HTTPField.Name(IngressRegistration.secretHeader)!]
-            ?? FormEncoding.decode(request.uri.query ?? "").first { $0.0 == "k" }?.1 ?? ""
-        guard TwilioSignature.constantTimeEqual(presented, secret) else {
+        // In the header, where registration puts it. Integrations registered before carried it in the URL's `k`;
+        // that is still accepted, with a warning to re-register (`switchboard accounts reconnect --ingress-url`).
+        var presented = request.headers[HTTPField.Name(IngressRegistration.secretHeader)!]
+        if presented == nil, let legacy = FormEncoding.decode(request.uri.query ?? "").first(where: { $0.0 == "k" })?.1
+        {
+            logger.warning(
+                "a Gorgias webhook carried its secret in the URL (registered before secrets moved to a header); re-register it",
+                metadata: [LogKeys.accountId: "\(entry.account.id)"])
+            presented = legacy
+        }
+        let presentedSecret = presented ?? ""
+        guard TwilioSignature.constantTimeEqual(presentedSecret, secret) else {
             logger.warning(
                 "rejected a Gorgias webhook with a bad secret", metadata: [LogKeys.accountId: "\(entry.account.id)"])
             return Self.forbidden

@@ -41,10 +41,11 @@ public struct OAuthConnect: Sendable {
         case refused(status: Int, String)
     }
 
-    /// Stores a fresh `state` for `accountId` and returns the consent URL at `gorgiasBaseURL`.
+    /// Stores a fresh `state` for `accountId` (an earlier pending one is replaced) and returns the consent URL at
+    /// `gorgiasBaseURL`.
     public static func begin(
         accountId: String, subdomain: String, gorgiasBaseURL: String, ingressURL: String, store: Store,
-        app: GorgiasOAuthApp
+        box: SecretBox, app: GorgiasOAuthApp, now: Date = Date()
     ) async throws -> String {
         let state = AccountCredentials.newSecret()
         let base = ingressURL.hasSuffix("/") ? String(ingressURL.dropLast()) : ingressURL
@@ -53,38 +54,57 @@ public struct OAuthConnect: Sendable {
             state: state,
             .init(
                 accountId: accountId, subdomain: subdomain, redirectURI: redirect,
-                expiresAt: Date().addingTimeInterval(stateLifetime.seconds)))
+                expiresAt: now.addingTimeInterval(stateLifetime.seconds), sealedState: try box.seal(Data(state.utf8))))
         return app.authorizeURL(
             gorgiasBaseURL: gorgiasBaseURL, redirectURI: redirect, state: state, nonce: AccountCredentials.newSecret())
     }
 
-    /// `GET /oauth/install?account=<subdomain>`: on to the consent screen for the account awaiting that subdomain.
-    func install(subdomain: String) async throws -> Page {
-        guard let pending = try await store.pendingOAuthConnection(subdomain: subdomain),
-            let account = try await store.account(id: pending.accountId)
-        else {
-            return .refused(
-                status: 404,
-                "No Switchboard account is waiting to be connected to \(subdomain). Ask your Switchboard operator to run switchboard accounts connect first."
-            )
+    /// `GET /oauth/install?account=<subdomain>` (Gorgias' App Store "Connect App"): on to the consent screen with the
+    /// state the operator's `accounts connect` began, neither replaced nor extended, so nobody can cancel or prolong
+    /// a pending connection through this public link. A subdomain with nothing pending is answered alike (a redirect
+    /// to its consent screen, with a state that was never stored), so the link does not tell which are pending.
+    func install(subdomain: String, callbackURL: String) async throws -> Page {
+        guard Self.isSubdomain(subdomain) else {
+            return .refused(status: 400, "That is not a Gorgias helpdesk name.")
+        }
+        if let pending = try await store.pendingOAuthConnection(subdomain: subdomain),
+            let sealed = pending.sealedState, let account = try await store.account(id: pending.accountId)
+        {
+            let state = String(decoding: try box.open(sealed), as: UTF8.self)
+            return .redirect(
+                app.authorizeURL(
+                    gorgiasBaseURL: account.gorgiasBaseURL, redirectURI: pending.redirectURI, state: state,
+                    nonce: AccountCredentials.newSecret()))
         }
         return .redirect(
-            try await Self.begin(
-                accountId: account.id, subdomain: subdomain, gorgiasBaseURL: account.gorgiasBaseURL,
-                ingressURL: Self.ingressURL(of: pending), store: store, app: app))
+            app.authorizeURL(
+                gorgiasBaseURL: "https://\(subdomain).gorgias.com", redirectURI: callbackURL,
+                state: AccountCredentials.newSecret(), nonce: AccountCredentials.newSecret()))
     }
 
-    /// `GET /oauth/callback`: finishes the connection `state` began.
+    /// Gorgias helpdesk names: letters, digits and hyphens.
+    static func isSubdomain(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 63 && text.first != "-"
+            && text.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+            }
+    }
+
+    /// `GET /oauth/callback`: finishes the connection `state` began. The state is used up only by a code that
+    /// connects; a declined consent, or a link without a code, leaves it for the merchant to try again. Nothing the
+    /// provider or the link says is echoed back.
     func callback(_ query: [String: String]) async throws -> Page {
-        guard let state = query["state"], let pending = try await store.takeOAuthConnection(state: state) else {
-            return .refused(
-                status: 400, "This connection link is unknown, expired or already used. Start again from Switchboard.")
+        let unknown = Page.refused(
+            status: 400, "This connection link is unknown, expired or already used. Start again from Switchboard.")
+        guard let state = query["state"], let pending = try await store.oauthConnection(state: state) else {
+            return unknown
         }
         guard query["error"] == nil, let code = query["code"] else {
             logger.info("OAuth consent declined", metadata: [LogKeys.accountId: "\(pending.accountId)"])
             return .refused(
-                status: 400, "Gorgias did not grant access (\(query["error"] ?? "no code")); nothing changed.")
+                status: 400, "Gorgias did not grant access; nothing changed. You can use the same link again.")
         }
+        guard try await store.takeOAuthConnection(state: state) != nil else { return unknown }
         guard var account = try await store.account(id: pending.accountId) else {
             return .refused(status: 404, "The Switchboard account was removed meanwhile; nothing was stored.")
         }
@@ -114,7 +134,8 @@ public struct OAuthConnect: Sendable {
         } catch let error as GorgiasError {
             logger.warning(
                 "OAuth connect failed", metadata: [LogKeys.accountId: "\(account.id)", LogKeys.reason: "\(error)"])
-            return .refused(status: 502, "Gorgias refused the connection: \(error.message). Nothing was connected.")
+            return .refused(
+                status: 502, "Gorgias refused the connection; nothing was connected. Ask your Switchboard operator.")
         }
         logger.info("account connected through OAuth", metadata: [LogKeys.accountId: "\(account.id)"])
         return .done("Switchboard is connected to \(pending.subdomain). Your customers' texts now reach your helpdesk.")

@@ -267,6 +267,23 @@ enum Migrations {
                 """
             ]
         },
+        Migration(version: 6, summary: "signed-in web sessions") { _ in
+            [
+                """
+                CREATE TABLE web_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    surface TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX web_sessions_expiry ON web_sessions (expires_at)",
+                // The App Store install link sends the merchant on with the pending state, not a new one.
+                "ALTER TABLE oauth_connections ADD COLUMN sealed_state TEXT",
+            ]
+        },
     ]
 
     /// Applies every missing migration; returns the versions applied. Safe with several processes starting at once:

@@ -198,6 +198,52 @@ struct OAuthConnectTests {
     }
 
     @Test(
+        "the public install link neither replaces nor extends a pending connection; a declined consent leaves it usable; nothing the provider says is echoed; pending and unknown helpdesks are answered alike"
+    )
+    func installLink() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.sandbox.post("/sandbox/faults", ["oauthAutoApprove": false])
+        let (ingress, arguments, environment) = try await connectable(fleet)
+        let connect = try await CLIProcess.run(arguments, environment: environment)
+        let consentURL = try #require(connect.output.split(separator: "\n").last.map(String.init))
+        func state(_ url: String) -> String? {
+            URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value
+        }
+        let operatorState = try #require(state(consentURL))
+        let pendingBefore = try #require(
+            try await fleet.withStore { try await $0.pendingOAuthConnection(subdomain: "shop") })
+        let http = HTTPClient()
+        defer { Task { await http.shutdown() } }
+        func get(_ url: String) async throws -> APIResponse {
+            try await http.execute(APIRequest(method: "GET", url: url, service: "browser"))
+        }
+        // Anyone may open the install link, many times: the operator's link keeps working, its expiry unchanged.
+        for _ in 0..<3 {
+            let install = try await get(ingress.url + "/oauth/install?account=shop")
+            #expect(install.status == 302 && state(install.header("Location") ?? "") == operatorState)
+        }
+        let pendingAfter = try #require(
+            try await fleet.withStore { try await $0.pendingOAuthConnection(subdomain: "shop") })
+        #expect(pendingAfter.expiresAt == pendingBefore.expiresAt, "not extended")
+        // Unknown helpdesks are answered the same way: a redirect to a consent screen with a state.
+        let unknown = try await get(ingress.url + "/oauth/install?account=nobody-here")
+        #expect(unknown.status == 302 && state(unknown.header("Location") ?? "") != nil)
+        #expect(unknown.header("Location")?.contains("nobody-here") == true)
+        // A callback with an error (forged or real) neither uses the state up nor echoes the text.
+        let declined = try await get(
+            ingress.url + "/oauth/callback?state=\(operatorState)&error=%3Cb%3EYour%20account%20is%20locked%3C%2Fb%3E")
+        #expect(declined.status == 400 && !declined.bodyText.contains("locked"), "\(declined.bodyText)")
+        #expect(declined.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+        // The merchant then approves on the operator's link, and it connects.
+        let approve = try await get(consentURL + "&approve=yes")
+        let done = try await get(try #require(approve.header("Location")))
+        #expect(done.status == 200, "\(done.bodyText)")
+        #expect(try await fleet.withStore { try await $0.account(id: "shop") }?.status == .connected)
+        await ingress.stop()
+        await fleet.shutdown()
+    }
+
+    @Test(
         "a pasted OAuth token (no refresh token) is revoked and forgotten on disconnect; reconnect refuses until it has a token again"
     )
     func pastedTokenForgotten() async throws {

@@ -129,6 +129,10 @@ struct IngressTests {
             // An agent replies in Gorgias: the HTTP integration → helpdesk.replies.
             let account = try #require(try await store.account(id: "acme"))
             #expect(account.gorgiasIntegrationId != nil && account.settings.statusCallbackURL == endpoints.status)
+            // The integration's secret travels in its header only, never in the URL proxies and access logs keep.
+            let registered = try #require(try await fleet.gorgias("acme")["integrations"]?.arrayValue?.first)
+            #expect(registered["http"]?["url"]?.stringValue == endpoints.gorgias, "\(registered)")
+            #expect(registered["http"]?["headers"]?[IngressRegistration.secretHeader] != nil)
             let seeded = try await fleet.seedConversation(acme, phone: "+15551230000", consent: .subscribed)
             try await fleet.agentReply(acme, ticketId: seeded.ticketId, body: "On its way!")
             let replies = try await fleet.broker.read("helpdesk.replies", atLeast: 2)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardBase
 import LocalFleet
 import SwitchboardEvents
 import SwitchboardHTTP
@@ -46,7 +47,7 @@ struct ConsoleTests {
         for route in routes {
             #expect(try await get(route).status == 401, "\(route) without a token")
             #expect(try await get(route, [("Authorization", "Bearer wrong-\(Self.token)")]).status == 401, "\(route)")
-            #expect(try await get(route, [("Cookie", "switchboard_console=nope")]).status == 401, "\(route)")
+            #expect(try await get(route, [("Cookie", "switchboard_console_session=nope")]).status == 401, "\(route)")
         }
         let bearer = [("Authorization", "Bearer \(Self.token)")]
         let fleetPage = try await get("/", bearer)
@@ -169,6 +170,136 @@ struct ConsoleTests {
         #expect(trace.contains("processed") && trace.contains("dead-letter"), "\(trace)")
         try await browser.screenshot(to: shots.appendingPathComponent("trace.png"))
 
+        console.send(SIGTERM)
+        #expect(await console.wait(timeout: .seconds(20)) == 0, "\(console.errors)")
+        await fleet.shutdown()
+    }
+
+    @Test(
+        "sessions: the cookie is a random id with an expiry, never the token; a browser's post needs the same origin and the session's CSRF token; sign-out ends it; sign-ins are throttled; every page carries the strict headers"
+    )
+    func sessions() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(E2EFleet.TestAccount(id: "acme"))
+        let (console, url) = try await Self.startConsole(fleet)
+        let http = HTTPClient()
+        defer { Task { await http.shutdown() } }
+        func send(
+            _ path: String, method: String = "GET", headers: [(String, String)] = [], form: String? = nil
+        ) async throws -> APIResponse {
+            try await http.execute(
+                APIRequest(
+                    method: method, url: "\(url)\(path)",
+                    headers: headers + (form == nil ? [] : [("Content-Type", "application/x-www-form-urlencoded")]),
+                    body: form.map { Array($0.utf8) }, service: "console"))
+        }
+        let signIn = try await send("/login", method: "POST", form: "token=\(Self.token)")
+        let setCookie = try #require(signIn.header("Set-Cookie"))
+        #expect(!setCookie.contains(Self.token), "the cookie is not the token")
+        #expect(
+            setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Max-Age=")
+                && !setCookie.contains("Secure"), "\(setCookie) (Secure is left off on loopback only)")
+        let cookie = ("Cookie", String(setCookie.prefix { $0 != ";" }))
+        let page = try await send("/dlq", headers: [cookie])
+        #expect(page.status == 200)
+        let policy = try #require(page.header("Content-Security-Policy"))
+        #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
+        #expect(!policy.contains("script-src") && !policy.contains("unsafe-inline"), "no script at all")
+        #expect(page.header("X-Content-Type-Options") == "nosniff" && page.header("Referrer-Policy") == "no-referrer")
+        let csrf = try #require(
+            page.bodyText.firstMatch(of: try Regex(#"name="csrf" value="([0-9a-f]{64})""#))?.output[1].substring)
+
+        let redrive = "rate=5&dry_run=1"
+        let noToken = try await send(
+            "/dlq/redrive", method: "POST", headers: [cookie, ("Sec-Fetch-Site", "same-origin")], form: redrive)
+        #expect(noToken.status == 403, "a browser's post without the session's CSRF token")
+        let crossSite = try await send(
+            "/dlq/redrive", method: "POST", headers: [cookie, ("Sec-Fetch-Site", "cross-site")],
+            form: redrive + "&csrf=\(csrf)")
+        #expect(crossSite.status == 403, "a cross-site post with the cookie")
+        let otherOrigin = try await send(
+            "/dlq/redrive", method: "POST", headers: [cookie, ("Origin", "https://evil.example")],
+            form: redrive + "&csrf=\(csrf)")
+        #expect(otherOrigin.status == 403, "a post from another origin")
+        let sameOrigin = try await send(
+            "/dlq/redrive", method: "POST", headers: [cookie, ("Origin", url)], form: redrive + "&csrf=\(csrf)")
+        #expect(sameOrigin.status == 200, "\(sameOrigin.bodyText)")
+        let bearer = try await send(
+            "/dlq/redrive", method: "POST", headers: [("Authorization", "Bearer \(Self.token)")], form: redrive)
+        #expect(bearer.status == 200, "a script with the token carries no cookie to forge")
+
+        let signOut = try await send(
+            "/logout", method: "POST", headers: [cookie, ("Sec-Fetch-Site", "same-origin")], form: "csrf=\(csrf)")
+        #expect(signOut.status == 303 && signOut.header("Set-Cookie")?.contains("Max-Age=0") == true)
+        #expect(try await send("/dlq", headers: [cookie]).status == 401, "the session ended everywhere")
+
+        let badFilter = try await send(
+            "/dlq?topic=--include-reviewed", headers: [("Authorization", "Bearer \(Self.token)")])
+        #expect(badFilter.status == 400, "a bad filter value is a bad value, not a 500")
+
+        for attempt in 1...5 {
+            #expect(try await send("/login", method: "POST", form: "token=guess\(attempt)").status == 401)
+        }
+        #expect(try await send("/login", method: "POST", form: "token=guess6").status == 429, "sign-ins are throttled")
+        #expect(
+            try await send("/login", method: "POST", form: "token=\(Self.token)").status == 429,
+            "even the right one, for now")
+
+        console.send(SIGTERM)
+        #expect(await console.wait(timeout: .seconds(20)) == 0, "\(console.errors)")
+        await fleet.shutdown()
+    }
+
+    @Test("in Chromium: a crafted link to every console page runs nothing and injects no attribute")
+    func craftedLinks() async throws {
+        let fleet = try await E2EFleet()
+        try await fleet.addAccount(E2EFleet.TestAccount(id: "acme"))
+        let (console, url) = try await Self.startConsole(fleet)
+        let browser = try await HeadlessChromium()
+        defer { browser.close() }
+        try await browser.open("\(url)/login")
+        _ = try await browser.evaluate("document.querySelector('input[name=token]').value = '\(Self.token)'")
+        _ = try await browser.click("button")
+        let payloads = [
+            "\"\u{301} autofocus onfocus=document.title='pwned' x=\"",
+            "\"><img src=x onerror=\"document.title='pwned'\">",
+            "'><svg onload=document.title='pwned'>", "</title><script>document.title='pwned'</script>",
+            "`\u{301}` onmouseover=document.title='pwned'",
+        ]
+        for payload in payloads {
+            let value = HTML.percentEncoded(payload)
+            for path in [
+                "/trace?account=\(value)&phone=\(value)", "/dlq?topic=\(value)", "/dlq?since=\(value)",
+                "/dlq?error_class=\(value)&account=\(value)", "/dlq/record?at=\(value)", "/?x=\(value)",
+                "/merchants?x=\(value)",
+            ] {
+                try await browser.open(url + path)
+                try await Task.sleep(for: .milliseconds(100))
+                let injected = try await browser.evaluate(
+                    "document.title + '|' + document.querySelectorAll('[onfocus],[onerror],[onload],[onmouseover],script,svg,img').length"
+                )
+                #expect(
+                    injected.stringValue?.hasPrefix("Switchboard") == true
+                        && injected.stringValue?.hasSuffix("|0") == true,
+                    "\(path): \(injected)")
+            }
+        }
+        // Property: random values of markup characters and combining marks, echoed into an attribute, read back by
+        // the browser's own HTML parser exactly as they were sent.
+        let seed = FuzzGenerator.seed
+        var generator = FuzzGenerator(seed: seed)
+        let alphabet = [
+            "\"", "'", "<", ">", "&", "`", "=", " ", "a", "e\u{301}", "\u{301}", "\u{20DD}", "\u{FE0F}", "👩🏽‍💻",
+        ]
+        for _ in 0..<40 {
+            let value = (1...Int.random(in: 1...16, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }.joined()
+            try await browser.open("\(url)/trace?account=\(HTML.percentEncoded(value))")
+            let read = try await browser.evaluate("document.querySelector('input[name=account]').value")
+            #expect(
+                read.stringValue == value, "seed \(seed): \(value.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
         console.send(SIGTERM)
         #expect(await console.wait(timeout: .seconds(20)) == 0, "\(console.errors)")
         await fleet.shutdown()

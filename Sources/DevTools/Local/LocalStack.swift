@@ -111,7 +111,7 @@ final class LocalStack: @unchecked Sendable {
                 sealedCredentials: try AccountCredentials(smsAuthToken: token).sealed(box)))
         let consent = try await OAuthConnect.begin(
             accountId: account.id, subdomain: account.id, gorgiasBaseURL: gorgias, ingressURL: ingressURL,
-            store: store, app: oauthApp)
+            store: store, box: box, app: oauthApp)
         // The merchant's browser: the sandbox's consent screen approves and redirects to the ingress' callback.
         let approved = try await http.execute(APIRequest(method: "GET", url: consent, service: "browser"))
         guard approved.status == 302, let callback = approved.header("Location") else {

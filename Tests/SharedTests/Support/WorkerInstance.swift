@@ -1,4 +1,6 @@
 import Foundation
+import LocalFleet
+import Synchronization
 import Logging
 import ServiceLifecycle
 import SwitchboardEvents
@@ -44,6 +46,20 @@ final class WorkerInstance: Sendable {
             configuration: .init(services: [.init(service: producer), .init(service: worker)], logger: logger))
         group = serviceGroup
         task = Task { try await serviceGroup.run() }
+    }
+
+    /// How the worker's run ended, if it did within `bound`: a test awaiting the task itself would hang past its time
+    /// limit when the worker never ends.
+    func outcome(within bound: Duration) async -> Result<Void, any Error>? {
+        let ended = Mutex<Result<Void, any Error>?>(nil)
+        let task = self.task
+        Task {
+            let result: Result<Void, any Error>
+            do { result = .success(try await task.value) } catch { result = .failure(error) }
+            ended.withLock { $0 = result }
+        }
+        _ = await eventually(timeout: bound) { ended.withLock { $0 != nil } }
+        return ended.withLock { $0 }
     }
 
     /// Graceful shutdown (what SIGTERM triggers); returns how long it took.
